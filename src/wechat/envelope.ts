@@ -1,0 +1,35 @@
+import { buildXml } from './xml';
+import type { WechatCipher } from './cipher';
+import { signatureMatches, wechatSignature } from './signature';
+
+/** Safe-mode request body WeChat posts: only ToUserName and the ciphertext. */
+export function sealPush(cipher: WechatCipher, token: string, account: string, xml: string, timestamp: string, nonce: string) {
+  const encrypt = cipher.encrypt(xml);
+  return { body: buildXml({ ToUserName: account, Encrypt: encrypt }), msgSignature: wechatSignature([token, timestamp, nonce, encrypt]) };
+}
+
+/** Encrypted passive reply (§2.6): Encrypt, MsgSignature, TimeStamp (capital S), Nonce. */
+export function sealReply(cipher: WechatCipher, token: string, xml: string, timestamp: string, nonce: string): string {
+  const encrypt = cipher.encrypt(xml);
+  return buildXml({
+    Encrypt: encrypt,
+    MsgSignature: wechatSignature([token, timestamp, nonce, encrypt]),
+    TimeStamp: Number(timestamp),
+    Nonce: nonce,
+  });
+}
+
+export class EnvelopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvelopeError';
+  }
+}
+
+/** Checks msg_signature over the ciphertext, then decrypts (which also checks the appid). */
+export function openSealed(cipher: WechatCipher, token: string, encrypt: string, timestamp: string, nonce: string, msgSignature: unknown): string {
+  if (!signatureMatches(msgSignature, [token, timestamp, nonce, encrypt])) {
+    throw new EnvelopeError('msg_signature does not match');
+  }
+  return cipher.decrypt(encrypt);
+}
