@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from './project-root';
+import { configSchema, type Config } from './schema';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Objects merge key by key; anything else (arrays included) replaces. */
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Json, v) : v;
+  return out;
+}
+
+function readJson(file: string): Json {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  return parsed;
+}
+
+/** The environment variables of DESIGN.md, each mapped onto its config key. */
+function fromEnv(env: NodeJS.ProcessEnv): Json {
+  const wechat: Json = {};
+  const out: Json = {};
+  const num = (name: string): number | string => {
+    const raw = env[name] as string;
+    return /^\d+$/.test(raw) ? Number(raw) : raw; // a non-number is left for the schema to name
+  };
+  if (env.PORT !== undefined) out.port = num('PORT');
+  if (env.REDIS_URL) out.redisUrl = env.REDIS_URL;
+  if (env.WXREACH_API_KEYS !== undefined) out.apiKeys = env.WXREACH_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean);
+  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
+  if (env.WECHAT_APPID) wechat.appId = env.WECHAT_APPID;
+  if (env.WECHAT_APPSECRET) wechat.appSecret = env.WECHAT_APPSECRET;
+  if (env.WECHAT_TOKEN) wechat.token = env.WECHAT_TOKEN;
+  if (env.WECHAT_AES_KEY) wechat.aesKey = env.WECHAT_AES_KEY;
+  if (env.WECHAT_API_BASE) wechat.apiBase = env.WECHAT_API_BASE;
+  if (Object.keys(wechat).length > 0) out.wechat = wechat;
+  return out;
+}
+
+/** Which env variable sets a config key, so an error can name what the operator actually typed. */
+const ENV_NAMES: Record<string, string> = {
+  port: 'PORT',
+  redisUrl: 'REDIS_URL',
+  apiKeys: 'WXREACH_API_KEYS',
+  logLevel: 'LOG_LEVEL',
+  'wechat.appId': 'WECHAT_APPID',
+  'wechat.appSecret': 'WECHAT_APPSECRET',
+  'wechat.token': 'WECHAT_TOKEN',
+  'wechat.aesKey': 'WECHAT_AES_KEY',
+  'wechat.apiBase': 'WECHAT_API_BASE',
+};
+
+/**
+ * config/default.json < the file named by WXREACH_CONFIG < environment variables, validated.
+ * Throws ConfigError naming every bad key; never echoes a value (it may be a secret).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultsFile = path.join(projectRoot(), 'config/default.json')): Config {
+  let merged = readJson(defaultsFile);
+  if (env.WXREACH_CONFIG) merged = deepMerge(merged, readJson(env.WXREACH_CONFIG));
+  merged = deepMerge(merged, fromEnv(env));
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = issue.path.map(String).join('.');
+      const envName = ENV_NAMES[key.replace(/\.\d+$/, '')];
+      return `  ${key}${envName ? ` (${envName})` : ''}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  if (env.NODE_ENV === 'production') {
+    if (!config.redisUrl) throw new ConfigError('invalid configuration:\n  redisUrl (REDIS_URL): required when NODE_ENV=production');
+    if (config.apiKeys.length === 0) throw new ConfigError('invalid configuration:\n  apiKeys (WXREACH_API_KEYS): required when NODE_ENV=production');
+  }
+  const wx = config.wechat;
+  if (wx.appId && (!wx.appSecret || !wx.token)) {
+    throw new ConfigError('invalid configuration:\n  wechat.appSecret (WECHAT_APPSECRET) and wechat.token (WECHAT_TOKEN): required with WECHAT_APPID');
+  }
+  return config;
+}

@@ -1,0 +1,68 @@
+import { parse } from 'lossless-json';
+import { Agent, errors, request } from 'undici';
+import { WechatTransportError } from './api-errors';
+
+export type JsonObject = Record<string, unknown>;
+
+/** Errors raised before the request reached the server: repeating the request cannot double it. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * JSON over HTTP with keep-alive and a bound on connections (requests beyond it queue inside
+ * undici). Numbers are kept as their exact decimal text: a msgid like 3147483654123456789 is
+ * above 2^53 and JSON.parse would change it.
+ */
+export class JsonHttp {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly base: string,
+    private readonly timeoutMs: number,
+    maxInFlight: number,
+  ) {
+    this.agent = new Agent({ connections: maxInFlight, keepAliveTimeout: 30_000, connect: { timeout: Math.min(timeoutMs, 5000) } });
+  }
+
+  async call(method: 'GET' | 'POST', pathWithQuery: string, body?: unknown): Promise<JsonObject> {
+    const path = pathWithQuery.split('?')[0];
+    let res;
+    try {
+      res = await request(this.base + pathWithQuery, {
+        method,
+        dispatcher: this.agent,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? '';
+      const sent = NOT_SENT.has(code) || NOT_SENT.has(cause) ? 'no' : 'maybe';
+      const reason = err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError ? 'timeout' : code || cause || 'network error';
+      throw new WechatTransportError(path, sent, reason);
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch {
+      throw new WechatTransportError(path, 'maybe', 'connection lost while reading the answer', res.statusCode);
+    }
+    // A 5xx comes from WeChat's gateway before the API acted (assumption, see README "Delivery decisions").
+    if (res.statusCode >= 500) throw new WechatTransportError(path, 'no', `HTTP ${res.statusCode}`, res.statusCode);
+    let parsed: unknown;
+    try {
+      parsed = parse(text, undefined, (n) => n);
+    } catch {
+      throw new WechatTransportError(path, 'maybe', `HTTP ${res.statusCode} with a body that is not JSON`, res.statusCode);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new WechatTransportError(path, 'maybe', 'answer is not a JSON object', res.statusCode);
+    }
+    return parsed as JsonObject;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
