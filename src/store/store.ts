@@ -61,7 +61,10 @@ export interface AllowanceState {
 
 export interface Store {
   // --- records (notifications) ---------------------------------------------------------------
-  /** Creates record `id` with `fields` (must include `status`) and a first history entry. */
+  /**
+   * Creates record `id` with `fields` (must include `status`) and a first history entry. Throws when
+   * `fields` lacks `status` or when record `id` already exists (ids are meant to be unique).
+   */
   create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult>;
   get(id: string): Promise<StoredRecord | null>;
   /** Atomic compare-and-set on `status`; returns false (and changes nothing) when `from` does not match or the record is gone. */
@@ -73,7 +76,8 @@ export interface Store {
   /**
    * Claims up to `limit` records due at or before `now`, oldest first, and pushes their due time to
    * `now + leaseMs` in the same step, so another instance does not claim them; a worker that dies
-   * leaves them due again when the lease runs out.
+   * leaves them due again when the lease runs out. `leaseMs` must be > 0. Ids whose record has
+   * expired are dropped from the schedule instead of being claimed.
    */
   claimDue(now: number, leaseMs: number, limit: number): Promise<string[]>;
   /** Number of records on the schedule and the earliest due time (null when empty). */
@@ -121,17 +125,21 @@ export interface Store {
    * Uses one message from the first of `keys` that is valid at `now` and has uses left, and names
    * that key.
    * 'exhausted': some are valid but none has uses left; 'expired': all known ones are past;
-   * 'unknown': none of the keys was ever opened (or all were closed).
+   * 'unknown': none of the keys is known (never opened, or dropped `keepSeconds` after expiry).
+   * A closed allowance reads as 'expired' (see `closeAllowances`) until its keep time ends.
    */
   takeAllowance(keys: readonly string[], now: number): Promise<{ use: AllowanceUse; key?: string }>;
   /** Gives back one use taken by `takeAllowance` (the send was refused for another reason). */
   returnAllowance(key: string): Promise<void>;
   getAllowance(key: string): Promise<AllowanceState | null>;
-  /** Marks the allowances as expired now (e.g. the user unfollowed). */
+  /**
+   * Marks the allowances as expired now (e.g. the user unfollowed), kept `keepSeconds` from now.
+   * Keys never opened stay unknown.
+   */
   closeAllowances(keys: readonly string[], now: number, keepSeconds: number): Promise<void>;
 
   // --- ordered sets per owner (notices parked for a user) ---------------------------------------
-  /** Adds `member` with `score` to set `key` (ordered by score, then member). */
+  /** Adds `member` with `score` to set `key` (ordered by score, then member bytes); the whole set expires `ttlSeconds` after the last add. */
   addToSet(key: string, member: string, score: number, ttlSeconds: number): Promise<void>;
   /** Up to `limit` members, lowest score first. */
   rangeOfSet(key: string, limit: number): Promise<string[]>;

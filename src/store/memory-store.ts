@@ -1,0 +1,270 @@
+import { checkCreateFields, checkLease, recordExistsError } from './checks';
+import type {
+  AllowanceState,
+  AllowanceUse,
+  CreateOptions,
+  CreateResult,
+  Fields,
+  HistoryEntry,
+  Store,
+  StoredRecord,
+  TransitionOptions,
+} from './store';
+import { TtlMap } from './ttl-map';
+
+export interface MemoryStoreOptions {
+  /** Clock for TTLs (tests may inject one). Default `Date.now`. */
+  now?: () => number;
+  /** How often expired entries are swept (they are also dropped lazily on read). Default 60 s. */
+  sweepIntervalMs?: number;
+}
+
+/** Redis orders equal scores by member bytes; JS `<` compares UTF-16 units, which differs. */
+function byScoreThenMember(a: [string, number], b: [string, number]): number {
+  return a[1] - b[1] || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]));
+}
+
+/**
+ * The store in process memory, for demo mode and unit tests. Every method runs synchronously
+ * between awaits, which makes each one atomic, as the Redis scripts are. One process only.
+ */
+export class MemoryStore implements Store {
+  private readonly now: () => number;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly records: TtlMap<StoredRecord>;
+  private readonly schedule = new Map<string, number>();
+  private readonly idempotency: TtlMap<{ id: string; fingerprint: string }>;
+  private readonly msgids: TtlMap<string>;
+  private readonly earlyStatuses: TtlMap<string>;
+  private readonly seen: TtlMap<true>;
+  private readonly values: TtlMap<string>;
+  private readonly locks: TtlMap<string>;
+  private readonly hashes = new Map<string, Fields>();
+  private readonly allowances: TtlMap<AllowanceState>;
+  private readonly sets: TtlMap<Map<string, number>>;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const now = (this.now = options.now ?? Date.now);
+    this.records = new TtlMap(now);
+    this.idempotency = new TtlMap(now);
+    this.msgids = new TtlMap(now);
+    this.earlyStatuses = new TtlMap(now);
+    this.seen = new TtlMap(now);
+    this.values = new TtlMap(now);
+    this.locks = new TtlMap(now);
+    this.allowances = new TtlMap(now);
+    this.sets = new TtlMap(now);
+    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
+    this.sweeper.unref(); // never keeps the process (or jest) alive
+  }
+
+  /** Drops every expired entry now (also runs on a timer). */
+  sweep(): void {
+    for (const map of [this.records, this.idempotency, this.msgids, this.earlyStatuses, this.seen, this.values,
+      this.locks, this.allowances, this.sets]) {
+      map.sweep();
+    }
+  }
+
+  private inSeconds(seconds: number): number {
+    return this.now() + seconds * 1000;
+  }
+
+  // --- records ---------------------------------------------------------------------------------
+
+  async create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
+    checkCreateFields(id, fields);
+    const { idempotency } = options;
+    if (idempotency) {
+      const existing = this.idempotency.get(idempotency.key);
+      if (existing) return { created: false, existingId: existing.id, fingerprint: existing.fingerprint };
+    }
+    if (this.records.has(id)) throw recordExistsError(id);
+    const expiresAt = this.inSeconds(options.ttlSeconds);
+    if (idempotency) {
+      this.idempotency.set(idempotency.key, { id, fingerprint: idempotency.fingerprint }, expiresAt);
+    }
+    this.records.set(id, { fields: { ...fields }, history: [{ ...history }] }, expiresAt);
+    if (options.dueAt !== undefined) this.schedule.set(id, options.dueAt);
+    return { created: true };
+  }
+
+  async get(id: string): Promise<StoredRecord | null> {
+    const record = this.records.get(id);
+    return record ? { fields: { ...record.fields }, history: record.history.map((e) => ({ ...e })) } : null;
+  }
+
+  async transition(id: string, options: TransitionOptions): Promise<boolean> {
+    const record = this.records.get(id);
+    if (!record || !options.from.includes(record.fields.status)) return false;
+    Object.assign(record.fields, options.set, { status: options.to });
+    if (options.history) record.history.push({ ...options.history });
+    if (options.dueAt === null) this.schedule.delete(id);
+    else if (options.dueAt !== undefined) this.schedule.set(id, options.dueAt);
+    return true;
+  }
+
+  async appendHistory(id: string, entry: HistoryEntry): Promise<void> {
+    this.records.get(id)?.history.push({ ...entry });
+  }
+
+  // --- the due schedule ------------------------------------------------------------------------
+
+  async claimDue(now: number, leaseMs: number, limit: number): Promise<string[]> {
+    checkLease(leaseMs);
+    const due = [...this.schedule].filter(([, at]) => at <= now).sort(byScoreThenMember);
+    const claimed: string[] = [];
+    for (const [id] of due) {
+      if (claimed.length >= limit) break;
+      if (!this.records.has(id)) {
+        this.schedule.delete(id); // the record expired: nothing left to work on
+        continue;
+      }
+      this.schedule.set(id, now + leaseMs);
+      claimed.push(id);
+    }
+    return claimed;
+  }
+
+  async scheduleInfo(): Promise<{ size: number; nextDueAt: number | null }> {
+    let nextDueAt: number | null = null;
+    for (const at of this.schedule.values()) if (nextDueAt === null || at < nextDueAt) nextDueAt = at;
+    return { size: this.schedule.size, nextDueAt };
+  }
+
+  // --- correlation -----------------------------------------------------------------------------
+
+  async linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null> {
+    this.msgids.set(msgid, id, this.inSeconds(ttlSeconds));
+    const early = this.earlyStatuses.get(msgid);
+    this.earlyStatuses.delete(msgid);
+    return early ?? null;
+  }
+
+  async resolveMsgid(msgid: string, status: string, ttlSeconds: number): Promise<string | null> {
+    const id = this.msgids.get(msgid);
+    if (id !== undefined) return id;
+    if (!this.earlyStatuses.has(msgid)) this.earlyStatuses.set(msgid, status, this.inSeconds(ttlSeconds));
+    return null;
+  }
+
+  // --- de-duplication, values, locks -----------------------------------------------------------
+
+  async firstSeen(key: string, ttlSeconds: number): Promise<boolean> {
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, true, this.inSeconds(ttlSeconds));
+    return true;
+  }
+
+  async forget(key: string): Promise<void> {
+    this.seen.delete(key);
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    return this.values.get(key) ?? null;
+  }
+
+  async setValue(key: string, value: string, ttlMs?: number): Promise<void> {
+    this.values.set(key, value, ttlMs === undefined ? null : this.now() + ttlMs);
+  }
+
+  async deleteValueIf(key: string, expected: string): Promise<boolean> {
+    return this.values.get(key) === expected && this.values.delete(key);
+  }
+
+  async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    if (this.locks.has(key)) return false;
+    this.locks.set(key, owner, this.now() + ttlMs);
+    return true;
+  }
+
+  async releaseLock(key: string, owner: string): Promise<void> {
+    if (this.locks.get(key) === owner) this.locks.delete(key);
+  }
+
+  // --- hashes and counters ---------------------------------------------------------------------
+
+  async getHash(key: string): Promise<Fields> {
+    return { ...this.hashes.get(key) };
+  }
+
+  async setHash(key: string, fields: Fields): Promise<void> {
+    this.hashes.set(key, { ...this.hashes.get(key), ...fields });
+  }
+
+  async incrementHash(key: string, field: string, by = 1): Promise<number> {
+    const hash = this.hashes.get(key) ?? {};
+    const value = Number(hash[field] ?? 0) + by;
+    this.hashes.set(key, { ...hash, [field]: String(value) });
+    return value;
+  }
+
+  // --- allowances ------------------------------------------------------------------------------
+
+  async openAllowance(key: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void> {
+    this.allowances.set(key, { remaining: quota, expiresAt }, expiresAt + keepSeconds * 1000);
+  }
+
+  async takeAllowance(keys: readonly string[], now: number): Promise<{ use: AllowanceUse; key?: string }> {
+    let known = false;
+    let valid = false;
+    for (const key of keys) {
+      const state = this.allowances.get(key);
+      if (!state) continue;
+      known = true;
+      if (state.expiresAt <= now) continue;
+      valid = true;
+      if (state.remaining > 0) {
+        state.remaining -= 1;
+        return { use: 'taken', key };
+      }
+    }
+    return { use: valid ? 'exhausted' : known ? 'expired' : 'unknown' };
+  }
+
+  async returnAllowance(key: string): Promise<void> {
+    const state = this.allowances.get(key);
+    if (state) state.remaining += 1;
+  }
+
+  async getAllowance(key: string): Promise<AllowanceState | null> {
+    const state = this.allowances.get(key);
+    return state ? { ...state } : null;
+  }
+
+  async closeAllowances(keys: readonly string[], now: number, keepSeconds: number): Promise<void> {
+    for (const key of keys) {
+      const state = this.allowances.get(key);
+      if (!state) continue; // never opened stays unknown
+      state.expiresAt = Math.min(state.expiresAt, now);
+      this.allowances.expireAt(key, now + keepSeconds * 1000);
+    }
+  }
+
+  // --- ordered sets ----------------------------------------------------------------------------
+
+  async addToSet(key: string, member: string, score: number, ttlSeconds: number): Promise<void> {
+    const set = this.sets.get(key) ?? new Map<string, number>();
+    set.set(member, score);
+    this.sets.set(key, set, this.inSeconds(ttlSeconds));
+  }
+
+  async rangeOfSet(key: string, limit: number): Promise<string[]> {
+    const set = this.sets.get(key);
+    if (!set || limit <= 0) return [];
+    return [...set].sort(byScoreThenMember).slice(0, limit).map(([member]) => member);
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    const set = this.sets.get(key);
+    if (set?.delete(member) && set.size === 0) this.sets.delete(key); // as Redis drops empty keys
+  }
+
+  // --- lifecycle -------------------------------------------------------------------------------
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+}
