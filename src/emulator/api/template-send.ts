@@ -1,0 +1,70 @@
+import type { EmulatorCore } from '../core';
+import { outcomeFor, reachesUser, scheduleReceipt } from '../receipts';
+import { missingField, renderTemplate, type TemplateData } from '../template-text';
+import { wxError } from '../wx-errors';
+import { jsonObject, type ApiRequest } from './types';
+
+/** client_msg_id is honoured for 10 minutes (reference §5.1). */
+const CLIENT_MSG_ID_MS = 10 * 60 * 1000;
+
+/** Daily quota on the virtual clock, reset at midnight China time; every call that gets this far counts. */
+function overQuota(core: EmulatorCore): boolean {
+  const { state } = core;
+  const day = core.clock.chinaDay();
+  if (state.quotaDay !== day) {
+    state.quotaDay = day;
+    state.quotaUsed = 0;
+  }
+  if (state.quotaUsed >= core.opts.dailyTemplateQuota) return true;
+  state.quotaUsed++;
+  return false;
+}
+
+function remembered(core: EmulatorCore, key: string | undefined): string | undefined {
+  if (!key) return undefined;
+  const hit = core.state.clientMsgIds.get(key);
+  if (!hit) return undefined;
+  if (core.clock.now() - hit.at < CLIENT_MSG_ID_MS) return hit.msgid;
+  core.state.clientMsgIds.delete(key);
+  return undefined;
+}
+
+/** A bare number literal: a 19-digit msgid must not be rounded through a JS number. */
+const okAnswer = (msgid: string) => `{"errcode":0,"errmsg":"ok","msgid":${msgid}}`;
+
+/**
+ * POST /cgi-bin/message/template/send. Errors in a fixed precedence (token checked by the router):
+ * 47001 → 45009 → 40003 → 43004 → 40037 → 43101 → 47003 → ok.
+ */
+export async function templateSend(core: EmulatorCore, req: ApiRequest): Promise<string> {
+  const b = jsonObject(req.body);
+  if (!b) return wxError(47001, req.rid);
+  if (b.data !== undefined && (b.data === null || typeof b.data !== 'object')) return wxError(47001, req.rid);
+  if (overQuota(core)) return wxError(45009, req.rid);
+  const user = typeof b.touser === 'string' ? core.state.users.get(b.touser) : undefined;
+  if (!user) return wxError(40003, req.rid);
+  if (!user.subscribed) return wxError(43004, req.rid);
+  const tpl = typeof b.template_id === 'string' ? core.state.templates.get(b.template_id) : undefined;
+  if (!tpl) return wxError(40037, req.rid);
+  if (user.refused.has(tpl.template_id)) return wxError(43101, req.rid);
+  const data = (b.data ?? {}) as TemplateData;
+  const missing = missingField(tpl, data);
+  if (missing) return wxError(47003, req.rid, `argument invalid! data.${missing}.value is empty`);
+
+  // WeChat's answer to a repeated client_msg_id is undocumented (reference §12). We choose a silent
+  // success with the first msgid and nothing sent, which is what "only one message is sent" implies.
+  const clientMsgId = typeof b.client_msg_id === 'string' && b.client_msg_id !== '' ? b.client_msg_id : undefined;
+  const dedupeKey = clientMsgId && `${user.openid}\u0000${clientMsgId}`;
+  const earlier = remembered(core, dedupeKey);
+  if (earlier) return okAnswer(earlier);
+
+  const msgid = core.ids.nextTemplateMsgId();
+  if (dedupeKey) core.state.clientMsgIds.set(dedupeKey, { msgid, at: core.clock.now() });
+  const outcome = outcomeFor(user, tpl.template_id);
+  if (reachesUser(outcome)) {
+    user.inbox.push({ at: core.clock.iso(), channel: 'template', text: renderTemplate(tpl, data), template_id: tpl.template_id, msgid, client_msg_id: clientMsgId });
+  }
+  const before = scheduleReceipt(core, user.openid, msgid, outcome);
+  if (before) await before;
+  return okAnswer(msgid);
+}

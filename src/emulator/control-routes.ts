@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { ControlError, type EmulatorControl } from './control';
+import * as S from './control-schemas';
+import { BodyTooLarge, readBody, sendJson } from './http';
+
+type Params = Record<string, string>;
+interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  pattern: string;
+  schema?: z.ZodType;
+  run: (c: EmulatorControl, p: Params, body: never) => unknown;
+}
+
+const route = <T extends z.ZodType>(method: Route['method'], pattern: string, schema: T | undefined, run: (c: EmulatorControl, p: Params, body: z.infer<T>) => unknown): Route => ({
+  method,
+  pattern,
+  schema,
+  run: run as Route['run'],
+});
+
+/** The control API: each route validates its body, then calls the EmulatorControl method of the same name. */
+export const CONTROL_ROUTES: Route[] = [
+  route('POST', '/_emulator/users', S.userBody, (c, _p, b) => c.addUser(b)),
+  route('GET', '/_emulator/users/:openid', undefined, (c, p) => c.user(p.openid)),
+  route('POST', '/_emulator/users/:openid/subscribe', undefined, (c, p) => c.subscribe(p.openid)),
+  route('POST', '/_emulator/users/:openid/unsubscribe', undefined, (c, p) => c.unsubscribe(p.openid)),
+  route('POST', '/_emulator/users/:openid/messages', S.textBody, (c, p, b) => c.userSendsText(p.openid, b.text)),
+  route('POST', '/_emulator/users/:openid/menu-clicks', S.keyBody, (c, p, b) => c.userClicksMenu(p.openid, b.key)),
+  route('POST', '/_emulator/users/:openid/scans', S.sceneBody, (c, p, b) => c.userScans(p.openid, b.scene)),
+  route('GET', '/_emulator/users/:openid/inbox', undefined, (c, p) => c.inbox(p.openid)),
+  route('POST', '/_emulator/users/:openid/refusals', S.refusalBody, (c, p, b) => ok(c.refuseTemplate(p.openid, b.template_id, b.refused ?? true))),
+  route('POST', '/_emulator/templates', S.templateBody, (c, _p, b) => ({ template_id: c.addTemplate(b) })),
+  route('DELETE', '/_emulator/templates/:id', undefined, (c, p) => ok(c.deleteTemplate(p.id))),
+  route('POST', '/_emulator/receipt-outcomes', S.outcomeBody, (c, _p, b) => ok(c.setReceiptOutcome(b))),
+  route('POST', '/_emulator/faults', S.faultsBody, (c, _p, b) => c.setFaults(b)),
+  route('POST', '/_emulator/token/rotate', undefined, (c) => c.rotateToken()),
+  route('POST', '/_emulator/token/invalidate', undefined, (c) => ok(c.invalidateTokens())),
+  route('POST', '/_emulator/clock/advance', S.clockBody, (c, _p, b) => c.advanceClock(b.seconds)),
+  route('POST', '/_emulator/reset', undefined, (c) => ok(c.reset())),
+  route('GET', '/_emulator/stats', undefined, (c) => c.stats()),
+  route('POST', '/_emulator/callback-url', S.callbackBody, (c, _p, b) => ok(c.setCallbackUrl(b.url))),
+  route('GET', '/_emulator', undefined, (c) => ({ now: c.now(), routes: CONTROL_ROUTES.map((r) => `${r.method} ${r.pattern}`) })),
+];
+
+function ok(_: void): { ok: true } {
+  return { ok: true };
+}
+
+function match(pattern: string, path: string): Params | undefined {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Params = {};
+  for (let i = 0; i < want.length; i++) {
+    if (want[i].startsWith(':')) {
+      if (got[i] === '') return undefined;
+      try {
+        params[want[i].slice(1)] = decodeURIComponent(got[i]);
+      } catch {
+        return undefined;
+      }
+    } else if (want[i] !== got[i]) return undefined;
+  }
+  return params;
+}
+
+function parseBody(text: string): unknown {
+  if (text.trim() === '') return {};
+  return JSON.parse(text);
+}
+
+/** Answers one `/_emulator` request: 400 bad JSON/body, 404 unknown route or entity, 405 wrong method. */
+export async function dispatchControl(control: EmulatorControl, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const candidates = CONTROL_ROUTES.map((r) => ({ r, params: match(r.pattern, path.replace(/\/+$/, '') || '/') })).filter((x) => x.params);
+  if (candidates.length === 0) return sendJson(res, 404, { error: `no control route ${path}` });
+  const hit = candidates.find((x) => x.r.method === req.method);
+  if (!hit || !hit.params) return sendJson(res, 405, { error: `use ${candidates.map((x) => x.r.method).join(' or ')} for ${path}` });
+  let body: unknown;
+  try {
+    body = parseBody(await readBody(req));
+  } catch (err) {
+    return sendJson(res, err instanceof BodyTooLarge ? 413 : 400, { error: 'the body must be JSON' });
+  }
+  if (hit.r.schema) {
+    const parsed = hit.r.schema.safeParse(body);
+    if (!parsed.success) return sendJson(res, 400, { error: 'invalid body', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    body = parsed.data;
+  }
+  try {
+    const result = await hit.r.run(control, hit.params, body as never);
+    sendJson(res, 200, result ?? { ok: true });
+  } catch (err) {
+    if (err instanceof ControlError) return sendJson(res, err.status, { error: err.message });
+    throw err;
+  }
+}

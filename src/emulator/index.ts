@@ -1,0 +1,54 @@
+import type { AddressInfo } from 'node:net';
+import { EmulatorControl, seed } from './control';
+import { EmulatorCore } from './core';
+import { resolveOptions, type EmulatorOptions } from './options';
+import { createEmulatorServer } from './server';
+
+export { ControlError, EmulatorControl } from './control';
+export type { EmulatorStats, UserView } from './control';
+export type { EmulatorOptions, PushMode, SeedTemplate, SeedUser } from './options';
+export type { FaultSettings } from './faults';
+export type { PassiveReplyResult } from './passive-reply';
+export type { InboxChannel, InboxEntry, ReceiptOutcomeSetting, ReceiptStatus } from './state';
+
+export interface EmulatorHandle {
+  /** e.g. http://127.0.0.1:41234 — use it as the WeChat API base URL. */
+  url: string;
+  port: number;
+  control: EmulatorControl;
+  /** Stops the server, cancels pending receipts and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Starts a WeChat platform emulator (port 0 = any free port). */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  const opts = resolveOptions(options);
+  const core = new EmulatorCore(opts);
+  const control = new EmulatorControl(core);
+  seed(control);
+  const server = createEmulatorServer(core, control);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    control,
+    close() {
+      closing ??= (async () => {
+        core.cancelScheduled();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await Promise.all([stopped, core.callback.close()]);
+      })();
+      return closing;
+    },
+  };
+}

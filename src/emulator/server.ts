@@ -1,0 +1,28 @@
+import { createServer, type Server } from 'node:http';
+import { dispatchApi } from './api/dispatch';
+import { dispatchControl } from './control-routes';
+import type { EmulatorControl } from './control';
+import type { EmulatorCore } from './core';
+import { BodyTooLarge, sendJson } from './http';
+
+/** One node:http server for the WeChat API paths and the `/_emulator` control API. */
+export function createEmulatorServer(core: EmulatorCore, control: EmulatorControl): Server {
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    core.count(path);
+    const work = path === '/_emulator' || path.startsWith('/_emulator/')
+      ? dispatchControl(control, path, req, res)
+      : dispatchApi(core, path, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)), req, res);
+    // Never crash on bad input: anything unexpected becomes a 500 (or 413 for a huge body).
+    work.catch((err: unknown) => {
+      if (res.headersSent || res.destroyed) return;
+      if (err instanceof BodyTooLarge) return sendJson(res, 413, { errcode: 47001, errmsg: 'data format error: body too large' });
+      sendJson(res, 500, { errcode: -1, errmsg: `system error: ${(err as Error).message}` });
+    });
+  });
+  // Clients keep connections alive between sends; outlive their idle timeouts.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}

@@ -1,0 +1,18 @@
+import type { EmulatorCore } from './core';
+import type { SeedTemplate } from './options';
+import { placeholdersOf } from './template-text';
+
+/** Adds (or replaces) a template; one implementation for the control API, seeds and api_add_template. */
+export function addTemplate(core: EmulatorCore, t: SeedTemplate): string {
+  const template_id = t.template_id || core.ids.templateId();
+  core.state.templates.set(template_id, {
+    template_id,
+    title: t.title,
+    content: t.content,
+    placeholders: placeholdersOf(t.content),
+    primary_industry: 'IT科技',
+    deputy_industry: '互联网|电子商务',
+    example: '',
+  });
+  return template_id;
+}
