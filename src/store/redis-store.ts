@@ -1,0 +1,315 @@
+import { createClient } from 'redis';
+import { checkCreateFields, checkLease, recordExistsError } from './checks';
+import { RedisKeys } from './redis-keys';
+import { claimDue } from './scripts/claim-due';
+import { closeAllowances } from './scripts/close-allowances';
+import { createRecord } from './scripts/create';
+import { deleteIfEqual } from './scripts/delete-if-equal';
+import { linkMsgid } from './scripts/link-msgid';
+import type { LuaScript } from './scripts/lua-script';
+import { resolveMsgid } from './scripts/resolve-msgid';
+import { returnAllowance } from './scripts/return-allowance';
+import { takeAllowance } from './scripts/take-allowance';
+import { transition } from './scripts/transition';
+import type {
+  AllowanceState,
+  AllowanceUse,
+  CreateOptions,
+  CreateResult,
+  Fields,
+  HistoryEntry,
+  Store,
+  StoredRecord,
+  TransitionOptions,
+} from './store';
+
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Namespace and hash tag of every key (see RedisKeys). Default 'wxr'. */
+  prefix?: string;
+  /** Receives connection errors; the client reconnects by itself. Default: ignored. */
+  onError?: (err: Error) => void;
+  /** Time allowed for the first connection. Default 2000 ms. */
+  connectTimeoutMs?: number;
+}
+
+/** Reconnect delay after the first connection: grows by 100 ms per attempt, capped at 2 s. */
+export const reconnectDelay = (retries: number): number => Math.min((retries + 1) * 100, 2000);
+
+/**
+ * Before the first connection the client gives up at once, so start-up fails fast; after it, it
+ * reconnects forever, so a Redis restart does not end the store.
+ */
+function newClient(url: string, connectTimeoutMs: number) {
+  let connectedOnce = false;
+  const client = createClient({
+    url,
+    socket: {
+      connectTimeout: connectTimeoutMs,
+      reconnectStrategy: (retries) => (connectedOnce ? reconnectDelay(retries) : false),
+    },
+  });
+  client.once('ready', () => {
+    connectedOnce = true;
+  });
+  return client;
+}
+
+type RedisClient = ReturnType<typeof newClient>;
+
+/** The URL without credentials, for error messages. */
+function describeUrl(url: string): string {
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
+
+/**
+ * The store in Redis, shared by any number of instances. Every change of more than one key is one
+ * Lua script (src/store/scripts). Commands issued while the connection is down are queued and sent
+ * on reconnect (or fail after node-redis' 5 s command timeout).
+ */
+export class RedisStore implements Store {
+  private constructor(
+    private readonly client: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /**
+   * Connects, failing fast (within `connectTimeoutMs`) with a clear error when Redis is unreachable;
+   * once connected, reconnects with capped backoff (see newClient).
+   */
+  static async connect({ url, prefix = 'wxr', onError = () => {}, connectTimeoutMs = 2000 }: RedisStoreOptions): Promise<RedisStore> {
+    const keys = new RedisKeys(prefix);
+    const client = newClient(url, connectTimeoutMs);
+    client.on('error', onError); // an unhandled 'error' event would crash the process
+    try {
+      await client.connect();
+    } catch (err) {
+      client.destroy();
+      const reason = err instanceof Error ? err.message || err.name : String(err);
+      throw new Error(`Cannot connect to Redis at ${describeUrl(url)}: ${reason}`, { cause: err });
+    }
+    return new RedisStore(client, keys);
+  }
+
+  /** EVALSHA, falling back to EVAL (which caches the script) when the server does not know it. */
+  private async run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const options = { keys, arguments: args };
+    try {
+      return await this.client.evalSha(script.sha1, options);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.client.eval(script.source, options);
+    }
+  }
+
+  // --- records ---------------------------------------------------------------------------------
+
+  async create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
+    checkCreateFields(id, fields);
+    const { idempotency } = options;
+    const keys = [this.keys.record(id), this.keys.history(id), this.keys.due];
+    if (idempotency) keys.push(this.keys.idempotency(idempotency.key));
+    const reply = await this.run(createRecord, keys, [
+      id,
+      String(options.ttlSeconds),
+      JSON.stringify(history),
+      options.dueAt === undefined ? '' : String(options.dueAt),
+      idempotency ? JSON.stringify({ id, fingerprint: idempotency.fingerprint }) : '',
+      ...flatten(fields),
+    ]);
+    if (reply === 1) return { created: true };
+    if (reply === -1) throw recordExistsError(id);
+    const existing = JSON.parse(String(reply)) as { id: string; fingerprint: string };
+    return { created: false, existingId: existing.id, fingerprint: existing.fingerprint };
+  }
+
+  async get(id: string): Promise<StoredRecord | null> {
+    // MULTI: fields and history from the same moment
+    const [fields, history] = (await this.client
+      .multi()
+      .hGetAll(this.keys.record(id))
+      .lRange(this.keys.history(id), 0, -1)
+      .exec()) as unknown as [Fields, string[]];
+    if (fields.status === undefined) return null;
+    return { fields: { ...fields }, history: history.map((entry) => JSON.parse(entry) as HistoryEntry) };
+  }
+
+  async transition(id: string, options: TransitionOptions): Promise<boolean> {
+    const { from, to, set = {}, history, dueAt } = options;
+    const schedule = dueAt === undefined ? '' : dueAt === null ? 'off' : String(dueAt);
+    const reply = await this.run(
+      transition,
+      [this.keys.record(id), this.keys.history(id), this.keys.due],
+      [id, to, history ? JSON.stringify(history) : '', schedule, String(from.length), ...from, ...flatten(set)],
+    );
+    return reply === 1;
+  }
+
+  async appendHistory(id: string, entry: HistoryEntry): Promise<void> {
+    // RPUSHX: the history list exists exactly as long as the record (same TTL, created together)
+    await this.client.rPushX(this.keys.history(id), JSON.stringify(entry));
+  }
+
+  // --- the due schedule ------------------------------------------------------------------------
+
+  async claimDue(now: number, leaseMs: number, limit: number): Promise<string[]> {
+    checkLease(leaseMs);
+    if (limit <= 0) return [];
+    const reply = await this.run(
+      claimDue,
+      [this.keys.due],
+      [String(now), String(now + leaseMs), String(limit), this.keys.record('')],
+    );
+    return reply as string[];
+  }
+
+  async scheduleInfo(): Promise<{ size: number; nextDueAt: number | null }> {
+    const [size, first] = (await this.client
+      .multi()
+      .zCard(this.keys.due)
+      .zRangeWithScores(this.keys.due, 0, 0)
+      .exec()) as unknown as [number, { value: string; score: number }[]];
+    return { size, nextDueAt: first.length > 0 ? first[0].score : null };
+  }
+
+  // --- correlation -----------------------------------------------------------------------------
+
+  async linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null> {
+    const keys = [this.keys.msgid(msgid), this.keys.earlyReceipt(msgid)];
+    return (await this.run(linkMsgid, keys, [id, String(ttlSeconds)])) as string | null;
+  }
+
+  async resolveMsgid(msgid: string, status: string, ttlSeconds: number): Promise<string | null> {
+    const keys = [this.keys.msgid(msgid), this.keys.earlyReceipt(msgid)];
+    return (await this.run(resolveMsgid, keys, [status, String(ttlSeconds)])) as string | null;
+  }
+
+  // --- de-duplication, values, locks -----------------------------------------------------------
+
+  async firstSeen(key: string, ttlSeconds: number): Promise<boolean> {
+    const reply = await this.client.set(this.keys.seen(key), '1', {
+      condition: 'NX',
+      expiration: { type: 'EX', value: ttlSeconds },
+    });
+    return reply === 'OK';
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.client.del(this.keys.seen(key));
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    return this.client.get(this.keys.value(key));
+  }
+
+  async setValue(key: string, value: string, ttlMs?: number): Promise<void> {
+    const expiration = ttlMs === undefined ? undefined : { type: 'PX' as const, value: ttlMs };
+    await this.client.set(this.keys.value(key), value, { expiration });
+  }
+
+  async deleteValueIf(key: string, expected: string): Promise<boolean> {
+    return (await this.run(deleteIfEqual, [this.keys.value(key)], [expected])) === 1;
+  }
+
+  async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.client.set(this.keys.lock(key), owner, {
+      condition: 'NX',
+      expiration: { type: 'PX', value: ttlMs },
+    });
+    return reply === 'OK';
+  }
+
+  async releaseLock(key: string, owner: string): Promise<void> {
+    await this.run(deleteIfEqual, [this.keys.lock(key)], [owner]);
+  }
+
+  // --- hashes and counters ---------------------------------------------------------------------
+
+  async getHash(key: string): Promise<Fields> {
+    return { ...((await this.client.hGetAll(this.keys.hash(key))) as Fields) };
+  }
+
+  async setHash(key: string, fields: Fields): Promise<void> {
+    if (Object.keys(fields).length > 0) await this.client.hSet(this.keys.hash(key), fields);
+  }
+
+  async incrementHash(key: string, field: string, by = 1): Promise<number> {
+    return this.client.hIncrBy(this.keys.hash(key), field, by);
+  }
+
+  // --- allowances ------------------------------------------------------------------------------
+
+  async openAllowance(key: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void> {
+    const redisKey = this.keys.allowance(key);
+    await this.client
+      .multi()
+      .hSet(redisKey, { remaining: String(quota), expiresAt: String(expiresAt) })
+      .pExpireAt(redisKey, expiresAt + keepSeconds * 1000)
+      .exec();
+  }
+
+  async takeAllowance(keys: readonly string[], now: number): Promise<{ use: AllowanceUse; key?: string }> {
+    if (keys.length === 0) return { use: 'unknown' };
+    const [use, index] = (await this.run(
+      takeAllowance,
+      keys.map((key) => this.keys.allowance(key)),
+      [String(now)],
+    )) as [AllowanceUse, number?];
+    return index === undefined ? { use } : { use, key: keys[index - 1] };
+  }
+
+  async returnAllowance(key: string): Promise<void> {
+    await this.run(returnAllowance, [this.keys.allowance(key)], []);
+  }
+
+  async getAllowance(key: string): Promise<AllowanceState | null> {
+    const state = (await this.client.hGetAll(this.keys.allowance(key))) as Partial<Record<keyof AllowanceState, string>>;
+    if (state.remaining === undefined || state.expiresAt === undefined) return null;
+    return { remaining: Number(state.remaining), expiresAt: Number(state.expiresAt) };
+  }
+
+  async closeAllowances(keys: readonly string[], now: number, keepSeconds: number): Promise<void> {
+    if (keys.length === 0) return;
+    await this.run(
+      closeAllowances,
+      keys.map((key) => this.keys.allowance(key)),
+      [String(now), String(now + keepSeconds * 1000)],
+    );
+  }
+
+  // --- ordered sets ----------------------------------------------------------------------------
+
+  async addToSet(key: string, member: string, score: number, ttlSeconds: number): Promise<void> {
+    const redisKey = this.keys.set(key);
+    await this.client.multi().zAdd(redisKey, { score, value: member }).expire(redisKey, ttlSeconds).exec();
+  }
+
+  async rangeOfSet(key: string, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    return this.client.zRange(this.keys.set(key), 0, limit - 1);
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    await this.client.zRem(this.keys.set(key), member);
+  }
+
+  // --- lifecycle -------------------------------------------------------------------------------
+
+  async ping(): Promise<void> {
+    // a queued PING would wait for the reconnect; readiness wants the answer now
+    if (!this.client.isReady) throw new Error('Redis is not connected');
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close();
+  }
+}
