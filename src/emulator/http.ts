@@ -11,14 +11,13 @@ export function readBody(req: IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      // Keep draining past the limit (storing nothing) so the client still gets a 413 answer.
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return reject(new BodyTooLarge('body too large'));
+      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }

@@ -1,0 +1,26 @@
+import { AES_KEY, TOKEN, independentDecrypt, sha1Sorted, xmlFields } from './helpers';
+
+// The receipt tests trust these helpers, so anchor them on the fixed vector of
+// shared/reference/wechat-protocol.md §2.5 (reproduced byte-for-byte by wechatpy).
+const V = {
+  appid: 'wx0123456789abcdef',
+  timestamp: '1700000000',
+  nonce: '123456789',
+  encrypt:
+    'Q3stYC6hdFzMh9T8HCvyDLBdxlyHiALZmW3U7s1kRVp9siBd3s8wZEu96L42GZClNxXyAP2ITSuHzVwRL18V6A6h4X6wOYby0x3XQFuT2jCXawtPTUaKWq/uJXXwn1Gr8yWjBCvyDOsTCKUGVacEh9un3xcYsMy1Cic/Zr7YdvV/uSHTl7EdbOC3w9BhYXMfSN4mDSJUZy/14XWo3wPDZG9CaJ71GzTBLHmzAcXzD/Blsie46Let5qTY0MmphoUPjhGYln+rA7/aRhtkBWZl2kDfjrlGxx5Zpni+xF2kqXfW+d8Ts5SeK8B36nZTf05qSm/P7VsGhxduRAbDoJgcHafrhdSF5kwH1EtIuvl/0kdIIfksZSj2z+MN0wDUmgU3',
+  msgSignature: '2af868dc50f8796f01cf07b659af12751d07c51a',
+  signature: '1224ee560df62329b43aeee20636a0defb583ee4',
+};
+
+describe('the independent check used on emulator pushes (fixed vector §2.5)', () => {
+  it('computes both signatures of the vector', () => {
+    expect(sha1Sorted([TOKEN, V.timestamp, V.nonce])).toBe(V.signature);
+    expect(sha1Sorted([TOKEN, V.timestamp, V.nonce, V.encrypt])).toBe(V.msgSignature);
+  });
+
+  it('decrypts the vector and reads its fields', () => {
+    const xml = independentDecrypt(AES_KEY, V.encrypt, V.appid);
+    expect(xmlFields(xml)).toEqual({ ToUserName: 'gh_abc', FromUserName: 'oUSER', CreateTime: '1700000000', MsgType: 'text', Content: 'hi', MsgId: '1234567890123456' });
+    expect(() => independentDecrypt(AES_KEY, V.encrypt, 'wxOTHER')).toThrow('appid');
+  });
+});
