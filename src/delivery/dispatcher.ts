@@ -1,0 +1,238 @@
+import type { Logger } from '../log/logger';
+import type { Store } from '../store/store';
+import type { TemplateMessage } from '../wechat/api-client';
+import { renderFallback } from './fallback-text';
+import { fromFields, plainValues, type Notification } from './notification';
+import { Notifications } from './notifications';
+import { backoffMs, decideCustomFailure, decideTemplateFailure } from './send-policy';
+import { TERMINAL } from './status';
+import { displayLosses } from './template-display';
+import type { TemplateRegistry } from './template-registry';
+import type { ServiceWindow } from './window';
+
+export interface SendApi {
+  sendTemplate(message: TemplateMessage): Promise<string>;
+  sendText(openid: string, content: string): Promise<void>;
+}
+
+export interface DispatchSettings {
+  retry: { maxAttempts: number; baseDelayMs: number };
+  receipt: { timeoutSeconds: number; onTimeout: 'fallback' | 'assume_delivered' };
+  parkSeconds: number;
+  /** The work loop's lease: a notice being handled stays claimed this long. */
+  leaseMs: number;
+  /** How long msgid → notification links and parked sets live. */
+  retentionSeconds: number;
+}
+
+/**
+ * Moves one due notification forward, according to its status. Called by the work loop for every
+ * claimed id; every change is a compare-and-set, so a second instance or a duplicate event that
+ * got there first simply makes the change fail here, and nothing is sent twice.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly store: Store,
+    private readonly notifications: Notifications,
+    private readonly api: SendApi,
+    private readonly templates: TemplateRegistry,
+    private readonly window: ServiceWindow,
+    private readonly settings: DispatchSettings,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reads the notice fresh (it may have moved since it was claimed) and takes its next step. */
+  async handle(id: string): Promise<void> {
+    const record = await this.store.get(id);
+    if (!record) return; // expired with its retention; its schedule entry goes with the next claim
+    const n = fromFields(id, record.fields, record.history);
+    switch (n.status) {
+      case 'queued':
+        return this.sendTemplate(n);
+      case 'awaiting_receipt':
+        return this.receiptTimedOut(n);
+      case 'fallback_pending':
+        return this.sendFallback(n);
+      case 'awaiting_interaction':
+        return this.expireParked(n);
+      default:
+        if (TERMINAL.has(n.status)) await this.notifications.move(n, [n.status], n.status, null, { dueAt: null });
+    }
+  }
+
+  private async sendTemplate(n: Notification): Promise<void> {
+    const resolved = await this.templates.resolve(n.template);
+    if (!resolved) return this.toFallback(n, 'queued', 'unknown template');
+    const { templateId } = resolved;
+    const state = await this.templates.state(templateId);
+    if (!state.valid) return this.toFallback(n, 'queued', `template ${templateId} is invalid (${state.reason ?? 'unusable'}): no template call`);
+    const pausedUntil = await this.templates.quotaPausedUntil();
+    if (pausedUntil) return this.toFallback(n, 'queued', `daily template quota exhausted until ${new Date(pausedUntil).toISOString()}: no template call`);
+
+    const message: TemplateMessage = { touser: n.openid, template_id: templateId, client_msg_id: n.id, data: n.data };
+    if (n.url) message.url = n.url;
+    if (n.miniprogram) message.miniprogram = n.miniprogram;
+    let msgid: string;
+    try {
+      msgid = await this.api.sendTemplate(message);
+    } catch (err) {
+      return this.templateFailed(n, templateId, err);
+    }
+    await this.templates.count(templateId, 'sent');
+    const losses = displayLosses(state.content, plainValues(n.data));
+    const detail = `template ${templateId} accepted, msgid ${msgid}${losses.length ? `; the user sees it cut: ${losses.join('; ')}` : ''}`;
+    const moved = await this.notifications.move(n, ['queued'], 'awaiting_receipt', detail, {
+      set: { msgid, templateId, channel: 'template' },
+      dueAt: this.now() + this.settings.receipt.timeoutSeconds * 1000,
+    });
+    if (!moved) return;
+    // Linked after the status change: a receipt arriving in between is stashed and handed over here.
+    const early = await this.store.linkMsgid(msgid, n.id, this.settings.retentionSeconds);
+    if (early !== null) await this.notifications.applyReceipt(n.id, msgid, early);
+  }
+
+  private async templateFailed(n: Notification, templateId: string, err: unknown): Promise<void> {
+    const decision = decideTemplateFailure(err);
+    const message = (err as Error)?.message ?? String(err);
+    if (decision.action === 'retry') {
+      const attempts = n.attempts + 1;
+      if (attempts < this.settings.retry.maxAttempts) {
+        const delay = backoffMs(attempts, this.settings.retry.baseDelayMs);
+        // Same client_msg_id on the next try: WeChat sends at most one message for it within 10 minutes.
+        await this.notifications.move(n, ['queued'], 'queued', `${decision.reason}; retry ${attempts} in ${delay} ms`, {
+          set: { attempts: String(attempts) },
+          dueAt: this.now() + delay,
+        });
+        return;
+      }
+      this.log.warn('template send gave up after retries', { id: n.id, attempts, error: message });
+      return this.toFallback(n, 'queued', `${decision.reason}; gave up after ${attempts} attempts`, { attempts: String(attempts) });
+    }
+    if (decision.action === 'fail') {
+      await this.notifications.move(n, ['queued'], 'failed', `template send: ${message}`, { set: { reason: decision.reason }, dueAt: null });
+      return;
+    }
+    if (decision.template === 'invalid') await this.templates.markInvalid(templateId, decision.reason);
+    if (decision.template === 'quota_exhausted') await this.templates.pauseForQuota();
+    return this.toFallback(n, 'queued', decision.reason, { templateId });
+  }
+
+  private async receiptTimedOut(n: Notification): Promise<void> {
+    const after = `no receipt within ${this.settings.receipt.timeoutSeconds} s`;
+    if (this.settings.receipt.onTimeout === 'assume_delivered') {
+      await this.notifications.move(n, ['awaiting_receipt'], 'delivered', `${after}: assumed delivered`, {
+        set: { reason: 'no_receipt' },
+        dueAt: null,
+      });
+      return;
+    }
+    return this.toFallback(n, 'awaiting_receipt', `${after}`, { reason: 'no_receipt' });
+  }
+
+  /** Marks the template path as failed and goes straight on to the customer-service text. */
+  private async toFallback(n: Notification, from: 'queued' | 'awaiting_receipt', detail: string, set: Record<string, string> = {}): Promise<void> {
+    // Stays claimed for a lease while this step sends the text; due again only if this instance dies.
+    const moved = await this.notifications.move(n, [from], 'fallback_pending', `template path failed: ${detail}`, {
+      set,
+      dueAt: this.now() + this.settings.leaseMs,
+    });
+    if (!moved) return;
+    const record = await this.store.get(n.id);
+    if (record) await this.sendFallback(fromFields(n.id, record.fields, record.history));
+  }
+
+  private async fallbackText(n: Notification): Promise<string> {
+    if (n.text) return n.text;
+    const resolved = await this.templates.resolve(n.template);
+    const state = resolved ? await this.templates.state(n.templateId ?? resolved.templateId) : undefined;
+    return renderFallback(
+      { explicitText: n.fallbackText, pattern: resolved?.config?.fallback, templateContent: state?.content, templateTitle: state?.title },
+      plainValues(n.data),
+      n.url,
+    );
+  }
+
+  async sendFallback(n: Notification): Promise<void> {
+    if (n.csCallAt !== undefined) {
+      // A customer-service call left and its answer was never recorded (the instance died): never repeat it.
+      await this.notifications.move(n, ['fallback_pending'], 'failed', 'customer-service call outcome unknown after a crash', {
+        set: { reason: 'outcome_unknown' },
+        dueAt: null,
+      });
+      return;
+    }
+    const text = await this.fallbackText(n);
+    const window = await this.window.take(n.openid);
+    if (window.state === 'closed') return this.park(n, text, 'customer-service window closed (known), no call');
+
+    const marked = await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', null, {
+      set: { csCallAt: String(this.now()), text, csAttempts: String(n.csAttempts + 1) },
+    });
+    if (!marked) {
+      if (window.key) await this.window.giveBack(window.key);
+      return;
+    }
+    try {
+      await this.api.sendText(n.openid, text);
+    } catch (err) {
+      return this.fallbackFailed(n, text, err, window.key);
+    }
+    if (n.templateId) await this.templates.count(n.templateId, 'fallback_sent');
+    await this.notifications.move(n, ['fallback_pending'], 'fallback_sent', 'customer-service text accepted', {
+      set: { channel: 'customer_service', csCallAt: '' },
+      dueAt: null,
+    });
+  }
+
+  private async fallbackFailed(n: Notification, text: string, err: unknown, windowKey: string | undefined): Promise<void> {
+    const decision = decideCustomFailure(err);
+    const message = (err as Error)?.message ?? String(err);
+    if (decision.action !== 'unknown' && windowKey) await this.window.giveBack(windowKey);
+    switch (decision.action) {
+      case 'park':
+        await this.window.close(n.openid);
+        return this.park(n, text, decision.reason, { csCallAt: '' });
+      case 'retry': {
+        const attempts = n.csAttempts + 1;
+        if (attempts >= this.settings.retry.maxAttempts) {
+          await this.notifications.move(n, ['fallback_pending'], 'failed', `customer-service send: ${message}; gave up after ${attempts} attempts`, {
+            set: { reason: 'customer_service_unavailable', csCallAt: '' },
+            dueAt: null,
+          });
+          return;
+        }
+        const delay = backoffMs(attempts, this.settings.retry.baseDelayMs);
+        await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', `${decision.reason}; retry in ${delay} ms`, {
+          set: { csCallAt: '' },
+          dueAt: this.now() + delay,
+        });
+        return;
+      }
+      case 'fail':
+      case 'unknown':
+        await this.notifications.move(n, ['fallback_pending'], 'failed', `customer-service send: ${message}`, {
+          set: { reason: decision.reason, csCallAt: '' },
+          dueAt: null,
+        });
+    }
+  }
+
+  /** Keeps the notice until the user's next interaction (or until it expires). */
+  private async park(n: Notification, text: string, detail: string, set: Record<string, string> = {}): Promise<void> {
+    const parkedUntil = n.parkedUntil ?? this.now() + this.settings.parkSeconds * 1000;
+    const moved = await this.notifications.move(n, ['fallback_pending'], 'awaiting_interaction', `${detail}; kept until the user interacts`, {
+      set: { ...set, text, parkedUntil: String(parkedUntil) },
+      dueAt: parkedUntil,
+    });
+    if (moved) await this.notifications.parkForUser(n.openid, n.id, n.createdAt);
+  }
+
+  private async expireParked(n: Notification): Promise<void> {
+    const moved = await this.notifications.move(n, ['awaiting_interaction'], 'failed', 'the user did not interact in time', {
+      set: { reason: 'expired' },
+      dueAt: null,
+    });
+    if (moved) await this.notifications.unparkForUser(n.openid, n.id);
+  }
+}

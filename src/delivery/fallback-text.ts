@@ -1,0 +1,93 @@
+/** WeChat's practical limit for a customer-service or passive text (protocol reference §6). */
+export const TEXT_LIMIT_BYTES = 2048;
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)(?:\.DATA)?\s*\}\}/g;
+/** Values are plain text: markup would be shown literally at best, or turned into a link at worst. */
+const MARKUP = /[<>]/g;
+
+export type FieldValues = Readonly<Record<string, string>>;
+
+/** A URL scheme separator inside a value; U+2236 looks alike but no client makes a link of it. */
+const SCHEME = /:\/\//g;
+
+/**
+ * A business value as inserted text: no markup (CS text renders <a href>), no working link, no
+ * line breaks that could fake extra lines of the sentence.
+ */
+function asText(value: string): string {
+  return value
+    .replace(MARKUP, (c) => (c === '<' ? '‹' : '›'))
+    .replace(SCHEME, '\u2236//')
+    .replace(/[\r\n]+/g, ' ');
+}
+
+/**
+ * Fills `{{field}}` (config patterns) and `{{field.DATA}}` (template content) with the business
+ * values; a missing field leaves nothing behind, and lines left with nothing but a label vanish.
+ */
+export function fillPattern(pattern: string, values: FieldValues): string {
+  const lines = pattern.split('\n').map((line) => {
+    let used = 0;
+    let filled = 0;
+    const out = line.replace(PLACEHOLDER, (_m, name: string) => {
+      used += 1;
+      const v = values[name];
+      if (v === undefined || v === '') return '';
+      filled += 1;
+      return asText(v);
+    });
+    return used > 0 && filled === 0 ? null : out.replace(/[ \t]+$/, '');
+  });
+  return lines.filter((l): l is string => l !== null).join('\n').trim();
+}
+
+/** Last resort: one "name: value" line per field. */
+export function fieldLines(values: FieldValues): string {
+  return Object.entries(values)
+    .filter(([name, v]) => v !== '' && name !== 'url')
+    .map(([name, v]) => `${name}: ${asText(v)}`)
+    .join('\n');
+}
+
+/** Cuts to at most `maxBytes` of UTF-8 without splitting a character, marking the cut with "…". */
+export function truncateUtf8(text: string, maxBytes = TEXT_LIMIT_BYTES): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const ellipsis = '…';
+  const budget = maxBytes - Buffer.byteLength(ellipsis, 'utf8');
+  let bytes = 0;
+  let out = '';
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (bytes + size > budget) break;
+    bytes += size;
+    out += ch;
+  }
+  return out + ellipsis;
+}
+
+export interface FallbackSource {
+  /** The template's `fallback` pattern from config. */
+  pattern?: string;
+  /** The template's own content (with {{name.DATA}}), last known from the template list. */
+  templateContent?: string;
+  /** The template's title, first line of a sentence built from its content. */
+  templateTitle?: string;
+  /** A ready text the business sent with the notification. */
+  explicitText?: string;
+}
+
+/**
+ * The fallback sentence: the business's own text, else the configured pattern, else the
+ * template's content filled in, else one line per field; always within WeChat's byte limit.
+ */
+export function renderFallback(source: FallbackSource, values: FieldValues, url?: string): string {
+  const withUrl = url ? { ...values, url } : values;
+  let text: string;
+  if (source.explicitText) text = source.explicitText;
+  else if (source.pattern) text = fillPattern(source.pattern, withUrl);
+  else if (source.templateContent) {
+    const body = fillPattern(source.templateContent, values);
+    text = [source.templateTitle, body, url].filter(Boolean).join('\n');
+  } else text = [fieldLines(values), url].filter(Boolean).join('\n');
+  return truncateUtf8(text);
+}

@@ -1,0 +1,83 @@
+import type { Fields, HistoryEntry } from '../store/store';
+import type { Channel, Status } from './status';
+
+export interface FieldValue {
+  value: string;
+  color?: string;
+}
+
+/** What a business system asked for (validated by the API before it gets here). */
+export interface NotificationRequest {
+  openid: string;
+  /** Logical name from config, or a raw template id. */
+  template: string;
+  data: Record<string, FieldValue>;
+  url?: string;
+  miniprogram?: { appid: string; pagepath: string };
+  fallbackText?: string;
+}
+
+export interface Notification extends NotificationRequest {
+  id: string;
+  status: Status;
+  /** The WeChat template id used (resolved from the logical name at send time). */
+  templateId?: string;
+  msgid?: string;
+  channel?: Channel;
+  reason?: string;
+  /** Template send attempts so far (transient failures). */
+  attempts: number;
+  /** Customer-service send attempts so far. */
+  csAttempts: number;
+  /** Set while a customer-service call is in flight; found set after a crash, the outcome is unknown. */
+  csCallAt?: number;
+  /** The fallback sentence, fixed once built so every channel sends the same words. */
+  text?: string;
+  /** Deadline of a parked notice (first park), kept when it is parked again. */
+  parkedUntil?: number;
+  createdAt: number;
+  history: HistoryEntry[];
+}
+
+const OPTIONAL_STRINGS = ['templateId', 'msgid', 'channel', 'reason', 'url', 'fallbackText', 'text'] as const;
+const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil'] as const;
+
+/** The store keeps flat strings; these two functions are the only place that knows the mapping. */
+export function toFields(n: Omit<Notification, 'history'>): Fields {
+  const f: Fields = {
+    status: n.status,
+    openid: n.openid,
+    template: n.template,
+    data: JSON.stringify(n.data),
+    attempts: String(n.attempts),
+    csAttempts: String(n.csAttempts),
+    createdAt: String(n.createdAt),
+  };
+  for (const k of OPTIONAL_STRINGS) if (n[k] !== undefined) f[k] = n[k] as string;
+  for (const k of OPTIONAL_NUMBERS) if (n[k] !== undefined) f[k] = String(n[k]);
+  if (n.miniprogram) f.miniprogram = JSON.stringify(n.miniprogram);
+  return f;
+}
+
+export function fromFields(id: string, f: Fields, history: HistoryEntry[]): Notification {
+  const n: Notification = {
+    id,
+    status: f.status as Status,
+    openid: f.openid,
+    template: f.template,
+    data: JSON.parse(f.data ?? '{}') as Record<string, FieldValue>,
+    attempts: Number(f.attempts ?? 0),
+    csAttempts: Number(f.csAttempts ?? 0),
+    createdAt: Number(f.createdAt ?? 0),
+    history,
+  };
+  for (const k of OPTIONAL_STRINGS) if (f[k] !== undefined && f[k] !== '') (n as unknown as Record<string, string>)[k] = f[k];
+  for (const k of OPTIONAL_NUMBERS) if (f[k] !== undefined && f[k] !== '') n[k] = Number(f[k]);
+  if (f.miniprogram) n.miniprogram = JSON.parse(f.miniprogram) as Notification['miniprogram'];
+  return n;
+}
+
+/** Plain business values (colour dropped) for the fallback sentence. */
+export function plainValues(data: Record<string, FieldValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.value]));
+}

@@ -1,0 +1,135 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from '../log/logger';
+import type { Fields, Store } from '../store/store';
+import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
+import { receiptOutcome } from '../wechat/push';
+import type { Status } from './status';
+import type { TemplateRegistry } from './template-registry';
+
+export class UnknownTemplateError extends Error {
+  constructor(readonly template: string) {
+    super(`unknown template "${template}": use a name from the config's "templates" or a template id of the account`);
+    this.name = 'UnknownTemplateError';
+  }
+}
+
+export class IdempotencyConflictError extends Error {
+  constructor(readonly existingId: string) {
+    super('this Idempotency-Key was already used with a different body');
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+export interface AcceptResult {
+  id: string;
+  status: Status;
+  /** True when the Idempotency-Key was seen before with the same body. */
+  replayed: boolean;
+}
+
+const parkedKey = (openid: string) => `parked:${openid}`;
+
+/** Stable JSON (sorted keys) so the same body always has the same fingerprint. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The notification records: accepting, reading, and the compare-and-set moves every other part
+ * of delivery goes through (each one a history line and a log line).
+ */
+export class Notifications {
+  constructor(
+    private readonly store: Store,
+    private readonly templates: TemplateRegistry,
+    private readonly log: Logger,
+    private readonly retentionSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async accept(request: NotificationRequest, idempotencyKey?: string): Promise<AcceptResult> {
+    const resolved = await this.templates.resolve(request.template);
+    if (!resolved) throw new UnknownTemplateError(request.template);
+    const id = `n${randomBytes(12).toString('hex')}`;
+    const now = this.now();
+    const fingerprint = createHash('sha256').update(canonical(request)).digest('hex');
+    const fields = toFields({ ...request, id, status: 'queued', attempts: 0, csAttempts: 0, createdAt: now });
+    const result = await this.store.create(
+      id,
+      fields,
+      { at: new Date(now).toISOString(), status: 'queued', detail: 'accepted' },
+      { ttlSeconds: this.retentionSeconds, dueAt: now, idempotency: idempotencyKey ? { key: `idem:${idempotencyKey}`, fingerprint } : undefined },
+    );
+    if (!result.created) {
+      if (result.fingerprint !== fingerprint) throw new IdempotencyConflictError(result.existingId);
+      return { id: result.existingId, status: 'queued', replayed: true };
+    }
+    this.log.info('notification accepted', { id, openid: request.openid, template: request.template });
+    return { id, status: 'queued', replayed: false };
+  }
+
+  async get(id: string): Promise<Notification | null> {
+    const record = await this.store.get(id);
+    return record ? fromFields(id, record.fields, record.history) : null;
+  }
+
+  /** Compare-and-set from one of `from` to `to`; `detail` null changes fields without a history line. */
+  async move(
+    n: Pick<Notification, 'id'>,
+    from: readonly Status[],
+    to: Status,
+    detail: string | null,
+    options: { set?: Fields; dueAt?: number | null } = {},
+  ): Promise<boolean> {
+    const at = new Date(this.now()).toISOString();
+    const moved = await this.store.transition(n.id, {
+      from,
+      to,
+      set: options.set,
+      dueAt: options.dueAt,
+      history: detail === null ? undefined : { at, status: to, detail },
+    });
+    if (moved && detail !== null) this.log.info('notification status', { id: n.id, status: to, detail });
+    return moved;
+  }
+
+  /** A TEMPLATESENDJOBFINISH for this notification: delivered, or on to the fallback. */
+  async applyReceipt(id: string, msgid: string, status: string): Promise<void> {
+    const outcome = receiptOutcome(status);
+    const n = await this.get(id);
+    if (!n) return;
+    if (n.templateId) await this.templates.count(n.templateId, `receipt_${outcome}`);
+    const moved =
+      outcome === 'success'
+        ? await this.move(n, ['awaiting_receipt'], 'delivered', `receipt for msgid ${msgid}: ${status}`, { dueAt: null })
+        : await this.move(n, ['awaiting_receipt'], 'fallback_pending', `template path failed: receipt for msgid ${msgid}: ${status}`, {
+            set: { reason: `receipt: ${status}` },
+            dueAt: this.now(),
+          });
+    if (!moved) {
+      await this.store.appendHistory(id, {
+        at: new Date(this.now()).toISOString(),
+        status: n.status,
+        detail: `late receipt for msgid ${msgid}: ${status}; changed nothing`,
+      });
+    }
+  }
+
+  parkForUser(openid: string, id: string, createdAt: number): Promise<void> {
+    return this.store.addToSet(parkedKey(openid), id, createdAt, this.retentionSeconds);
+  }
+
+  unparkForUser(openid: string, id: string): Promise<void> {
+    return this.store.removeFromSet(parkedKey(openid), id);
+  }
+
+  /** Ids of notices waiting for this user, oldest first. */
+  parkedFor(openid: string, limit: number): Promise<string[]> {
+    return this.store.rangeOfSet(parkedKey(openid), limit);
+  }
+}

@@ -1,0 +1,110 @@
+import type { Logger } from '../log/logger';
+import type { Store } from '../store/store';
+import type { Push } from '../wechat/push';
+import type { Notifications } from './notifications';
+import type { ServiceWindow, WindowKind } from './window';
+
+export interface PushOutcome {
+  /** Text for the passive reply to this push, when a parked notice rides on it. */
+  reply?: string;
+  /** The push was a re-send of one already handled. */
+  duplicate: boolean;
+  /** Work became due now (the loop should look). */
+  workDue: boolean;
+}
+
+/** Pushes are re-sent by WeChat for up to ~20 s; receipts may repeat much later. */
+const DEDUPE_SECONDS = 24 * 3600;
+/** A re-sent push gets the same passive reply (our first answer may not have reached WeChat in time). */
+const REPLY_MEMORY_MS = 60_000;
+/** Parked notices looked at per interaction: one rides on the reply, the rest go out via customer service. */
+const PARKED_PER_INTERACTION = 50;
+
+const WINDOW_OF: Partial<Record<Push['kind'], WindowKind>> = {
+  message: 'message',
+  subscribe: 'event',
+  scan: 'event',
+  menu_click: 'event',
+};
+
+/**
+ * What a push from WeChat means for delivery. Does the minimum inside the request (dedupe,
+ * record, schedule); any sending happens in the work loop, except the passive reply itself.
+ */
+export class PushHandler {
+  constructor(
+    private readonly store: Store,
+    private readonly notifications: Notifications,
+    private readonly window: ServiceWindow,
+    private readonly msgidTtlSeconds: number,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async handle(push: Push): Promise<PushOutcome> {
+    const seenKey = `push:${push.dedupeKey}`;
+    if (!(await this.store.firstSeen(seenKey, DEDUPE_SECONDS))) {
+      const reply = (await this.store.getValue(`reply:${push.dedupeKey}`)) ?? undefined;
+      return { duplicate: true, workDue: false, reply };
+    }
+    try {
+      return { duplicate: false, ...(await this.act(push)) };
+    } catch (err) {
+      // Let WeChat's re-send of this push try again.
+      await this.store.forget(seenKey).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async act(push: Push): Promise<{ reply?: string; workDue: boolean }> {
+    switch (push.kind) {
+      case 'receipt': {
+        const id = await this.store.resolveMsgid(push.msgid, push.status, this.msgidTtlSeconds);
+        if (id === null) {
+          this.log.info('receipt before its send was recorded; kept for it', { msgid: push.msgid, status: push.status });
+          return { workDue: false };
+        }
+        await this.notifications.applyReceipt(id, push.msgid, push.status);
+        return { workDue: push.outcome !== 'success' };
+      }
+      case 'unsubscribe':
+        await this.window.close(push.openid);
+        return { workDue: false };
+      case 'other':
+        return { workDue: false };
+      default: {
+        await this.window.open(push.openid, WINDOW_OF[push.kind] as WindowKind);
+        const reply = await this.releaseParked(push.openid);
+        if (reply !== undefined) await this.store.setValue(`reply:${push.dedupeKey}`, reply, REPLY_MEMORY_MS);
+        return { reply, workDue: reply !== undefined };
+      }
+    }
+  }
+
+  /** The oldest parked notice becomes the passive reply; the others are due for customer service now, in order. */
+  private async releaseParked(openid: string): Promise<string | undefined> {
+    const ids = await this.notifications.parkedFor(openid, PARKED_PER_INTERACTION);
+    let reply: string | undefined;
+    let order = 0;
+    for (const id of ids) {
+      const n = await this.notifications.get(id);
+      if (!n || n.status !== 'awaiting_interaction') {
+        await this.notifications.unparkForUser(openid, id);
+        continue;
+      }
+      const moved =
+        reply === undefined
+          ? await this.notifications.move(n, ['awaiting_interaction'], 'fallback_sent', 'sent as the passive reply to the user\'s interaction', {
+              set: { channel: 'passive_reply' },
+              dueAt: null,
+            })
+          : await this.notifications.move(n, ['awaiting_interaction'], 'fallback_pending', 'the user interacted: sending through customer service', {
+              dueAt: this.now() + order++,
+            });
+      if (!moved) continue;
+      await this.notifications.unparkForUser(openid, id);
+      if (reply === undefined) reply = n.text ?? '';
+    }
+    return reply;
+  }
+}

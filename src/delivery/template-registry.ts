@@ -1,0 +1,158 @@
+import type { TemplateConfig } from '../config/schema';
+import type { Logger } from '../log/logger';
+import type { Store } from '../store/store';
+import type { PrivateTemplate } from '../wechat/api-client';
+
+export interface TemplateApi {
+  listTemplates(): Promise<PrivateTemplate[]>;
+  addTemplate(shortId: string): Promise<string>;
+}
+
+export interface ResolvedTemplate {
+  templateId: string;
+  /** The logical name when the notification used one. */
+  name?: string;
+  config?: TemplateConfig;
+}
+
+export interface TemplateState {
+  valid: boolean;
+  /** ISO time of the last change of validity. */
+  since?: string;
+  reason?: string;
+  title?: string;
+  content?: string;
+}
+
+const key = {
+  state: (id: string) => `tpl:${id}`,
+  stats: (id: string) => `tpl-stats:${id}`,
+  alias: (name: string) => `tpl-alias:${name}`,
+  healed: (id: string) => `tpl-healed:${id}`,
+  listed: 'tpl-list-synced-at',
+  quota: 'tpl-quota-paused-until',
+};
+
+const CHINA_OFFSET_MS = 8 * 3600_000;
+
+/** Next midnight in China (UTC+8), when WeChat's daily quotas reset. */
+export function nextChinaMidnight(now: number): number {
+  const day = 86_400_000;
+  return Math.floor((now + CHINA_OFFSET_MS) / day) * day + day - CHINA_OFFSET_MS;
+}
+
+/**
+ * What wxreach knows of the account's templates, shared through the store: which are usable,
+ * their last known content (kept after deletion, for the default fallback sentence), counts, the
+ * daily-quota pause, and ids re-added by self-healing.
+ */
+export class TemplateRegistry {
+  constructor(
+    private readonly store: Store,
+    private readonly api: TemplateApi,
+    private readonly templates: Readonly<Record<string, TemplateConfig>>,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A logical name (current id, following self-healing) or a raw id; null when unknown. */
+  async resolve(template: string): Promise<ResolvedTemplate | null> {
+    const config = this.templates[template];
+    if (config) {
+      const healed = await this.store.getValue(key.alias(template));
+      return { templateId: healed ?? config.id, name: template, config };
+    }
+    const state = await this.store.getHash(key.state(template));
+    if (state.content !== undefined) return { templateId: template };
+    // Never synced (WeChat unreachable so far): accept what looks like a template id rather than refuse work.
+    const synced = await this.store.getValue(key.listed);
+    return synced === null && /^[A-Za-z0-9_-]{10,64}$/.test(template) ? { templateId: template } : null;
+  }
+
+  async state(templateId: string): Promise<TemplateState> {
+    const h = await this.store.getHash(key.state(templateId));
+    return { valid: h.valid !== '0', since: h.since, reason: h.reason, title: h.title, content: h.content };
+  }
+
+  async markInvalid(templateId: string, reason: string): Promise<void> {
+    const h = await this.store.getHash(key.state(templateId));
+    if (h.valid === '0') return;
+    await this.store.setHash(key.state(templateId), { valid: '0', since: new Date(this.now()).toISOString(), reason });
+    this.log.warn('template marked invalid', { templateId, reason });
+  }
+
+  private async markValid(t: PrivateTemplate): Promise<void> {
+    const h = await this.store.getHash(key.state(t.template_id));
+    const fields: Record<string, string> = { title: t.title, content: t.content, valid: '1', reason: '' };
+    if (h.valid !== '1') {
+      fields.since = new Date(this.now()).toISOString();
+      if (h.valid === '0') this.log.info('template valid again', { templateId: t.template_id });
+    }
+    await this.store.setHash(key.state(t.template_id), fields);
+  }
+
+  count(templateId: string, what: string): Promise<number> {
+    return this.store.incrementHash(key.stats(templateId), what);
+  }
+
+  /** Compares the account's template list with what we know; heals configured templates with a shortId. */
+  async sync(): Promise<void> {
+    const list = await this.api.listTemplates();
+    const listed = new Set(list.map((t) => t.template_id));
+    for (const t of list) await this.markValid(t);
+    await this.store.setValue(key.listed, new Date(this.now()).toISOString());
+    for (const [name, config] of Object.entries(this.templates)) {
+      const { templateId } = (await this.resolve(name)) as ResolvedTemplate;
+      if (listed.has(templateId)) continue;
+      await this.markInvalid(templateId, 'missing from the template list');
+      if (config.shortId) await this.heal(name, templateId, config.shortId);
+    }
+  }
+
+  /** Re-adds a vanished template once (per vanished id, across instances) and switches the name to the new id. */
+  private async heal(name: string, oldId: string, shortId: string): Promise<void> {
+    if (!(await this.store.firstSeen(key.healed(oldId), 30 * 86_400))) return;
+    try {
+      const newId = await this.api.addTemplate(shortId);
+      await this.store.setValue(key.alias(name), newId);
+      this.log.warn('template re-added from the library', { template: name, oldTemplateId: oldId, newTemplateId: newId, shortId });
+      const fresh = (await this.api.listTemplates()).find((t) => t.template_id === newId);
+      if (fresh) await this.markValid(fresh);
+    } catch (err) {
+      this.log.error('template could not be re-added', { template: name, shortId, err });
+    }
+  }
+
+  async quotaPausedUntil(): Promise<number | null> {
+    const v = await this.store.getValue(key.quota);
+    return v !== null && Number(v) > this.now() ? Number(v) : null;
+  }
+
+  async pauseForQuota(): Promise<void> {
+    const until = nextChinaMidnight(this.now());
+    await this.store.setValue(key.quota, String(until), until - this.now());
+    this.log.warn('daily template quota exhausted (45009): template sends paused, notifications go to the fallback', {
+      until: new Date(until).toISOString(),
+    });
+  }
+
+  /** For GET /v1/templates: every configured template with its state and counts. */
+  async overview(): Promise<Array<Record<string, unknown>>> {
+    const out: Array<Record<string, unknown>> = [];
+    for (const name of Object.keys(this.templates)) {
+      const { templateId } = (await this.resolve(name)) as ResolvedTemplate;
+      const s = await this.state(templateId);
+      const stats = await this.store.getHash(key.stats(templateId));
+      out.push({
+        name,
+        templateId,
+        valid: s.valid,
+        since: s.since ?? null,
+        reason: s.reason || null,
+        title: s.title ?? null,
+        counts: Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, Number(v)])),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import type { PushHandler } from '../delivery/push-handler';
+import type { Logger } from '../log/logger';
+import { CipherError, type WechatCipher } from '../wechat/cipher';
+import { EnvelopeError, openSealed, sealReply } from '../wechat/envelope';
+import { parsePush, PushError, type Push } from '../wechat/push';
+import { signatureMatches } from '../wechat/signature';
+import { buildXml, parseXml, XmlError } from '../wechat/xml';
+
+export interface WechatEdgeDeps {
+  token: string;
+  cipher: WechatCipher | null;
+  skewSeconds: number;
+  handler: PushHandler;
+  log: Logger;
+  /** Work became due now (a failed receipt, a user came back): wake the work loop. */
+  onWorkDue?: () => void;
+  now?: () => number;
+}
+
+/** WeChat's pushes are small; anything bigger is not from WeChat. */
+const BODY_LIMIT = '64kb';
+
+const reject = (res: Response, status: number, why: string) => res.status(status).type('text/plain').send(why);
+
+/**
+ * The protocol edge at /wechat, kept small (node-webot style): verify, decrypt, parse, hand the
+ * push to delivery, answer within WeChat's 5 s with `success` or the passive reply.
+ */
+export function wechatRouter(deps: WechatEdgeDeps): Router {
+  const now = deps.now ?? Date.now;
+  const router = Router();
+
+  /** The signature over [token, timestamp, nonce] and a fresh timestamp; returns the reason when not. */
+  function authenticate(req: Request): { timestamp: string; nonce: string } | { status: number; why: string } {
+    const { signature, timestamp, nonce } = req.query;
+    if (typeof timestamp !== 'string' || typeof nonce !== 'string' || !/^\d{1,12}$/.test(timestamp)) {
+      return { status: 401, why: 'missing signature parameters' };
+    }
+    if (!signatureMatches(signature, [deps.token, timestamp, nonce])) return { status: 401, why: 'bad signature' };
+    if (Math.abs(now() / 1000 - Number(timestamp)) > deps.skewSeconds) return { status: 403, why: 'stale timestamp' };
+    return { timestamp, nonce };
+  }
+
+  router.get('/', (req, res) => {
+    const auth = authenticate(req);
+    if ('why' in auth) return reject(res, auth.status, auth.why);
+    const { echostr } = req.query;
+    if (typeof echostr !== 'string') return reject(res, 400, 'missing echostr');
+    res.type('text/plain').send(echostr);
+  });
+
+  router.post('/', express.text({ type: () => true, limit: BODY_LIMIT }), async (req, res) => {
+    const auth = authenticate(req);
+    if ('why' in auth) return reject(res, auth.status, auth.why);
+    const encrypted = req.query.encrypt_type === 'aes';
+    if (encrypted && !deps.cipher) return reject(res, 400, 'encrypted push but no WECHAT_AES_KEY configured');
+    if (typeof req.body !== 'string' || req.body.length === 0) return reject(res, 400, 'empty body');
+
+    let push: Push;
+    try {
+      let fields = await parseXml(req.body);
+      if (encrypted) {
+        if (!fields.Encrypt) return reject(res, 400, 'no Encrypt element');
+        fields = await parseXml(openSealed(deps.cipher as WechatCipher, deps.token, fields.Encrypt, auth.timestamp, auth.nonce, req.query.msg_signature));
+      }
+      push = parsePush(fields);
+    } catch (err) {
+      if (err instanceof EnvelopeError || err instanceof CipherError) {
+        deps.log.warn('push rejected', { reason: err.message });
+        return reject(res, 401, err.message);
+      }
+      if (err instanceof XmlError || err instanceof PushError) return reject(res, 400, err.message);
+      throw err;
+    }
+
+    const outcome = await deps.handler.handle(push);
+    if (outcome.workDue) deps.onWorkDue?.();
+    if (outcome.reply === undefined) return res.type('text/plain').send('success');
+    const xml = buildXml({
+      ToUserName: push.openid,
+      FromUserName: push.account,
+      CreateTime: Math.floor(now() / 1000),
+      MsgType: 'text',
+      Content: outcome.reply,
+    });
+    // Safe mode must answer encrypted; timestamp and nonce may be echoed (reference §2.6), a new nonce is as good.
+    const body = encrypted ? sealReply(deps.cipher as WechatCipher, deps.token, xml, auth.timestamp, randomBytes(8).toString('hex')) : xml;
+    res.type('application/xml').send(body);
+  });
+
+  return router;
+}
