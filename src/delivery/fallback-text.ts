@@ -23,14 +23,19 @@ function asText(value: string): string {
 
 /**
  * Fills `{{field}}` (config patterns) and `{{field.DATA}}` (template content) with the business
- * values; a missing field leaves nothing behind, and lines left with nothing but a label vanish.
+ * values and `{{url}}` with the notification's url; a missing field leaves nothing behind, and lines left with nothing but a label vanish.
  */
-export function fillPattern(pattern: string, values: FieldValues): string {
+export function fillPattern(pattern: string, values: FieldValues, url?: string): string {
   const lines = pattern.split('\n').map((line) => {
     let used = 0;
     let filled = 0;
     const out = line.replace(PLACEHOLDER, (_m, name: string) => {
       used += 1;
+      // The notification's own url (validated http/https by the API) is the one link allowed.
+      if (name === 'url' && url) {
+        filled += 1;
+        return url;
+      }
       const v = values[name];
       if (v === undefined || v === '') return '';
       filled += 1;
@@ -81,10 +86,9 @@ export interface FallbackSource {
  * template's content filled in, else one line per field; always within WeChat's byte limit.
  */
 export function renderFallback(source: FallbackSource, values: FieldValues, url?: string): string {
-  const withUrl = url ? { ...values, url } : values;
   let text: string;
   if (source.explicitText) text = source.explicitText;
-  else if (source.pattern) text = fillPattern(source.pattern, withUrl);
+  else if (source.pattern) text = fillPattern(source.pattern, values, url);
   else if (source.templateContent) {
     const body = fillPattern(source.templateContent, values);
     text = [source.templateTitle, body, url].filter(Boolean).join('\n');

@@ -1,0 +1,56 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/load';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'wxreach-config-'));
+const file = (name: string, content: unknown) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+};
+
+describe('configuration', () => {
+  it('loads the defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.wechat.apiBase).toBe('https://api.weixin.qq.com');
+    expect(c.receipt).toEqual({ timeoutSeconds: 600, onTimeout: 'fallback' });
+    expect(c.templates.order_paid.fallback).toContain('{{order_no}}');
+  });
+
+  it('layers default.json < WXREACH_CONFIG file < environment', () => {
+    const f = file('a.json', { port: 4100, receipt: { timeoutSeconds: 30 }, templates: { seat: { id: 'TPL_SEAT_0001', fallback: 'Seat {{seat}}' } } });
+    const c = loadConfig({ WXREACH_CONFIG: f, PORT: '4200', WECHAT_APPID: 'wx0123456789abcdef', WECHAT_APPSECRET: 's3cret', WECHAT_TOKEN: 'tok123' });
+    expect(c.port).toBe(4200);
+    expect(c.receipt).toEqual({ timeoutSeconds: 30, onTimeout: 'fallback' });
+    expect(Object.keys(c.templates).sort()).toEqual(['order_paid', 'seat']);
+    expect(c.wechat.appId).toBe('wx0123456789abcdef');
+  });
+
+  it('names the bad key (and its variable) without echoing the value', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/port \(PORT\)/);
+    let message = '';
+    try {
+      loadConfig({ WECHAT_AES_KEY: 'tooShortSecretValue' });
+    } catch (err) {
+      message = (err as ConfigError).message;
+    }
+    expect(message).toMatch(/wechat\.aesKey \(WECHAT_AES_KEY\): must be the 43-character EncodingAESKey/);
+    expect(message).not.toContain('tooShortSecretValue');
+    const f = file('b.json', { receipt: { onTimeout: 'ignore' } });
+    expect(() => loadConfig({ WXREACH_CONFIG: f })).toThrow(/receipt\.onTimeout/);
+  });
+
+  it('refuses an unreadable config file and incomplete credentials', () => {
+    expect(() => loadConfig({ WXREACH_CONFIG: path.join(dir, 'missing.json') })).toThrow(/cannot read config file/);
+    expect(() => loadConfig({ WXREACH_CONFIG: file('c.json', '[1]') })).toThrow(/JSON object/);
+    expect(() => loadConfig({ WECHAT_APPID: 'wx0123456789abcdef' })).toThrow(/WECHAT_APPSECRET/);
+  });
+
+  it('requires Redis and API keys in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', WXREACH_API_KEYS: 'k'.repeat(20) })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/WXREACH_API_KEYS/);
+    expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_API_KEYS: `${'a'.repeat(16)}, ${'b'.repeat(16)}` }).apiKeys).toHaveLength(2);
+  });
+});

@@ -1,0 +1,56 @@
+import { fieldLines, fillPattern, renderFallback, TEXT_LIMIT_BYTES, truncateUtf8 } from '../../src/delivery/fallback-text';
+
+describe('fallback sentence', () => {
+  it('fills a config pattern with business fields and the url', () => {
+    expect(renderFallback({ pattern: 'Order {{order_no}} is paid: {{amount}}. {{url}}' }, { order_no: 'A1001', amount: '39.80' }, 'https://shop.example/o/1')).toBe(
+      'Order A1001 is paid: 39.80. https://shop.example/o/1',
+    );
+  });
+
+  it('handles CJK text and leaves nothing behind for a missing field', () => {
+    expect(fillPattern('您的订单{{order_no}}已支付{{amount}}元。{{note}}', { order_no: '订单八八', amount: '39.8' })).toBe('您的订单订单八八已支付39.8元。');
+  });
+
+  it('drops a line that had only missing fields', () => {
+    expect(fillPattern('Seat: {{seat}}\nHall: {{hall}}\nEnjoy!', { seat: '7F' })).toBe('Seat: 7F\nEnjoy!');
+  });
+
+  it('uses the template content with its {{x.DATA}} placeholders when no pattern is configured', () => {
+    const content = '{{first.DATA}}\n订单号：{{keyword1.DATA}}\n金额：{{keyword2.DATA}}\n{{remark.DATA}}';
+    expect(renderFallback({ templateContent: content, templateTitle: '订单支付成功通知' }, { keyword1: 'A1001', keyword2: '39.80元' })).toBe(
+      '订单支付成功通知\n订单号：A1001\n金额：39.80元',
+    );
+  });
+
+  it('falls back to one "name: value" line per field', () => {
+    expect(renderFallback({}, { order_no: 'A1', amount: '5' }, 'https://x.example')).toBe('order_no: A1\namount: 5\nhttps://x.example');
+    expect(fieldLines({ a: '1', b: '' })).toBe('a: 1');
+  });
+
+  it('prefers the text the business sent', () => {
+    expect(renderFallback({ explicitText: 'Hi there', pattern: '{{a}}' }, { a: 'x' })).toBe('Hi there');
+  });
+
+  it('inserts values as text: no markup, no link, no extra lines', () => {
+    const out = fillPattern('Note: {{note}}', { note: '<a href="https://evil.example">click</a>\nFake line' });
+    expect(out).not.toMatch(/[<>]/);
+    expect(out).not.toContain('https://');
+    expect(out).not.toContain('\n');
+    expect(out).toContain('click');
+  });
+
+  it('does not let a value expand other placeholders', () => {
+    expect(fillPattern('{{a}} {{b}}', { a: '{{b}}', b: 'B' })).toBe('{{b}} B');
+  });
+
+  it('cuts to 2048 bytes on a character boundary', () => {
+    const text = renderFallback({ pattern: '{{x}}' }, { x: '通'.repeat(1000) });
+    expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(TEXT_LIMIT_BYTES);
+    expect(text.endsWith('…')).toBe(true);
+    expect(text).not.toContain('\uFFFD');
+    const emoji = truncateUtf8('😀'.repeat(600), 2048);
+    expect(Buffer.byteLength(emoji, 'utf8')).toBeLessThanOrEqual(2048);
+    expect([...emoji.slice(0, -1)].every((c) => c === '😀')).toBe(true);
+    expect(truncateUtf8('short')).toBe('short');
+  });
+});

@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/log/logger';
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { stream, text: () => lines.join('') };
+}
+
+describe('logger redaction', () => {
+  const secret = 'APPSECRET_9f8e7d6c5b4a';
+  const aesKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+  const apiKey = 'biz-key-0123456789abcdef';
+
+  it('writes JSON lines and never a secret, by name, in URLs, in errors or by value', async () => {
+    const out = capture();
+    const log = createLogger({ level: 'debug', stream: out.stream, secrets: [secret, aesKey, apiKey] });
+    log.secret('ACCESS_TOKEN_abcdef123456');
+    const err = new Error(`GET https://api.weixin.qq.com/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=${secret} failed`);
+    const caller = { config: { appSecret: secret, port: 3000 } };
+    log.error('token fetch failed', { err, url: '/cgi-bin/message/template/send?access_token=ACCESS_TOKEN_abcdef123456&x=1' });
+    log.info('config', caller);
+    log.warn(`key ${apiKey} used`, { headers: { authorization: `Bearer ${apiKey}` }, nested: { deep: [`aes=${aesKey}`] } });
+    await new Promise((r) => setImmediate(r));
+    const text = out.text();
+    for (const s of [secret, aesKey, apiKey, 'ACCESS_TOKEN_abcdef123456']) expect(text).not.toContain(s);
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ level: 'error', message: 'token fetch failed', err: { name: 'Error' } });
+    expect(lines[0].url).toBe('/cgi-bin/message/template/send?access_token=[REDACTED]&x=1');
+    expect(lines[1].config).toEqual({ appSecret: '[REDACTED]', port: 3000 });
+    // the caller's object is left alone
+    expect(caller.config.appSecret).toBe(secret);
+  });
+});
