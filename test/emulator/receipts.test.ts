@@ -1,5 +1,5 @@
 import type { EmulatorHandle } from '../../src/emulator';
-import { ACCOUNT, AES_KEY, APPID, CallbackSink, TOKEN, emulator, independentDecrypt, sha1Sorted, sleep, staged, xmlFields, type Received } from './helpers';
+import { AES_KEY, APPID, CallbackSink, TOKEN, emulator, independentDecrypt, sha1Sorted, sleep, staged, xmlFields, type Received } from './helpers';
 
 /** Checks a push's query signature(s) independently and returns its plaintext XML. */
 function openPush(r: Received, mode: 'plain' | 'safe' | 'compatible'): string {
