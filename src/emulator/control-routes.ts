@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { ControlError, type EmulatorControl } from './control';
+import type { EmulatorCore } from './core';
 import * as S from './control-schemas';
 import { BodyTooLarge, readBody, sendJson } from './http';
 
@@ -71,8 +72,10 @@ function parseBody(text: string): unknown {
 }
 
 /** Answers one `/_emulator` request: 400 bad JSON/body, 404 unknown route or entity, 405 wrong method. */
-export async function dispatchControl(control: EmulatorControl, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function dispatchControl(core: EmulatorCore, control: EmulatorControl, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const candidates = CONTROL_ROUTES.map((r) => ({ r, params: match(r.pattern, path.replace(/\/+$/, '') || '/') })).filter((x) => x.params);
+  // Counted per route pattern (not per openid) so the counters stay few.
+  core.count(candidates.length > 0 ? candidates[0].r.pattern : '(unknown)');
   if (candidates.length === 0) return sendJson(res, 404, { error: `no control route ${path}` });
   const hit = candidates.find((x) => x.r.method === req.method);
   if (!hit || !hit.params) return sendJson(res, 405, { error: `use ${candidates.map((x) => x.r.method).join(' or ')} for ${path}` });

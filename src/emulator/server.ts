@@ -11,9 +11,8 @@ export function createEmulatorServer(core: EmulatorCore, control: EmulatorContro
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    core.count(path);
     const work = path === '/_emulator' || path.startsWith('/_emulator/')
-      ? dispatchControl(control, path, req, res)
+      ? dispatchControl(core, control, path, req, res)
       : dispatchApi(core, path, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)), req, res);
     // Never crash on bad input: anything unexpected becomes a 500 (or 413 for a huge body).
     work.catch((err: unknown) => {

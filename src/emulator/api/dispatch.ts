@@ -13,6 +13,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function dispatchApi(core: EmulatorCore, path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = API_ROUTES.get(path);
   const rid = core.ids.rid();
+  // Unknown paths share one counter so junk requests cannot grow the map.
+  core.count(route ? path : '(unknown)');
   if (!route) {
     sendJsonText(res, 404, wxError(404, rid, `invalid url ${path}`));
     return;

@@ -29,6 +29,14 @@ function remembered(core: EmulatorCore, key: string | undefined): string | undef
   return undefined;
 }
 
+/** Keeps memory bounded under load: past 50k ids, forget those older than 10 minutes. */
+function remember(core: EmulatorCore, key: string, msgid: string): void {
+  const ids = core.state.clientMsgIds;
+  const now = core.clock.now();
+  if (ids.size >= 50_000) for (const [k, v] of ids) if (now - v.at >= CLIENT_MSG_ID_MS) ids.delete(k);
+  ids.set(key, { msgid, at: now });
+}
+
 /** A bare number literal: a 19-digit msgid must not be rounded through a JS number. */
 const okAnswer = (msgid: string) => `{"errcode":0,"errmsg":"ok","msgid":${msgid}}`;
 
@@ -59,7 +67,7 @@ export async function templateSend(core: EmulatorCore, req: ApiRequest): Promise
   if (earlier) return okAnswer(earlier);
 
   const msgid = core.ids.nextTemplateMsgId();
-  if (dedupeKey) core.state.clientMsgIds.set(dedupeKey, { msgid, at: core.clock.now() });
+  if (dedupeKey) remember(core, dedupeKey, msgid);
   const outcome = outcomeFor(user, tpl.template_id);
   if (reachesUser(outcome)) {
     user.inbox.push({ at: core.clock.iso(), channel: 'template', text: renderTemplate(tpl, data), template_id: tpl.template_id, msgid, client_msg_id: clientMsgId });
