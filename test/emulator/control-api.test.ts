@@ -75,6 +75,7 @@ describe('emulator: control API, template admin, faults, stats, reset', () => {
     expect(stats.calls['/cgi-bin/message/template/send']).toBe(2);
     expect(stats.calls['/cgi-bin/token']).toBe(1);
     expect(stats.templateQuotaUsedToday).toBe(2);
+    expect(stats.calls['/_emulator/stats']).toBe(1); // control routes count per pattern, not per openid
     const before = Date.parse(emu.control.now());
     const moved = (await ctl('/clock/advance', { seconds: 3600 })).json.now as string;
     expect(Date.parse(moved) - before).toBeGreaterThanOrEqual(3600_000);
