@@ -68,6 +68,9 @@ function describeUrl(url: string): string {
   }
 }
 
+/** Readiness checks want a quick answer, not node-redis' 5 s command timeout. */
+const PING_TIMEOUT_MS = 2000;
+
 const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
 
 /**
@@ -306,7 +309,13 @@ export class RedisStore implements Store {
   async ping(): Promise<void> {
     // a queued PING would wait for the reconnect; readiness wants the answer now
     if (!this.client.isReady) throw new Error('Redis is not connected');
-    await this.client.ping();
+    try {
+      await this.client.withCommandOptions({ timeout: PING_TIMEOUT_MS }).ping();
+    } catch (err) {
+      // node-redis' TimeoutError has an empty message
+      const reason = err instanceof Error ? err.message || err.name : String(err);
+      throw new Error(`Redis did not answer PING: ${reason}`, { cause: err });
+    }
   }
 
   async close(): Promise<void> {

@@ -53,6 +53,15 @@ export class RedisServer {
     await waitForPing(this.port, Date.now() + 5000);
   }
 
+  /** SIGSTOP: the server keeps its sockets open but answers nothing (a hung host). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** SIGKILL, like a crash; resolves once the process is gone. */
   async kill(): Promise<void> {
     const child = this.child;
