@@ -17,6 +17,7 @@ const rate = z.number().min(0).max(1).optional();
 export const faultsBody = z.object({
   latencyMs: z.number().int().min(0).max(60_000).optional(),
   errcodeRate: rate,
+  errcode: z.number().int().optional(),
   http5xxRate: rate,
   dropRate: rate,
   paths: z.array(z.string()).optional(),

@@ -1,8 +1,10 @@
 export interface FaultSettings {
   /** Added before answering (ms). */
   latencyMs?: number;
-  /** Share of calls answered `{"errcode":-1,"errmsg":"system error"}`. */
+  /** Share of calls answered with `errcode` (default -1 "system error"). */
   errcodeRate?: number;
+  /** The errcode those calls get, e.g. 45011 (per-minute limit) or 40164 (IP not whitelisted, on the token paths). */
+  errcode?: number;
   /** Share of calls answered HTTP 502 with an HTML body. */
   http5xxRate?: number;
   /** Share of calls whose connection is dropped without an answer. */
@@ -28,6 +30,11 @@ export class Faults {
 
   private applies(path: string): boolean {
     return !this.s.paths || this.s.paths.length === 0 || this.s.paths.includes(path);
+  }
+
+  /** The errcode answered by an 'errcode' fault. */
+  errcode(): number {
+    return this.s.errcode ?? -1;
   }
 
   latencyFor(path: string): number {

@@ -23,7 +23,9 @@ export const WX_ERRMSG: Readonly<Record<number, string>> = {
   45009: 'reach max api daily quota limit',
   45015: 'response out of time limit or subscription is canceled',
   45026: 'template num exceeds limit',
+  45011: 'api minute-quota reach limit, mustslower retry next minute',
   45047: 'out of response count limit',
+  40164: 'invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist',
   47001: 'data format error',
   47003: 'argument invalid!',
 };

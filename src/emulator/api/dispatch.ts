@@ -33,7 +33,7 @@ export async function dispatchApi(core: EmulatorCore, path: string, query: URLSe
     res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
     return;
   }
-  if (fault === 'errcode') return sendJsonText(res, 200, wxError(-1, rid));
+  if (fault === 'errcode') return sendJsonText(res, 200, wxError(core.faults.errcode(), rid));
   if (req.method !== route.method) {
     return sendJsonText(res, 200, wxError(route.method === 'POST' ? 43002 : 43001, rid));
   }
