@@ -1,54 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator';
 import { APP, API_KEY, TEMPLATES, USER } from '../helpers/harness';
-
-const MAIN = path.join(__dirname, '../../dist/src/main.js');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  /** Resolves with the first match of `pattern` in stdout/stderr. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<number | null>;
-}
-
-function run(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const listeners: Array<() => void> = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    listeners.forEach((l) => l());
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    waitFor(pattern, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${pattern} in output:\n${out}`)), timeoutMs);
-        const check = () => {
-          const m = out.match(pattern);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          }
-        };
-        listeners.push(check);
-        check();
-      });
-    },
-  };
-}
-
-async function stop(r: Running) {
-  r.child.kill('SIGTERM');
-  return r.exited;
-}
+import { runServer, stopServer } from '../helpers/process';
 
 describe('the built server as its own process', () => {
   let emulator: EmulatorHandle;
@@ -64,7 +16,7 @@ describe('the built server as its own process', () => {
   });
 
   it('runs against Redis and the emulator, falls back, and never logs a secret', async () => {
-    const server = run({
+    const server = runServer({
       PORT: '0',
       HOST: '127.0.0.1',
       REDIS_URL: process.env.TEST_REDIS_URL as string,
@@ -94,19 +46,19 @@ describe('the built server as its own process', () => {
       expect(n.status).toBe('fallback_sent');
       expect(emulator.control.inbox(USER).at(-1)).toMatchObject({ channel: 'customer_service', text: 'Order paid\nOrder: E2E-1\nAmount: 9.90' });
     } finally {
-      expect(await stop(server)).toBe(0);
+      expect(await stopServer(server)).toBe(0);
     }
     for (const secret of [APP.appSecret, API_KEY]) expect(server.output()).not.toContain(secret);
   });
 
   it('refuses a bad configuration with a message naming the key', async () => {
-    const server = run({ PORT: 'eighty' });
+    const server = runServer({ PORT: 'eighty' });
     expect(await server.exited).toBe(2);
     expect(server.output()).toMatch(/port \(PORT\)/);
   });
 
   it('demo mode: starts its own emulator and the printed curl shows a fallback', async () => {
-    const server = run({ PORT: '0', HOST: '127.0.0.1', EMULATOR_PORT: '0' });
+    const server = runServer({ PORT: '0', HOST: '127.0.0.1', EMULATOR_PORT: '0' });
     try {
       const [, curlUrl, body] = await server.waitFor(/curl -s -X POST (\S+) -H 'content-type: application\/json' -d '([^']+)'/);
       const [, inboxUrl] = await server.waitFor(/curl -s (\S+\/inbox)/);
@@ -119,7 +71,7 @@ describe('the built server as its own process', () => {
       }
       expect(inbox).toEqual([expect.objectContaining({ channel: 'customer_service', text: expect.stringContaining('A1001') })]);
     } finally {
-      expect(await stop(server)).toBe(0);
+      expect(await stopServer(server)).toBe(0);
     }
   });
 });
