@@ -32,6 +32,8 @@ export interface RedisStoreOptions {
   onError?: (err: Error) => void;
   /** Time allowed for the first connection. Default 2000 ms. */
   connectTimeoutMs?: number;
+  /** A connection silent this long is dropped and reconnected. Default 10 000 ms. */
+  socketTimeoutMs?: number;
 }
 
 /** Reconnect delay after the first connection: grows by 100 ms per attempt, capped at 2 s. */
@@ -41,12 +43,17 @@ export const reconnectDelay = (retries: number): number => Math.min((retries + 1
  * Before the first connection the client gives up at once, so start-up fails fast; after it, it
  * reconnects forever, so a Redis restart does not end the store.
  */
-function newClient(url: string, connectTimeoutMs: number) {
+function newClient(url: string, connectTimeoutMs: number, socketTimeoutMs: number) {
   let connectedOnce = false;
   const client = createClient({
     url,
+    // node-redis' command timeout only covers commands not yet written; a hung server or a silent
+    // network drop would leave written ones pending forever. A socket that stays quiet this long is
+    // dropped (failing what is in flight) and reconnected; pings keep a healthy idle one talking.
+    pingInterval: Math.floor(socketTimeoutMs / 3),
     socket: {
       connectTimeout: connectTimeoutMs,
+      socketTimeout: socketTimeoutMs,
       reconnectStrategy: (retries) => (connectedOnce ? reconnectDelay(retries) : false),
     },
   });
@@ -68,7 +75,7 @@ function describeUrl(url: string): string {
   }
 }
 
-/** Readiness checks want a quick answer, not node-redis' 5 s command timeout. */
+/** Readiness checks want a quick answer, sooner than the socket timeout. */
 const PING_TIMEOUT_MS = 2000;
 
 const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
@@ -88,9 +95,10 @@ export class RedisStore implements Store {
    * Connects, failing fast (within `connectTimeoutMs`) with a clear error when Redis is unreachable;
    * once connected, reconnects with capped backoff (see newClient).
    */
-  static async connect({ url, prefix = 'wxr', onError = () => {}, connectTimeoutMs = 2000 }: RedisStoreOptions): Promise<RedisStore> {
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const { url, prefix = 'wxr', onError = () => {}, connectTimeoutMs = 2000, socketTimeoutMs = 10_000 } = options;
     const keys = new RedisKeys(prefix);
-    const client = newClient(url, connectTimeoutMs);
+    const client = newClient(url, connectTimeoutMs, socketTimeoutMs);
     client.on('error', onError); // an unhandled 'error' event would crash the process
     try {
       await client.connect();
@@ -309,12 +317,14 @@ export class RedisStore implements Store {
   async ping(): Promise<void> {
     // a queued PING would wait for the reconnect; readiness wants the answer now
     if (!this.client.isReady) throw new Error('Redis is not connected');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+    });
     try {
-      await this.client.withCommandOptions({ timeout: PING_TIMEOUT_MS }).ping();
-    } catch (err) {
-      // node-redis' TimeoutError has an empty message
-      const reason = err instanceof Error ? err.message || err.name : String(err);
-      throw new Error(`Redis did not answer PING: ${reason}`, { cause: err });
+      await Promise.race([this.client.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
