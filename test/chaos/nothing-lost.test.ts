@@ -191,11 +191,19 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
     // --- the chaos timeline, keyed to enqueue progress -------------------------------------------
     let started = 0;
     let timeToRedis = 0;
+    // Users who never talked to the account have parked notices: a burst of them comes back right
+    // before each crash, so pushes are in the middle of releasing parked notices when it hits.
+    const burst = (size: number) => {
+      const never = openids.filter((_, u) => windowGroup(u) >= 2);
+      for (let i = 0; i < size; i++) void control.userSendsText(never[Math.floor(random() * never.length)], 'back in a burst').then(() => comebacks++);
+    };
     const chaos: Promise<void> = (async () => {
       await until(() => started >= N * 0.25);
       control.deleteTemplate(CHAOS_TEMPLATES.t_del.id);
       note(`template t_del deleted at the emulator (after ${started} enqueued)`);
       await until(() => started >= N * 0.35);
+      burst(20);
+      await sleep(5);
       await b.kill();
       note(`instance B SIGKILLed (after ${started} enqueued)`);
       await sleep(1500);
@@ -203,6 +211,8 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
       await b.start();
       note('instance B restarted');
       await until(() => started >= N * 0.65);
+      burst(20);
+      await sleep(5);
       note(`redis SIGKILLed (after ${started} enqueued)`);
       timeToRedis = await redis.crashAndRestart(500);
       note(`redis restarted from its AOF, answering PING ${timeToRedis} ms after spawn`);
