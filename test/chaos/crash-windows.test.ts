@@ -4,6 +4,7 @@
  * a Redis crash or a SIGKILLed instance would leave it. Each test states the promise of issue 5
  * it checks ("each waiting notice is delivered exactly once ... when an instance dies half-way").
  */
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
@@ -32,6 +33,9 @@ function withHook(store: Store, hook: { current: Hook }): Store {
 interface Rig {
   emulator: EmulatorHandle;
   service: Service;
+  config: Config;
+  /** Key prefix in Redis: a second service with it works on the same notifications. */
+  prefix: string;
   hook: { current: Hook };
   logs(): string;
   enqueue(body: unknown): Promise<string>;
@@ -62,7 +66,8 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
     retry: { maxAttempts: 3, baseDelayMs: 20 },
     worker: { ...base.worker, pollMs: 10, leaseMs: 1000 },
   };
-  const store = await connectTestRedis();
+  const prefix = `cw${randomBytes(4).toString('hex')}`;
+  const store = await connectTestRedis(prefix);
   const hook: { current: Hook } = { current: () => undefined };
   const lines: string[] = [];
   const log = createLogger({
@@ -80,6 +85,8 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
   const rig: Rig = {
     emulator,
     service,
+    config,
+    prefix,
     hook,
     logs: () => lines.join(''),
     async enqueue(body) {
@@ -208,6 +215,58 @@ describe('crash windows, deterministic', () => {
       );
     } finally {
       release();
+    }
+  });
+
+  it('two instances never both send the customer-service text of one notice (one stalls longer than the lease)', async () => {
+    rig = await startRig();
+    const r = rig;
+    await r.emulator.control.userSendsText(USER, 'hi'); // window open: 5 messages
+    r.emulator.control.setFaults({ latencyMs: 500, paths: ['/cgi-bin/message/custom/send'] });
+    // Instance A stalls (GC pause, Redis reconnect, event loop stuck) after reading the notice, before marking its call.
+    let releaseA: () => void = () => undefined;
+    const aGoes = new Promise<void>((res) => (releaseA = res));
+    let aStalled: () => void = () => undefined;
+    const stalledA = new Promise<void>((res) => (aStalled = res));
+    let takes = 0;
+    r.hook.current = async (method) => {
+      if (method === 'takeAllowance' && takes++ === 0) {
+        aStalled();
+        await aGoes;
+      }
+    };
+    const id = await r.enqueue(notice);
+    await stalledA;
+    // Instance B on the same Redis: the lease runs out, B claims the notice, marks its call and sends.
+    const storeB = await connectTestRedis(r.prefix);
+    const hookB: { current: Hook } = {
+      current: (method, args) => {
+        const set = (args[1] as { set?: Record<string, string> } | undefined)?.set;
+        if (method === 'transition' && set?.csCallAt) setTimeout(releaseA, 100); // A wakes while B's call is in flight
+      },
+    };
+    const silent = createLogger({ level: 'error', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const serviceB = await startService({ config: r.config, store: withHook(storeB, hookB), log: silent });
+    try {
+      const deadline = Date.now() + 8000;
+      let n = await r.get(id);
+      while (!['fallback_sent', 'failed'].includes(String(n.status)) && Date.now() < deadline) {
+        await sleep(50);
+        n = await r.get(id);
+      }
+      await sleep(1000); // let the other call finish too
+      n = await r.get(id);
+      const cs = r.emulator.control.inbox(USER).filter((e) => e.channel === 'customer_service');
+      bug(
+        cs.length <= 1,
+        'Dispatcher.sendFallback marks the call (csCallAt) with a compare-and-set on the status only; two instances that ' +
+          'both read the notice before either marked it both pass the CAS and both call custom/send (no idempotency at WeChat)',
+        { customerServiceEntries: cs, status: n.status, channel: n.channel, reason: n.reason, history: n.history },
+      );
+    } finally {
+      releaseA();
+      await serviceB.stop();
+      await storeB.close();
     }
   });
 });
