@@ -36,6 +36,8 @@ const SEED = Number(process.env.CHAOS_SEED ?? randomBytes(4).readUInt32BE(0));
 const ENQUEUE_MS = 14_000;
 const DRAIN_MS = 45_000;
 const RECEIPT_TIMEOUT_S = 3;
+/** How long Redis stays down. Longer than the 3 s lease, so claims run out while instances wait for it. */
+const REDIS_DOWN_MS = Number(process.env.CHAOS_REDIS_DOWN_MS ?? 3500);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -214,8 +216,8 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
       burst(20);
       await sleep(5);
       note(`redis SIGKILLed (after ${started} enqueued)`);
-      timeToRedis = await redis.crashAndRestart(500);
-      note(`redis restarted from its AOF, answering PING ${timeToRedis} ms after spawn`);
+      timeToRedis = await redis.crashAndRestart(REDIS_DOWN_MS);
+      note(`redis restarted from its AOF after ${REDIS_DOWN_MS} ms down, answering PING ${timeToRedis} ms after spawn`);
     })();
 
     chaos.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
