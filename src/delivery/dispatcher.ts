@@ -10,6 +10,9 @@ import { displayLosses } from './template-display';
 import type { TemplateRegistry } from './template-registry';
 import type { ServiceWindow } from './window';
 
+/** How long a notice waits before trying again when the token endpoint refuses. */
+const TOKEN_WAIT_MS = 2000;
+
 export interface SendApi {
   sendTemplate(message: TemplateMessage): Promise<string>;
   sendText(openid: string, content: string): Promise<void>;
@@ -66,9 +69,13 @@ export class Dispatcher {
     if (!resolved) return this.toFallback(n, 'queued', 'unknown template');
     const { templateId } = resolved;
     const state = await this.templates.state(templateId);
-    if (!state.valid) return this.toFallback(n, 'queued', `template ${templateId} is invalid (${state.reason ?? 'unusable'}): no template call`);
+    if (!state.valid) {
+      return this.toFallback(n, 'queued', `template ${templateId} is invalid (${state.reason ?? 'unusable'}): no template call`, { templateId });
+    }
     const pausedUntil = await this.templates.quotaPausedUntil();
-    if (pausedUntil) return this.toFallback(n, 'queued', `daily template quota exhausted until ${new Date(pausedUntil).toISOString()}: no template call`);
+    if (pausedUntil) {
+      return this.toFallback(n, 'queued', `daily template quota exhausted until ${new Date(pausedUntil).toISOString()}: no template call`, { templateId });
+    }
 
     const message: TemplateMessage = { touser: n.openid, template_id: templateId, client_msg_id: n.id, data: n.data };
     if (n.url) message.url = n.url;
@@ -92,9 +99,15 @@ export class Dispatcher {
     if (early !== null) await this.notifications.applyReceipt(n.id, msgid, early);
   }
 
+  /** Token refused: try again later without counting an attempt (the token source rate-limits its own calls). */
+  private async waitForToken(n: Notification, from: 'queued' | 'fallback_pending', reason: string, set: Record<string, string> = {}): Promise<void> {
+    await this.notifications.move(n, [from], from, `${reason}; waiting for a usable access token`, { set, dueAt: this.now() + TOKEN_WAIT_MS });
+  }
+
   private async templateFailed(n: Notification, templateId: string, err: unknown): Promise<void> {
     const decision = decideTemplateFailure(err);
     const message = (err as Error)?.message ?? String(err);
+    if (decision.action === 'wait') return this.waitForToken(n, 'queued', decision.reason);
     if (decision.action === 'retry') {
       const attempts = n.attempts + 1;
       if (attempts < this.settings.retry.maxAttempts) {
@@ -107,7 +120,7 @@ export class Dispatcher {
         return;
       }
       this.log.warn('template send gave up after retries', { id: n.id, attempts, error: message });
-      return this.toFallback(n, 'queued', `${decision.reason}; gave up after ${attempts} attempts`, { attempts: String(attempts) });
+      return this.toFallback(n, 'queued', `${decision.reason}; gave up after ${attempts} attempts`, { attempts: String(attempts), templateId });
     }
     if (decision.action === 'fail') {
       await this.notifications.move(n, ['queued'], 'failed', `template send: ${message}`, { set: { reason: decision.reason }, dueAt: null });
@@ -190,6 +203,8 @@ export class Dispatcher {
     const message = (err as Error)?.message ?? String(err);
     if (decision.action !== 'unknown' && windowKey) await this.window.giveBack(windowKey);
     switch (decision.action) {
+      case 'wait':
+        return this.waitForToken(n, 'fallback_pending', decision.reason, { csCallAt: '' });
       case 'park':
         await this.window.close(n.openid);
         return this.park(n, text, decision.reason, { csCallAt: '' });

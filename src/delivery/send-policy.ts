@@ -3,12 +3,14 @@ import { TOKEN_ERRCODES, WechatApiError, WechatTransportError } from '../wechat/
 /** What to do after a template send failed. The one table of issue 4; every row is tested. */
 export type TemplateDecision =
   | { action: 'retry'; reason: string }
+  | { action: 'wait'; reason: string }
   | { action: 'fallback'; reason: string; template?: 'invalid' | 'quota_exhausted' }
   | { action: 'fail'; reason: string };
 
 /** What to do after a customer-service send failed. */
 export type CustomDecision =
   | { action: 'retry'; reason: string }
+  | { action: 'wait'; reason: string }
   | { action: 'park'; reason: string }
   | { action: 'fail'; reason: string };
 
@@ -29,8 +31,8 @@ export function decideTemplateFailure(err: unknown): TemplateDecision {
   if (err instanceof WechatTransportError) return { action: 'retry', reason: `transient: ${err.reason}` };
   if (!(err instanceof WechatApiError)) return { action: 'retry', reason: `transient: ${(err as Error)?.message ?? String(err)}` };
   const code = err.errcode;
+  if (isTokenRefusal(err)) return { action: 'wait', reason: `access token unavailable: errcode ${code}` };
   if (TRANSIENT.has(code) || TOKEN_ERRCODES.has(code)) return { action: 'retry', reason: `transient: errcode ${code}` };
-  if (err.path.includes('token')) return { action: 'retry', reason: `access token unavailable: errcode ${code}` };
   if (UNREACHABLE[code]) return { action: 'fail', reason: UNREACHABLE[code] };
   if (TEMPLATE_UNUSABLE.has(code)) return { action: 'fallback', reason: `template_unusable: errcode ${code}`, template: 'invalid' };
   if (code === 43101) return { action: 'fallback', reason: 'user_refused_template: errcode 43101' };
@@ -46,13 +48,21 @@ export function decideCustomFailure(err: unknown): CustomDecision | { action: 'u
   }
   if (!(err instanceof WechatApiError)) return { action: 'unknown', reason: 'outcome_unknown' };
   const code = err.errcode;
+  if (isTokenRefusal(err)) return { action: 'wait', reason: `access token unavailable: errcode ${code}` };
   if (TRANSIENT.has(code) || TOKEN_ERRCODES.has(code) || code === 45009) return { action: 'retry', reason: `transient: errcode ${code}` };
-  if (err.path.includes('token')) return { action: 'retry', reason: `access token unavailable: errcode ${code}` };
   if (code === 45015) return { action: 'park', reason: 'window_closed: errcode 45015' };
   if (code === 45047) return { action: 'park', reason: 'window_quota_used: errcode 45047' };
   if (UNREACHABLE[code]) return { action: 'fail', reason: UNREACHABLE[code] };
   if (code === 48002) return { action: 'fail', reason: 'user_blocked_messages' };
   return { action: 'fail', reason: `customer_service_refused: errcode ${code}` };
+}
+
+/**
+ * The token endpoint refused (wrong secret, IP not whitelisted…): nothing was sent and nothing
+ * will be until a person fixes it, so the notice waits without using up its attempts.
+ */
+function isTokenRefusal(err: WechatApiError): boolean {
+  return err.path.endsWith('/token') || err.path.endsWith('/stable_token');
 }
 
 /** Exponential backoff with jitter (half fixed, half random) so retries of many notices spread out. */

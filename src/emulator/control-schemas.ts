@@ -3,7 +3,12 @@ import { RECEIPT_STATUSES } from './state';
 
 /** Bodies of the `/_emulator` routes; validated before any control method runs. */
 export const userBody = z.object({ openid: z.string().min(1).max(128), subscribed: z.boolean().optional() });
-export const templateBody = z.object({ template_id: z.string().min(1).max(128).optional(), title: z.string().min(1), content: z.string() });
+export const templateBody = z.object({
+  template_id: z.string().min(1).max(128).optional(),
+  title: z.string().min(1),
+  content: z.string(),
+  short_id: z.string().min(1).max(64).optional(),
+});
 export const outcomeSchema = z.union([
   z.enum([...RECEIPT_STATUSES, 'none', 'before_answer']),
   z.object({ repeat: z.number().int().min(1).max(20) }),

@@ -11,6 +11,8 @@ export interface SeedTemplate {
   template_id?: string;
   title: string;
   content: string;
+  /** The library short id it was added from: api_add_template with it gives the same title and content. */
+  short_id?: string;
 }
 
 export interface EmulatorOptions {

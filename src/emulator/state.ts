@@ -56,6 +56,8 @@ export interface EmulatedTemplate {
 export class EmulatorState {
   readonly users = new Map<string, EmulatedUser>();
   readonly templates = new Map<string, EmulatedTemplate>();
+  /** The template library, by short id, as far as templates added with a short id taught it. */
+  readonly library = new Map<string, { title: string; content: string }>();
   /** openid + client_msg_id → the msgid first answered and when (virtual ms). */
   readonly clientMsgIds = new Map<string, { msgid: string; at: number }>();
   quotaDay = -1;
@@ -70,6 +72,7 @@ export class EmulatorState {
   clear(): void {
     this.users.clear();
     this.templates.clear();
+    this.library.clear();
     this.clientMsgIds.clear();
     this.quotaDay = -1;
     this.quotaUsed = 0;

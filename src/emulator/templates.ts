@@ -5,6 +5,7 @@ import { placeholdersOf } from './template-text';
 /** Adds (or replaces) a template; one implementation for the control API, seeds and api_add_template. */
 export function addTemplate(core: EmulatorCore, t: SeedTemplate): string {
   const template_id = t.template_id || core.ids.templateId();
+  if (t.short_id) core.state.library.set(t.short_id, { title: t.title, content: t.content });
   core.state.templates.set(template_id, {
     template_id,
     title: t.title,

@@ -25,6 +25,8 @@ export interface TokenSourceOptions {
 /** Refresh this long before expiry: stable_token hands out the next token in its last 5 minutes. */
 const REFRESH_AHEAD_MS = 300_000;
 const LOCK_TTL_MS = 10_000;
+/** After a refusal, callers get the same error for this long instead of one token call each. */
+const REFUSAL_COOLDOWN_MS = 2000;
 const KEY = 'wechat:access_token';
 const LOCK_KEY = 'wechat:access_token:lock';
 
@@ -60,6 +62,7 @@ export class TokenSource {
   private readonly now: () => number;
   /** The last refusal by the token endpoint (cleared by a success), for /readyz. */
   lastError: TokenFetchError | null = null;
+  private refusedAt = 0;
   /** Calls made to the token endpoint by this process. */
   fetches = 0;
 
@@ -120,6 +123,7 @@ export class TokenSource {
 
   private async fetch(): Promise<Cached> {
     const { http, appId, appSecret, mode } = this.o;
+    if (this.lastError && this.now() - this.refusedAt < REFUSAL_COOLDOWN_MS) throw this.lastError;
     this.fetches += 1;
     const path = mode === 'stable' ? '/cgi-bin/stable_token' : '/cgi-bin/token';
     const answer: JsonObject =
@@ -129,6 +133,7 @@ export class TokenSource {
     const errcode = Number(answer.errcode ?? 0);
     if (errcode !== 0 || typeof answer.access_token !== 'string') {
       this.lastError = new TokenFetchError(errcode, String(answer.errmsg ?? 'no access_token in the answer'), path);
+      this.refusedAt = this.now();
       throw this.lastError;
     }
     this.lastError = null;

@@ -17,7 +17,7 @@ export const USER = 'oUSER_harness_0001';
 
 /** Templates of the test account: order_paid has a pattern, seat_ready falls back to its content. */
 export const TEMPLATES = {
-  order_paid: { id: 'TPL_ORDER_PAID_000000001', title: 'Order paid', content: 'Order: {{order_no.DATA}}\nAmount: {{amount.DATA}}' },
+  order_paid: { id: 'TPL_ORDER_PAID_000000001', title: 'Order paid', content: 'Order: {{order_no.DATA}}\nAmount: {{amount.DATA}}', shortId: 'TM00015' },
   seat_ready: { id: 'TPL_SEAT_READY_000000001', title: '取票提醒', content: '{{first.DATA}}\n影片：{{movie.DATA}}\n座位：{{seat.DATA}}\n{{remark.DATA}}' },
 };
 
@@ -59,7 +59,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     receiptDelayMs: 20,
     seed: {
       users: [{ openid: USER, subscribed: true }],
-      templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content })),
+      templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content, short_id: 'shortId' in t ? t.shortId : undefined })),
     },
     ...options.emulator,
   });

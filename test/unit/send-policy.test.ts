@@ -46,8 +46,9 @@ describe('template send policy (one row each)', () => {
     expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'HTTP 502', 502)).action).toBe('retry');
   });
 
-  it('retries when the token endpoint refuses (a person must fix it; the notice waits)', () => {
-    expect(decideTemplateFailure(api(40164, '/cgi-bin/stable_token')).action).toBe('retry');
+  it('waits, without using up attempts, when the token endpoint refuses (a person must fix it)', () => {
+    expect(decideTemplateFailure(api(40164, '/cgi-bin/stable_token')).action).toBe('wait');
+    expect(decideCustomFailure(api(40125, '/cgi-bin/token')).action).toBe('wait');
   });
 });
 

@@ -43,6 +43,7 @@ export function apiAddTemplate(core: EmulatorCore, req: ApiRequest): string {
   const kw = b.keyword_name_list;
   if (kw !== undefined && (!Array.isArray(kw) || !kw.every((k) => typeof k === 'string'))) return wxError(47001, req.rid);
   if (core.state.templates.size >= MAX_TEMPLATES) return wxError(45026, req.rid);
-  const template_id = addTemplate(core, { title: `模板 ${short}`, content: libraryContent(kw as string[] | undefined) });
+  const known = core.state.library.get(short);
+  const template_id = addTemplate(core, known ?? { title: `模板 ${short}`, content: libraryContent(kw as string[] | undefined) });
   return JSON.stringify({ errcode: 0, errmsg: 'ok', template_id });
 }
