@@ -23,7 +23,6 @@ import type {
   TransitionOptions,
 } from './store';
 
-
 export interface RedisStoreOptions {
   url: string;
   /** Namespace and hash tag of every key (see RedisKeys). Default 'wxr'. */
@@ -82,8 +81,12 @@ const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
 
 /**
  * The store in Redis, shared by any number of instances. Every change of more than one key is one
- * Lua script (src/store/scripts). Commands issued while the connection is down are queued and sent
- * on reconnect (or fail after node-redis' 5 s command timeout).
+ * Lua script (src/store/scripts).
+ *
+ * While the connection is down, new calls wait for the reconnect for up to node-redis' 5 s command
+ * timeout. A call already sent when the connection drops (or goes silent for `socketTimeoutMs`)
+ * rejects although Redis may have run it: callers treat such an error as an unknown outcome (the
+ * compare-and-set transitions make a retry safe).
  */
 export class RedisStore implements Store {
   private constructor(
