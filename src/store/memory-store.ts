@@ -97,10 +97,15 @@ export class MemoryStore implements Store {
   async transition(id: string, options: TransitionOptions): Promise<boolean> {
     const record = this.records.get(id);
     if (!record || !options.from.includes(record.fields.status)) return false;
+    for (const [field, value] of Object.entries(options.expect ?? {})) if ((record.fields[field] ?? '') !== value) return false;
     Object.assign(record.fields, options.set, { status: options.to });
     if (options.history) record.history.push({ ...options.history });
     if (options.dueAt === null) this.schedule.delete(id);
     else if (options.dueAt !== undefined) this.schedule.set(id, options.dueAt);
+    const { addToSet: add, removeFromSet: remove, setValue: value } = options;
+    if (add) await this.addToSet(add.key, add.member, add.score, add.ttlSeconds);
+    if (remove) await this.removeFromSet(remove.key, remove.member);
+    if (value) await this.setValue(value.key, value.value, value.ttlMs);
     return true;
   }
 

@@ -157,12 +157,28 @@ export class RedisStore implements Store {
   }
 
   async transition(id: string, options: TransitionOptions): Promise<boolean> {
-    const { from, to, set = {}, history, dueAt } = options;
+    const { from, to, set = {}, expect = {}, history, dueAt, addToSet, removeFromSet, setValue } = options;
     const schedule = dueAt === undefined ? '' : dueAt === null ? 'off' : String(dueAt);
+    const record = this.keys.record(id);
+    const extra = {
+      from,
+      set: flatten(set),
+      expect: flatten(expect),
+      ...(addToSet ? { add: { member: addToSet.member, score: String(addToSet.score), ttl: String(addToSet.ttlSeconds) } } : {}),
+      ...(removeFromSet ? { remove: removeFromSet.member } : {}),
+      ...(setValue ? { value: { v: setValue.value, ttl: String(setValue.ttlMs) } } : {}),
+    };
     const reply = await this.run(
       transition,
-      [this.keys.record(id), this.keys.history(id), this.keys.due],
-      [id, to, history ? JSON.stringify(history) : '', schedule, String(from.length), ...from, ...flatten(set)],
+      [
+        record,
+        this.keys.history(id),
+        this.keys.due,
+        addToSet ? this.keys.set(addToSet.key) : record,
+        removeFromSet ? this.keys.set(removeFromSet.key) : record,
+        setValue ? this.keys.value(setValue.key) : record,
+      ],
+      [id, to, history ? JSON.stringify(history) : '', schedule, JSON.stringify(extra)],
     );
     return reply === 1;
   }

@@ -49,6 +49,14 @@ export interface TransitionOptions {
   history?: HistoryEntry;
   /** A number puts (or moves) the record on the due schedule; null takes it off; undefined leaves it. */
   dueAt?: number | null;
+  /** More compare-and-set conditions: each field must currently equal its value ('' = absent or empty). */
+  expect?: Fields;
+  /** Adds a member to an ordered set (as `addToSet`) in the same step. */
+  addToSet?: { key: string; member: string; score: number; ttlSeconds: number };
+  /** Removes a member from an ordered set (as `removeFromSet`) in the same step. */
+  removeFromSet?: { key: string; member: string };
+  /** Stores a value (as `setValue`) in the same step. */
+  setValue?: { key: string; value: string; ttlMs: number };
 }
 
 /** Result of trying to use one message of an allowance (a quota valid until a time). */
@@ -67,7 +75,10 @@ export interface Store {
    */
   create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult>;
   get(id: string): Promise<StoredRecord | null>;
-  /** Atomic compare-and-set on `status`; returns false (and changes nothing) when `from` does not match or the record is gone. */
+  /**
+   * Atomic compare-and-set on `status` (and the `expect` fields), with everything that goes with the
+   * change in the same step; returns false (and changes nothing) when a condition fails or the record is gone.
+   */
   transition(id: string, options: TransitionOptions): Promise<boolean>;
   /** Appends to the history whatever the status (e.g. a late receipt); no-op when the record is gone. */
   appendHistory(id: string, entry: HistoryEntry): Promise<void>;

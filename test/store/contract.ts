@@ -93,6 +93,41 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(record?.history).toHaveLength(1);
       });
 
+      it('compares other fields too: expect must match ("" = absent or empty)', async () => {
+        await createQueued('n1');
+        const mark = () => store.transition('n1', { from: ['queued'], to: 'queued', expect: { marker: '' }, set: { marker: 'm1' } });
+        const both = await Promise.all([mark(), mark()]);
+        expect(both.sort()).toEqual([false, true]);
+        await expect(store.transition('n1', { from: ['queued'], to: 'sent', expect: { marker: 'other' } })).resolves.toBe(false);
+        await expect(store.transition('n1', { from: ['queued'], to: 'queued', expect: { marker: 'm1' }, set: { marker: '' } })).resolves.toBe(true);
+        await expect(mark()).resolves.toBe(true);
+        expect((await store.get('n1'))?.fields.status).toBe('queued');
+      });
+
+      it('changes set membership and a value in the same step, and nothing when the CAS fails', async () => {
+        await createQueued('n1');
+        await store.addToSet('parked:o1', 'n0', 1, DAY);
+        const ok = await store.transition('n1', {
+          from: ['queued'],
+          to: 'parked',
+          addToSet: { key: 'parked:o1', member: 'n1', score: 1_764_000_000_123, ttlSeconds: DAY },
+          removeFromSet: { key: 'parked:o1', member: 'n0' },
+          setValue: { key: 'reply:x', value: 'hello 你好', ttlMs: 60_000 },
+        });
+        expect(ok).toBe(true);
+        expect(await store.rangeOfSet('parked:o1', 10)).toEqual(['n1']);
+        expect(await store.getValue('reply:x')).toBe('hello 你好');
+        const refused = await store.transition('n1', {
+          from: ['queued'],
+          to: 'other',
+          removeFromSet: { key: 'parked:o1', member: 'n1' },
+          setValue: { key: 'reply:y', value: 'no', ttlMs: 60_000 },
+        });
+        expect(refused).toBe(false);
+        expect(await store.rangeOfSet('parked:o1', 10)).toEqual(['n1']);
+        expect(await store.getValue('reply:y')).toBeNull();
+      });
+
       it('appends history whatever the status, and is a no-op on a missing record', async () => {
         await createQueued('n1');
         await store.transition('n1', { from: ['queued'], to: 'delivered' });
