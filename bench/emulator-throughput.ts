@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { startEmulator } from '../src/emulator';
+import { keepAliveAgent } from './lib/pool';
+import { describeLatencies } from './lib/stats';
 
 /**
  * How many template sends per second the emulator sustains, so it is never the bottleneck of a
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
   const users = Array.from({ length: 1000 }, (_, i) => `oBENCH${i}`);
   for (const openid of users) emu.control.addUser({ openid });
   const template_id = emu.control.addTemplate({ title: '订单通知', content: '{{first.DATA}}\n订单：{{keyword1.DATA}}\n状态：{{keyword2.DATA}}\n{{remark.DATA}}' });
-  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000, pipelining: 1 });
+  const agent = keepAliveAgent(concurrency);
 
   const tokenRes = await request(`${emu.url}/cgi-bin/token?grant_type=client_credential&appid=wxd0e1m2o3a4p5p6i7&secret=emulator-demo-secret`, { dispatcher: agent });
   const { access_token } = (await tokenRes.body.json()) as { access_token: string };
@@ -42,10 +44,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
   console.log(`template sends: ${latencies.length} in ${elapsed.toFixed(1)} s, concurrency ${concurrency}, errors ${errors}, receipts ${callbackUrl ? 'on' : 'off'}`);
-  console.log(`throughput: ${Math.round(latencies.length / elapsed)} sends/s; latency p50 ${pct(50)} ms, p99 ${pct(99)} ms`);
+  console.log(`throughput: ${Math.round(latencies.length / elapsed)} sends/s; latency ${describeLatencies(latencies, [50, 99])}`);
   await agent.close();
   if (callbackUrl) console.log(`receipts delivered: ${emu.control.stats().callbacks.delivered}`);
   await emu.close();

@@ -1,0 +1,110 @@
+import { benchArgs } from './lib/args';
+import { acceptAll, countStatuses, sampleLatencies, untilAllTerminal } from './lib/flow';
+import { runTimed } from './lib/pool';
+import { BENCH_TEMPLATES, describeCalls, notificationBody, startStack, type Stack } from './lib/stack';
+import { describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
+
+const HELP = `npm run bench:flow -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
+  --count N              notifications per run (default 20000)
+  --concurrency C        client requests in flight (default 64)
+  --receipt-delay-ms D   emulator's delay before each receipt (default 5)
+  --samples S            ids read back for accept→final latency (default 1000)
+  --worker-concurrency W the service's worker.concurrency (default: config/default.json)
+  --aes                  safe-mode (encrypted) pushes instead of plaintext
+  --no-fallback          skip the fallback run
+  --timeout-s T          give up waiting for a run after T seconds (default 300)`;
+
+/**
+ * What one wxreach instance sustains end to end: a throwaway redis-server, the emulator in-process
+ * (receipts on) and one in-process service on a RedisStore. Three runs after a warm-up:
+ * (a) accept throughput of POST /v1/notifications, (b) accept → `delivered` (template + receipt),
+ * (c) the fallback: template deleted, users with an open customer-service window → `fallback_sent`.
+ */
+function options() {
+  const a = benchArgs(HELP, {
+    count: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '64' },
+    'receipt-delay-ms': { type: 'string', default: '5' },
+    samples: { type: 'string', default: '1000' },
+    'worker-concurrency': { type: 'string' },
+    aes: { type: 'boolean' },
+    'no-fallback': { type: 'boolean' },
+    'timeout-s': { type: 'string', default: '300' },
+  });
+  return {
+    count: a.int('count'),
+    concurrency: a.int('concurrency'),
+    receiptDelayMs: a.int('receipt-delay-ms', 0),
+    samples: a.int('samples'),
+    workerConcurrency: a['worker-concurrency'] === undefined ? undefined : a.int('worker-concurrency'),
+    aes: a.aes,
+    fallback: !a['no-fallback'],
+    timeoutMs: a.int('timeout-s') * 1000,
+  };
+}
+
+/** Customer-service messages a user message allows (5 per 48 h). */
+const CS_PER_WINDOW = 5;
+
+/** One run: accept `count` notifications for `template` round-robin over `users`, then wait until all are terminal. */
+async function run(stack: Stack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<void> {
+  const redisBefore = await stack.redis.commandCalls();
+  const t0 = process.hrtime.bigint();
+  const accepted = await acceptAll(stack, o.count, o.concurrency, (i) => notificationBody(template, stack.openid(i % users), i));
+  console.log(`  accept:      ${o.count} POST /v1/notifications in ${(accepted.ms / 1000).toFixed(2)} s = ${perSecond(o.count, accepted.ms)} requests/s; latency ${describeLatencies(accepted.latencies)}`);
+  await untilAllTerminal(stack, o.timeoutMs);
+  const e2eMs = msSince(t0);
+  console.log(`  end-to-end:  all ${o.count} terminal ${(e2eMs / 1000).toFixed(2)} s after the first POST = ${perSecond(o.count, e2eMs)} notifications/s (${((e2eMs - accepted.ms) / 1000).toFixed(2)} s after the last accept)`);
+  const redisAfter = await stack.redis.commandCalls();
+  const sample = await sampleLatencies(stack, accepted.ids, o.samples, final);
+  console.log(`  accept→${final} (${sample.latencies.length} sampled via GET${sample.missing ? `, ${sample.missing} never ${final}` : ''}; includes the wait in the backlog): ${describeLatencies(sample.latencies)}, max ${sample.latencies.at(-1)} ms`);
+  const statuses = await countStatuses(stack, accepted.ids);
+  console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
+  console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(redisBefore, redisAfter, o.count)}`);
+  console.log(`  ${describeCalls(stack)}`);
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const fallbackUsers = Math.ceil(o.count / CS_PER_WINDOW);
+  const stack = await startStack({
+    users: Math.max(1000, fallbackUsers),
+    receiptDelayMs: o.receiptDelayMs,
+    aes: o.aes,
+    clientConcurrency: o.concurrency,
+    config: (c) => (o.workerConcurrency ? { ...c, worker: { ...c.worker, concurrency: o.workerConcurrency } } : c),
+  });
+  const w = stack.config.worker;
+  console.log(`wxreach flow bench: ${o.count} notifications per run, client concurrency ${o.concurrency}, receipt delay ${o.receiptDelayMs} ms, pushes ${o.aes ? 'safe mode (AES)' : 'plaintext'}`);
+  console.log(`service: one in-process instance, RedisStore on a throwaway redis-server, worker concurrency ${w.concurrency}, batch ${w.batchSize}, poll ${w.pollMs} ms, wechat.maxInFlight ${stack.config.wechat.maxInFlight}`);
+  try {
+    const warm = Math.min(1000, o.count);
+    const t = process.hrtime.bigint();
+    const warmIds = (await acceptAll(stack, warm, o.concurrency, (i) => notificationBody('order_paid', stack.openid(i % 1000), i))).ids;
+    await untilAllTerminal(stack, o.timeoutMs);
+    console.log(`warm-up: ${warmIds.length} notifications delivered in ${(msSince(t) / 1000).toFixed(2)} s (not counted)`);
+
+    console.log(`\n(a)+(b) template path → delivered, ${o.count} notifications over 1000 users`);
+    await run(stack, o, 'order_paid', 'delivered', 1000);
+
+    if (o.fallback) {
+      console.log(`\n(c) fallback: template ${BENCH_TEMPLATES.order_shipped.id} deleted, ${fallbackUsers} users with an open customer-service window (${CS_PER_WINDOW} messages each) → fallback_sent`);
+      stack.emulator.control.deleteTemplate(BENCH_TEMPLATES.order_shipped.id);
+      const t0 = process.hrtime.bigint();
+      await runTimed(fallbackUsers, 32, async (i) => {
+        await stack.emulator.control.userSendsText(stack.openid(i), '你好');
+      });
+      console.log(`  set-up: ${fallbackUsers} user messages pushed to /wechat in ${(msSince(t0) / 1000).toFixed(2)} s (not counted)`);
+      await run(stack, o, 'order_shipped', 'fallback_sent', fallbackUsers);
+    }
+    const lines = stack.logLines();
+    console.log(`\nservice warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
