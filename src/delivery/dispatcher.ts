@@ -54,14 +54,23 @@ export class Dispatcher {
       case 'queued':
         return this.sendTemplate(n);
       case 'awaiting_receipt':
-        return this.receiptTimedOut(n);
+        return this.notYet(n, n.receiptDueAt) || this.receiptTimedOut(n);
       case 'fallback_pending':
         return this.sendFallback(n);
       case 'awaiting_interaction':
-        return this.expireParked(n);
+        return this.notYet(n, n.parkedUntil) || this.expireParked(n);
       default:
         if (TERMINAL.has(n.status)) await this.notifications.move(n, [n.status], n.status, null, { dueAt: null });
     }
+  }
+
+  /**
+   * A claim can reach a notice whose deadline is still ahead (a lease that ran out under a stalled
+   * worker re-scored it): put it back on the schedule at its deadline instead of acting early.
+   */
+  private notYet(n: Notification, deadline: number | undefined): Promise<void> | undefined {
+    if (deadline === undefined || deadline <= this.now()) return undefined;
+    return this.notifications.move(n, [n.status], n.status, null, { dueAt: deadline }).then(() => undefined);
   }
 
   private async sendTemplate(n: Notification): Promise<void> {
@@ -89,9 +98,10 @@ export class Dispatcher {
     await this.templates.count(templateId, 'sent');
     const losses = displayLosses(state.content, plainValues(n.data));
     const detail = `template ${templateId} accepted, msgid ${msgid}${losses.length ? `; the user sees it cut: ${losses.join('; ')}` : ''}`;
+    const receiptDueAt = this.now() + this.settings.receipt.timeoutSeconds * 1000;
     const moved = await this.notifications.move(n, ['queued'], 'awaiting_receipt', detail, {
-      set: { msgid, templateId, channel: 'template' },
-      dueAt: this.now() + this.settings.receipt.timeoutSeconds * 1000,
+      set: { msgid, templateId, channel: 'template', receiptDueAt: String(receiptDueAt) },
+      dueAt: receiptDueAt,
     });
     if (!moved) return;
     // Linked after the status change: a receipt arriving in between is stashed and handed over here.
@@ -179,8 +189,10 @@ export class Dispatcher {
     const window = await this.window.take(n.openid);
     if (window.state === 'closed') return this.park(n, text, 'customer-service window closed (known), no call');
 
+    // Only one worker may start the call: the marker is set only where none is (a stale second claim finds it set).
     const marked = await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', null, {
       set: { csCallAt: String(this.now()), text, csAttempts: String(n.csAttempts + 1) },
+      expect: { csCallAt: '' },
     });
     if (!marked) {
       if (window.key) await this.window.giveBack(window.key);
@@ -236,18 +248,18 @@ export class Dispatcher {
   /** Keeps the notice until the user's next interaction (or until it expires). */
   private async park(n: Notification, text: string, detail: string, set: Record<string, string> = {}): Promise<void> {
     const parkedUntil = n.parkedUntil ?? this.now() + this.settings.parkSeconds * 1000;
-    const moved = await this.notifications.move(n, ['fallback_pending'], 'awaiting_interaction', `${detail}; kept until the user interacts`, {
+    await this.notifications.move(n, ['fallback_pending'], 'awaiting_interaction', `${detail}; kept until the user interacts`, {
       set: { ...set, text, parkedUntil: String(parkedUntil) },
       dueAt: parkedUntil,
+      addToSet: this.notifications.parkedEntry(n),
     });
-    if (moved) await this.notifications.parkForUser(n.openid, n.id, n.createdAt);
   }
 
   private async expireParked(n: Notification): Promise<void> {
-    const moved = await this.notifications.move(n, ['awaiting_interaction'], 'failed', 'the user did not interact in time', {
+    await this.notifications.move(n, ['awaiting_interaction'], 'failed', 'the user did not interact in time', {
       set: { reason: 'expired' },
       dueAt: null,
+      removeFromSet: this.notifications.unparkedEntry(n),
     });
-    if (moved) await this.notifications.unparkForUser(n.openid, n.id);
   }
 }

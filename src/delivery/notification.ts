@@ -35,12 +35,14 @@ export interface Notification extends NotificationRequest {
   text?: string;
   /** Deadline of a parked notice (first park), kept when it is parked again. */
   parkedUntil?: number;
+  /** When waiting for the receipt ends. */
+  receiptDueAt?: number;
   createdAt: number;
   history: HistoryEntry[];
 }
 
 const OPTIONAL_STRINGS = ['templateId', 'msgid', 'channel', 'reason', 'url', 'fallbackText', 'text'] as const;
-const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil'] as const;
+const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil', 'receiptDueAt'] as const;
 
 /** The store keeps flat strings; these two functions are the only place that knows the mapping. */
 export function toFields(n: Omit<Notification, 'history'>): Fields {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger';
-import type { Fields, Store } from '../store/store';
+import type { Store, TransitionOptions } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import { receiptOutcome } from '../wechat/push';
 import type { Status } from './status';
@@ -84,14 +84,13 @@ export class Notifications {
     from: readonly Status[],
     to: Status,
     detail: string | null,
-    options: { set?: Fields; dueAt?: number | null } = {},
+    options: Omit<TransitionOptions, 'from' | 'to' | 'history'> = {},
   ): Promise<boolean> {
     const at = new Date(this.now()).toISOString();
     const moved = await this.store.transition(n.id, {
+      ...options,
       from,
       to,
-      set: options.set,
-      dueAt: options.dueAt,
       history: detail === null ? undefined : { at, status: to, detail },
     });
     if (moved && detail !== null) this.log.info('notification status', { id: n.id, status: to, detail });
@@ -120,8 +119,14 @@ export class Notifications {
     }
   }
 
-  parkForUser(openid: string, id: string, createdAt: number): Promise<void> {
-    return this.store.addToSet(parkedKey(openid), id, createdAt, this.retentionSeconds);
+  /** Set membership that parks a notice for its user, to go with the status change (one atomic step). */
+  parkedEntry(n: Pick<Notification, 'id' | 'openid' | 'createdAt'>): NonNullable<TransitionOptions['addToSet']> {
+    return { key: parkedKey(n.openid), member: n.id, score: n.createdAt, ttlSeconds: this.retentionSeconds };
+  }
+
+  /** Set membership that un-parks a notice, to go with the status change. */
+  unparkedEntry(n: Pick<Notification, 'id' | 'openid'>): NonNullable<TransitionOptions['removeFromSet']> {
+    return { key: parkedKey(n.openid), member: n.id };
   }
 
   unparkForUser(openid: string, id: string): Promise<void> {

@@ -20,6 +20,8 @@ const REPLY_MEMORY_MS = 60_000;
 /** Parked notices looked at per interaction: one rides on the reply, the rest go out via customer service. */
 const PARKED_PER_INTERACTION = 50;
 
+const replyKey = (push: Push) => `reply:${push.dedupeKey}`;
+
 const WINDOW_OF: Partial<Record<Push['kind'], WindowKind>> = {
   message: 'message',
   subscribe: 'event',
@@ -44,16 +46,25 @@ export class PushHandler {
   async handle(push: Push): Promise<PushOutcome> {
     const seenKey = `push:${push.dedupeKey}`;
     if (!(await this.store.firstSeen(seenKey, DEDUPE_SECONDS))) {
-      const reply = (await this.store.getValue(`reply:${push.dedupeKey}`)) ?? undefined;
-      return { duplicate: true, workDue: false, reply };
+      return { duplicate: true, workDue: false, reply: await this.storedReply(push) };
     }
     try {
       return { duplicate: false, ...(await this.act(push)) };
     } catch (err) {
-      // Let WeChat's re-send of this push try again.
+      // A notice already marked as this push's reply must still be answered; otherwise let
+      // WeChat's re-send of this push try again from the start.
+      const reply = await this.storedReply(push).catch(() => undefined);
+      if (reply !== undefined) {
+        this.log.warn('push partly handled; answering with the reply already recorded', { err });
+        return { duplicate: false, workDue: true, reply };
+      }
       await this.store.forget(seenKey).catch(() => undefined);
       throw err;
     }
+  }
+
+  private async storedReply(push: Push): Promise<string | undefined> {
+    return (await this.store.getValue(replyKey(push))) ?? undefined;
   }
 
   private async act(push: Push): Promise<{ reply?: string; workDue: boolean }> {
@@ -74,15 +85,19 @@ export class PushHandler {
         return { workDue: false };
       default: {
         await this.window.open(push.openid, WINDOW_OF[push.kind] as WindowKind);
-        const reply = await this.releaseParked(push.openid);
-        if (reply !== undefined) await this.store.setValue(`reply:${push.dedupeKey}`, reply, REPLY_MEMORY_MS);
+        const reply = await this.releaseParked(push);
         return { reply, workDue: reply !== undefined };
       }
     }
   }
 
-  /** The oldest parked notice becomes the passive reply; the others are due for customer service now, in order. */
-  private async releaseParked(openid: string): Promise<string | undefined> {
+  /**
+   * The oldest parked notice becomes the passive reply; the others are due for customer service
+   * now, in order. Marking the reply and recording its text for this push is one atomic step, so
+   * a re-sent push (our answer lost, or this instance died) is answered with the same text.
+   */
+  private async releaseParked(push: Push): Promise<string | undefined> {
+    const { openid } = push;
     const ids = await this.notifications.parkedFor(openid, PARKED_PER_INTERACTION);
     let reply: string | undefined;
     let order = 0;
@@ -92,18 +107,22 @@ export class PushHandler {
         await this.notifications.unparkForUser(openid, id);
         continue;
       }
-      const moved =
-        reply === undefined
-          ? await this.notifications.move(n, ['awaiting_interaction'], 'fallback_sent', 'sent as the passive reply to the user\'s interaction', {
-              set: { channel: 'passive_reply' },
-              dueAt: null,
-            })
-          : await this.notifications.move(n, ['awaiting_interaction'], 'fallback_pending', 'the user interacted: sending through customer service', {
-              dueAt: this.now() + order++,
-            });
-      if (!moved) continue;
-      await this.notifications.unparkForUser(openid, id);
-      if (reply === undefined) reply = n.text ?? '';
+      const unpark = { removeFromSet: this.notifications.unparkedEntry(n) };
+      if (reply === undefined) {
+        const text = n.text ?? '';
+        const moved = await this.notifications.move(n, ['awaiting_interaction'], 'fallback_sent', "sent as the passive reply to the user's interaction", {
+          ...unpark,
+          set: { channel: 'passive_reply' },
+          dueAt: null,
+          setValue: { key: replyKey(push), value: text, ttlMs: REPLY_MEMORY_MS },
+        });
+        if (moved) reply = text;
+      } else {
+        await this.notifications.move(n, ['awaiting_interaction'], 'fallback_pending', 'the user interacted: sending through customer service', {
+          ...unpark,
+          dueAt: this.now() + order++,
+        });
+      }
     }
     return reply;
   }

@@ -71,7 +71,14 @@ export class WorkLoop {
       }
       let ids: string[];
       try {
-        ids = await this.store.claimDue(this.now(), this.settings.leaseMs, room);
+        const claimedAt = this.now();
+        ids = await this.store.claimDue(claimedAt, this.settings.leaseMs, room);
+        // A claim that took long (Redis stalled, commands queued) may hold leases already run out
+        // and handed to another instance: leave those to whoever holds them now.
+        if (ids.length > 0 && this.now() - claimedAt > this.settings.leaseMs / 2) {
+          this.log.warn('claim answered too late; leaving its work to the next claim', { count: ids.length });
+          continue;
+        }
       } catch (err) {
         this.log.error('cannot claim due work; retrying', { err });
         await this.pause(this.settings.pollMs * 10);
