@@ -12,6 +12,7 @@ import type { Logger } from './log/logger';
 import type { Store } from './store/store';
 import { WechatApiClient } from './wechat/api-client';
 import { WechatCipher } from './wechat/cipher';
+import { PushForwarder } from './wechat/forwarder';
 import { JsonHttp } from './wechat/http-json';
 import { TokenSource } from './wechat/token-source';
 
@@ -69,6 +70,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
   const pushes = new PushHandler(store, notifications, window, retentionSeconds, log, now);
 
+  const forward = config.forward;
+  const forwarder = forward.url
+    ? new PushForwarder({ url: forward.url, token: forward.token ?? wx.token, timeoutMs: forward.timeoutMs }, (reason) =>
+        log.warn('push not forwarded', { reason }),
+      )
+    : undefined;
+
   const app = createApp({
     store,
     log,
@@ -80,6 +88,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       handler: pushes,
       log,
       onWorkDue: () => loop.poke(),
+      forwarder,
       now,
     },
     readiness: async () => {
@@ -134,6 +143,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       });
       await loop.stop();
       await http.close();
+      await forwarder?.close();
     },
   };
 }

@@ -34,7 +34,12 @@ export const configSchema = z.object({
   templateSync: z.object({ intervalSeconds: positiveInt }),
   worker: z.object({ pollMs: positiveInt, leaseMs: positiveInt.min(1000), batchSize: positiveInt, concurrency: positiveInt }),
   retentionDays: positiveInt,
-  forward: z.object({ url: z.url().nullable(), token: z.string().min(1).nullable(), timeoutMs: positiveInt }),
+  forward: z.object({
+    url: z.url().nullable(),
+    /** Token the downstream checks signatures with; defaults to wechat.token. */
+    token: z.string().min(1).nullable(),
+    timeoutMs: positiveInt.max(4000, 'must leave time to answer WeChat within its 5 s'),
+  }),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']),
 });
 

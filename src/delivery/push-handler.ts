@@ -7,6 +7,8 @@ import type { ServiceWindow, WindowKind } from './window';
 export interface PushOutcome {
   /** Text for the passive reply to this push, when a parked notice rides on it. */
   reply?: string;
+  /** The business's own server's passive reply (XML) to a forwarded push; it wins over `reply`. */
+  downstreamReply?: string;
   /** The push was a re-send of one already handled. */
   duplicate: boolean;
   /** Work became due now (the loop should look). */
@@ -43,13 +45,19 @@ export class PushHandler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async handle(push: Push): Promise<PushOutcome> {
+  /**
+   * `forward` passes the push on to the business's own server and yields its passive reply. When
+   * it has one, that is the answer and every parked notice goes out through customer service (the
+   * interaction just opened the window); otherwise the oldest parked notice is the answer.
+   */
+  async handle(push: Push, forward?: () => Promise<string | undefined>): Promise<PushOutcome> {
     const seenKey = `push:${push.dedupeKey}`;
     if (!(await this.store.firstSeen(seenKey, DEDUPE_SECONDS))) {
       return { duplicate: true, workDue: false, reply: await this.storedReply(push) };
     }
     try {
-      return { duplicate: false, ...(await this.act(push)) };
+      const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
+      return { duplicate: false, downstreamReply, ...(await this.act(push, downstreamReply !== undefined)) };
     } catch (err) {
       // A notice already marked as this push's reply must still be answered; otherwise let
       // WeChat's re-send of this push try again from the start.
@@ -67,7 +75,7 @@ export class PushHandler {
     return (await this.store.getValue(replyKey(push))) ?? undefined;
   }
 
-  private async act(push: Push): Promise<{ reply?: string; workDue: boolean }> {
+  private async act(push: Push, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean }> {
     switch (push.kind) {
       case 'receipt': {
         const id = await this.store.resolveMsgid(push.msgid, push.status, this.msgidTtlSeconds);
@@ -85,8 +93,8 @@ export class PushHandler {
         return { workDue: false };
       default: {
         await this.window.open(push.openid, WINDOW_OF[push.kind] as WindowKind);
-        const reply = await this.releaseParked(push);
-        return { reply, workDue: reply !== undefined };
+        const { reply, released } = await this.releaseParked(push, replyTaken);
+        return { reply, workDue: released > 0 };
       }
     }
   }
@@ -96,11 +104,12 @@ export class PushHandler {
    * now, in order. Marking the reply and recording its text for this push is one atomic step, so
    * a re-sent push (our answer lost, or this instance died) is answered with the same text.
    */
-  private async releaseParked(push: Push): Promise<string | undefined> {
+  private async releaseParked(push: Push, replyTaken: boolean): Promise<{ reply?: string; released: number }> {
     const { openid } = push;
     const ids = await this.notifications.parkedFor(openid, PARKED_PER_INTERACTION);
     let reply: string | undefined;
     let order = 0;
+    let released = 0;
     for (const id of ids) {
       const n = await this.notifications.get(id);
       if (!n || n.status !== 'awaiting_interaction') {
@@ -108,7 +117,8 @@ export class PushHandler {
         continue;
       }
       const unpark = { removeFromSet: this.notifications.unparkedEntry(n) };
-      if (reply === undefined) {
+      released += 1;
+      if (reply === undefined && !replyTaken) {
         const text = n.text ?? '';
         const moved = await this.notifications.move(n, ['awaiting_interaction'], 'fallback_sent', "sent as the passive reply to the user's interaction", {
           ...unpark,
@@ -124,6 +134,6 @@ export class PushHandler {
         });
       }
     }
-    return reply;
+    return { reply, released };
   }
 }

@@ -4,6 +4,7 @@ import type { PushHandler } from '../delivery/push-handler';
 import type { Logger } from '../log/logger';
 import { CipherError, type WechatCipher } from '../wechat/cipher';
 import { EnvelopeError, openSealed, sealReply } from '../wechat/envelope';
+import type { PushForwarder } from '../wechat/forwarder';
 import { parsePush, PushError, type Push } from '../wechat/push';
 import { signatureMatches } from '../wechat/signature';
 import { buildXml, parseXml, XmlError } from '../wechat/xml';
@@ -16,6 +17,8 @@ export interface WechatEdgeDeps {
   log: Logger;
   /** Work became due now (a failed receipt, a user came back): wake the work loop. */
   onWorkDue?: () => void;
+  /** Passes user pushes on to the business's own server (`forward.url`). */
+  forwarder?: PushForwarder;
   now?: () => number;
 }
 
@@ -59,11 +62,13 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     if (typeof req.body !== 'string' || req.body.length === 0) return reject(res, 400, 'empty body');
 
     let push: Push;
+    let plainXml: string = req.body;
     try {
-      let fields = await parseXml(req.body);
+      let fields = await parseXml(plainXml);
       if (encrypted) {
         if (!fields.Encrypt) return reject(res, 400, 'no Encrypt element');
-        fields = await parseXml(openSealed(deps.cipher as WechatCipher, deps.token, fields.Encrypt, auth.timestamp, auth.nonce, req.query.msg_signature));
+        plainXml = openSealed(deps.cipher as WechatCipher, deps.token, fields.Encrypt, auth.timestamp, auth.nonce, req.query.msg_signature);
+        fields = await parseXml(plainXml);
       }
       push = parsePush(fields);
     } catch (err) {
@@ -75,16 +80,16 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
       throw err;
     }
 
-    const outcome = await deps.handler.handle(push);
+    const { forwarder } = deps;
+    const forward = forwarder ? () => forwarder.forward(plainXml, push.openid, now()) : undefined;
+    const outcome = await deps.handler.handle(push, forward);
     if (outcome.workDue) deps.onWorkDue?.();
-    if (outcome.reply === undefined) return res.type('text/plain').send('success');
-    const xml = buildXml({
-      ToUserName: push.openid,
-      FromUserName: push.account,
-      CreateTime: Math.floor(now() / 1000),
-      MsgType: 'text',
-      Content: outcome.reply,
-    });
+    const xml =
+      outcome.downstreamReply ??
+      (outcome.reply === undefined
+        ? undefined
+        : buildXml({ ToUserName: push.openid, FromUserName: push.account, CreateTime: Math.floor(now() / 1000), MsgType: 'text', Content: outcome.reply }));
+    if (xml === undefined) return res.type('text/plain').send('success');
     // Safe mode must answer encrypted; timestamp and nonce may be echoed (reference §2.6), a new nonce is as good.
     const body = encrypted ? sealReply(deps.cipher as WechatCipher, deps.token, xml, auth.timestamp, randomBytes(8).toString('hex')) : xml;
     res.type('application/xml').send(body);

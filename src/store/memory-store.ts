@@ -240,9 +240,12 @@ export class MemoryStore implements Store {
   async closeAllowances(keys: readonly string[], now: number, keepSeconds: number): Promise<void> {
     for (const key of keys) {
       const state = this.allowances.get(key);
-      if (!state) continue; // never opened stays unknown
-      state.expiresAt = Math.min(state.expiresAt, now);
-      this.allowances.expireAt(key, now + keepSeconds * 1000);
+      // a closed window is known: one never opened is recorded closed, not left unknown
+      if (!state) this.allowances.set(key, { remaining: 0, expiresAt: now }, now + keepSeconds * 1000);
+      else {
+        state.expiresAt = Math.min(state.expiresAt, now);
+        this.allowances.expireAt(key, now + keepSeconds * 1000);
+      }
     }
   }
 

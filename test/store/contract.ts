@@ -328,13 +328,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store.getAllowance('ghost')).resolves.toBeNull();
       });
 
-      it('closes allowances as expired now; never-opened ones stay unknown', async () => {
+      it('closes allowances as expired now, also never-opened ones', async () => {
         await store.openAllowance('msg', 5, later, 60);
         await store.openAllowance('follow', 3, later, 60);
         await store.closeAllowances(['msg', 'follow', 'ghost'], now, 60);
         await expect(store.getAllowance('msg')).resolves.toEqual({ remaining: 5, expiresAt: now });
         await expect(store.takeAllowance(['msg', 'follow'], now)).resolves.toEqual({ use: 'expired' });
-        await expect(store.takeAllowance(['ghost'], now)).resolves.toEqual({ use: 'unknown' });
+        await expect(store.takeAllowance(['ghost'], now)).resolves.toEqual({ use: 'expired' });
+        await expect(store.takeAllowance(['never'], now)).resolves.toEqual({ use: 'unknown' });
         await store.openAllowance('msg', 5, later, 60);
         await expect(store.takeAllowance(['msg'], now)).resolves.toEqual({ use: 'taken', key: 'msg' });
       });

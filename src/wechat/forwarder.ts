@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'undici';
+import { wechatSignature } from './signature';
+import { parseXml } from './xml';
+
+export interface ForwardTarget {
+  url: string;
+  /** The Token the downstream server checks signatures with (its own, not necessarily ours). */
+  token: string;
+  timeoutMs: number;
+}
+
+/**
+ * Passes a push on to the business's own server (the account has only one server URL), signed
+ * for it exactly as WeChat signs, in plaintext. Returns the downstream's passive reply XML, or
+ * undefined when it has none (`success`, empty, an error, or no answer in time).
+ */
+export class PushForwarder {
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+
+  constructor(
+    private readonly target: ForwardTarget,
+    private readonly onError: (reason: string) => void,
+  ) {}
+
+  async forward(plainXml: string, openid: string, now: number): Promise<string | undefined> {
+    const timestamp = String(Math.floor(now / 1000));
+    const nonce = String(randomBytes(4).readUInt32BE(0));
+    const query = new URLSearchParams({ signature: wechatSignature([this.target.token, timestamp, nonce]), timestamp, nonce, openid });
+    const sep = this.target.url.includes('?') ? '&' : '?';
+    try {
+      const res = await request(`${this.target.url}${sep}${query}`, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { 'content-type': 'text/xml' },
+        body: plainXml,
+        headersTimeout: this.target.timeoutMs,
+        bodyTimeout: this.target.timeoutMs,
+      });
+      const body = (await res.body.text()).trim();
+      if (res.statusCode !== 200) return this.fail(`downstream answered HTTP ${res.statusCode}`);
+      if (body === '' || body === 'success') return undefined;
+      const reply = await parseXml(body);
+      if (!reply.MsgType) return this.fail('downstream reply has no MsgType');
+      return body;
+    } catch (err) {
+      return this.fail(`downstream unreachable or invalid: ${(err as Error).message}`);
+    }
+  }
+
+  private fail(reason: string): undefined {
+    this.onError(reason);
+    return undefined;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
