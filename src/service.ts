@@ -45,6 +45,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   for (const s of [wx.appSecret, wx.aesKey, wx.token, ...config.apiKeys]) log.secret(s);
 
   const retentionSeconds = config.retentionDays * 86_400;
+  // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
+  const msgidSeconds = Math.min(retentionSeconds, Math.max(86_400, 2 * config.receipt.timeoutSeconds));
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight);
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);
@@ -62,13 +64,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       receipt: config.receipt,
       parkSeconds: config.window.parkSeconds,
       leaseMs: config.worker.leaseMs,
-      retentionSeconds,
+      msgidSeconds,
     },
     log,
     now,
   );
   const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
-  const pushes = new PushHandler(store, notifications, window, retentionSeconds, log, now);
+  const pushes = new PushHandler(store, notifications, window, msgidSeconds, log, now);
 
   const forward = config.forward;
   const forwarder = forward.url

@@ -2,7 +2,8 @@ import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
 import type { TemplateMessage } from '../wechat/api-client';
 import { renderFallback } from './fallback-text';
-import { fromFields, plainValues, type Notification } from './notification';
+import { KeyedSerializer } from './keyed-serializer';
+import { fromFields, plainValues, toFields, type Notification } from './notification';
 import { Notifications } from './notifications';
 import { backoffMs, decideCustomFailure, decideTemplateFailure } from './send-policy';
 import { TERMINAL } from './status';
@@ -24,8 +25,8 @@ export interface DispatchSettings {
   parkSeconds: number;
   /** The work loop's lease: a notice being handled stays claimed this long. */
   leaseMs: number;
-  /** How long msgid → notification links and parked sets live. */
-  retentionSeconds: number;
+  /** How long a msgid → notification link lives. */
+  msgidSeconds: number;
 }
 
 /**
@@ -34,6 +35,8 @@ export interface DispatchSettings {
  * got there first simply makes the change fail here, and nothing is sent twice.
  */
 export class Dispatcher {
+  private readonly perUser = new KeyedSerializer();
+
   constructor(
     private readonly store: Store,
     private readonly notifications: Notifications,
@@ -45,11 +48,26 @@ export class Dispatcher {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Reads the notice fresh (it may have moved since it was claimed) and takes its next step. */
+  /**
+   * Takes the next step of a claimed notice. The notices of one user are handled one after the
+   * other in this process, so parked notices reach the user in order; a notice that had to wait
+   * for another is read again (it may have moved meanwhile).
+   */
   async handle(id: string): Promise<void> {
+    const n = await this.load(id);
+    if (!n) return; // expired with its retention
+    await this.perUser.run(n.openid, async (waited) => {
+      const current = waited ? await this.load(id) : n;
+      if (current) await this.step(current);
+    });
+  }
+
+  private async load(id: string): Promise<Notification | null> {
     const record = await this.store.get(id);
-    if (!record) return; // expired with its retention; its schedule entry goes with the next claim
-    const n = fromFields(id, record.fields, record.history);
+    return record ? fromFields(id, record.fields, record.history) : null;
+  }
+
+  private async step(n: Notification): Promise<void> {
     switch (n.status) {
       case 'queued':
         return this.sendTemplate(n);
@@ -105,7 +123,7 @@ export class Dispatcher {
     });
     if (!moved) return;
     // Linked after the status change: a receipt arriving in between is stashed and handed over here.
-    const early = await this.store.linkMsgid(msgid, n.id, this.settings.retentionSeconds);
+    const early = await this.store.linkMsgid(msgid, n.id, this.settings.msgidSeconds);
     if (early !== null) await this.notifications.applyReceipt(n.id, msgid, early);
   }
 
@@ -160,9 +178,7 @@ export class Dispatcher {
       set,
       dueAt: this.now() + this.settings.leaseMs,
     });
-    if (!moved) return;
-    const record = await this.store.get(n.id);
-    if (record) await this.sendFallback(fromFields(n.id, record.fields, record.history));
+    if (moved) await this.sendFallback(fromFields(n.id, { ...toFields(n), ...set, status: 'fallback_pending' }, n.history));
   }
 
   private async fallbackText(n: Notification): Promise<string> {

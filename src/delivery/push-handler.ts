@@ -19,6 +19,8 @@ export interface PushOutcome {
 const DEDUPE_SECONDS = 24 * 3600;
 /** A re-sent push gets the same passive reply (our first answer may not have reached WeChat in time). */
 const REPLY_MEMORY_MS = 60_000;
+/** Delay of the customer-service sends that follow a passive reply (the reply must reach the user first). */
+const AFTER_REPLY_MS = 500;
 /** Parked notices looked at per interaction: one rides on the reply, the rest go out via customer service. */
 const PARKED_PER_INTERACTION = 50;
 
@@ -128,9 +130,11 @@ export class PushHandler {
         });
         if (moved) reply = text;
       } else {
+        // After a passive reply, wait a moment: a customer-service message must not overtake it.
+        const after = reply === undefined ? 0 : AFTER_REPLY_MS;
         await this.notifications.move(n, ['awaiting_interaction'], 'fallback_pending', 'the user interacted: sending through customer service', {
           ...unpark,
-          dueAt: this.now() + order++,
+          dueAt: this.now() + after + order++,
         });
       }
     }

@@ -31,7 +31,12 @@ const key = {
   healed: (id: string) => `tpl-healed:${id}`,
   listed: 'tpl-list-synced-at',
   quota: 'tpl-quota-paused-until',
+  /** Set while a template is invalid, so many senders seeing 40037 at once mark (and log) it once. */
+  invalid: (id: string) => `tpl-invalid:${id}`,
 };
+
+/** What this instance knows of templates is re-read from the store at most this often. */
+const CACHE_MS = 1000;
 
 const CHINA_OFFSET_MS = 8 * 3600_000;
 
@@ -47,6 +52,8 @@ export function nextChinaMidnight(now: number): number {
  * daily-quota pause, and ids re-added by self-healing.
  */
 export class TemplateRegistry {
+  private readonly cache = new Map<string, { at: number; value: unknown }>();
+
   constructor(
     private readonly store: Store,
     private readonly api: TemplateApi,
@@ -55,33 +62,44 @@ export class TemplateRegistry {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Every send reads the same few keys: serve them from memory for up to CACHE_MS (changes made here clear it). */
+  private async cached<T>(name: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.cache.get(name);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.value as T;
+    const value = await load();
+    this.cache.set(name, { at: Date.now(), value });
+    return value;
+  }
+
   /** A logical name (current id, following self-healing) or a raw id; null when unknown. */
   async resolve(template: string): Promise<ResolvedTemplate | null> {
     const config = this.templates[template];
     if (config) {
-      const healed = await this.store.getValue(key.alias(template));
+      const healed = await this.cached(key.alias(template), () => this.store.getValue(key.alias(template)));
       return { templateId: healed ?? config.id, name: template, config };
     }
-    const state = await this.store.getHash(key.state(template));
+    const state = await this.state(template);
     if (state.content !== undefined) return { templateId: template };
     // Never synced (WeChat unreachable so far): accept what looks like a template id rather than refuse work.
-    const synced = await this.store.getValue(key.listed);
+    const synced = await this.cached(key.listed, () => this.store.getValue(key.listed));
     return synced === null && /^[A-Za-z0-9_-]{10,64}$/.test(template) ? { templateId: template } : null;
   }
 
   async state(templateId: string): Promise<TemplateState> {
-    const h = await this.store.getHash(key.state(templateId));
+    const h = await this.cached(key.state(templateId), () => this.store.getHash(key.state(templateId)));
     return { valid: h.valid !== '0', since: h.since, reason: h.reason, title: h.title, content: h.content };
   }
 
   async markInvalid(templateId: string, reason: string): Promise<void> {
-    const h = await this.store.getHash(key.state(templateId));
-    if (h.valid === '0') return;
-    await this.store.setHash(key.state(templateId), { valid: '0', since: new Date(this.now()).toISOString(), reason });
-    this.log.warn('template marked invalid', { templateId, reason });
+    if (await this.store.firstSeen(key.invalid(templateId), 365 * 86_400)) {
+      await this.store.setHash(key.state(templateId), { valid: '0', since: new Date(this.now()).toISOString(), reason });
+      this.log.warn('template marked invalid', { templateId, reason });
+    }
+    this.cache.clear();
   }
 
   private async markValid(t: PrivateTemplate): Promise<void> {
+    this.cache.clear();
     const h = await this.store.getHash(key.state(t.template_id));
     const fields: Record<string, string> = { title: t.title, content: t.content, valid: '1', reason: '' };
     if (h.valid !== '1') {
@@ -89,6 +107,7 @@ export class TemplateRegistry {
       if (h.valid === '0') this.log.info('template valid again', { templateId: t.template_id });
     }
     await this.store.setHash(key.state(t.template_id), fields);
+    await this.store.forget(key.invalid(t.template_id));
   }
 
   count(templateId: string, what: string): Promise<number> {
@@ -115,6 +134,7 @@ export class TemplateRegistry {
     try {
       const newId = await this.api.addTemplate(shortId);
       await this.store.setValue(key.alias(name), newId);
+      this.cache.clear();
       this.log.warn('template re-added from the library', { template: name, oldTemplateId: oldId, newTemplateId: newId, shortId });
       const fresh = (await this.api.listTemplates()).find((t) => t.template_id === newId);
       if (fresh) await this.markValid(fresh);
@@ -124,12 +144,13 @@ export class TemplateRegistry {
   }
 
   async quotaPausedUntil(): Promise<number | null> {
-    const v = await this.store.getValue(key.quota);
+    const v = await this.cached(key.quota, () => this.store.getValue(key.quota));
     return v !== null && Number(v) > this.now() ? Number(v) : null;
   }
 
   async pauseForQuota(): Promise<void> {
     const until = nextChinaMidnight(this.now());
+    this.cache.clear();
     await this.store.setValue(key.quota, String(until), until - this.now());
     this.log.warn('daily template quota exhausted (45009): template sends paused, notifications go to the fallback', {
       until: new Date(until).toISOString(),

@@ -1,7 +1,6 @@
 import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
 import type { Dispatcher } from './dispatcher';
-import { fromFields, type Notification } from './notification';
 
 export interface WorkLoopSettings {
   pollMs: number;
@@ -14,13 +13,12 @@ export interface WorkLoopSettings {
 /**
  * Claims due notifications from the store with a short lease and hands them to the dispatcher.
  * Any number of instances can run one: a claim is atomic, and a crash leaves the claimed work due
- * again when its lease ends. Within this process, the notices of one user are handled one after
- * the other, in due order, so parked notices reach the user in the order they were sent.
+ * again when its lease ends.
  */
 export class WorkLoop {
   private running = false;
   private active = 0;
-  private readonly perUser = new Map<string, Promise<void>>();
+  private readonly inHand = new Set<Promise<void>>();
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
 
@@ -48,7 +46,7 @@ export class WorkLoop {
     this.running = false;
     this.poke();
     await this.loop;
-    await Promise.all([...this.perUser.values()]);
+    await Promise.all([...this.inHand]);
   }
 
   private pause(ms: number): Promise<void> {
@@ -88,32 +86,20 @@ export class WorkLoop {
         await this.pause(this.settings.pollMs);
         continue;
       }
-      const records = await Promise.all(ids.map((id) => this.load(id)));
-      for (const n of records) if (n) this.enqueue(n);
+      for (const id of ids) this.dispatch(id);
     }
   }
 
-  private async load(id: string): Promise<Notification | null> {
-    try {
-      const record = await this.store.get(id);
-      if (record) return fromFields(id, record.fields, record.history);
-    } catch (err) {
-      this.log.error('cannot load claimed work', { id, err });
-    }
-    return null;
-  }
-
-  private enqueue(n: Notification): void {
+  private dispatch(id: string): void {
     this.active += 1;
-    const previous = this.perUser.get(n.openid) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.dispatcher.handle(n.id))
-      .catch((err) => this.log.error('dispatch failed; the notice is due again after its lease', { id: n.id, err }))
+    const done = this.dispatcher
+      .handle(id)
+      .catch((err) => this.log.error('dispatch failed; the notice is due again after its lease', { id, err }))
       .finally(() => {
         this.active -= 1;
-        if (this.perUser.get(n.openid) === next) this.perUser.delete(n.openid);
+        this.inHand.delete(done);
         this.poke();
       });
-    this.perUser.set(n.openid, next);
+    this.inHand.add(done);
   }
 }
