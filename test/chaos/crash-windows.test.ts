@@ -4,12 +4,11 @@
  * a Redis crash or a SIGKILLed instance would leave it. Each test states the promise of issue 5
  * it checks ("each waiting notice is delivered exactly once ... when an instance dies half-way").
  */
+import { capturedLogger } from '../helpers/logs';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
-import { createLogger } from '../../src/log/logger';
 import { startService, type Service } from '../../src/service';
 import type { Store } from '../../src/store/store';
 import { API_KEY, APP, TEMPLATES, USER, connectTestRedis } from '../helpers/harness';
@@ -69,16 +68,7 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
   const prefix = `cw${randomBytes(4).toString('hex')}`;
   const store = await connectTestRedis(prefix);
   const hook: { current: Hook } = { current: () => undefined };
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    stream: new Writable({
-      write(chunk, _e, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    }),
-  });
+  const { log, text: logs } = capturedLogger();
   const service = await startService({ config, store: withHook(store, hook), log });
   emulator.control.setCallbackUrl(`${service.url}/wechat`);
   const auth = { authorization: `Bearer ${API_KEY}` };
@@ -88,7 +78,7 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
     config,
     prefix,
     hook,
-    logs: () => lines.join(''),
+    logs,
     async enqueue(body) {
       const res = await fetch(`${service.url}/v1/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
       if (res.status !== 202) throw new Error(`enqueue: ${res.status} ${await res.text()}`);
@@ -245,8 +235,7 @@ describe('crash windows, deterministic', () => {
         if (method === 'transition' && set?.csCallAt) setTimeout(releaseA, 100); // A wakes while B's call is in flight
       },
     };
-    const silent = createLogger({ level: 'error', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
-    const serviceB = await startService({ config: r.config, store: withHook(storeB, hookB), log: silent });
+    const serviceB = await startService({ config: r.config, store: withHook(storeB, hookB), log: capturedLogger('error').log });
     try {
       const deadline = Date.now() + 8000;
       let n = await r.get(id);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmulator, type EmulatorHandle, type InboxEntry } from '../../src/emulator';
 import { API_KEY, APP } from '../helpers/harness';
+import { serverEnv } from '../helpers/process';
 import { freePort } from '../store/redis-server';
 import { check, formatReport, TERMINAL, type Accepted, type FinalView } from './check';
 import { AofRedis, buildIfStale, WxreachProcess } from './processes';
@@ -121,16 +122,7 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
         wechat: { timeoutMs: 3000 },
       }),
     );
-    const env = {
-      REDIS_URL: redis.url,
-      WECHAT_APPID: APP.appId,
-      WECHAT_APPSECRET: APP.appSecret,
-      WECHAT_TOKEN: APP.token,
-      WECHAT_API_BASE: emulator.url,
-      WXREACH_API_KEYS: API_KEY,
-      WXREACH_CONFIG: configFile,
-      LOG_LEVEL: 'info',
-    };
+    const env = serverEnv(emulator.url, { REDIS_URL: redis.url, WXREACH_CONFIG: configFile, LOG_LEVEL: 'info' });
     const a = new WxreachProcess('A', await freePort(), env, path.join(dir, 'wxreach-A.log'));
     const b = new WxreachProcess('B', await freePort(), env, path.join(dir, 'wxreach-B.log'));
     cleanups.push(() => a.stop(), () => b.stop());

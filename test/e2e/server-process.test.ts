@@ -1,6 +1,6 @@
 import { startEmulator, type EmulatorHandle } from '../../src/emulator';
 import { APP, API_KEY, TEMPLATES, USER } from '../helpers/harness';
-import { runServer, stopServer } from '../helpers/process';
+import { runServer, serverEnv, stopServer } from '../helpers/process';
 
 describe('the built server as its own process', () => {
   let emulator: EmulatorHandle;
@@ -16,16 +16,7 @@ describe('the built server as its own process', () => {
   });
 
   it('runs against Redis and the emulator, falls back, and never logs a secret', async () => {
-    const server = runServer({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      REDIS_URL: process.env.TEST_REDIS_URL as string,
-      WECHAT_APPID: APP.appId,
-      WECHAT_APPSECRET: APP.appSecret,
-      WECHAT_TOKEN: APP.token,
-      WECHAT_API_BASE: emulator.url,
-      WXREACH_API_KEYS: API_KEY,
-    });
+    const server = runServer(serverEnv(emulator.url));
     try {
       const [, url] = await server.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
       emulator.control.setCallbackUrl(`${url}/wechat`);

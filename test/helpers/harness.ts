@@ -1,10 +1,9 @@
+import { capturedLogger } from './logs';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
 import type { Status } from '../../src/delivery/status';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
-import { createLogger } from '../../src/log/logger';
 import { startService, type Service } from '../../src/service';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RedisStore } from '../../src/store/redis-store';
@@ -78,16 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   if (options.config) config = options.config(config);
   const store: Store = options.memory ? new MemoryStore() : await connectTestRedis();
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    stream: new Writable({
-      write(chunk, _e, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    }),
-  });
+  const { log, text: logs } = capturedLogger();
   const service = await startService({ config, store, log, now: options.now });
   emulator.control.setCallbackUrl(`${service.url}/wechat`);
 
@@ -96,7 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     service,
     store,
     config,
-    logs: () => lines.join(''),
+    logs,
     async enqueue(body, headers = {}) {
       const res = await fetch(`${service.url}/v1/notifications`, {
         method: 'POST',

@@ -1,7 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { API_KEY, APP } from './harness';
 
 const MAIN = path.join(__dirname, '../../dist/src/main.js');
+
+/** The environment of a wxreach process for the test account, against WeChat at `apiBase` and the test Redis. */
+export function serverEnv(apiBase: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL: process.env.TEST_REDIS_URL as string,
+    WECHAT_APPID: APP.appId,
+    WECHAT_APPSECRET: APP.appSecret,
+    WECHAT_TOKEN: APP.token,
+    WECHAT_API_BASE: apiBase,
+    WXREACH_API_KEYS: API_KEY,
+    ...extra,
+  };
+}
 
 export interface Running {
   child: ChildProcess;

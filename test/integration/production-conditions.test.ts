@@ -1,17 +1,15 @@
-import { createLogger } from '../../src/log/logger';
+import { capturedLogger } from '../helpers/logs';
 import { startService } from '../../src/service';
 import { JsonHttp } from '../../src/wechat/http-json';
 import { TokenSource } from '../../src/wechat/token-source';
 import { APP, API_KEY, TEMPLATES, USER, connectTestRedis, sleep, startHarness, type Harness } from '../helpers/harness';
 import { postPush, receiptXml } from '../helpers/push';
-import { runServer, stopServer } from '../helpers/process';
+import { runServer, serverEnv, stopServer } from '../helpers/process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 
 const paid = (n: number, openid = USER) => ({ openid, template: 'order_paid', data: { order_no: `A${n}`, amount: '1.00' } });
 const TEMPLATE_SEND = '/cgi-bin/message/template/send';
 const calls = (h: Harness, path: string) => h.emulator.control.stats().calls[path] ?? 0;
-const silent = () => createLogger({ level: 'error', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 describe('token lifecycle', () => {
   it('many concurrent 40001s cause exactly one token call, and every notice is delivered', async () => {
@@ -50,20 +48,9 @@ describe('token lifecycle', () => {
   it('two wxreach processes sharing one Redis make one token call', async () => {
     const h = await startHarness();
     const prefix = `two${Date.now()}`;
-    const env = {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      REDIS_URL: process.env.TEST_REDIS_URL as string,
-      WECHAT_APPID: APP.appId,
-      WECHAT_APPSECRET: APP.appSecret,
-      WECHAT_TOKEN: APP.token,
-      WECHAT_API_BASE: h.emulator.url,
-      WXREACH_API_KEYS: API_KEY,
-      WXREACH_CONFIG: '',
-    };
     const dir = mkdtempSync('/tmp/wxreach-two-');
     writeFileSync(`${dir}/c.json`, JSON.stringify({ redisPrefix: prefix }));
-    env.WXREACH_CONFIG = `${dir}/c.json`;
+    const env = serverEnv(h.emulator.url, { WXREACH_CONFIG: `${dir}/c.json` });
     const before = calls(h, '/cgi-bin/stable_token');
     const servers = [runServer(env), runServer(env)];
     try {
@@ -194,7 +181,7 @@ describe('receipt timeouts', () => {
       const ids = await Promise.all([1, 2, 3, 4].map((i) => h.enqueue(paid(i)).then((r) => r.body.id as string)));
       for (const id of ids) await h.waitFor(id, 'awaiting_receipt');
       await h.service.stop();
-      const again = await startService({ config: h.config, store: h.store, log: silent() });
+      const again = await startService({ config: h.config, store: h.store, log: capturedLogger('error').log });
       try {
         for (const id of ids) {
           const n = (await again.notifications.get(id)) ?? { status: 'missing' };

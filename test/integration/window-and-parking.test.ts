@@ -1,10 +1,9 @@
+import { capturedLogger } from '../helpers/logs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '../../src/log/logger';
 import { startService } from '../../src/service';
 import { signatureMatches } from '../../src/wechat/signature';
 import { buildXml, parseXml } from '../../src/wechat/xml';
-import { Writable } from 'node:stream';
 import { APP, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
 import { postPush } from '../helpers/push';
 
@@ -113,8 +112,7 @@ describe('the customer-service window', () => {
     h.emulator.control.setCallbackUrl(`${h.service.url}/wechat`);
     sink.closeAllConnections();
     sink.close();
-    const log = createLogger({ level: 'error', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
-    const second = await startService({ config: h.config, store: h.store, log });
+    const second = await startService({ config: h.config, store: h.store, log: capturedLogger('error').log });
     try {
       const push = (i: number) =>
         buildXml({ ToUserName: 'gh_test', FromUserName: USER, CreateTime: Math.floor(Date.now() / 1000), MsgType: 'text', Content: `m${i}`, MsgId: 25000000000000000n + BigInt(i) });
