@@ -28,7 +28,8 @@ export async function parseXml(body: string): Promise<XmlFields> {
   }
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(parsed)) {
-    if (Array.isArray(value)) throw new XmlError(`field ${name} appears more than once`);
+    // xml2js also yields an array for a tag named like an Object.prototype member (constructor…)
+    if (Array.isArray(value)) throw new XmlError(`field ${name} is repeated or a reserved name`);
     if (typeof value === 'string') fields[name] = value;
   }
   return fields;

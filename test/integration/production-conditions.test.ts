@@ -27,6 +27,19 @@ describe('token lifecycle', () => {
     }
   });
 
+  it('a token that expired at WeChat (42001) is refetched once and the notice still goes', async () => {
+    const h = await startHarness();
+    try {
+      await h.waitFor((await h.enqueue(paid(0))).body.id as string, 'delivered');
+      const before = calls(h, '/cgi-bin/stable_token');
+      h.emulator.control.advanceClock(7300); // WeChat's clock passes the token's 7200 s
+      await h.waitFor((await h.enqueue(paid(1))).body.id as string, 'delivered');
+      expect(calls(h, '/cgi-bin/stable_token') - before).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('ten token sources on one Redis starting together make one token call', async () => {
     const h = await startHarness();
     const prefix = `tokens${Date.now()}`;
@@ -113,6 +126,21 @@ describe('transient errors', () => {
       for (const id of ids) await h.waitFor(id, 'delivered', 15000);
       const template = h.emulator.control.inbox(USER).filter((e) => e.channel === 'template');
       expect(template.map((e) => e.client_msg_id).sort()).toEqual([...ids].sort());
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('bad data (47003)', () => {
+  it('falls back (the text still carries the information) and the history names the field', async () => {
+    const h = await startHarness();
+    try {
+      await h.emulator.control.userSendsText(USER, 'hi');
+      const { body } = await h.enqueue({ openid: USER, template: 'order_paid', data: { order_no: 'A9' } });
+      const n = await h.waitFor(body.id as string, 'fallback_sent');
+      expect(JSON.stringify(n.history)).toContain('bad_data: argument invalid! data.amount.value is empty');
+      expect(n.text).toBe('Your order A9 is paid: .');
     } finally {
       await h.close();
     }
