@@ -129,7 +129,10 @@ export class Dispatcher {
 
   /** Token refused: try again later without counting an attempt (the token source rate-limits its own calls). */
   private async waitForToken(n: Notification, from: 'queued' | 'fallback_pending', reason: string, set: Record<string, string> = {}): Promise<void> {
-    await this.notifications.move(n, [from], from, `${reason}; waiting for a usable access token`, { set, dueAt: this.now() + TOKEN_WAIT_MS });
+    const detail = `${reason}; waiting for a usable access token`;
+    // One history line per outage, not one per try (a whitelist fix can take hours).
+    const repeated = n.history.at(-1)?.detail === detail;
+    await this.notifications.move(n, [from], from, repeated ? null : detail, { set, dueAt: this.now() + TOKEN_WAIT_MS });
   }
 
   private async templateFailed(n: Notification, templateId: string, err: unknown): Promise<void> {

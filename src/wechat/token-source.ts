@@ -63,8 +63,6 @@ export class TokenSource {
   /** The last refusal by the token endpoint (cleared by a success), for /readyz. */
   lastError: TokenFetchError | null = null;
   private refusedAt = 0;
-  /** Calls made to the token endpoint by this process. */
-  fetches = 0;
 
   constructor(private readonly o: TokenSourceOptions) {
     this.now = o.now ?? Date.now;
@@ -124,7 +122,6 @@ export class TokenSource {
   private async fetch(): Promise<Cached> {
     const { http, appId, appSecret, mode } = this.o;
     if (this.lastError && this.now() - this.refusedAt < REFUSAL_COOLDOWN_MS) throw this.lastError;
-    this.fetches += 1;
     const path = mode === 'stable' ? '/cgi-bin/stable_token' : '/cgi-bin/token';
     const answer: JsonObject =
       mode === 'stable'
