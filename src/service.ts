@@ -9,6 +9,7 @@ import { ServiceWindow } from './delivery/window';
 import { WorkLoop } from './delivery/work-loop';
 import { createApp } from './http/app';
 import type { Logger } from './log/logger';
+import { createMetrics } from './metrics/metrics';
 import type { Store } from './store/store';
 import { WechatApiClient } from './wechat/api-client';
 import { WechatCipher } from './wechat/cipher';
@@ -47,12 +48,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const retentionSeconds = config.retentionDays * 86_400;
   // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
   const msgidSeconds = Math.min(retentionSeconds, Math.max(86_400, 2 * config.receipt.timeoutSeconds));
-  const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight);
+  const metrics = createMetrics(async () => (await store.scheduleInfo()).size);
+  const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall);
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);
   const templates = new TemplateRegistry(store, api, config.templates, log, now);
   const window = new ServiceWindow(store, config.window.parkSeconds + 86_400, now);
-  const notifications = new Notifications(store, templates, log, retentionSeconds, now);
+  const notifications = new Notifications(store, templates, log, retentionSeconds, metrics, now);
   const dispatcher = new Dispatcher(
     store,
     notifications,
@@ -70,7 +72,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     now,
   );
   const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
-  const pushes = new PushHandler(store, notifications, window, msgidSeconds, log, now);
+  const pushes = new PushHandler(store, notifications, window, msgidSeconds, metrics, log, now);
 
   const forward = config.forward;
   const forwarder = forward.url
@@ -80,8 +82,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     : undefined;
 
   const app = createApp({
-    store,
     log,
+    metrics,
     api: { notifications, templates, apiKeys: config.apiKeys, onAccepted: () => loop.poke() },
     wechat: {
       token: wx.token,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics/metrics';
 import type { Store, TransitionOptions } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import { receiptOutcome } from '../wechat/push';
@@ -49,6 +50,7 @@ export class Notifications {
     private readonly templates: TemplateRegistry,
     private readonly log: Logger,
     private readonly retentionSeconds: number,
+    private readonly metrics: Pick<Metrics, 'statusChanged'>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -70,6 +72,7 @@ export class Notifications {
       return { id: result.existingId, status: 'queued', replayed: true };
     }
     this.log.info('notification accepted', { id, openid: request.openid, template: request.template });
+    this.metrics.statusChanged('queued');
     return { id, status: 'queued', replayed: false };
   }
 
@@ -94,6 +97,7 @@ export class Notifications {
       history: detail === null ? undefined : { at, status: to, detail },
     });
     if (moved && detail !== null) this.log.info('notification status', { id: n.id, status: to, detail });
+    if (moved && !(from.length === 1 && from[0] === to)) this.metrics.statusChanged(to);
     return moved;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../store/store';
 import type { Push } from '../wechat/push';
 import type { Notifications } from './notifications';
@@ -43,6 +44,7 @@ export class PushHandler {
     private readonly notifications: Notifications,
     private readonly window: ServiceWindow,
     private readonly msgidTtlSeconds: number,
+    private readonly metrics: Pick<Metrics, 'pushReceived'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -54,7 +56,9 @@ export class PushHandler {
    */
   async handle(push: Push, forward?: () => Promise<string | undefined>): Promise<PushOutcome> {
     const seenKey = `push:${push.dedupeKey}`;
-    if (!(await this.store.firstSeen(seenKey, DEDUPE_SECONDS))) {
+    const first = await this.store.firstSeen(seenKey, DEDUPE_SECONDS);
+    this.metrics.pushReceived(push.kind, !first);
+    if (!first) {
       return { duplicate: true, workDue: false, reply: await this.storedReply(push) };
     }
     try {

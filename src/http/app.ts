@@ -1,15 +1,15 @@
 import express, { type Express } from 'express';
-import type { Store } from '../store/store';
 import { apiRouter, type ApiDeps } from './api-router';
 import { errorHandler, notFound } from './errors';
 import { wechatRouter, type WechatEdgeDeps } from './wechat-router';
 import type { Logger } from '../log/logger';
+import type { MetricsEndpoint } from '../metrics/metrics';
 
 export interface AppDeps {
   api: ApiDeps;
   wechat: WechatEdgeDeps;
-  store: Store;
   log: Logger;
+  metrics: MetricsEndpoint;
   /** Extra readiness problems (token refused, quota paused…), empty when none. */
   readiness: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
 }
@@ -22,6 +22,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', apiRouter(deps.api));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.contentType).send(await deps.metrics.render());
   });
   app.get('/readyz', async (_req, res) => {
     const { ready, detail } = await deps.readiness();

@@ -4,6 +4,9 @@ import { WechatTransportError } from './api-errors';
 
 export type JsonObject = Record<string, unknown>;
 
+/** Reports each call: its path, how it ended, and how long it took. */
+export type CallObserver = (path: string, outcome: 'ok' | 'errcode' | 'transport', seconds: number, errcode?: number) => void;
+
 /** Errors raised before the request reached the server: repeating the request cannot double it. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -19,12 +22,27 @@ export class JsonHttp {
     private readonly base: string,
     private readonly timeoutMs: number,
     maxInFlight: number,
+    private readonly observe: CallObserver = () => undefined,
   ) {
     this.agent = new Agent({ connections: maxInFlight, keepAliveTimeout: 30_000, connect: { timeout: Math.min(timeoutMs, 5000) } });
   }
 
   async call(method: 'GET' | 'POST', pathWithQuery: string, body?: unknown): Promise<JsonObject> {
     const path = pathWithQuery.split('?')[0];
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const answer = await this.exchange(method, path, pathWithQuery, body);
+      const errcode = Number(answer.errcode ?? 0);
+      this.observe(path, errcode === 0 ? 'ok' : 'errcode', seconds(), errcode === 0 ? undefined : errcode);
+      return answer;
+    } catch (err) {
+      this.observe(path, 'transport', seconds());
+      throw err;
+    }
+  }
+
+  private async exchange(method: 'GET' | 'POST', path: string, pathWithQuery: string, body?: unknown): Promise<JsonObject> {
     let res;
     try {
       res = await request(this.base + pathWithQuery, {

@@ -73,3 +73,24 @@ describe('the business API', () => {
     expect(t.templates[0]).toMatchObject({ templateId: 'TPL_ORDER_PAID_000000001', valid: true, counts: expect.objectContaining({ sent: expect.any(Number) }) });
   });
 });
+
+describe('metrics', () => {
+  it('exposes Prometheus counts of statuses, pushes and WeChat calls, without secrets', async () => {
+    const h = await startHarness();
+    try {
+      const { body } = await h.enqueue({ openid: USER, template: 'order_paid', data: { order_no: 'M1', amount: '1' } });
+      await h.waitFor(body.id as string, 'delivered');
+      const res = await fetch(`${h.service.url}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+      const text = await res.text();
+      expect(text).toMatch(/wxreach_status_changes_total\{status="queued"\} 1/);
+      expect(text).toMatch(/wxreach_status_changes_total\{status="delivered"\} 1/);
+      expect(text).toMatch(/wxreach_pushes_total\{kind="receipt",duplicate="false"\} 1/);
+      expect(text).toMatch(/wxreach_wechat_call_seconds_count\{path="\/cgi-bin\/message\/template\/send",outcome="ok",errcode=""\} 1/);
+      expect(text).toMatch(/wxreach_scheduled_notifications 0/);
+      expect(text).not.toContain('access_token=');
+    } finally {
+      await h.close();
+    }
+  });
+});

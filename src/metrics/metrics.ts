@@ -1,0 +1,54 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the rest of wxreach reports; the one place that knows Prometheus. */
+export interface Metrics {
+  statusChanged(status: string): void;
+  pushReceived(kind: string, duplicate: boolean): void;
+  wechatCall(path: string, outcome: 'ok' | 'errcode' | 'transport', seconds: number, errcode?: number): void;
+}
+
+export interface MetricsEndpoint extends Metrics {
+  contentType: string;
+  /** Text exposition; `scheduled` is read at scrape time. */
+  render(): Promise<string>;
+}
+
+/** Prometheus metrics on a registry of our own (several services in one process keep their counts apart). */
+export function createMetrics(scheduled: () => Promise<number>): MetricsEndpoint {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'wxreach_' });
+  const statuses = new Counter({
+    name: 'wxreach_status_changes_total',
+    help: 'Notifications entering each status (accepted ones enter queued).',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const pushes = new Counter({
+    name: 'wxreach_pushes_total',
+    help: 'Pushes from WeChat by kind (receipt, message, subscribe, …); duplicate re-sends separately.',
+    labelNames: ['kind', 'duplicate'],
+    registers: [registry],
+  });
+  const calls = new Histogram({
+    name: 'wxreach_wechat_call_seconds',
+    help: 'WeChat API calls by path and outcome.',
+    labelNames: ['path', 'outcome', 'errcode'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'wxreach_scheduled_notifications',
+    help: 'Notifications on the due schedule (not yet terminal), all instances.',
+    registers: [registry],
+    async collect() {
+      this.set(await scheduled());
+    },
+  });
+  return {
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    statusChanged: (status) => statuses.inc({ status }),
+    pushReceived: (kind, duplicate) => pushes.inc({ kind, duplicate: String(duplicate) }),
+    wechatCall: (path, outcome, seconds, errcode) => calls.observe({ path, outcome, errcode: errcode === undefined ? '' : String(errcode) }, seconds),
+  };
+}
