@@ -46,6 +46,11 @@ export function fillPattern(pattern: string, values: FieldValues, url?: string):
   return lines.filter((l): l is string => l !== null).join('\n').trim();
 }
 
+/** Fields a pattern names that `values` lacks (`url` is the notification's own, never missing here). */
+function missingFields(pattern: string, values: FieldValues): string[] {
+  return [...pattern.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => name !== 'url' && !values[name]);
+}
+
 /** Last resort: one "name: value" line per field. */
 export function fieldLines(values: FieldValues): string {
   return Object.entries(values)
@@ -82,13 +87,14 @@ export interface FallbackSource {
 }
 
 /**
- * The fallback sentence: the business's own text, else the configured pattern, else the
- * template's content filled in, else one line per field; always within WeChat's byte limit.
+ * The fallback sentence: the business's own text, else the configured pattern (when every field
+ * it names is there: a sentence with a hole misleads), else the template's content filled in
+ * (lines of missing fields vanish), else one line per field; always within WeChat's byte limit.
  */
 export function renderFallback(source: FallbackSource, values: FieldValues, url?: string): string {
   let text: string;
   if (source.explicitText) text = source.explicitText;
-  else if (source.pattern) text = fillPattern(source.pattern, values, url);
+  else if (source.pattern && missingFields(source.pattern, values).length === 0) text = fillPattern(source.pattern, values, url);
   else if (source.templateContent) {
     const body = fillPattern(source.templateContent, values);
     text = [source.templateTitle, body, url].filter(Boolean).join('\n');

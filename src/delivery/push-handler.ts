@@ -10,8 +10,6 @@ export interface PushOutcome {
   reply?: string;
   /** The business's own server's passive reply (XML) to a forwarded push; it wins over `reply`. */
   downstreamReply?: string;
-  /** The push was a re-send of one already handled. */
-  duplicate: boolean;
   /** Work became due now (the loop should look). */
   workDue: boolean;
 }
@@ -59,18 +57,18 @@ export class PushHandler {
     const first = await this.store.firstSeen(seenKey, DEDUPE_SECONDS);
     this.metrics.pushReceived(push.kind, !first);
     if (!first) {
-      return { duplicate: true, workDue: false, reply: await this.storedReply(push) };
+      return { workDue: false, reply: await this.storedReply(push) };
     }
     try {
       const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
-      return { duplicate: false, downstreamReply, ...(await this.act(push, downstreamReply !== undefined)) };
+      return { downstreamReply, ...(await this.act(push, downstreamReply !== undefined)) };
     } catch (err) {
       // A notice already marked as this push's reply must still be answered; otherwise let
       // WeChat's re-send of this push try again from the start.
       const reply = await this.storedReply(push).catch(() => undefined);
       if (reply !== undefined) {
         this.log.warn('push partly handled; answering with the reply already recorded', { err });
-        return { duplicate: false, workDue: true, reply };
+        return { workDue: true, reply };
       }
       await this.store.forget(seenKey).catch(() => undefined);
       throw err;

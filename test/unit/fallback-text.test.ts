@@ -22,6 +22,15 @@ describe('fallback sentence', () => {
     );
   });
 
+  it('skips a pattern whose fields are not all there, for the template content or field lines', () => {
+    const values = { order_no: 'A9' };
+    expect(renderFallback({ pattern: 'Order {{order_no}} is paid: {{amount}}.', templateContent: 'Order: {{order_no.DATA}}\nAmount: {{amount.DATA}}', templateTitle: 'Paid' }, values)).toBe(
+      'Paid\nOrder: A9',
+    );
+    expect(renderFallback({ pattern: 'Order {{order_no}} is paid: {{amount}}.' }, values)).toBe('order_no: A9');
+    expect(renderFallback({ pattern: 'Order {{order_no}}. {{url}}' }, values)).toBe('Order A9.');
+  });
+
   it('falls back to one "name: value" line per field', () => {
     expect(renderFallback({}, { order_no: 'A1', amount: '5' }, 'https://x.example')).toBe('order_no: A1\namount: 5\nhttps://x.example');
     expect(fieldLines({ a: '1', b: '' })).toBe('a: 1');
