@@ -132,6 +132,40 @@ describe('transient errors', () => {
   });
 });
 
+describe('errcodes that end the template path', () => {
+  it.each([
+    [48001, 'fallback_sent', 'template_unusable: errcode 48001'],
+    [48004, 'fallback_sent', 'template_unusable: errcode 48004'],
+    [43019, 'failed', 'blacklisted'],
+  ])('errcode %i → %s', async (errcode, status, reason) => {
+    const h = await startHarness();
+    try {
+      await h.emulator.control.userSendsText(USER, 'hi');
+      h.emulator.control.setFaults({ paths: [TEMPLATE_SEND], errcodeRate: 1, errcode });
+      const { body } = await h.enqueue(paid(1));
+      const n = await h.waitFor(body.id as string, status as 'failed');
+      expect(JSON.stringify(n)).toContain(reason);
+      expect(calls(h, TEMPLATE_SEND)).toBe(1);
+      const templates = await h.service.templates.overview();
+      expect(templates.find((t) => t.name === 'order_paid')?.valid).toBe(status === 'failed');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an OpenID the account does not know (40003) → failed, no customer-service call', async () => {
+    const h = await startHarness();
+    try {
+      const { body } = await h.enqueue(paid(1, 'oNOBODY_known_0001'));
+      const n = await h.waitFor(body.id as string, 'failed');
+      expect(n.reason).toBe('invalid_openid');
+      expect(calls(h, '/cgi-bin/message/custom/send')).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('bad data (47003)', () => {
   it('falls back (the text still carries the information) and the history names the field', async () => {
     const h = await startHarness();
