@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema';
 import { Dispatcher } from './delivery/dispatcher';
+import { FallbackSender } from './delivery/fallback-sender';
 import { Notifications } from './delivery/notifications';
 import { PushHandler } from './delivery/push-handler';
 import { TemplateRegistry } from './delivery/template-registry';
@@ -55,19 +56,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const templates = new TemplateRegistry(store, api, config.templates, log, now);
   const window = new ServiceWindow(store, config.window.parkSeconds + 86_400, now);
   const notifications = new Notifications(store, templates, log, retentionSeconds, metrics, now);
+  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds }, now);
   const dispatcher = new Dispatcher(
     store,
     notifications,
     api,
     templates,
-    window,
-    {
-      retry: config.retry,
-      receipt: config.receipt,
-      parkSeconds: config.window.parkSeconds,
-      leaseMs: config.worker.leaseMs,
-      msgidSeconds,
-    },
+    fallback,
+    { retry: config.retry, receipt: config.receipt, leaseMs: config.worker.leaseMs, msgidSeconds },
     log,
     now,
   );

@@ -1,28 +1,19 @@
 import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
 import type { TemplateMessage } from '../wechat/api-client';
-import { renderFallback } from './fallback-text';
+import type { FallbackSender } from './fallback-sender';
 import { KeyedSerializer } from './keyed-serializer';
 import { fromFields, plainValues, toFields, type Notification } from './notification';
-import { Notifications } from './notifications';
-import { backoffMs, decideCustomFailure, decideTemplateFailure } from './send-policy';
+import type { Notifications } from './notifications';
+import { backoffMs, decideTemplateFailure } from './send-policy';
 import { TERMINAL } from './status';
 import { displayLosses } from './template-display';
 import type { TemplateRegistry } from './template-registry';
-import type { ServiceWindow } from './window';
-
-/** How long a notice waits before trying again when the token endpoint refuses. */
-const TOKEN_WAIT_MS = 2000;
-
-export interface SendApi {
-  sendTemplate(message: TemplateMessage): Promise<string>;
-  sendText(openid: string, content: string): Promise<void>;
-}
+import { waitForToken } from './token-wait';
 
 export interface DispatchSettings {
   retry: { maxAttempts: number; baseDelayMs: number };
   receipt: { timeoutSeconds: number; onTimeout: 'fallback' | 'assume_delivered' };
-  parkSeconds: number;
   /** The work loop's lease: a notice being handled stays claimed this long. */
   leaseMs: number;
   /** How long a msgid → notification link lives. */
@@ -40,9 +31,9 @@ export class Dispatcher {
   constructor(
     private readonly store: Store,
     private readonly notifications: Notifications,
-    private readonly api: SendApi,
+    private readonly api: { sendTemplate(message: TemplateMessage): Promise<string> },
     private readonly templates: TemplateRegistry,
-    private readonly window: ServiceWindow,
+    private readonly fallback: FallbackSender,
     private readonly settings: DispatchSettings,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -74,9 +65,9 @@ export class Dispatcher {
       case 'awaiting_receipt':
         return this.notYet(n, n.receiptDueAt) || this.receiptTimedOut(n);
       case 'fallback_pending':
-        return this.sendFallback(n);
+        return this.fallback.send(n);
       case 'awaiting_interaction':
-        return this.notYet(n, n.parkedUntil) || this.expireParked(n);
+        return this.notYet(n, n.parkedUntil) || this.fallback.expireParked(n);
       default:
         if (TERMINAL.has(n.status)) await this.notifications.move(n, [n.status], n.status, null, { dueAt: null });
     }
@@ -127,18 +118,10 @@ export class Dispatcher {
     if (early !== null) await this.notifications.applyReceipt(n.id, msgid, early);
   }
 
-  /** Token refused: try again later without counting an attempt (the token source rate-limits its own calls). */
-  private async waitForToken(n: Notification, from: 'queued' | 'fallback_pending', reason: string, set: Record<string, string> = {}): Promise<void> {
-    const detail = `${reason}; waiting for a usable access token`;
-    // One history line per outage, not one per try (a whitelist fix can take hours).
-    const repeated = n.history.at(-1)?.detail === detail;
-    await this.notifications.move(n, [from], from, repeated ? null : detail, { set, dueAt: this.now() + TOKEN_WAIT_MS });
-  }
-
   private async templateFailed(n: Notification, templateId: string, err: unknown): Promise<void> {
     const decision = decideTemplateFailure(err);
     const message = (err as Error)?.message ?? String(err);
-    if (decision.action === 'wait') return this.waitForToken(n, 'queued', decision.reason);
+    if (decision.action === 'wait') return waitForToken(this.notifications, n, 'queued', decision.reason, this.now());
     if (decision.action === 'retry') {
       const attempts = n.attempts + 1;
       if (attempts < this.settings.retry.maxAttempts) {
@@ -181,104 +164,6 @@ export class Dispatcher {
       set,
       dueAt: this.now() + this.settings.leaseMs,
     });
-    if (moved) await this.sendFallback(fromFields(n.id, { ...toFields(n), ...set, status: 'fallback_pending' }, n.history));
-  }
-
-  private async fallbackText(n: Notification): Promise<string> {
-    if (n.text) return n.text;
-    const resolved = await this.templates.resolve(n.template);
-    const state = resolved ? await this.templates.state(n.templateId ?? resolved.templateId) : undefined;
-    return renderFallback(
-      { explicitText: n.fallbackText, pattern: resolved?.config?.fallback, templateContent: state?.content, templateTitle: state?.title },
-      plainValues(n.data),
-      n.url,
-    );
-  }
-
-  async sendFallback(n: Notification): Promise<void> {
-    if (n.csCallAt !== undefined) {
-      // A customer-service call left and its answer was never recorded (the instance died): never repeat it.
-      await this.notifications.move(n, ['fallback_pending'], 'failed', 'customer-service call outcome unknown after a crash', {
-        set: { reason: 'outcome_unknown' },
-        dueAt: null,
-      });
-      return;
-    }
-    const text = await this.fallbackText(n);
-    const window = await this.window.take(n.openid);
-    if (window.state === 'closed') return this.park(n, text, 'customer-service window closed (known), no call');
-
-    // Only one worker may start the call: the marker is set only where none is (a stale second claim finds it set).
-    const marked = await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', null, {
-      set: { csCallAt: String(this.now()), text, csAttempts: String(n.csAttempts + 1) },
-      expect: { csCallAt: '' },
-    });
-    if (!marked) {
-      if (window.key) await this.window.giveBack(window.key);
-      return;
-    }
-    try {
-      await this.api.sendText(n.openid, text);
-    } catch (err) {
-      return this.fallbackFailed(n, text, err, window.key);
-    }
-    if (n.templateId) await this.templates.count(n.templateId, 'fallback_sent');
-    await this.notifications.move(n, ['fallback_pending'], 'fallback_sent', 'customer-service text accepted', {
-      set: { channel: 'customer_service', csCallAt: '' },
-      dueAt: null,
-    });
-  }
-
-  private async fallbackFailed(n: Notification, text: string, err: unknown, windowKey: string | undefined): Promise<void> {
-    const decision = decideCustomFailure(err);
-    const message = (err as Error)?.message ?? String(err);
-    if (decision.action !== 'unknown' && windowKey) await this.window.giveBack(windowKey);
-    switch (decision.action) {
-      case 'wait':
-        return this.waitForToken(n, 'fallback_pending', decision.reason, { csCallAt: '' });
-      case 'park':
-        await this.window.close(n.openid);
-        return this.park(n, text, decision.reason, { csCallAt: '' });
-      case 'retry': {
-        const attempts = n.csAttempts + 1;
-        if (attempts >= this.settings.retry.maxAttempts) {
-          await this.notifications.move(n, ['fallback_pending'], 'failed', `customer-service send: ${message}; gave up after ${attempts} attempts`, {
-            set: { reason: 'customer_service_unavailable', csCallAt: '' },
-            dueAt: null,
-          });
-          return;
-        }
-        const delay = backoffMs(attempts, this.settings.retry.baseDelayMs);
-        await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', `${decision.reason}; retry in ${delay} ms`, {
-          set: { csCallAt: '' },
-          dueAt: this.now() + delay,
-        });
-        return;
-      }
-      case 'fail':
-      case 'unknown':
-        await this.notifications.move(n, ['fallback_pending'], 'failed', `customer-service send: ${message}`, {
-          set: { reason: decision.reason, csCallAt: '' },
-          dueAt: null,
-        });
-    }
-  }
-
-  /** Keeps the notice until the user's next interaction (or until it expires). */
-  private async park(n: Notification, text: string, detail: string, set: Record<string, string> = {}): Promise<void> {
-    const parkedUntil = n.parkedUntil ?? this.now() + this.settings.parkSeconds * 1000;
-    await this.notifications.move(n, ['fallback_pending'], 'awaiting_interaction', `${detail}; kept until the user interacts`, {
-      set: { ...set, text, parkedUntil: String(parkedUntil) },
-      dueAt: parkedUntil,
-      addToSet: this.notifications.parkedEntry(n),
-    });
-  }
-
-  private async expireParked(n: Notification): Promise<void> {
-    await this.notifications.move(n, ['awaiting_interaction'], 'failed', 'the user did not interact in time', {
-      set: { reason: 'expired' },
-      dueAt: null,
-      removeFromSet: this.notifications.unparkedEntry(n),
-    });
+    if (moved) await this.fallback.send(fromFields(n.id, { ...toFields(n), ...set, status: 'fallback_pending' }, n.history));
   }
 }

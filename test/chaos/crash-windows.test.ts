@@ -248,7 +248,7 @@ describe('crash windows, deterministic', () => {
       const cs = r.emulator.control.inbox(USER).filter((e) => e.channel === 'customer_service');
       bug(
         cs.length <= 1,
-        'Dispatcher.sendFallback marks the call (csCallAt) with a compare-and-set on the status only; two instances that ' +
+        'FallbackSender.send marks the call (csCallAt) with a compare-and-set on the status only; two instances that ' +
           'both read the notice before either marked it both pass the CAS and both call custom/send (no idempotency at WeChat)',
         { customerServiceEntries: cs, status: n.status, channel: n.channel, reason: n.reason, history: n.history },
       );
