@@ -59,7 +59,21 @@ async function startRedis() {
     { stdio: 'ignore' },
   );
   await waitForRedis(port, Date.now() + 10000);
-  return { url: `redis://127.0.0.1:${port}`, stop: () => { child.kill('SIGTERM'); fs.rmSync(dir, { recursive: true, force: true }); } };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    // Wait for redis-server to finish writing its log before removing its folder; a leftover temp
+    // folder must never fail the run.
+    stop: async () => {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      try {
+        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch (err) {
+        console.warn(`could not remove ${dir}: ${err.message}`);
+      }
+    },
+  };
 }
 
 async function main() {
@@ -70,9 +84,18 @@ async function main() {
   if (!process.env.TEST_REDIS_URL) redis = await startRedis();
   const env = { ...process.env, TEST_REDIS_URL: process.env.TEST_REDIS_URL ?? redis.url };
   const jest = spawn(process.execPath, [require.resolve('jest/bin/jest'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
-  const stop = () => { if (redis) redis.stop(); redis = null; };
-  process.on('SIGINT', () => { jest.kill('SIGINT'); stop(); });
-  jest.on('exit', (code, signal) => { stop(); process.exit(code ?? (signal ? 1 : 0)); });
+  const stop = async () => {
+    const r = redis;
+    redis = null;
+    if (r) await r.stop();
+  };
+  process.on('SIGINT', () => {
+    jest.kill('SIGINT');
+    void stop();
+  });
+  jest.on('exit', (code, signal) => {
+    void stop().then(() => process.exit(code ?? (signal ? 1 : 0)));
+  });
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });
