@@ -34,7 +34,7 @@ export function apiRouter(deps: ApiDeps): Router {
       data: Object.fromEntries(Object.entries(body.data).map(([k, v]) => [k, typeof v === 'string' ? { value: v } : v])),
     };
     try {
-      const result = await deps.notifications.accept(request, key);
+      const result = await deps.notifications.accept(request, key === undefined ? undefined : `${res.locals.client}:${key}`);
       if (result.replayed) res.set('Idempotent-Replayed', 'true');
       else deps.onAccepted?.();
       res.status(202).json({ id: result.id, status: result.status });

@@ -4,15 +4,21 @@ import { HttpError } from './errors';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Bearer-key auth for the business API; keys compared in constant time (as digests, so lengths never leak). */
+/**
+ * Bearer-key auth for the business API; keys compared in constant time (as digests, so lengths
+ * never leak). Sets `res.locals.client`, a short name of the key that is not the key, so each
+ * client has its own Idempotency-Key space.
+ */
 export function bearerAuth(keys: readonly string[]): RequestHandler {
   const allowed = keys.map(digest);
-  return (req, _res, next) => {
+  return (req, res, next) => {
+    res.locals.client = 'open';
     if (allowed.length === 0) return next(); // no keys configured: development only (refused in production by config)
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     if (!match) return next(new HttpError(401, 'unauthorized', 'missing "Authorization: Bearer <key>" header'));
     const given = digest(match[1]);
     if (!allowed.some((k) => timingSafeEqual(k, given))) return next(new HttpError(401, 'unauthorized', 'unknown API key'));
+    res.locals.client = given.toString('hex').slice(0, 16);
     next();
   };
 }

@@ -1,9 +1,11 @@
 import { API_KEY, USER, startHarness, type Harness } from '../helpers/harness';
 
+const SECOND_KEY = 'second-client-key-0123456789';
+
 describe('the business API', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ config: (c) => ({ ...c, apiKeys: [...c.apiKeys, SECOND_KEY] }) });
   });
   afterAll(async () => {
     await h.close();
@@ -56,6 +58,10 @@ describe('the business API', () => {
     expect(other.body.error).toMatchObject({ code: 'idempotency_conflict', details: { id: first.body.id } });
     await h.waitFor(first.body.id as string, 'delivered');
     expect(h.emulator.control.inbox(USER).filter((e) => e.client_msg_id === first.body.id)).toHaveLength(1);
+    // another client (API key) has its own key space
+    const otherClient = await h.enqueue(body, { 'idempotency-key': 'order-A1-paid', authorization: `Bearer ${SECOND_KEY}` });
+    expect(otherClient.status).toBe(202);
+    expect(otherClient.body.id).not.toBe(first.body.id);
   });
 
   it('returns 404 for an unknown notification and route', async () => {
