@@ -56,9 +56,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const templates = new TemplateRegistry(store, api, config.templates, log, now);
   const window = new ServiceWindow(store, config.window.parkSeconds + 86_400, now);
   const notifications = new Notifications(store, templates, log, retentionSeconds, metrics, now);
-  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds }, now);
+  // A call may wait for the token (lock, fetch) and then for its own answer.
+  const callMs = config.worker.leaseMs + 3 * wx.timeoutMs;
+  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds, callMs }, now);
   const dispatcher = new Dispatcher(
-    store,
     notifications,
     api,
     templates,

@@ -1,5 +1,4 @@
 import type { Logger } from '../log/logger';
-import type { Store } from '../store/store';
 import type { TemplateMessage } from '../wechat/api-client';
 import type { FallbackSender } from './fallback-sender';
 import { KeyedSerializer } from './keyed-serializer';
@@ -29,7 +28,6 @@ export class Dispatcher {
   private readonly perUser = new KeyedSerializer();
 
   constructor(
-    private readonly store: Store,
     private readonly notifications: Notifications,
     private readonly api: { sendTemplate(message: TemplateMessage): Promise<string> },
     private readonly templates: TemplateRegistry,
@@ -45,17 +43,12 @@ export class Dispatcher {
    * for another is read again (it may have moved meanwhile).
    */
   async handle(id: string): Promise<void> {
-    const n = await this.load(id);
+    const n = await this.notifications.get(id);
     if (!n) return; // expired with its retention
     await this.perUser.run(n.openid, async (waited) => {
-      const current = waited ? await this.load(id) : n;
+      const current = waited ? await this.notifications.get(id) : n;
       if (current) await this.step(current);
     });
-  }
-
-  private async load(id: string): Promise<Notification | null> {
-    const record = await this.store.get(id);
-    return record ? fromFields(id, record.fields, record.history) : null;
   }
 
   private async step(n: Notification): Promise<void> {
@@ -104,7 +97,9 @@ export class Dispatcher {
     } catch (err) {
       return this.templateFailed(n, templateId, err);
     }
-    await this.templates.count(templateId, 'sent');
+    // Linked before the status change, so a receipt finds its notice at any moment (it is applied
+    // while still queued too); one that came before the send's answer is handed over here.
+    const early = await this.notifications.linkMsgid(msgid, n.id, this.settings.msgidSeconds);
     const losses = displayLosses(state.content, plainValues(n.data));
     const detail = `template ${templateId} accepted, msgid ${msgid}${losses.length ? `; the user sees it cut: ${losses.join('; ')}` : ''}`;
     const receiptDueAt = this.now() + this.settings.receipt.timeoutSeconds * 1000;
@@ -112,10 +107,8 @@ export class Dispatcher {
       set: { msgid, templateId, channel: 'template', receiptDueAt: String(receiptDueAt) },
       dueAt: receiptDueAt,
     });
-    if (!moved) return;
-    // Linked after the status change: a receipt arriving in between is stashed and handed over here.
-    const early = await this.store.linkMsgid(msgid, n.id, this.settings.msgidSeconds);
     if (early !== null) await this.notifications.applyReceipt(n.id, msgid, early);
+    if (moved) await this.templates.count(templateId, 'sent').catch(() => undefined);
   }
 
   private async templateFailed(n: Notification, templateId: string, err: unknown): Promise<void> {

@@ -9,6 +9,8 @@ import type { ServiceWindow } from './window';
 export interface FallbackSettings {
   retry: { maxAttempts: number; baseDelayMs: number };
   parkSeconds: number;
+  /** How long a customer-service call may be in flight (token, lock waits, the call itself) before it counts as lost. */
+  callMs: number;
 }
 
 /**
@@ -40,10 +42,17 @@ export class FallbackSender {
   /** Sends the text through customer service, or parks it when the window is closed. */
   async send(n: Notification): Promise<void> {
     if (n.csCallAt !== undefined) {
+      const lostAt = n.csCallAt + this.settings.callMs;
+      // Still within its time: another worker's call is in flight; look again when it must be over.
+      if (this.now() < lostAt) {
+        await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', null, { dueAt: lostAt, expect: { csCallAt: String(n.csCallAt) } });
+        return;
+      }
       // A customer-service call left and its answer was never recorded (the instance died): never repeat it.
       await this.notifications.move(n, ['fallback_pending'], 'failed', 'customer-service call outcome unknown after a crash', {
         set: { reason: 'outcome_unknown' },
         dueAt: null,
+        expect: { csCallAt: String(n.csCallAt) },
       });
       return;
     }
@@ -55,6 +64,7 @@ export class FallbackSender {
     const marked = await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', null, {
       set: { csCallAt: String(this.now()), text, csAttempts: String(n.csAttempts + 1) },
       expect: { csCallAt: '' },
+      dueAt: this.now() + this.settings.callMs,
     });
     if (!marked) {
       if (window.key) await this.window.giveBack(window.key);
@@ -65,11 +75,12 @@ export class FallbackSender {
     } catch (err) {
       return this.fallbackFailed(n, text, err, window.key);
     }
-    if (n.templateId) await this.templates.count(n.templateId, 'fallback_sent');
     await this.notifications.move(n, ['fallback_pending'], 'fallback_sent', 'customer-service text accepted', {
       set: { channel: 'customer_service', csCallAt: '' },
       dueAt: null,
     });
+    // Counted after the terminal move: a statistics failure must not turn a sent message into an unknown one.
+    if (n.templateId) await this.templates.count(n.templateId, 'fallback_sent').catch(() => undefined);
   }
 
   private async fallbackFailed(n: Notification, text: string, err: unknown, windowKey: string | undefined): Promise<void> {
@@ -80,7 +91,7 @@ export class FallbackSender {
       case 'wait':
         return waitForToken(this.notifications, n, 'fallback_pending', decision.reason, this.now(), { csCallAt: '' });
       case 'park':
-        await this.window.close(n.openid);
+        if (decision.windowClosed) await this.window.close(n.openid);
         return this.park(n, text, decision.reason, { csCallAt: '' });
       case 'retry': {
         const attempts = n.csAttempts + 1;
@@ -110,11 +121,18 @@ export class FallbackSender {
   /** Keeps the notice until the user's next interaction (or until it expires). */
   private async park(n: Notification, text: string, detail: string, set: Record<string, string> = {}): Promise<void> {
     const parkedUntil = n.parkedUntil ?? this.now() + this.settings.parkSeconds * 1000;
-    await this.notifications.move(n, ['fallback_pending'], 'awaiting_interaction', `${detail}; kept until the user interacts`, {
+    const parked = await this.notifications.move(n, ['fallback_pending'], 'awaiting_interaction', `${detail}; kept until the user interacts`, {
       set: { ...set, text, parkedUntil: String(parkedUntil) },
       dueAt: parkedUntil,
       addToSet: this.notifications.parkedEntry(n),
     });
+    // The user may have come back while this was being decided (the push found nothing parked yet).
+    if (parked && (await this.window.hasRoom(n.openid))) {
+      await this.notifications.move(n, ['awaiting_interaction'], 'fallback_pending', 'the window opened meanwhile: sending through customer service', {
+        dueAt: this.now(),
+        removeFromSet: this.notifications.unparkedEntry(n),
+      });
+    }
   }
 
   async expireParked(n: Notification): Promise<void> {

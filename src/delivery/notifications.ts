@@ -101,19 +101,30 @@ export class Notifications {
     return moved;
   }
 
-  /** A TEMPLATESENDJOBFINISH for this notification: delivered, or on to the fallback. */
+  /** Records `msgid → id`; returns a receipt status that came before (see Store.linkMsgid). */
+  linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null> {
+    return this.store.linkMsgid(msgid, id, ttlSeconds);
+  }
+
+  /**
+   * A TEMPLATESENDJOBFINISH for this notification: delivered, or on to the fallback. Applies while
+   * still `queued` too: the msgid is linked before the send's status change is recorded.
+   */
   async applyReceipt(id: string, msgid: string, status: string): Promise<void> {
     const outcome = receiptOutcome(status);
     const n = await this.get(id);
     if (!n) return;
-    if (n.templateId) await this.templates.count(n.templateId, `receipt_${outcome}`);
+    const waiting: Status[] = ['queued', 'awaiting_receipt'];
+    const set = { msgid, channel: 'template' };
     const moved =
       outcome === 'success'
-        ? await this.move(n, ['awaiting_receipt'], 'delivered', `receipt for msgid ${msgid}: ${status}`, { dueAt: null })
-        : await this.move(n, ['awaiting_receipt'], 'fallback_pending', `template path failed: receipt for msgid ${msgid}: ${status}`, {
-            set: { reason: `receipt: ${status}` },
+        ? await this.move(n, waiting, 'delivered', `receipt for msgid ${msgid}: ${status}`, { set, dueAt: null })
+        : await this.move(n, waiting, 'fallback_pending', `template path failed: receipt for msgid ${msgid}: ${status}`, {
+            set: { ...set, reason: `receipt: ${status}` },
             dueAt: this.now(),
           });
+    const templateId = n.templateId ?? (await this.templates.resolve(n.template))?.templateId;
+    if (moved && templateId) await this.templates.count(templateId, `receipt_${outcome}`).catch(() => undefined);
     if (!moved) {
       await this.store.appendHistory(id, {
         at: new Date(this.now()).toISOString(),

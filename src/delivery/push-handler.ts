@@ -18,6 +18,11 @@ export interface PushOutcome {
 const DEDUPE_SECONDS = 24 * 3600;
 /** A re-sent push gets the same passive reply (our first answer may not have reached WeChat in time). */
 const REPLY_MEMORY_MS = 60_000;
+/**
+ * A passive reply is only promised while WeChat is surely still waiting (it gives up at 5 s and
+ * re-sends); later, every parked notice goes through customer service instead.
+ */
+const REPLY_DEADLINE_MS = 3500;
 /** Delay of the customer-service sends that follow a passive reply (the reply must reach the user first). */
 const AFTER_REPLY_MS = 500;
 /** Parked notices looked at per interaction: one rides on the reply, the rest go out via customer service. */
@@ -52,7 +57,7 @@ export class PushHandler {
    * it has one, that is the answer and every parked notice goes out through customer service (the
    * interaction just opened the window); otherwise the oldest parked notice is the answer.
    */
-  async handle(push: Push, forward?: () => Promise<string | undefined>): Promise<PushOutcome> {
+  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now()): Promise<PushOutcome> {
     const seenKey = `push:${push.dedupeKey}`;
     const first = await this.store.firstSeen(seenKey, DEDUPE_SECONDS);
     this.metrics.pushReceived(push.kind, !first);
@@ -61,7 +66,8 @@ export class PushHandler {
     }
     try {
       const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
-      return { downstreamReply, ...(await this.act(push, downstreamReply !== undefined)) };
+      const replyTaken = downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
+      return { downstreamReply, ...(await this.act(push, replyTaken)) };
     } catch (err) {
       // A notice already marked as this push's reply must still be answered; otherwise let
       // WeChat's re-send of this push try again from the start.

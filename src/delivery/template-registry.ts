@@ -10,8 +10,7 @@ export interface TemplateApi {
 
 export interface ResolvedTemplate {
   templateId: string;
-  /** The logical name when the notification used one. */
-  name?: string;
+  /** Set when the notification used a logical name from the config. */
   config?: TemplateConfig;
 }
 
@@ -67,6 +66,7 @@ export class TemplateRegistry {
     const hit = this.cache.get(name);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.value as T;
     const value = await load();
+    if (this.cache.size >= 1000) this.cache.clear(); // raw template ids come from clients: keep it bounded
     this.cache.set(name, { at: Date.now(), value });
     return value;
   }
@@ -76,7 +76,7 @@ export class TemplateRegistry {
     const config = this.templates[template];
     if (config) {
       const healed = await this.cached(key.alias(template), () => this.store.getValue(key.alias(template)));
-      return { templateId: healed ?? config.id, name: template, config };
+      return { templateId: healed ?? config.id, config };
     }
     const state = await this.state(template);
     if (state.content !== undefined) return { templateId: template };
@@ -139,7 +139,8 @@ export class TemplateRegistry {
       const fresh = (await this.api.listTemplates()).find((t) => t.template_id === newId);
       if (fresh) await this.markValid(fresh);
     } catch (err) {
-      this.log.error('template could not be re-added', { template: name, shortId, err });
+      this.log.error('template could not be re-added; trying again at the next sync', { template: name, shortId, err });
+      await this.store.forget(key.healed(oldId)).catch(() => undefined);
     }
   }
 

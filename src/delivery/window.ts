@@ -39,6 +39,13 @@ export class ServiceWindow {
     return { state: use === 'unknown' ? 'unknown' : 'closed' };
   }
 
+  /** Whether a message could be sent now (reads only; takes nothing). */
+  async hasRoom(openid: string): Promise<boolean> {
+    const now = this.now();
+    const states = await Promise.all(keysOf(openid).map((k) => this.store.getAllowance(k)));
+    return states.some((s) => s !== null && s.expiresAt > now && s.remaining > 0);
+  }
+
   giveBack(key: string): Promise<void> {
     return this.store.returnAllowance(key);
   }

@@ -55,6 +55,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
   });
 
   router.post('/', express.text({ type: () => true, limit: BODY_LIMIT }), async (req, res) => {
+    const receivedAt = now();
     const auth = authenticate(req);
     if ('why' in auth) return reject(res, auth.status, auth.why);
     const encrypted = req.query.encrypt_type === 'aes';
@@ -82,7 +83,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
 
     const { forwarder } = deps;
     const forward = forwarder ? () => forwarder.forward(plainXml, push.openid, now()) : undefined;
-    const outcome = await deps.handler.handle(push, forward);
+    const outcome = await deps.handler.handle(push, forward, receivedAt);
     if (outcome.workDue) deps.onWorkDue?.();
     const xml =
       outcome.downstreamReply ??

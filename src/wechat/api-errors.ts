@@ -20,7 +20,6 @@ export class WechatTransportError extends Error {
     readonly path: string,
     readonly sent: 'no' | 'maybe',
     readonly reason: string,
-    readonly httpStatus?: number,
   ) {
     super(`${path} failed: ${reason}`);
     this.name = 'WechatTransportError';

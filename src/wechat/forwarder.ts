@@ -16,12 +16,14 @@ export interface ForwardTarget {
  * undefined when it has none (`success`, empty, an error, or no answer in time).
  */
 export class PushForwarder {
-  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+  private readonly agent: Agent;
 
   constructor(
     private readonly target: ForwardTarget,
     private readonly onError: (reason: string) => void,
-  ) {}
+  ) {
+    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 32, connect: { timeout: target.timeoutMs } });
+  }
 
   async forward(plainXml: string, openid: string, now: number): Promise<string | undefined> {
     const timestamp = String(Math.floor(now / 1000));
@@ -34,8 +36,8 @@ export class PushForwarder {
         dispatcher: this.agent,
         headers: { 'content-type': 'text/xml' },
         body: plainXml,
-        headersTimeout: this.target.timeoutMs,
-        bodyTimeout: this.target.timeoutMs,
+        // One deadline for the whole exchange: WeChat waits 5 s for our answer.
+        signal: AbortSignal.timeout(this.target.timeoutMs),
       });
       const body = (await res.body.text()).trim();
       if (res.statusCode !== 200) return this.fail(`downstream answered HTTP ${res.statusCode}`);

@@ -64,18 +64,18 @@ export class JsonHttp {
     try {
       text = await res.body.text();
     } catch {
-      throw new WechatTransportError(path, 'maybe', 'connection lost while reading the answer', res.statusCode);
+      throw new WechatTransportError(path, 'maybe', 'connection lost while reading the answer');
     }
     // A 5xx comes from WeChat's gateway before the API acted (assumption, see README "Delivery decisions").
-    if (res.statusCode >= 500) throw new WechatTransportError(path, 'no', `HTTP ${res.statusCode}`, res.statusCode);
+    if (res.statusCode >= 500) throw new WechatTransportError(path, 'no', `HTTP ${res.statusCode}`);
     let parsed: unknown;
     try {
       parsed = parse(text, undefined, (n) => n);
     } catch {
-      throw new WechatTransportError(path, 'maybe', `HTTP ${res.statusCode} with a body that is not JSON`, res.statusCode);
+      throw new WechatTransportError(path, 'maybe', `HTTP ${res.statusCode} with a body that is not JSON`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new WechatTransportError(path, 'maybe', 'answer is not a JSON object', res.statusCode);
+      throw new WechatTransportError(path, 'maybe', 'answer is not a JSON object');
     }
     return parsed as JsonObject;
   }

@@ -25,8 +25,8 @@ export interface TokenSourceOptions {
 /** Refresh this long before expiry: stable_token hands out the next token in its last 5 minutes. */
 const REFRESH_AHEAD_MS = 300_000;
 const LOCK_TTL_MS = 10_000;
-/** After a refusal, callers get the same error for this long instead of one token call each. */
-const REFUSAL_COOLDOWN_MS = 2000;
+/** After a failed fetch, callers get the same error for this long instead of one token call each. */
+const FAILURE_COOLDOWN_MS = 2000;
 const KEY = 'wechat:access_token';
 const LOCK_KEY = 'wechat:access_token:lock';
 
@@ -62,7 +62,8 @@ export class TokenSource {
   private readonly now: () => number;
   /** The last refusal by the token endpoint (cleared by a success), for /readyz. */
   lastError: TokenFetchError | null = null;
-  private refusedAt = 0;
+  private lastFailure: Error | null = null;
+  private failedAt = 0;
 
   constructor(private readonly o: TokenSourceOptions) {
     this.now = o.now ?? Date.now;
@@ -85,7 +86,7 @@ export class TokenSource {
 
   private async refresh(): Promise<Cached> {
     const shared = await this.readShared();
-    if (shared && this.now() < shared.refreshAt) return (this.local = shared);
+    if (shared && this.now() < shared.refreshAt) return this.adopt(shared);
     const usable = shared && shared.expiresAt > this.now() ? shared : null;
     const deadline = this.now() + LOCK_TTL_MS;
     while (!(await this.o.storage.acquireLock(LOCK_KEY, this.owner, LOCK_TTL_MS))) {
@@ -93,18 +94,32 @@ export class TokenSource {
       if (usable) return (this.local = usable);
       await new Promise((r) => setTimeout(r, 50));
       const theirs = await this.readShared();
-      if (theirs && this.now() < theirs.refreshAt) return (this.local = theirs);
+      if (theirs && this.now() < theirs.refreshAt) return this.adopt(theirs);
       if (this.now() > deadline) break; // the holder died; its lock expires anyway
     }
     try {
       const again = await this.readShared();
-      if (again && this.now() < again.refreshAt) return (this.local = again);
-      const fresh = await this.fetch();
+      if (again && this.now() < again.refreshAt) return this.adopt(again);
+      let fresh: Cached;
+      try {
+        fresh = await this.fetch();
+      } catch (err) {
+        // An early refresh that failed: the current token still has minutes to live.
+        if (usable) return (this.local = usable);
+        throw err;
+      }
       await this.o.storage.setValue(KEY, fresh.raw, fresh.expiresAt - this.now());
-      return (this.local = fresh);
+      return this.adopt(fresh);
     } finally {
       await this.o.storage.releaseLock(LOCK_KEY, this.owner);
     }
+  }
+
+  /** A fresh token (ours or another instance's): whatever failed before is over. */
+  private adopt(c: Cached): Cached {
+    this.lastError = null;
+    this.lastFailure = null;
+    return (this.local = c);
   }
 
   private async readShared(): Promise<Cached | null> {
@@ -112,17 +127,29 @@ export class TokenSource {
     if (!raw) return null;
     try {
       const { token, expiresAt, refreshAt } = JSON.parse(raw) as Record<string, unknown>;
-      const ok = typeof token === 'string' && typeof expiresAt === 'number' && typeof refreshAt === 'number';
-      return ok ? { token, expiresAt, refreshAt, raw } : null;
+      if (typeof token !== 'string' || typeof expiresAt !== 'number' || typeof refreshAt !== 'number') return null;
+      this.o.onToken?.(token); // fetched by another instance: this one must not log it either
+      return { token, expiresAt, refreshAt, raw };
     } catch {
       return null;
     }
   }
 
   private async fetch(): Promise<Cached> {
-    const { http, appId, appSecret, mode } = this.o;
-    if (this.lastError && this.now() - this.refusedAt < REFUSAL_COOLDOWN_MS) throw this.lastError;
+    const { mode } = this.o;
+    if (this.lastFailure && this.now() - this.failedAt < FAILURE_COOLDOWN_MS) throw this.lastFailure;
     const path = mode === 'stable' ? '/cgi-bin/stable_token' : '/cgi-bin/token';
+    try {
+      return await this.fetchFrom(path);
+    } catch (err) {
+      this.lastFailure = err as Error;
+      this.failedAt = this.now();
+      throw err;
+    }
+  }
+
+  private async fetchFrom(path: string): Promise<Cached> {
+    const { http, appId, appSecret, mode } = this.o;
     const answer: JsonObject =
       mode === 'stable'
         ? await http.call('POST', path, { grant_type: 'client_credential', appid: appId, secret: appSecret, force_refresh: false })
@@ -130,10 +157,8 @@ export class TokenSource {
     const errcode = Number(answer.errcode ?? 0);
     if (errcode !== 0 || typeof answer.access_token !== 'string') {
       this.lastError = new TokenFetchError(errcode, String(answer.errmsg ?? 'no access_token in the answer'), path);
-      this.refusedAt = this.now();
       throw this.lastError;
     }
-    this.lastError = null;
     this.o.onToken?.(answer.access_token);
     const lifetimeMs = Number(answer.expires_in ?? 7200) * 1000;
     const expiresAt = this.now() + lifetimeMs;

@@ -43,7 +43,8 @@ describe('template send policy (one row each)', () => {
   it('retries network errors and timeouts (same client_msg_id makes it safe)', () => {
     expect(decideTemplateFailure(new WechatTransportError('/p', 'maybe', 'timeout')).action).toBe('retry');
     expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'ECONNREFUSED')).action).toBe('retry');
-    expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'HTTP 502', 502)).action).toBe('retry');
+    expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'HTTP 502')).action).toBe('retry');
+    expect(decideTemplateFailure(new WechatTransportError('/cgi-bin/stable_token', 'maybe', 'timeout')).action).toBe('wait');
   });
 
   it('waits, without using up attempts, when the token endpoint refuses (a person must fix it)', () => {
@@ -58,6 +59,7 @@ describe('customer-service send policy', () => {
     [45047, 'park'],
     [-1, 'retry'],
     [45011, 'retry'],
+    [45009, 'park'],
     [43004, 'fail'],
     [40003, 'fail'],
     [48002, 'fail'],
@@ -65,6 +67,14 @@ describe('customer-service send policy', () => {
     [45002, 'fail'],
   ])('errcode %i → %s', (code, action) => {
     expect(decideCustomFailure(api(code, '/cgi-bin/message/custom/send')).action).toBe(action);
+  });
+
+  it('waits when only the token could not be had: the message never left', () => {
+    expect(decideCustomFailure(new WechatTransportError('/cgi-bin/stable_token', 'maybe', 'timeout')).action).toBe('wait');
+    expect(decideCustomFailure(api(40164, '/cgi-bin/token')).action).toBe('wait');
+    expect(decideCustomFailure(new Error('redis: connection lost')).action).toBe('retry');
+    expect(decideCustomFailure(api(45015, '/cgi-bin/message/custom/send'))).toMatchObject({ windowClosed: true });
+    expect(decideCustomFailure(api(45009, '/cgi-bin/message/custom/send'))).toMatchObject({ windowClosed: false });
   });
 
   it('never repeats a call that may have reached WeChat', () => {
