@@ -40,6 +40,45 @@ describe('token lifecycle', () => {
     }
   });
 
+  it('an early refresh that fails keeps serving the token that is still valid', async () => {
+    const h = await startHarness();
+    const store = await connectTestRedis(`early${Date.now()}`);
+    const http = new JsonHttp(h.emulator.url, 500, 4);
+    let clock = Date.now();
+    try {
+      const source = new TokenSource({ http, appId: APP.appId, appSecret: APP.appSecret, mode: 'stable', storage: store, now: () => clock });
+      const first = await source.get();
+      clock += 7000 * 1000; // inside the last 5 minutes of its 7200 s
+      h.emulator.control.setFaults({ paths: ['/cgi-bin/stable_token'], dropRate: 1 });
+      await expect(source.get()).resolves.toBe(first);
+      clock += 300 * 1000; // now really expired: nothing left to serve
+      await expect(source.get()).rejects.toThrow(/stable_token/);
+    } finally {
+      await http.close();
+      await store.close();
+      await h.close();
+    }
+  });
+
+  it('a token fetch that fails under a customer-service send waits, it never ends the notice', async () => {
+    const h = await startHarness();
+    try {
+      await h.emulator.control.userSendsText(USER, 'hi');
+      h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
+      await h.service.templates.sync();
+      h.emulator.control.rotateToken();
+      h.emulator.control.setFaults({ paths: ['/cgi-bin/stable_token'], dropRate: 1 });
+      const { body } = await h.enqueue(paid(1));
+      for (let i = 0; i < 50 && !JSON.stringify((await h.get(body.id as string)).history).includes('waiting for a usable access token'); i++) await sleep(20);
+      expect((await h.get(body.id as string)).status).toBe('fallback_pending');
+      h.emulator.control.setFaults({});
+      const n = await h.waitFor(body.id as string, 'fallback_sent', 6000);
+      expect(n.channel).toBe('customer_service');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('ten token sources on one Redis starting together make one token call', async () => {
     const h = await startHarness();
     const prefix = `tokens${Date.now()}`;

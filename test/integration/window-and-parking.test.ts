@@ -230,6 +230,27 @@ describe('forwarding to the business bot (forward.url)', () => {
     }
   });
 
+  it('when the bot answers too late, WeChat gets "success" in time and the notice goes by customer service', async () => {
+    const silent = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/bot`;
+    const h = await startHarness({ config: (c) => ({ ...c, forward: { url, token: 'bottoken', timeoutMs: 4000 } }) });
+    try {
+      h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
+      const [id] = await fallbacks(h, 1, 'awaiting_interaction');
+      const started = Date.now();
+      const answer = await h.emulator.control.userSendsText(USER, 'hi');
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(answer.reply).toBeNull(); // too late to promise a passive reply
+      const n = await h.waitFor(id, 'fallback_sent');
+      expect(n.channel).toBe('customer_service');
+    } finally {
+      await h.close();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
   it('when the bot is down, the parked notice is the reply and WeChat is answered in time', async () => {
     const h = await startHarness({ config: (c) => ({ ...c, forward: { url: 'http://127.0.0.1:9/down', token: 'bottoken', timeoutMs: 1000 } }) });
     try {
