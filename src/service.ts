@@ -49,7 +49,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const retentionSeconds = config.retentionDays * 86_400;
   // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
   const msgidSeconds = Math.min(retentionSeconds, Math.max(86_400, 2 * config.receipt.timeoutSeconds));
-  const metrics = createMetrics(async () => (await store.scheduleInfo()).size);
+  const metrics = createMetrics(() => store.scheduleInfo(), now);
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall);
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);

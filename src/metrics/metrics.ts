@@ -14,7 +14,7 @@ export interface MetricsEndpoint extends Metrics {
 }
 
 /** Prometheus metrics on a registry of our own (several services in one process keep their counts apart). */
-export function createMetrics(scheduled: () => Promise<number>): MetricsEndpoint {
+export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt: number | null }>, now: () => number = Date.now): MetricsEndpoint {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wxreach_' });
   const statuses = new Counter({
@@ -36,12 +36,19 @@ export function createMetrics(scheduled: () => Promise<number>): MetricsEndpoint
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const lag = new Gauge({
+    name: 'wxreach_schedule_lag_seconds',
+    help: 'How long the most overdue notification has been due (0 when the work loops keep up), all instances.',
+    registers: [registry],
+  });
   new Gauge({
     name: 'wxreach_scheduled_notifications',
     help: 'Notifications on the due schedule (not yet terminal), all instances.',
     registers: [registry],
     async collect() {
-      this.set(await scheduled());
+      const { size, nextDueAt } = await schedule();
+      this.set(size);
+      lag.set(nextDueAt === null ? 0 : Math.max(0, (now() - nextDueAt) / 1000));
     },
   });
   return {

@@ -94,6 +94,7 @@ describe('metrics', () => {
       expect(text).toMatch(/wxreach_pushes_total\{kind="receipt",duplicate="false"\} 1/);
       expect(text).toMatch(/wxreach_wechat_call_seconds_count\{path="\/cgi-bin\/message\/template\/send",outcome="ok",errcode=""\} 1/);
       expect(text).toMatch(/wxreach_scheduled_notifications 0/);
+      expect(text).toMatch(/wxreach_schedule_lag_seconds 0/);
       expect(text).not.toContain('access_token=');
     } finally {
       await h.close();
