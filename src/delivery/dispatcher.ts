@@ -56,11 +56,13 @@ export class Dispatcher {
       case 'queued':
         return this.sendTemplate(n);
       case 'awaiting_receipt':
-        return this.notYet(n, n.receiptDueAt) || this.receiptTimedOut(n);
+        if (this.isAhead(n.receiptDueAt)) return this.rescheduleAt(n, n.receiptDueAt as number);
+        return this.receiptTimedOut(n);
       case 'fallback_pending':
         return this.fallback.send(n);
       case 'awaiting_interaction':
-        return this.notYet(n, n.parkedUntil) || this.fallback.expireParked(n);
+        if (this.isAhead(n.parkedUntil)) return this.rescheduleAt(n, n.parkedUntil as number);
+        return this.fallback.expireParked(n);
       default:
         if (TERMINAL.has(n.status)) await this.notifications.move(n, [n.status], n.status, null, { dueAt: null });
     }
@@ -68,11 +70,14 @@ export class Dispatcher {
 
   /**
    * A claim can reach a notice whose deadline is still ahead (a lease that ran out under a stalled
-   * worker re-scored it): put it back on the schedule at its deadline instead of acting early.
+   * worker re-scored it): it goes back on the schedule at its deadline instead of acting early.
    */
-  private notYet(n: Notification, deadline: number | undefined): Promise<void> | undefined {
-    if (deadline === undefined || deadline <= this.now()) return undefined;
-    return this.notifications.move(n, [n.status], n.status, null, { dueAt: deadline }).then(() => undefined);
+  private isAhead(deadline: number | undefined): boolean {
+    return deadline !== undefined && deadline > this.now();
+  }
+
+  private async rescheduleAt(n: Notification, deadline: number): Promise<void> {
+    await this.notifications.move(n, [n.status], n.status, null, { dueAt: deadline });
   }
 
   private async sendTemplate(n: Notification): Promise<void> {

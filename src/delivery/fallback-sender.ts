@@ -49,12 +49,7 @@ export class FallbackSender {
         return;
       }
       // A customer-service call left and its answer was never recorded (the instance died): never repeat it.
-      await this.notifications.move(n, ['fallback_pending'], 'failed', 'customer-service call outcome unknown after a crash', {
-        set: { reason: 'outcome_unknown' },
-        dueAt: null,
-        expect: { csCallAt: String(n.csCallAt) },
-      });
-      return;
+      return this.fail(n, 'customer-service call outcome unknown after a crash', 'outcome_unknown', { csCallAt: String(n.csCallAt) });
     }
     const text = await this.fallbackText(n);
     const window = await this.window.take(n.openid);
@@ -96,11 +91,7 @@ export class FallbackSender {
       case 'retry': {
         const attempts = n.csAttempts + 1;
         if (attempts >= this.settings.retry.maxAttempts) {
-          await this.notifications.move(n, ['fallback_pending'], 'failed', `customer-service send: ${message}; gave up after ${attempts} attempts`, {
-            set: { reason: 'customer_service_unavailable', csCallAt: '' },
-            dueAt: null,
-          });
-          return;
+          return this.fail(n, `customer-service send: ${message}; gave up after ${attempts} attempts`, 'customer_service_unavailable');
         }
         const delay = backoffMs(attempts, this.settings.retry.baseDelayMs);
         await this.notifications.move(n, ['fallback_pending'], 'fallback_pending', `${decision.reason}; retry in ${delay} ms`, {
@@ -111,11 +102,13 @@ export class FallbackSender {
       }
       case 'fail':
       case 'unknown':
-        await this.notifications.move(n, ['fallback_pending'], 'failed', `customer-service send: ${message}`, {
-          set: { reason: decision.reason, csCallAt: '' },
-          dueAt: null,
-        });
+        return this.fail(n, `customer-service send: ${message}`, decision.reason);
     }
+  }
+
+  /** The end of the road for a notice whose text is pending: `failed` with the reason. */
+  private async fail(n: Notification, detail: string, reason: string, expect?: Record<string, string>): Promise<void> {
+    await this.notifications.move(n, ['fallback_pending'], 'failed', detail, { set: { reason, csCallAt: '' }, dueAt: null, expect });
   }
 
   /** Keeps the notice until the user's next interaction (or until it expires). */

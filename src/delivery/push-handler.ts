@@ -121,16 +121,12 @@ export class PushHandler {
     let order = 0;
     let released = 0;
     for (const id of ids) {
-      const n = await this.notifications.get(id);
-      if (!n || n.status !== 'awaiting_interaction') {
-        await this.notifications.unparkForUser(openid, id);
-        continue;
-      }
-      const unpark = { removeFromSet: this.notifications.unparkedEntry(n) };
-      released += 1;
+      const unpark = { removeFromSet: this.notifications.unparkedEntry({ id, openid }) };
+      let moved: boolean;
       if (reply === undefined && !replyTaken) {
-        const text = n.text ?? '';
-        const moved = await this.notifications.move(n, ['awaiting_interaction'], 'fallback_sent', "sent as the passive reply to the user's interaction", {
+        // Only the reply needs the notice read (for its text); the status check is the move's own.
+        const text = (await this.notifications.get(id))?.text ?? '';
+        moved = await this.notifications.move({ id }, ['awaiting_interaction'], 'fallback_sent', "sent as the passive reply to the user's interaction", {
           ...unpark,
           set: { channel: 'passive_reply' },
           dueAt: null,
@@ -140,11 +136,14 @@ export class PushHandler {
       } else {
         // After a passive reply, wait a moment: a customer-service message must not overtake it.
         const after = reply === undefined ? 0 : AFTER_REPLY_MS;
-        await this.notifications.move(n, ['awaiting_interaction'], 'fallback_pending', 'the user interacted: sending through customer service', {
+        moved = await this.notifications.move({ id }, ['awaiting_interaction'], 'fallback_pending', 'the user interacted: sending through customer service', {
           ...unpark,
           dueAt: this.now() + after + order++,
         });
       }
+      if (moved) released += 1;
+      // Not waiting any more (sent, expired, gone): the entry is stale.
+      else await this.notifications.unparkForUser(openid, id);
     }
     return { reply, released };
   }

@@ -1,12 +1,4 @@
-/** Since 2023-05 WeChat drops `first`/`remark` and shows each value cut to 20 characters (reference §5.5). */
-export const SHOWN_CHARS = 20;
-const DROPPED = new Set(['first', 'remark']);
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\.DATA\s*\}\}/g;
-
-/** The `data` keys a template's content shows, in order. */
-export function templateFields(content: string): string[] {
-  return [...content.matchAll(PLACEHOLDER)].map((m) => m[1]);
-}
+import { DROPPED_FIELDS as DROPPED, SHOWN_CHARS, templateFields } from '../wechat/template-content';
 
 /** What the user will not see of `values` in this template, as history notes (empty when all fits). */
 export function displayLosses(content: string | undefined, values: Readonly<Record<string, string>>): string[] {

@@ -17,7 +17,6 @@ export interface WorkLoopSettings {
  */
 export class WorkLoop {
   private running = false;
-  private active = 0;
   private readonly inHand = new Set<Promise<void>>();
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -62,7 +61,7 @@ export class WorkLoop {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const room = Math.min(this.settings.batchSize, this.settings.concurrency - this.active);
+      const room = Math.min(this.settings.batchSize, this.settings.concurrency - this.inHand.size);
       if (room <= 0) {
         await this.pause(this.settings.pollMs);
         continue;
@@ -91,12 +90,10 @@ export class WorkLoop {
   }
 
   private dispatch(id: string): void {
-    this.active += 1;
     const done = this.dispatcher
       .handle(id)
       .catch((err) => this.log.error('dispatch failed; the notice is due again after its lease', { id, err }))
       .finally(() => {
-        this.active -= 1;
         this.inHand.delete(done);
         this.poke();
       });

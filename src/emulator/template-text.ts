@@ -1,15 +1,7 @@
+import { CONTENT_PLACEHOLDER as PLACEHOLDER, DROPPED_FIELDS as DROPPED, SHOWN_CHARS, templateFields } from '../wechat/template-content';
 import type { EmulatedTemplate } from './state';
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\.DATA\s*\}\}/g;
-/** Since May 2023 WeChat drops these two fields from what the user sees. */
-const DROPPED = new Set(['first', 'remark']);
-const SHOWN_CHARS = 20;
-
 export type TemplateData = Record<string, unknown>;
-
-export function placeholdersOf(content: string): string[] {
-  return [...content.matchAll(PLACEHOLDER)].map((m) => m[1]);
-}
 
 function valueOf(data: TemplateData, name: string): string | undefined {
   const field = Object.prototype.hasOwnProperty.call(data, name) ? data[name] : undefined;
@@ -35,7 +27,7 @@ function cut(text: string): string {
 export function renderTemplate(tpl: EmulatedTemplate, data: TemplateData): string {
   const lines = [tpl.title];
   for (const line of tpl.content.split('\n')) {
-    const names = placeholdersOf(line);
+    const names = templateFields(line);
     if (names.length > 0 && names.every((n) => DROPPED.has(n))) continue;
     const shown = line.replace(PLACEHOLDER, (_m, name: string) => (DROPPED.has(name) ? '' : cut(valueOf(data, name) ?? ''))).trim();
     if (shown !== '') lines.push(shown);

@@ -1,6 +1,6 @@
 import type { EmulatorCore } from './core';
 import type { SeedTemplate } from './options';
-import { placeholdersOf } from './template-text';
+import { templateFields } from '../wechat/template-content';
 
 /** Adds (or replaces) a template; one implementation for the control API, seeds and api_add_template. */
 export function addTemplate(core: EmulatorCore, t: SeedTemplate): string {
@@ -10,7 +10,7 @@ export function addTemplate(core: EmulatorCore, t: SeedTemplate): string {
     template_id,
     title: t.title,
     content: t.content,
-    placeholders: placeholdersOf(t.content),
+    placeholders: templateFields(t.content),
     primary_industry: 'IT科技',
     deputy_industry: '互联网|电子商务',
     example: '',

@@ -1,4 +1,5 @@
-import { displayLosses, templateFields } from '../../src/delivery/template-display';
+import { displayLosses } from '../../src/delivery/template-display';
+import { templateFields } from '../../src/wechat/template-content';
 
 describe('what WeChat shows of a template since 2023', () => {
   const content = '{{first.DATA}}\n影片：{{thing1.DATA}}\n场次：{{time2.DATA}}\n{{remark.DATA}}';
