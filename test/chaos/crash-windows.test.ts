@@ -1,32 +1,101 @@
 /**
  * The crash windows the chaos run can only hit by luck, made deterministic: one wxreach service
- * (in-process, real Redis, the emulator) whose store fails or stalls at exactly one step, the way
- * a Redis crash or a SIGKILLed instance would leave it. Each test states the promise of issue 5
- * it checks ("each waiting notice is delivered exactly once ... when an instance dies half-way").
+ * (in-process, real Redis, the emulator) whose store fails or stalls at exactly one call, the way
+ * a Redis crash or a SIGKILLed instance would leave it. Every fault records that it caught its call
+ * and every test asserts that it did: a fault on a call the code no longer makes proves nothing.
+ *
+ * The promise checked (README, "Guarantees"): each notice ends terminal, no channel reaches the
+ * user twice, and no notice is marked sent without having reached the user.
  */
 import { capturedLogger } from '../helpers/logs';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
-import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
+import { TERMINAL } from '../../src/delivery/status';
+import { startEmulator, type EmulatorHandle, type EmulatorOptions, type InboxEntry } from '../../src/emulator';
 import { startService, type Service } from '../../src/service';
-import type { Store } from '../../src/store/store';
+import type { Store, TransitionOptions } from '../../src/store/store';
 import { API_KEY, APP, TEMPLATES, USER, connectTestRedis } from '../helpers/harness';
 
-type Hook = (method: string, args: unknown[]) => Promise<void> | void;
+/** Sees every store call; `call` sends it to Redis. It may throw, stall, or call through and then throw. */
+type Hook = (method: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>;
+const passThrough: Hook = (_method, _args, call) => call();
 
-/** The store with `hook` run before every call: it may throw (the call never reached Redis) or stall. */
 function withHook(store: Store, hook: { current: Hook }): Store {
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        await hook.current(String(prop), args);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
+      return (...args: unknown[]) => hook.current(String(prop), args, async () => (value as (...a: unknown[]) => unknown).apply(target, args));
     },
   });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+type Match = (method: string, args: unknown[]) => boolean;
+/** What a fault does to the call it caught. */
+type Act = (call: () => Promise<unknown>) => Promise<unknown>;
+
+interface Fault {
+  hook: Hook;
+  /** Whether the fault caught its call; every test asserts it. */
+  readonly fired: boolean;
+  /** Waits until the fault caught its call, at most `ms` (then `fired` stays false). */
+  caught(ms: number): Promise<void>;
+}
+
+/** Does `act` to the first call that matches; every other call goes through. */
+function faultOnce(match: Match, act: Act): Fault {
+  let fired = false;
+  let onFire: () => void = () => undefined;
+  const firing = new Promise<void>((resolve) => (onFire = resolve));
+  return {
+    get fired() {
+      return fired;
+    },
+    caught: (ms) => Promise.race([firing, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]),
+    hook: (method, args, call) => {
+      if (fired || !match(method, args)) return call();
+      fired = true;
+      onFire();
+      return act(call);
+    },
+  };
+}
+
+/** The `transition` whose options carry `option`: `addToSet` parks a notice, `setValue` makes it the passive reply. */
+const transitionWith =
+  (option: keyof TransitionOptions): Match =>
+  (method, args) =>
+    method === 'transition' && (args[1] as TransitionOptions)[option] !== undefined;
+
+type Point = 'before' | 'after';
+const lostConnection = () => new Error('Socket closed unexpectedly');
+
+/** The connection breaks before Redis ran the call (nothing changed), or after (changed, the answer lost). */
+const breakConnection: Record<Point, Act> = {
+  before: () => Promise.reject(lostConnection()),
+  after: async (call) => {
+    await call();
+    throw lostConnection();
+  },
+};
+
+/**
+ * The instance dies at the call, before or after Redis ran it: the call never returns, so nothing
+ * that follows it happens and no answer leaves. `bury` ends the dead request once the test is done.
+ */
+function death(point: Point): { act: Act; bury(): void } {
+  let wake: () => void = () => undefined;
+  return {
+    act: async (call) => {
+      if (point === 'after') await call();
+      await new Promise<void>((resolve) => (wake = resolve));
+      throw new Error('the instance died here');
+    },
+    bury: () => wake(),
+  };
 }
 
 interface Rig {
@@ -35,11 +104,12 @@ interface Rig {
   config: Config;
   /** Key prefix in Redis: a second service with it works on the same notifications. */
   prefix: string;
-  hook: { current: Hook };
+  /** Puts `act` on the first store call of this service that matches. */
+  inject(match: Match, act: Act): Fault;
   logs(): string;
   enqueue(body: unknown): Promise<string>;
   get(id: string): Promise<Record<string, unknown>>;
-  waitFor(id: string, status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitFor(id: string, status: string | ReadonlySet<string>, timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -67,7 +137,7 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
   };
   const prefix = `cw${randomBytes(4).toString('hex')}`;
   const store = await connectTestRedis(prefix);
-  const hook: { current: Hook } = { current: () => undefined };
+  const hook = { current: passThrough };
   const { log, text: logs } = capturedLogger();
   const service = await startService({ config, store: withHook(store, hook), log });
   emulator.control.setCallbackUrl(`${service.url}/wechat`);
@@ -77,7 +147,11 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
     service,
     config,
     prefix,
-    hook,
+    inject(match, act) {
+      const fault = faultOnce(match, act);
+      hook.current = fault.hook;
+      return fault;
+    },
     logs,
     async enqueue(body) {
       const res = await fetch(`${service.url}/v1/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
@@ -92,13 +166,13 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
       let last: Record<string, unknown> = {};
       while (Date.now() < deadline) {
         last = await rig.get(id);
-        if (last.status === status) return last;
+        if (typeof status === 'string' ? last.status === status : status.has(String(last.status))) return last;
         await new Promise((r) => setTimeout(r, 15));
       }
-      throw new Error(`${id} did not reach ${status}: ${JSON.stringify(last)}`);
+      throw new Error(`${id} did not reach ${typeof status === 'string' ? status : [...status].join('|')}: ${JSON.stringify(last)}`);
     },
     async close() {
-      hook.current = () => undefined;
+      hook.current = passThrough;
       await service.stop();
       await emulator.close();
       await store.close();
@@ -109,11 +183,23 @@ async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
 
 const notice = { openid: USER, template: 'order_paid', data: { order_no: 'CW-1', amount: '9.90' } };
 const TEXT = 'Order CW-1 is paid: 9.90';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A failed promise of issue 5, with what happened, so the report reads without the code. */
+/** A broken promise, with what happened, so the report reads without the code. */
 function bug(holds: boolean, message: string, evidence: unknown): void {
   if (!holds) throw new Error(`BUG (wxreach, not the test): ${message}\nevidence: ${JSON.stringify(evidence, null, 1)}`);
+}
+
+/** The promise every crash window must keep, read from the notice and the user's inbox. */
+function promiseKept(n: Record<string, unknown>, inbox: InboxEntry[], scene: string): void {
+  const perChannel = new Map<string, number>();
+  for (const e of inbox) perChannel.set(e.channel, (perChannel.get(e.channel) ?? 0) + 1);
+  const doubled = [...perChannel.values()].some((count) => count > 1);
+  const sentUnseen = n.status === 'fallback_sent' && !perChannel.has(String(n.channel));
+  bug(
+    (TERMINAL as ReadonlySet<string>).has(String(n.status)) && !doubled && !sentUnseen,
+    `${scene}: the notice must end terminal, reach the user at most once per channel, and be marked sent only when it reached the user`,
+    { status: n.status, reason: n.reason, channel: n.channel, inbox, history: n.history },
+  );
 }
 
 describe('crash windows, deterministic', () => {
@@ -133,80 +219,100 @@ describe('crash windows, deterministic', () => {
     expect(rig.emulator.control.inbox(USER)).toEqual([expect.objectContaining({ channel: 'passive_reply', text: TEXT })]);
   });
 
-  it('a notice parked while Redis drops the connection is still released by the next interaction', async () => {
-    rig = await startRig();
-    let failed = false;
-    rig.hook.current = (method) => {
-      // Redis goes away right after the status moved to awaiting_interaction, before the parked set got the id.
-      if (method === 'addToSet' && !failed) {
-        failed = true;
-        throw new Error('Socket closed unexpectedly');
-      }
-    };
-    const id = await rig.enqueue(notice); // never-seen user: CS call → 45015 → park
-    await rig.waitFor(id, 'awaiting_interaction');
-    await sleep(1500); // more than the lease: any retry the design has would have happened by now
-    const { reply } = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
-    await sleep(300);
-    const n = await rig.get(id);
-    bug(
-      reply === TEXT || n.status === 'fallback_sent',
-      'a notice that reached awaiting_interaction but not the parked set (Dispatcher.park: transition, then a separate addToSet) ' +
-        'is never released by the user coming back; it waits until window.parkSeconds (7 days) and ends failed/expired',
-      { failedCall: failed, reply, status: n.status, inbox: rig.emulator.control.inbox(USER), history: n.history },
-    );
-  });
+  // Parking (status, schedule and the user's parked set) is one atomic step: a crash can no longer
+  // leave a notice waiting but missing from the parked set. What is left is the step failing whole.
 
-  it('a passive reply whose push fails after the notice was marked sent is not lost (Redis error mid-push)', async () => {
+  it('parking fails after Redis ran it (the answer lost): the next interaction still releases the notice, once', async () => {
     rig = await startRig();
-    const id = await rig.enqueue(notice);
+    const fault = rig.inject(transitionWith('addToSet'), breakConnection.after);
+    const id = await rig.enqueue(notice); // never-seen user: customer-service call → 45015 → park
     await rig.waitFor(id, 'awaiting_interaction');
-    let failed = false;
-    rig.hook.current = (method, args) => {
-      // Redis goes away while the push is handled, after the notice moved to fallback_sent (passive_reply).
-      if (method === 'setValue' && String(args[0]).startsWith('reply:') && !failed) {
-        failed = true;
-        throw new Error('Socket closed unexpectedly');
-      }
-    };
-    const result = await rig.emulator.control.userSendsText(USER, 'hi, I am back'); // the emulator re-sends on the 500
-    await sleep(300);
+    await sleep(1500); // more than the lease: a retry of the failed step would have happened by now
+    const { reply } = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
     const n = await rig.get(id);
     const inbox = rig.emulator.control.inbox(USER);
+    expect(fault.fired).toBe(true);
     bug(
-      !(n.status === 'fallback_sent' && inbox.length === 0),
-      'PushHandler: the notice was moved to fallback_sent/passive_reply, then a later store call of the same push failed; ' +
-        'the 500 carried no reply, WeChat\'s re-send found nothing parked, and the notice is marked sent but never reached the user',
-      { failedCall: failed, reply: result.reply, status: n.status, channel: n.channel, inbox, history: n.history },
+      reply === TEXT && n.status === 'fallback_sent' && n.channel === 'passive_reply',
+      'a notice parked by a step whose answer was lost is not released by the user coming back',
+      { reply, status: n.status, channel: n.channel, inbox, history: n.history },
     );
+    promiseKept(n, inbox, 'parking answered with a lost connection');
   });
 
-  it('a passive reply is not lost when the instance dies before answering and WeChat re-sends the push', async () => {
-    rig = await startRig({ callbackTimeoutMs: 400 });
-    const id = await rig.enqueue(notice);
-    await rig.waitFor(id, 'awaiting_interaction');
-    let release: () => void = () => undefined;
-    const stalled = new Promise<void>((r) => (release = r));
-    let stalls = 0;
-    rig.hook.current = async (method, args) => {
-      // The instance "dies" right after moving the notice: its answer never leaves (the call hangs).
-      if (method === 'setValue' && String(args[0]).startsWith('reply:') && stalls++ === 0) await stalled;
-    };
-    try {
-      const result = await rig.emulator.control.userSendsText(USER, 'hi, I am back'); // times out, re-sent: "another instance"
+  it('parking fails before Redis ran it: the notice still ends terminal, nothing sent twice', async () => {
+    rig = await startRig();
+    const fault = rig.inject(transitionWith('addToSet'), breakConnection.before);
+    const id = await rig.enqueue(notice); // never-seen user: customer-service call → 45015 → park
+    await fault.caught(5000);
+    expect(fault.fired).toBe(true);
+    // The call's 45015 could not be recorded: to the store a customer-service call is still in
+    // flight, so once its time is up the notice ends `failed` (`outcome_unknown`), as any call
+    // whose answer was not recorded does: never sent twice, never left waiting.
+    const n = await rig.waitFor(id, TERMINAL, 12_000);
+    promiseKept(n, rig.emulator.control.inbox(USER), 'parking failed before reaching Redis');
+  });
+
+  // Becoming the passive reply (status, un-parking and the reply remembered for this push) is one
+  // atomic step: a crash can no longer leave the notice marked sent with no reply remembered for
+  // WeChat's re-send. What is left is the step failing whole, and the instance dying around it.
+
+  it.each(['before', 'after'] as const)(
+    'the move to the passive reply fails %s Redis ran it: the push is still answered with the notice, once',
+    async (point) => {
+      rig = await startRig();
+      const id = await rig.enqueue(notice);
+      await rig.waitFor(id, 'awaiting_interaction');
+      const fault = rig.inject(transitionWith('setValue'), breakConnection[point]);
+      // before: the push answers 500 and is forgotten, so WeChat's re-send makes the move;
+      // after: the push answers with the reply the move remembered.
+      const { reply } = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
       const n = await rig.get(id);
       const inbox = rig.emulator.control.inbox(USER);
+      expect(fault.fired).toBe(true);
       bug(
-        !(n.status === 'fallback_sent' && inbox.length === 0),
-        'PushHandler: the first delivery of the push moved the notice to fallback_sent (passive_reply) and died before ' +
-          'storing/answering the reply; the re-send is a duplicate (firstSeen) with no stored reply, answers "success", ' +
-          'and the notice is marked sent but never reached the user',
-        { reply: result.reply, status: n.status, channel: n.channel, inbox, history: n.history },
+        reply === TEXT && n.status === 'fallback_sent' && n.channel === 'passive_reply',
+        `the push whose passive-reply step failed ${point} Redis ran it did not carry the parked notice`,
+        { reply, status: n.status, channel: n.channel, inbox, history: n.history },
       );
-    } finally {
-      release();
-    }
-  });
+      promiseKept(n, inbox, `the passive-reply step failed ${point} Redis ran it`);
+    },
+  );
+
+  it.each(['before', 'after'] as const)(
+    'the instance dies %s the move to the passive reply reached Redis and WeChat re-sends the push: the notice reaches the user once',
+    async (point) => {
+      rig = await startRig({ callbackTimeoutMs: 400 });
+      const id = await rig.enqueue(notice);
+      await rig.waitFor(id, 'awaiting_interaction');
+      const dying = death(point);
+      const fault = rig.inject(transitionWith('setValue'), dying.act);
+      try {
+        // The first delivery gets no answer and times out; the re-send is a duplicate ("another instance").
+        const resent = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
+        const afterResend = await rig.get(id);
+        expect(fault.fired).toBe(true);
+        if (point === 'after') {
+          bug(resent.reply === TEXT, 'the re-send of a push whose notice became the passive reply is not answered with it', {
+            reply: resent.reply,
+            status: afterResend.status,
+            history: afterResend.history,
+          });
+        } else {
+          // Nothing moved: the notice is still parked, and the user's next interaction carries it.
+          bug(afterResend.status === 'awaiting_interaction', 'a move that never reached Redis changed the notice', afterResend);
+          const next = await rig.emulator.control.userSendsText(USER, 'hello?');
+          expect(next.reply).toBe(TEXT);
+        }
+        const n = await rig.get(id);
+        const inbox = rig.emulator.control.inbox(USER);
+        expect(n).toMatchObject({ status: 'fallback_sent', channel: 'passive_reply' });
+        promiseKept(n, inbox, `the instance died ${point} the passive-reply step reached Redis`);
+      } finally {
+        dying.bury();
+      }
+    },
+  );
 
   it('two instances never both send the customer-service text of one notice (one stalls longer than the lease)', async () => {
     rig = await startRig();
@@ -216,26 +322,24 @@ describe('crash windows, deterministic', () => {
     // Instance A stalls (GC pause, Redis reconnect, event loop stuck) after reading the notice, before marking its call.
     let releaseA: () => void = () => undefined;
     const aGoes = new Promise<void>((res) => (releaseA = res));
-    let aStalled: () => void = () => undefined;
-    const stalledA = new Promise<void>((res) => (aStalled = res));
-    let takes = 0;
-    r.hook.current = async (method) => {
-      if (method === 'takeAllowance' && takes++ === 0) {
-        aStalled();
+    const stallA = r.inject(
+      (method) => method === 'takeAllowance',
+      async (call) => {
         await aGoes;
-      }
-    };
+        return call();
+      },
+    );
     const id = await r.enqueue(notice);
-    await stalledA;
+    await stallA.caught(5000);
+    expect(stallA.fired).toBe(true);
     // Instance B on the same Redis: the lease runs out, B claims the notice, marks its call and sends.
     const storeB = await connectTestRedis(r.prefix);
-    const hookB: { current: Hook } = {
-      current: (method, args) => {
-        const set = (args[1] as { set?: Record<string, string> } | undefined)?.set;
-        if (method === 'transition' && set?.csCallAt) setTimeout(releaseA, 100); // A wakes while B's call is in flight
-      },
-    };
-    const serviceB = await startService({ config: r.config, store: withHook(storeB, hookB), log: capturedLogger('error').log });
+    const marksCall: Match = (method, args) => method === 'transition' && Boolean((args[1] as TransitionOptions).set?.csCallAt);
+    const wakeA = faultOnce(marksCall, (call) => {
+      setTimeout(releaseA, 100); // A wakes while B's call is in flight
+      return call();
+    });
+    const serviceB = await startService({ config: r.config, store: withHook(storeB, { current: wakeA.hook }), log: capturedLogger('error').log });
     try {
       const deadline = Date.now() + 8000;
       let n = await r.get(id);
@@ -245,13 +349,16 @@ describe('crash windows, deterministic', () => {
       }
       await sleep(1000); // let the other call finish too
       n = await r.get(id);
-      const cs = r.emulator.control.inbox(USER).filter((e) => e.channel === 'customer_service');
+      const inbox = r.emulator.control.inbox(USER);
+      expect(wakeA.fired).toBe(true);
+      const cs = inbox.filter((e) => e.channel === 'customer_service');
       bug(
         cs.length <= 1,
-        'FallbackSender.send marks the call (csCallAt) with a compare-and-set on the status only; two instances that ' +
-          'both read the notice before either marked it both pass the CAS and both call custom/send (no idempotency at WeChat)',
+        'two instances that both read the notice before either marked its call (csCallAt) both called custom/send ' +
+          '(no idempotency at WeChat): the marker must be set only where none is',
         { customerServiceEntries: cs, status: n.status, channel: n.channel, reason: n.reason, history: n.history },
       );
+      promiseKept(n, inbox, 'two instances on one notice');
     } finally {
       releaseA();
       await serviceB.stop();
