@@ -13,6 +13,7 @@ import type { Logger } from './log/logger';
 import { createMetrics } from './metrics/metrics';
 import type { Store } from './store/store';
 import { WechatApiClient } from './wechat/api-client';
+import { CircuitBreaker } from './wechat/circuit-breaker';
 import { WechatCipher } from './wechat/cipher';
 import { PushForwarder } from './wechat/forwarder';
 import { JsonHttp } from './wechat/http-json';
@@ -50,7 +51,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
   const msgidSeconds = Math.min(retentionSeconds, Math.max(86_400, 2 * config.receipt.timeoutSeconds));
   const metrics = createMetrics(() => store.scheduleInfo(), now);
-  const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall);
+  const breaker = new CircuitBreaker(now, (state) => {
+    metrics.wechatCircuit(state !== 'closed');
+    if (state === 'open' || state === 'closed') log.warn(state === 'open' ? 'WeChat unreachable: pausing calls' : 'WeChat answers again: calls resume', { circuit: state });
+  });
+  const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view() };
+  const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);
   const templates = new TemplateRegistry(store, api, config.templates, log, now);
@@ -58,13 +64,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const notifications = new Notifications(store, templates, log, retentionSeconds, metrics, now);
   // A call may wait for the token (lock, fetch) and then for its own answer.
   const callMs = config.worker.leaseMs + 3 * wx.timeoutMs;
-  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds, callMs }, now);
+  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds, callMs, wait }, now);
   const dispatcher = new Dispatcher(
     notifications,
     api,
     templates,
     fallback,
-    { retry: config.retry, receipt: config.receipt, leaseMs: config.worker.leaseMs, msgidSeconds },
+    { retry: config.retry, receipt: config.receipt, leaseMs: config.worker.leaseMs, msgidSeconds, wait },
     log,
     now,
   );
@@ -101,6 +107,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       } catch (err) {
         ready = false;
         detail.store = `unreachable: ${(err as Error).message}`;
+      }
+      const circuit = breaker.view();
+      if (circuit.state !== 'closed') {
+        ready = false;
+        detail.wechatCircuit = {
+          state: circuit.state,
+          openSince: new Date(circuit.openSince ?? 0).toISOString(),
+          problem: 'WeChat does not answer (connection failures, timeouts or HTTP 5xx): calls are paused and notices wait',
+        };
       }
       if (tokens.lastError) {
         ready = false;

@@ -29,6 +29,8 @@ export const configSchema = z.object({
   }),
   templates: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'template names: letters, digits, _ . -'), templateSchema),
   retry: z.object({ maxAttempts: positiveInt.max(20), baseDelayMs: positiveInt }),
+  /** WeChat unreachable (or giving no token): notices wait this long per leg, then end `failed`. */
+  outage: z.object({ maxWaitSeconds: positiveInt }),
   receipt: z.object({ timeoutSeconds: positiveInt, onTimeout: z.enum(['fallback', 'assume_delivered']) }),
   window: z.object({ parkSeconds: positiveInt }),
   templateSync: z.object({ intervalSeconds: positiveInt }),
