@@ -1,16 +1,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { projectRoot } from './config/project-root';
 import type { Config } from './config/schema';
 import { Dispatcher } from './delivery/dispatcher';
 import { FallbackSender } from './delivery/fallback-sender';
 import { Notifications } from './delivery/notifications';
 import { PushHandler } from './delivery/push-handler';
+import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
 import { TemplateRegistry } from './delivery/template-registry';
 import { ServiceWindow } from './delivery/window';
 import { WorkLoop } from './delivery/work-loop';
 import { createApp } from './http/app';
 import type { Logger } from './log/logger';
 import { createMetrics } from './metrics/metrics';
+import { FileJournal } from './store/file-journal';
 import type { Store } from './store/store';
 import { WechatApiClient } from './wechat/api-client';
 import { CircuitBreaker } from './wechat/circuit-breaker';
@@ -75,7 +79,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     now,
   );
   const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
-  const pushes = new PushHandler(store, notifications, window, msgidSeconds, metrics, log, now);
+  const journal = new FileJournal<JournaledPush>(config.pushJournal.file ?? path.join(projectRoot(), 'var', `push-journal-${config.port}.jsonl`));
+  const pushes = new JournaledPushes(new PushHandler(store, notifications, window, msgidSeconds, metrics, log, now), journal, log);
 
   const forward = config.forward;
   const forwarder = forward.url
@@ -132,6 +137,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await sync();
   const syncTimer = setInterval(sync, config.templateSync.intervalSeconds * 1000);
   syncTimer.unref();
+  // Pushes kept while the store was away (or left by a crash) are applied as soon as it answers.
+  const replayTimer = setInterval(() => void pushes.replay().then((n) => n > 0 && loop.poke()), 1000);
+  replayTimer.unref();
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, options.host ?? '127.0.0.1', () => resolve(s));
@@ -153,6 +161,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     loop,
     async stop() {
       clearInterval(syncTimer);
+      clearInterval(replayTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -42,6 +42,8 @@ export const configSchema = z.object({
     token: z.string().min(1).nullable(),
     timeoutMs: positiveInt.max(4000, 'must leave time to answer WeChat within its 5 s'),
   }),
+  /** Where pushes wait while the store is unreachable (one file per instance); null: var/push-journal-<port>.jsonl. */
+  pushJournal: z.object({ file: z.string().min(1).nullable() }),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']),
 });
 
