@@ -1,18 +1,23 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { projectRoot } from './config/project-root';
 import type { Config } from './config/schema';
 import { Dispatcher } from './delivery/dispatcher';
 import { FallbackSender } from './delivery/fallback-sender';
 import { Notifications } from './delivery/notifications';
 import { PushHandler } from './delivery/push-handler';
+import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
 import { TemplateRegistry } from './delivery/template-registry';
 import { ServiceWindow } from './delivery/window';
 import { WorkLoop } from './delivery/work-loop';
 import { createApp } from './http/app';
 import type { Logger } from './log/logger';
 import { createMetrics } from './metrics/metrics';
+import { FileJournal } from './store/file-journal';
 import type { Store } from './store/store';
 import { WechatApiClient } from './wechat/api-client';
+import { CircuitBreaker } from './wechat/circuit-breaker';
 import { WechatCipher } from './wechat/cipher';
 import { PushForwarder } from './wechat/forwarder';
 import { JsonHttp } from './wechat/http-json';
@@ -50,7 +55,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
   const msgidSeconds = Math.min(retentionSeconds, Math.max(86_400, 2 * config.receipt.timeoutSeconds));
   const metrics = createMetrics(() => store.scheduleInfo(), now);
-  const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall);
+  const breaker = new CircuitBreaker(now, (state) => {
+    metrics.wechatCircuit(state !== 'closed');
+    if (state === 'open' || state === 'closed') log.warn(state === 'open' ? 'WeChat unreachable: pausing calls' : 'WeChat answers again: calls resume', { circuit: state });
+  });
+  const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view() };
+  const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);
   const templates = new TemplateRegistry(store, api, config.templates, log, now);
@@ -58,18 +68,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const notifications = new Notifications(store, templates, log, retentionSeconds, metrics, now);
   // A call may wait for the token (lock, fetch) and then for its own answer.
   const callMs = config.worker.leaseMs + 3 * wx.timeoutMs;
-  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds, callMs }, now);
+  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds, callMs, wait }, now);
   const dispatcher = new Dispatcher(
     notifications,
     api,
     templates,
     fallback,
-    { retry: config.retry, receipt: config.receipt, leaseMs: config.worker.leaseMs, msgidSeconds },
+    { retry: config.retry, receipt: config.receipt, leaseMs: config.worker.leaseMs, msgidSeconds, wait },
     log,
     now,
   );
   const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
-  const pushes = new PushHandler(store, notifications, window, msgidSeconds, metrics, log, now);
+  const journal = new FileJournal<JournaledPush>(config.pushJournal.file ?? path.join(projectRoot(), 'var', `push-journal-${config.port}.jsonl`));
+  const pushes = new JournaledPushes(new PushHandler(store, notifications, window, msgidSeconds, metrics, log, now), journal, log);
 
   const forward = config.forward;
   const forwarder = forward.url
@@ -102,6 +113,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ready = false;
         detail.store = `unreachable: ${(err as Error).message}`;
       }
+      const circuit = breaker.view();
+      if (circuit.state !== 'closed') {
+        ready = false;
+        detail.wechatCircuit = {
+          state: circuit.state,
+          openSince: new Date(circuit.openSince ?? 0).toISOString(),
+          problem: 'WeChat does not answer (connection failures, timeouts or HTTP 5xx): calls are paused and notices wait',
+        };
+      }
       if (tokens.lastError) {
         ready = false;
         detail.wechat = { errcode: tokens.lastError.errcode, problem: tokens.lastError.fix ?? tokens.lastError.errmsg };
@@ -117,6 +137,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await sync();
   const syncTimer = setInterval(sync, config.templateSync.intervalSeconds * 1000);
   syncTimer.unref();
+  // Pushes kept while the store was away (or left by a crash) are applied as soon as it answers.
+  const replayTimer = setInterval(() => void pushes.replay().then((n) => n > 0 && loop.poke()), 1000);
+  replayTimer.unref();
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, options.host ?? '127.0.0.1', () => resolve(s));
@@ -138,6 +161,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     loop,
     async stop() {
       clearInterval(syncTimer);
+      clearInterval(replayTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

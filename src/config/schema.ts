@@ -29,6 +29,8 @@ export const configSchema = z.object({
   }),
   templates: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'template names: letters, digits, _ . -'), templateSchema),
   retry: z.object({ maxAttempts: positiveInt.max(20), baseDelayMs: positiveInt }),
+  /** WeChat unreachable (or giving no token): notices wait this long per leg, then end `failed`. */
+  outage: z.object({ maxWaitSeconds: positiveInt }),
   receipt: z.object({ timeoutSeconds: positiveInt, onTimeout: z.enum(['fallback', 'assume_delivered']) }),
   window: z.object({ parkSeconds: positiveInt }),
   templateSync: z.object({ intervalSeconds: positiveInt }),
@@ -40,6 +42,8 @@ export const configSchema = z.object({
     token: z.string().min(1).nullable(),
     timeoutMs: positiveInt.max(4000, 'must leave time to answer WeChat within its 5 s'),
   }),
+  /** Where pushes wait while the store is unreachable (one file per instance); null: var/push-journal-<port>.jsonl. */
+  pushJournal: z.object({ file: z.string().min(1).nullable() }),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']),
 });
 

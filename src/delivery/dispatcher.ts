@@ -5,10 +5,11 @@ import { KeyedSerializer } from './keyed-serializer';
 import { fromFields, plainValues, toFields, type Notification } from './notification';
 import type { Notifications } from './notifications';
 import { backoffMs, decideTemplateFailure } from './send-policy';
+import { StoreUnavailableError } from '../store/unavailable';
 import { TERMINAL } from './status';
 import { displayLosses } from './template-display';
 import type { TemplateRegistry } from './template-registry';
-import { waitForToken } from './token-wait';
+import { waitForWechat, type WechatWaitSettings } from './wechat-wait';
 
 export interface DispatchSettings {
   retry: { maxAttempts: number; baseDelayMs: number };
@@ -17,7 +18,14 @@ export interface DispatchSettings {
   leaseMs: number;
   /** How long a msgid → notification link lives. */
   msgidSeconds: number;
+  /** Waiting for WeChat (outage, token): the bound and the circuit breaker's view. */
+  wait: WechatWaitSettings;
 }
+
+/** A step that fails this many times in a row for an internal reason ends the notice `failed` (`internal_error`). */
+export const MAX_STEP_ERRORS = 5;
+/** While WeChat is unreachable, an expired receipt deadline is looked at again this much later. */
+const RECEIPT_RECHECK_MS = 5000;
 
 /**
  * Moves one due notification forward, according to its status. Called by the work loop for every
@@ -48,6 +56,34 @@ export class Dispatcher {
     await this.perUser.run(n.openid, async (waited) => {
       const current = waited ? await this.notifications.get(id) : n;
       if (current) await this.step(current);
+    });
+  }
+
+  /**
+   * A step threw for an internal reason (a bug, stored data a script cannot take): count it, try
+   * again after a pause, and after MAX_STEP_ERRORS end the notice `failed` (`internal_error`) with
+   * the error in its history, so that no notice loops forever. An unreachable store is not the
+   * notice's fault: its lease makes it due again and nothing is counted.
+   */
+  async stepFailed(id: string, err: unknown): Promise<void> {
+    if (err instanceof StoreUnavailableError) return;
+    const n = await this.notifications.get(id);
+    if (!n || TERMINAL.has(n.status)) return;
+    const errors = (n.stepErrors ?? 0) + 1;
+    const message = (err as Error)?.message ?? String(err);
+    if (errors >= MAX_STEP_ERRORS) {
+      this.log.error('notification failed: its step keeps failing', { id, status: n.status, errors, err });
+      await this.notifications.move(n, [n.status], 'failed', `internal error, gave up after ${errors} tries: ${message}`, {
+        set: { reason: 'internal_error', stepErrors: String(errors), csCallAt: '' },
+        dueAt: null,
+        ...(n.status === 'awaiting_interaction' ? { removeFromSet: this.notifications.unparkedEntry(n) } : {}),
+      });
+      return;
+    }
+    const delay = backoffMs(errors, this.settings.retry.baseDelayMs);
+    await this.notifications.move(n, [n.status], n.status, `internal error (${errors} of ${MAX_STEP_ERRORS}): ${message}; trying again in ${delay} ms`, {
+      set: { stepErrors: String(errors) },
+      dueAt: this.now() + delay,
     });
   }
 
@@ -119,7 +155,7 @@ export class Dispatcher {
   private async templateFailed(n: Notification, templateId: string, err: unknown): Promise<void> {
     const decision = decideTemplateFailure(err);
     const message = (err as Error)?.message ?? String(err);
-    if (decision.action === 'wait') return waitForToken(this.notifications, n, 'queued', decision.reason, this.now());
+    if (decision.action === 'wait') return waitForWechat(this.notifications, n, 'queued', decision.reason, this.now(), this.settings.wait);
     if (decision.action === 'retry') {
       const attempts = n.attempts + 1;
       if (attempts < this.settings.retry.maxAttempts) {
@@ -145,6 +181,13 @@ export class Dispatcher {
 
   private async receiptTimedOut(n: Notification): Promise<void> {
     const after = `no receipt within ${this.settings.receipt.timeoutSeconds} s`;
+    if (this.settings.wait.circuit().state !== 'closed') {
+      // WeChat is down: its receipt may be late for the same reason. Not a verdict on the template.
+      const detail = `${after}, but WeChat is unreachable: waiting for it before deciding`;
+      const repeated = n.history.at(-1)?.detail === detail;
+      await this.notifications.move(n, ['awaiting_receipt'], 'awaiting_receipt', repeated ? null : detail, { dueAt: this.now() + RECEIPT_RECHECK_MS });
+      return;
+    }
     if (this.settings.receipt.onTimeout === 'assume_delivered') {
       await this.notifications.move(n, ['awaiting_receipt'], 'delivered', `${after}: assumed delivered`, {
         set: { reason: 'no_receipt' },

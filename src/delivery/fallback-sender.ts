@@ -3,7 +3,7 @@ import { plainValues, type Notification } from './notification';
 import type { Notifications } from './notifications';
 import { backoffMs, decideCustomFailure } from './send-policy';
 import type { TemplateRegistry } from './template-registry';
-import { waitForToken } from './token-wait';
+import { waitForWechat, type WechatWaitSettings } from './wechat-wait';
 import type { ServiceWindow } from './window';
 
 export interface FallbackSettings {
@@ -11,6 +11,8 @@ export interface FallbackSettings {
   parkSeconds: number;
   /** How long a customer-service call may be in flight (token, lock waits, the call itself) before it counts as lost. */
   callMs: number;
+  /** Waiting for WeChat (outage, token): the bound and the circuit breaker's view. */
+  wait: WechatWaitSettings;
 }
 
 /**
@@ -84,7 +86,7 @@ export class FallbackSender {
     if (decision.action !== 'unknown' && windowKey) await this.window.giveBack(windowKey);
     switch (decision.action) {
       case 'wait':
-        return waitForToken(this.notifications, n, 'fallback_pending', decision.reason, this.now(), { csCallAt: '' });
+        return waitForWechat(this.notifications, n, 'fallback_pending', decision.reason, this.now(), this.settings.wait, { csCallAt: '' });
       case 'park':
         if (decision.windowClosed) await this.window.close(n.openid);
         return this.park(n, text, decision.reason, { csCallAt: '' });

@@ -37,12 +37,16 @@ export interface Notification extends NotificationRequest {
   parkedUntil?: number;
   /** When waiting for the receipt ends. */
   receiptDueAt?: number;
+  /** `<status>@<ms>`: since when this leg waits for WeChat to answer (an outage, no token). */
+  waiting?: string;
+  /** Steps that failed for an internal reason (a bug, bad stored data) in a row; bounded. */
+  stepErrors?: number;
   createdAt: number;
   history: HistoryEntry[];
 }
 
-const OPTIONAL_STRINGS = ['templateId', 'msgid', 'channel', 'reason', 'url', 'fallbackText', 'text'] as const;
-const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil', 'receiptDueAt'] as const;
+const OPTIONAL_STRINGS = ['templateId', 'msgid', 'channel', 'reason', 'url', 'fallbackText', 'text', 'waiting'] as const;
+const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil', 'receiptDueAt', 'stepErrors'] as const;
 
 /** The store keeps flat strings; these two functions are the only place that knows the mapping. */
 export function toFields(n: Omit<Notification, 'history'>): Fields {

@@ -3,6 +3,7 @@ import { TOKEN_ERRCODES, WechatApiError, WechatTransportError } from '../wechat/
 /** What to do after a template send failed. The one table of issue 4; every row is tested. */
 export type TemplateDecision =
   | { action: 'retry'; reason: string }
+  /** WeChat gave no answer (or no token): wait for it without using up attempts, within `outage.maxWaitSeconds`. */
   | { action: 'wait'; reason: string }
   | { action: 'fallback'; reason: string; template?: 'invalid' | 'quota_exhausted' }
   | { action: 'fail'; reason: string };
@@ -38,7 +39,8 @@ function tokenTrouble(err: unknown): string | null {
 export function decideTemplateFailure(err: unknown): TemplateDecision {
   const token = tokenTrouble(err);
   if (token) return { action: 'wait', reason: token };
-  if (err instanceof WechatTransportError) return { action: 'retry', reason: `transient: ${err.reason}` };
+  // No answer: an outage is not the template's fault, and client_msg_id makes the repeat safe.
+  if (err instanceof WechatTransportError) return { action: 'wait', reason: `wechat_unreachable: ${err.reason}` };
   if (!(err instanceof WechatApiError)) return { action: 'retry', reason: `transient: ${(err as Error)?.message ?? String(err)}` };
   const code = err.errcode;
   if (TRANSIENT.has(code) || TOKEN_ERRCODES.has(code)) return { action: 'retry', reason: `transient: errcode ${code}` };
@@ -55,7 +57,7 @@ export function decideCustomFailure(err: unknown): CustomDecision | { action: 'u
   if (token) return { action: 'wait', reason: token };
   if (err instanceof WechatTransportError) {
     // The call may have reached WeChat: a customer-service message has no idempotency key, so never repeat it.
-    return err.sent === 'no' ? { action: 'retry', reason: `transient: ${err.reason}` } : { action: 'unknown', reason: 'outcome_unknown' };
+    return err.sent === 'no' ? { action: 'wait', reason: `wechat_unreachable: ${err.reason}` } : { action: 'unknown', reason: 'outcome_unknown' };
   }
   // Not an answer from WeChat (e.g. the store failed while getting the token): nothing was sent.
   if (!(err instanceof WechatApiError)) return { action: 'retry', reason: `transient: ${(err as Error)?.message ?? String(err)}` };

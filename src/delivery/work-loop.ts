@@ -92,7 +92,11 @@ export class WorkLoop {
   private dispatch(id: string): void {
     const done = this.dispatcher
       .handle(id)
-      .catch((err) => this.log.error('dispatch failed; the notice is due again after its lease', { id, err }))
+      .catch(async (err) => {
+        this.log.error('dispatch failed', { id, err });
+        await this.dispatcher.stepFailed(id, err);
+      })
+      .catch((err) => this.log.error('cannot record the failed step; the notice is due again after its lease', { id, err }))
       .finally(() => {
         this.inHand.delete(done);
         this.poke();

@@ -13,7 +13,7 @@ export interface WechatEdgeDeps {
   token: string;
   cipher: WechatCipher | null;
   skewSeconds: number;
-  handler: PushHandler;
+  handler: Pick<PushHandler, 'handle'>;
   log: Logger;
   /** Work became due now (a failed receipt, a user came back): wake the work loop. */
   onWorkDue?: () => void;

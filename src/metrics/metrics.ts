@@ -5,6 +5,8 @@ export interface Metrics {
   statusChanged(status: string): void;
   pushReceived(kind: string, duplicate: boolean): void;
   wechatCall(path: string, outcome: 'ok' | 'errcode' | 'transport', seconds: number, errcode?: number): void;
+  /** The circuit breaker opened (WeChat unreachable) or closed again. */
+  wechatCircuit(open: boolean): void;
 }
 
 export interface MetricsEndpoint extends Metrics {
@@ -51,11 +53,18 @@ export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt:
       lag.set(nextDueAt === null ? 0 : Math.max(0, (now() - nextDueAt) / 1000));
     },
   });
+  const circuit = new Gauge({
+    name: 'wxreach_wechat_circuit_open',
+    help: '1 while this instance takes WeChat to be unreachable and pauses its calls (circuit breaker open), else 0.',
+    registers: [registry],
+  });
+  circuit.set(0);
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),
     statusChanged: (status) => statuses.inc({ status }),
     pushReceived: (kind, duplicate) => pushes.inc({ kind, duplicate: String(duplicate) }),
     wechatCall: (path, outcome, seconds, errcode) => calls.observe({ path, outcome, errcode: errcode === undefined ? '' : String(errcode) }, seconds),
+    wechatCircuit: (open) => circuit.set(open ? 1 : 0),
   };
 }

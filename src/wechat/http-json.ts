@@ -1,6 +1,7 @@
 import { parse } from 'lossless-json';
 import { Agent, errors, request } from 'undici';
 import { WechatTransportError } from './api-errors';
+import type { CircuitBreaker } from './circuit-breaker';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -23,6 +24,8 @@ export class JsonHttp {
     private readonly timeoutMs: number,
     maxInFlight: number,
     private readonly observe: CallObserver = () => undefined,
+    /** Stops calling while WeChat as a whole does not answer (none: always call). */
+    private readonly breaker?: CircuitBreaker,
   ) {
     this.agent = new Agent({ connections: maxInFlight, keepAliveTimeout: 30_000, connect: { timeout: Math.min(timeoutMs, 5000) } });
   }
@@ -31,12 +34,15 @@ export class JsonHttp {
     const path = pathWithQuery.split('?')[0];
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
+    this.breaker?.admit(path);
     try {
       const answer = await this.exchange(method, path, pathWithQuery, body);
+      this.breaker?.succeeded();
       const errcode = Number(answer.errcode ?? 0);
       this.observe(path, errcode === 0 ? 'ok' : 'errcode', seconds(), errcode === 0 ? undefined : errcode);
       return answer;
     } catch (err) {
+      this.breaker?.failed();
       this.observe(path, 'transport', seconds());
       throw err;
     }

@@ -1,5 +1,7 @@
 import { capturedLogger } from './logs';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
 import type { Status } from '../../src/delivery/status';
@@ -74,6 +76,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     retry: { maxAttempts: 3, baseDelayMs: 20 },
     worker: { ...base.worker, pollMs: 10 },
+    pushJournal: { file: path.join(os.tmpdir(), `wxreach-test-journal-${randomBytes(6).toString('hex')}.jsonl`) },
   };
   if (options.config) config = options.config(config);
   const store: Store = options.memory ? new MemoryStore() : await connectTestRedis();

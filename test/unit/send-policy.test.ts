@@ -40,10 +40,10 @@ describe('template send policy (one row each)', () => {
     expect(decideTemplateFailure(bad)).toEqual({ action: 'fallback', reason: 'bad_data: argument invalid! data.thing5.value is empty' });
   });
 
-  it('retries network errors and timeouts (same client_msg_id makes it safe)', () => {
-    expect(decideTemplateFailure(new WechatTransportError('/p', 'maybe', 'timeout')).action).toBe('retry');
-    expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'ECONNREFUSED')).action).toBe('retry');
-    expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'HTTP 502')).action).toBe('retry');
+  it('waits for WeChat, without using up attempts, on network errors, timeouts and 5xx (same client_msg_id makes the repeat safe)', () => {
+    expect(decideTemplateFailure(new WechatTransportError('/p', 'maybe', 'timeout'))).toEqual({ action: 'wait', reason: 'wechat_unreachable: timeout' });
+    expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'ECONNREFUSED')).action).toBe('wait');
+    expect(decideTemplateFailure(new WechatTransportError('/p', 'no', 'HTTP 502')).action).toBe('wait');
     expect(decideTemplateFailure(new WechatTransportError('/cgi-bin/stable_token', 'maybe', 'timeout')).action).toBe('wait');
   });
 
@@ -79,7 +79,7 @@ describe('customer-service send policy', () => {
 
   it('never repeats a call that may have reached WeChat', () => {
     expect(decideCustomFailure(new WechatTransportError('/p', 'maybe', 'timeout'))).toEqual({ action: 'unknown', reason: 'outcome_unknown' });
-    expect(decideCustomFailure(new WechatTransportError('/p', 'no', 'ECONNREFUSED')).action).toBe('retry');
+    expect(decideCustomFailure(new WechatTransportError('/p', 'no', 'ECONNREFUSED'))).toEqual({ action: 'wait', reason: 'wechat_unreachable: ECONNREFUSED' });
   });
 });
 

@@ -1,0 +1,58 @@
+import type { Logger } from '../log/logger';
+import type { FileJournal } from '../store/file-journal';
+import { StoreUnavailableError } from '../store/unavailable';
+import type { Push } from '../wechat/push';
+import type { PushHandler, PushOutcome } from './push-handler';
+
+export interface JournaledPush {
+  push: Push;
+  receivedAt: number;
+}
+
+/**
+ * A push that reached wxreach is never lost because the store was briefly away. WeChat re-sends
+ * an unanswered push only a few times within about 15 s, so answering 500 during a longer store
+ * outage would lose receipts (and then the receipt timeout would send the text to a user who got
+ * the template). Instead the push is written to a local durable journal, WeChat is answered
+ * `success`, and the push is applied when the store answers again: without a passive reply (its
+ * moment has passed; released notices go through customer service) and without forwarding.
+ */
+export class JournaledPushes {
+  private replaying = false;
+
+  constructor(
+    private readonly handler: PushHandler,
+    private readonly journal: FileJournal<JournaledPush>,
+    private readonly log: Logger,
+  ) {}
+
+  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt?: number): Promise<PushOutcome> {
+    try {
+      return await this.handler.handle(push, forward, receivedAt);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      this.journal.append({ push, receivedAt: receivedAt ?? Date.now() });
+      this.log.warn('store unreachable: push kept in the local journal until it is back', { kind: push.kind, dedupeKey: push.dedupeKey });
+      return { workDue: false };
+    }
+  }
+
+  /** Applies what the journal holds, if anything; stops quietly while the store is still away. */
+  async replay(): Promise<number> {
+    if (this.replaying || !this.journal.pending) return 0;
+    this.replaying = true;
+    try {
+      const applied = await this.journal.drain(
+        (entry) => this.handler.handle(entry.push, undefined, entry.receivedAt).then(() => undefined),
+        (line) => this.log.error('unreadable line in the push journal dropped', { bytes: line.length }),
+      );
+      if (applied > 0) this.log.info('journaled pushes applied', { applied });
+      return applied;
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) this.log.error('cannot apply the push journal; trying again', { err });
+      return 0;
+    } finally {
+      this.replaying = false;
+    }
+  }
+}
