@@ -96,6 +96,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     wechat: {
       token: wx.token,
       cipher: wx.aesKey ? new WechatCipher(wx.aesKey, wx.appId) : null,
+      acceptPlaintext: wx.acceptPlaintext,
+      signatures: store,
       skewSeconds: wx.timestampSkewSeconds,
       handler: pushes,
       log,

@@ -21,6 +21,8 @@ export const configSchema = z.object({
     appSecret: z.string().min(1).nullable(),
     token: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3-32 letters or digits, as WeChat requires').nullable(),
     aesKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be the 43-character EncodingAESKey').nullable(),
+    /** With an AES key, still accept plaintext pushes: only while migrating the account to compatible mode. */
+    acceptPlaintext: z.boolean(),
     apiBase: z.url().transform((u) => u.replace(/\/+$/, '')),
     tokenMode: z.enum(['stable', 'classic']),
     timeoutMs: positiveInt,

@@ -109,11 +109,19 @@ export class Notifications {
   /**
    * A TEMPLATESENDJOBFINISH for this notification: delivered, or on to the fallback. Applies while
    * still `queued` too: the msgid is linked before the send's status change is recorded.
+   * `sender` is the receipt's FromUserName when known (a receipt stashed before its msgid was
+   * linked keeps only its status); a receipt from another user only leaves a history line.
    */
-  async applyReceipt(id: string, msgid: string, status: string): Promise<void> {
+  async applyReceipt(id: string, msgid: string, status: string, sender?: string): Promise<void> {
     const outcome = receiptOutcome(status);
     const n = await this.get(id);
     if (!n) return;
+    const at = new Date(this.now()).toISOString();
+    if (sender !== undefined && sender !== n.openid) {
+      this.log.warn('receipt from another user ignored', { id, msgid, sender });
+      await this.store.appendHistory(id, { at, status: n.status, detail: `receipt for msgid ${msgid} from another user ignored; changed nothing` });
+      return;
+    }
     const waiting: Status[] = ['queued', 'awaiting_receipt'];
     const set = { msgid, channel: 'template' };
     const moved =
@@ -127,7 +135,7 @@ export class Notifications {
     if (moved && templateId) await this.templates.count(templateId, `receipt_${outcome}`).catch(() => undefined);
     if (!moved) {
       await this.store.appendHistory(id, {
-        at: new Date(this.now()).toISOString(),
+        at,
         status: n.status,
         detail: `late receipt for msgid ${msgid}: ${status}; changed nothing`,
       });

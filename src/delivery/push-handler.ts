@@ -29,6 +29,8 @@ const AFTER_REPLY_MS = 500;
 const PARKED_PER_INTERACTION = 50;
 
 const replyKey = (push: Push) => `reply:${push.dedupeKey}`;
+/** The business bot's reply (XML) to a forwarded push, kept as long for the same re-sends. */
+const botReplyKey = (push: Push) => `bot-reply:${push.dedupeKey}`;
 
 const WINDOW_OF: Partial<Record<Push['kind'], WindowKind>> = {
   message: 'message',
@@ -54,20 +56,27 @@ export class PushHandler {
 
   /**
    * `forward` passes the push on to the business's own server and yields its passive reply. When
-   * it has one, that is the answer and every parked notice goes out through customer service (the
-   * interaction just opened the window); otherwise the oldest parked notice is the answer.
+   * it has one, that is the answer (also to WeChat's re-sends of this push) and every parked notice
+   * goes out through customer service (the interaction just opened the window); otherwise the
+   * oldest parked notice is the answer.
    */
   async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now()): Promise<PushOutcome> {
     const seenKey = `push:${push.dedupeKey}`;
     const first = await this.store.firstSeen(seenKey, DEDUPE_SECONDS);
     this.metrics.pushReceived(push.kind, !first);
     if (!first) {
-      return { workDue: false, reply: await this.storedReply(push) };
+      const [reply, downstreamReply] = await Promise.all([this.storedReply(push), this.store.getValue(botReplyKey(push))]);
+      return { workDue: false, reply, downstreamReply: downstreamReply ?? undefined };
     }
     try {
       const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
       const replyTaken = downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
-      return { downstreamReply, ...(await this.act(push, replyTaken)) };
+      const outcome = { downstreamReply, ...(await this.act(push, replyTaken)) };
+      if (downstreamReply !== undefined) {
+        // Needed only if this answer gets lost: failing to keep it must not fail a handled push.
+        await this.store.setValue(botReplyKey(push), downstreamReply, REPLY_MEMORY_MS).catch((err: unknown) => this.log.warn('bot reply not kept for re-sends', { err }));
+      }
+      return outcome;
     } catch (err) {
       // A notice already marked as this push's reply must still be answered; otherwise let
       // WeChat's re-send of this push try again from the start.
@@ -93,7 +102,7 @@ export class PushHandler {
           this.log.info('receipt before its send was recorded; kept for it', { msgid: push.msgid, status: push.status });
           return { workDue: false };
         }
-        await this.notifications.applyReceipt(id, push.msgid, push.status);
+        await this.notifications.applyReceipt(id, push.msgid, push.status, push.openid);
         return { workDue: push.outcome !== 'success' };
       }
       case 'unsubscribe':

@@ -6,12 +6,16 @@ import { CipherError, type WechatCipher } from '../wechat/cipher';
 import { EnvelopeError, openSealed, sealReply } from '../wechat/envelope';
 import type { PushForwarder } from '../wechat/forwarder';
 import { parsePush, PushError, type Push } from '../wechat/push';
-import { signatureMatches } from '../wechat/signature';
+import { signatureMatches, signatureOnlyFor, type SignatureMemory } from '../wechat/signature';
 import { buildXml, parseXml, XmlError } from '../wechat/xml';
 
 export interface WechatEdgeDeps {
   token: string;
   cipher: WechatCipher | null;
+  /** With an AES key, also accept plaintext pushes (a migration aid while switching to compatible mode). */
+  acceptPlaintext: boolean;
+  /** Where signatures of plaintext requests are remembered (shared by all instances). */
+  signatures: SignatureMemory;
   skewSeconds: number;
   handler: Pick<PushHandler, 'handle'>;
   log: Logger;
@@ -27,6 +31,13 @@ const BODY_LIMIT = '64kb';
 
 const reject = (res: Response, status: number, why: string) => res.status(status).type('text/plain').send(why);
 
+interface Authenticated {
+  /** The verified `signature`, lower-case. */
+  signature: string;
+  timestamp: string;
+  nonce: string;
+}
+
 /**
  * The protocol edge at /wechat, kept small (node-webot style): verify, decrypt, parse, hand the
  * push to delivery, answer within WeChat's 5 s with `success` or the passive reply.
@@ -35,22 +46,39 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
   const now = deps.now ?? Date.now;
   const router = Router();
 
+  /** Not provably from WeChat: logged, since it may be an attack. */
+  function refuse(res: Response, why: string) {
+    deps.log.warn('push rejected', { reason: why });
+    return reject(res, 401, why);
+  }
+
+  /** Only a valid msg_signature covers the body; without an AES key there is none to check. */
+  const plaintextAccepted = deps.cipher === null || deps.acceptPlaintext;
+
   /** The signature over [token, timestamp, nonce] and a fresh timestamp; returns the reason when not. */
-  function authenticate(req: Request): { timestamp: string; nonce: string } | { status: number; why: string } {
+  function authenticate(req: Request): Authenticated | { status: number; why: string } {
     const { signature, timestamp, nonce } = req.query;
     if (typeof timestamp !== 'string' || typeof nonce !== 'string' || !/^\d{1,12}$/.test(timestamp)) {
       return { status: 401, why: 'missing signature parameters' };
     }
     if (!signatureMatches(signature, [deps.token, timestamp, nonce])) return { status: 401, why: 'bad signature' };
     if (Math.abs(now() / 1000 - Number(timestamp)) > deps.skewSeconds) return { status: 403, why: 'stale timestamp' };
-    return { timestamp, nonce };
+    return { signature: (signature as string).toLowerCase(), timestamp, nonce };
   }
 
-  router.get('/', (req, res) => {
+  /** False when the signature already came with other content (kept while its timestamp is accepted). */
+  function onlyFor(auth: Authenticated, content: string): Promise<boolean> {
+    const validFor = Number(auth.timestamp) + deps.skewSeconds - Math.floor(now() / 1000) + 1;
+    return signatureOnlyFor(deps.signatures, auth.signature, content, validFor);
+  }
+
+  router.get('/', async (req, res) => {
     const auth = authenticate(req);
     if ('why' in auth) return reject(res, auth.status, auth.why);
     const { echostr } = req.query;
     if (typeof echostr !== 'string') return reject(res, 400, 'missing echostr');
+    // A verification URL must not lend its signature to a plaintext push.
+    if (plaintextAccepted && !(await onlyFor(auth, `GET ${echostr}`))) return reject(res, 401, 'signature already used');
     res.type('text/plain').send(echostr);
   });
 
@@ -60,23 +88,22 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     if ('why' in auth) return reject(res, auth.status, auth.why);
     const encrypted = req.query.encrypt_type === 'aes';
     if (encrypted && !deps.cipher) return reject(res, 400, 'encrypted push but no WECHAT_AES_KEY configured');
+    if (!encrypted && !plaintextAccepted) return refuse(res, 'plaintext push, but an AES key is configured');
     if (typeof req.body !== 'string' || req.body.length === 0) return reject(res, 400, 'empty body');
+    if (!encrypted && !(await onlyFor(auth, req.body))) return refuse(res, 'signature already used with another body');
 
     let push: Push;
     let plainXml: string = req.body;
     try {
       let fields = await parseXml(plainXml);
       if (encrypted) {
-        if (!fields.Encrypt) return reject(res, 400, 'no Encrypt element');
+        if (!fields.Encrypt) return refuse(res, 'no Encrypt element');
         plainXml = openSealed(deps.cipher as WechatCipher, deps.token, fields.Encrypt, auth.timestamp, auth.nonce, req.query.msg_signature);
         fields = await parseXml(plainXml);
       }
       push = parsePush(fields);
     } catch (err) {
-      if (err instanceof EnvelopeError || err instanceof CipherError) {
-        deps.log.warn('push rejected', { reason: err.message });
-        return reject(res, 401, err.message);
-      }
+      if (err instanceof EnvelopeError || err instanceof CipherError) return refuse(res, err.message);
       if (err instanceof XmlError || err instanceof PushError) return reject(res, 400, err.message);
       throw err;
     }

@@ -51,7 +51,9 @@ export function parsePush(f: XmlFields): Push {
   if (!openid || !account || !msgType) throw new PushError('push lacks FromUserName, ToUserName or MsgType');
   if (!/^\d{1,12}$/.test(f.CreateTime ?? '')) throw new PushError('push has no valid CreateTime');
   const createTime = Number(f.CreateTime);
-  const base = { openid, account, createTime, dedupeKey: `ev:${openid}:${createTime}` };
+  // Events carry no MsgId, and one user can cause two in a second (a LOCATION report and a follow):
+  // WxJava's duplicate checker keys them on Event and EventKey too. EventKey goes last: it may hold colons.
+  const base = { openid, account, createTime, dedupeKey: `ev:${openid}:${createTime}:${f.Event ?? ''}:${f.EventKey ?? ''}` };
 
   if (msgType !== 'event') {
     const msgId = f.MsgId;
@@ -70,7 +72,8 @@ export function parsePush(f: XmlFields): Push {
       if (!msgid || !/^\d{1,20}$/.test(msgid) || status === undefined) {
         throw new PushError('TEMPLATESENDJOBFINISH lacks a numeric MsgID or a Status');
       }
-      return { ...base, dedupeKey: `rcpt:${msgid}:${status}`, kind: 'receipt', msgid, status, outcome: receiptOutcome(status) };
+      // The sender too: a receipt from another user (ignored) must not shadow the genuine one.
+      return { ...base, dedupeKey: `rcpt:${openid}:${msgid}:${status}`, kind: 'receipt', msgid, status, outcome: receiptOutcome(status) };
     }
     case 'subscribe':
       return { ...base, kind: 'subscribe', eventKey: f.EventKey || undefined };

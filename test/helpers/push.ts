@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WechatCipher } from '../../src/wechat/cipher';
 import { sealPush } from '../../src/wechat/envelope';
 import { wechatSignature } from '../../src/wechat/signature';
-import { buildXml } from '../../src/wechat/xml';
+import { buildXml, parseXml, type XmlFields } from '../../src/wechat/xml';
 
 export interface SignedPushOptions {
   token: string;
@@ -10,6 +10,8 @@ export interface SignedPushOptions {
   aes?: { key: string; appId: string };
   /** Override the query timestamp (seconds) to test freshness. */
   timestamp?: number;
+  /** Override the query nonce (with `timestamp`: the same signature again). */
+  nonce?: string;
   /** Break the signature on purpose. */
   forge?: boolean;
 }
@@ -18,7 +20,7 @@ export interface SignedPushOptions {
 export async function postPush(baseUrl: string, xmlOrFields: string | Record<string, string | number>, o: SignedPushOptions) {
   const xml = typeof xmlOrFields === 'string' ? xmlOrFields : buildXml(xmlOrFields);
   const timestamp = String(o.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(6).toString('hex');
+  const nonce = o.nonce ?? randomBytes(6).toString('hex');
   const signature = o.forge ? 'f'.repeat(40) : wechatSignature([o.token, timestamp, nonce]);
   const query = new URLSearchParams({ signature, timestamp, nonce });
   let body = xml;
@@ -30,6 +32,12 @@ export async function postPush(baseUrl: string, xmlOrFields: string | Record<str
   }
   const res = await fetch(`${baseUrl}/wechat?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
   return { status: res.status, text: await res.text() };
+}
+
+/** The fields of a passive reply, decrypted first when `aes` is given (safe mode). */
+export async function openReply(text: string, aes?: { key: string; appId: string }): Promise<XmlFields> {
+  const fields = await parseXml(text);
+  return aes ? parseXml(new WechatCipher(aes.key, aes.appId).decrypt(fields.Encrypt)) : fields;
 }
 
 export function receiptXml(openid: string, msgid: string, status: string, createTime = Math.floor(Date.now() / 1000)) {

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { startService } from '../../src/service';
 import { signatureMatches } from '../../src/wechat/signature';
 import { buildXml, parseXml } from '../../src/wechat/xml';
-import { APP, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
-import { postPush } from '../helpers/push';
+import { AES_KEY, APP, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
+import { openReply, postPush } from '../helpers/push';
 
 const CS = '/cgi-bin/message/custom/send';
 const calls = (h: Harness, path: string) => h.emulator.control.stats().calls[path] ?? 0;
@@ -180,7 +180,7 @@ describe('forwarding to the business bot (forward.url)', () => {
 
   const withBot = () =>
     startHarness({
-      emulator: { aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' },
+      emulator: { aesKey: AES_KEY },
       config: (c) => ({ ...c, forward: { url: botUrl, token: 'bottoken', timeoutMs: 1000 } }),
     });
   const echo = (content: string, account: string, user: string) =>
@@ -194,6 +194,25 @@ describe('forwarding to the business bot (forward.url)', () => {
       expect(answer.reply).toBe('bot: where is my order?');
       expect(answer.raw).toContain('<Encrypt>');
       expect(seen.at(-1)).toEqual({ content: 'where is my order?', signed: true });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a re-sent push the bot answered gets the same bot reply (encrypted), and the bot sees it once', async () => {
+    botReply = echo;
+    const h = await withBot();
+    try {
+      const aes = { key: AES_KEY, appId: APP.appId };
+      const xml = buildXml({ ToUserName: 'gh_test', FromUserName: USER, CreateTime: Math.floor(Date.now() / 1000), MsgType: 'text', Content: 'once more', MsgId: 26000000000000001n });
+      const before = seen.length;
+      const answers = [await postPush(h.service.url, xml, { token: APP.token, aes }), await postPush(h.service.url, xml, { token: APP.token, aes })];
+      for (const a of answers) {
+        expect(a.status).toBe(200);
+        expect(a.text).toContain('<Encrypt>');
+        expect((await openReply(a.text, aes)).Content).toBe('bot: once more');
+      }
+      expect(seen.length - before).toBe(1);
     } finally {
       await h.close();
     }

@@ -15,7 +15,7 @@ describe('parsing pushes into one typed value', () => {
       msgid: '3147483654123456789',
       status: 'failed:user block',
       outcome: 'user_block',
-      dedupeKey: 'rcpt:3147483654123456789:failed:user block',
+      dedupeKey: 'rcpt:oia2TjuEGTNoeX76QEjQNrcURxG8:3147483654123456789:failed:user block',
     });
   });
 
@@ -43,7 +43,25 @@ describe('parsing pushes into one typed value', () => {
     ['<Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[https://x]]></EventKey>', { kind: 'other', event: 'VIEW' }],
   ])('event %#', async (inner, expected) => {
     const p = await push(`<MsgType><![CDATA[event]]></MsgType>${inner}`);
-    expect(p).toMatchObject({ ...expected, dedupeKey: 'ev:oia2TjuEGTNoeX76QEjQNrcURxG8:1395658920' });
+    expect(p).toMatchObject(expected);
+  });
+
+  it('keys events on sender, CreateTime, Event and EventKey: two in one second are two pushes', async () => {
+    const event = (inner: string) => push(`<MsgType><![CDATA[event]]></MsgType>${inner}`);
+    const keys = await Promise.all([
+      event('<Event><![CDATA[LOCATION]]></Event><Latitude>23.1</Latitude><Longitude>113.3</Longitude><Precision>50</Precision>'),
+      event('<Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_123]]></EventKey><Ticket><![CDATA[T]]></Ticket>'),
+      event('<Event><![CDATA[subscribe]]></Event>'),
+      event('<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[MENU_1]]></EventKey>'),
+      event('<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[MENU_2]]></EventKey>'),
+    ]).then((ps) => ps.map((p) => p.dedupeKey));
+    expect(keys).toEqual([
+      'ev:oia2TjuEGTNoeX76QEjQNrcURxG8:1395658920:LOCATION:',
+      'ev:oia2TjuEGTNoeX76QEjQNrcURxG8:1395658920:subscribe:qrscene_123',
+      'ev:oia2TjuEGTNoeX76QEjQNrcURxG8:1395658920:subscribe:',
+      'ev:oia2TjuEGTNoeX76QEjQNrcURxG8:1395658920:CLICK:MENU_1',
+      'ev:oia2TjuEGTNoeX76QEjQNrcURxG8:1395658920:CLICK:MENU_2',
+    ]);
   });
 
   it('refuses pushes that lack what every push has, or a usable MsgID', async () => {
