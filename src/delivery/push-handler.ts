@@ -58,13 +58,14 @@ export class PushHandler {
    * `forward` passes the push on to the business's own server and yields its passive reply. When
    * it has one, that is the answer (also to WeChat's re-sends of this push) and every parked notice
    * goes out through customer service (the interaction just opened the window); otherwise the
-   * oldest parked notice is the answer.
+   * oldest parked notice is the answer. `evenIfSeen` acts on a push already marked seen: one kept
+   * in the push journal may have been marked just before the store went away.
    */
-  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now()): Promise<PushOutcome> {
+  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now(), evenIfSeen = false): Promise<PushOutcome> {
     const seenKey = `push:${push.dedupeKey}`;
     const first = await this.store.firstSeen(seenKey, DEDUPE_SECONDS);
     this.metrics.pushReceived(push.kind, !first);
-    if (!first) {
+    if (!first && !evenIfSeen) {
       const [reply, downstreamReply] = await Promise.all([this.storedReply(push), this.store.getValue(botReplyKey(push))]);
       return { workDue: false, reply, downstreamReply: downstreamReply ?? undefined };
     }

@@ -43,7 +43,7 @@ export class JournaledPushes {
     this.replaying = true;
     try {
       const applied = await this.journal.drain(
-        (entry) => this.handler.handle(entry.push, undefined, entry.receivedAt).then(() => undefined),
+        (entry) => this.handler.handle(entry.push, undefined, entry.receivedAt, true).then(() => undefined),
         (line) => this.log.error('unreadable line in the push journal dropped', { bytes: line.length }),
       );
       if (applied > 0) this.log.info('journaled pushes applied', { applied });
