@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import type { PushHandler } from '../delivery/push-handler';
+import { MemoryStore } from '../store/memory-store';
+import { StoreUnavailableError } from '../store/unavailable';
 import type { Logger } from '../log/logger';
 import { CipherError, type WechatCipher } from '../wechat/cipher';
 import { EnvelopeError, openSealed, sealReply } from '../wechat/envelope';
@@ -66,10 +68,18 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     return { signature: (signature as string).toLowerCase(), timestamp, nonce };
   }
 
+  /** Signatures seen while the shared store is unreachable, so pushes still get through to the push journal. */
+  const localSignatures = new MemoryStore({ now });
+
   /** False when the signature already came with other content (kept while its timestamp is accepted). */
-  function onlyFor(auth: Authenticated, content: string): Promise<boolean> {
+  async function onlyFor(auth: Authenticated, content: string): Promise<boolean> {
     const validFor = Number(auth.timestamp) + deps.skewSeconds - Math.floor(now() / 1000) + 1;
-    return signatureOnlyFor(deps.signatures, auth.signature, content, validFor);
+    try {
+      return await signatureOnlyFor(deps.signatures, auth.signature, content, validFor);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      return signatureOnlyFor(localSignatures, auth.signature, content, validFor);
+    }
   }
 
   router.get('/', async (req, res) => {
