@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as parseLocating } from 'lossless-json';
 import path from 'node:path';
 import { projectRoot } from './project-root';
 import { configSchema, type Config } from './schema';
@@ -21,12 +22,37 @@ function deepMerge(base: Json, over: Json): Json {
   return out;
 }
 
-function readJson(file: string): Json {
-  let parsed: unknown;
+/**
+ * Where the syntax error in `text` is, as "line L, column C", or null. JSON.parse's own message may
+ * quote the text around the error (in a config file, a secret), so the position comes from
+ * lossless-json instead, whose syntax errors end with "at position N" (and are never shown).
+ */
+function syntaxErrorPosition(text: string): string | null {
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parseLocating(text);
+  } catch (err) {
+    const at = /at position (\d+)$/.exec((err as Error).message);
+    if (at) {
+      const lines = text.slice(0, Number(at[1])).split('\n');
+      return `line ${lines.length}, column ${(lines.at(-1) ?? '').length + 1}`;
+    }
+  }
+  return null;
+}
+
+function readJson(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const position = syntaxErrorPosition(text);
+    throw new ConfigError(`config file ${file} is not valid JSON: syntax error${position ? ` at ${position}` : ''}`);
   }
   if (!isObject(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
   return parsed;

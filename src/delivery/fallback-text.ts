@@ -10,16 +10,30 @@ export type FieldValues = Readonly<Record<string, string>>;
 /** A URL scheme separator inside a value; U+2236 looks alike but no client makes a link of it. */
 const SCHEME = /:\/\//g;
 
+/** Line breaks and tabs: a value stays on its line (a break could fake extra lines of the sentence). */
+const BREAKS = /[\t\r\n\u2028\u2029]+/g;
+
+/**
+ * Characters no reader sees but a client acts on: C0/C1 controls (NUL, ESC…, after BREAKS took
+ * tab, CR and LF) and the direction marks, embeddings, overrides and isolates (U+202E shows
+ * "exe.txt" as "txt.exe") plus U+FEFF. Joiners stay: emoji sequences and some scripts need them.
+ */
+const INVISIBLE = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/gu;
+
 /**
  * A business value as inserted text: no markup (CS text renders <a href>), no working link, no
- * line breaks that could fake extra lines of the sentence.
+ * extra lines, nothing invisible that reorders or hides what is shown.
  */
 function asText(value: string): string {
   return value
     .replace(MARKUP, (c) => (c === '<' ? '‹' : '›'))
     .replace(SCHEME, '\u2236//')
-    .replace(/[\r\n]+/g, ' ');
+    .replace(BREAKS, ' ')
+    .replace(INVISIBLE, '');
 }
+
+/** The value of a field, looked up among the values only (a pattern may name `constructor`). */
+const valueOf = (values: FieldValues, name: string): string | undefined => (Object.hasOwn(values, name) ? values[name] : undefined);
 
 /**
  * Fills `{{field}}` (config patterns) and `{{field.DATA}}` (template content) with the business
@@ -36,7 +50,7 @@ export function fillPattern(pattern: string, values: FieldValues, url?: string):
         filled += 1;
         return url;
       }
-      const v = values[name];
+      const v = valueOf(values, name);
       if (v === undefined || v === '') return '';
       filled += 1;
       return asText(v);
@@ -48,7 +62,7 @@ export function fillPattern(pattern: string, values: FieldValues, url?: string):
 
 /** Fields a pattern names that `values` lacks (`url` is the notification's own, never missing here). */
 function missingFields(pattern: string, values: FieldValues): string[] {
-  return [...pattern.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => name !== 'url' && !values[name]);
+  return [...pattern.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => name !== 'url' && !valueOf(values, name));
 }
 
 /** Last resort: one "name: value" line per field. */

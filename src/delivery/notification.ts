@@ -20,6 +20,11 @@ export interface NotificationRequest {
 export interface Notification extends NotificationRequest {
   id: string;
   status: Status;
+  /**
+   * The API client that created it (the short name of its key, `open` when the API has no keys);
+   * only that client may read it. Absent on notifications created before owners were recorded.
+   */
+  client?: string;
   /** The WeChat template id used (resolved from the logical name at send time). */
   templateId?: string;
   msgid?: string;
@@ -45,7 +50,7 @@ export interface Notification extends NotificationRequest {
   history: HistoryEntry[];
 }
 
-const OPTIONAL_STRINGS = ['templateId', 'msgid', 'channel', 'reason', 'url', 'fallbackText', 'text', 'waiting'] as const;
+const OPTIONAL_STRINGS = ['client', 'templateId', 'msgid', 'channel', 'reason', 'url', 'fallbackText', 'text', 'waiting'] as const;
 const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil', 'receiptDueAt', 'stepErrors'] as const;
 
 /** The store keeps flat strings; these two functions are the only place that knows the mapping. */

@@ -54,18 +54,23 @@ export class Notifications {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async accept(request: NotificationRequest, idempotencyKey?: string): Promise<AcceptResult> {
+  /** Records a request of API client `client`; an Idempotency-Key is that client's own. */
+  async accept(request: NotificationRequest, client: string, idempotencyKey?: string): Promise<AcceptResult> {
     const resolved = await this.templates.resolve(request.template);
     if (!resolved) throw new UnknownTemplateError(request.template);
     const id = `n${randomBytes(12).toString('hex')}`;
     const now = this.now();
     const fingerprint = createHash('sha256').update(canonical(request)).digest('hex');
-    const fields = toFields({ ...request, id, status: 'queued', attempts: 0, csAttempts: 0, createdAt: now });
+    const fields = toFields({ ...request, id, client, status: 'queued', attempts: 0, csAttempts: 0, createdAt: now });
     const result = await this.store.create(
       id,
       fields,
       { at: new Date(now).toISOString(), status: 'queued', detail: 'accepted' },
-      { ttlSeconds: this.retentionSeconds, dueAt: now, idempotency: idempotencyKey ? { key: `idem:${idempotencyKey}`, fingerprint } : undefined },
+      {
+        ttlSeconds: this.retentionSeconds,
+        dueAt: now,
+        idempotency: idempotencyKey === undefined ? undefined : { key: `idem:${client}:${idempotencyKey}`, fingerprint },
+      },
     );
     if (!result.created) {
       if (result.fingerprint !== fingerprint) throw new IdempotencyConflictError(result.existingId);
@@ -76,9 +81,16 @@ export class Notifications {
     return { id, status: 'queued', replayed: false };
   }
 
-  async get(id: string): Promise<Notification | null> {
+  /**
+   * The notification, or null when there is none; with `client`, also null when another client
+   * created it (so a client cannot even learn that it exists). One created before owners were
+   * recorded is shown to every client, as it was then: it expires with the retention period.
+   */
+  async get(id: string, client?: string): Promise<Notification | null> {
     const record = await this.store.get(id);
-    return record ? fromFields(id, record.fields, record.history) : null;
+    if (!record) return null;
+    const n = fromFields(id, record.fields, record.history);
+    return client === undefined || n.client === undefined || n.client === client ? n : null;
   }
 
   /** Compare-and-set from one of `from` to `to`; `detail` null changes fields without a history line. */

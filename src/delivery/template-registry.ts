@@ -73,7 +73,8 @@ export class TemplateRegistry {
 
   /** A logical name (current id, following self-healing) or a raw id; null when unknown. */
   async resolve(template: string): Promise<ResolvedTemplate | null> {
-    const config = this.templates[template];
+    // Own names only: `constructor` or `__proto__` must not find Object.prototype's members.
+    const config = Object.hasOwn(this.templates, template) ? this.templates[template] : undefined;
     if (config) {
       const healed = await this.cached(key.alias(template), () => this.store.getValue(key.alias(template)));
       return { templateId: healed ?? config.id, config };

@@ -34,7 +34,7 @@ export function apiRouter(deps: ApiDeps): Router {
       data: Object.fromEntries(Object.entries(body.data).map(([k, v]) => [k, typeof v === 'string' ? { value: v } : v])),
     };
     try {
-      const result = await deps.notifications.accept(request, key === undefined ? undefined : `${res.locals.client}:${key}`);
+      const result = await deps.notifications.accept(request, res.locals.client as string, key);
       if (result.replayed) res.set('Idempotent-Replayed', 'true');
       else deps.onAccepted?.();
       res.status(202).json({ id: result.id, status: result.status });
@@ -46,7 +46,8 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   router.get('/notifications/:id', async (req, res) => {
-    const n = /^n[0-9a-f]{24}$/.test(req.params.id) ? await deps.notifications.get(req.params.id) : null;
+    // Another client's notification answers exactly as an unknown id does.
+    const n = /^n[0-9a-f]{24}$/.test(req.params.id) ? await deps.notifications.get(req.params.id, res.locals.client as string) : null;
     if (!n) throw new HttpError(404, 'not_found', `no notification ${req.params.id}`);
     res.json({
       id: n.id,

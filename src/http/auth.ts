@@ -6,8 +6,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * Bearer-key auth for the business API; keys compared in constant time (as digests, so lengths
- * never leak). Sets `res.locals.client`, a short name of the key that is not the key, so each
- * client has its own Idempotency-Key space.
+ * never leak). Sets `res.locals.client`, a short name of the key that is not the key: each client
+ * has its own Idempotency-Key space and sees only the notifications it created.
  */
 export function bearerAuth(keys: readonly string[]): RequestHandler {
   const allowed = keys.map(digest);

@@ -1,24 +1,49 @@
 import { z } from 'zod';
 import { TEXT_LIMIT_BYTES } from '../delivery/fallback-text';
 
+/**
+ * Text that has a UTF-8 form: a lone UTF-16 surrogate (JSON allows the escape "\ud800") has none,
+ * so Redis scripts and WeChat would refuse the notice on every try; it is refused here instead.
+ */
+const wellFormed = [(s: string) => !/\p{Surrogate}/u.test(s), 'must not contain a lone UTF-16 surrogate (unpaired \\uD800-\\uDFFF)'] as const;
+const text = () => z.string().refine(...wellFormed);
+
 const fieldValue = z.union([
-  z.string().max(1000),
-  z.object({ value: z.string().max(1000), color: z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be #RRGGBB').optional() }).strict(),
+  text().max(1000),
+  z.object({ value: text().max(1000), color: z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be #RRGGBB').optional() }).strict(),
 ]);
+
+/** Names every plain object has (`__proto__`, `constructor`, `toString`…): a lookup by them finds the prototype. */
+const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Field names are refused when reserved, before the record sees them: zod drops an own
+ * `__proto__` key (which JSON.parse creates) silently, and a refusal must name the field.
+ */
+const dataFields = z.preprocess(
+  (input, ctx) => {
+    if (typeof input === 'object' && input !== null) {
+      for (const name of Object.keys(input)) {
+        if (RESERVED.has(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is a reserved name; choose another field name`, path: [name], input });
+      }
+    }
+    return input;
+  },
+  z
+    .record(z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'field names: letters, digits and _'), fieldValue)
+    .refine((d) => Object.keys(d).length > 0, 'must have at least one field')
+    .refine((d) => Object.keys(d).length <= 50, 'at most 50 fields'),
+);
 
 /** POST /v1/notifications body (DESIGN.md "Interfaces"). */
 export const notificationBody = z
   .object({
     openid: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be an OpenID (6-64 letters, digits, _ or -)'),
-    template: z.string().min(1).max(128),
-    data: z
-      .record(z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'field names: letters, digits and _'), fieldValue)
-      .refine((d) => Object.keys(d).length > 0, 'must have at least one field')
-      .refine((d) => Object.keys(d).length <= 50, 'at most 50 fields'),
-    url: z.url({ protocol: /^https?$/ }).max(1024).optional(),
-    miniprogram: z.object({ appid: z.string().regex(/^wx[0-9a-zA-Z]{6,32}$/, 'must be a mini program AppID'), pagepath: z.string().min(1).max(1024) }).strict().optional(),
-    fallbackText: z
-      .string()
+    template: text().min(1).max(128),
+    data: dataFields,
+    url: z.url({ protocol: /^https?$/ }).max(1024).refine(...wellFormed).optional(),
+    miniprogram: z.object({ appid: z.string().regex(/^wx[0-9a-zA-Z]{6,32}$/, 'must be a mini program AppID'), pagepath: text().min(1).max(1024) }).strict().optional(),
+    fallbackText: text()
       .min(1)
       .refine((t) => Buffer.byteLength(t, 'utf8') <= TEXT_LIMIT_BYTES, `at most ${TEXT_LIMIT_BYTES} bytes of UTF-8`)
       .optional(),

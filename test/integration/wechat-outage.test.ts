@@ -90,7 +90,7 @@ describe('a notice whose step keeps failing for an internal reason', () => {
     await h.service.templates.sync();
     // A lone surrogate got past intake (the API refuses it; this goes around the API): the
     // fallback text built from it cannot be stored by the Redis script, on every try.
-    const { id } = await h.service.notifications.accept({ openid: USER, template: 'order_paid', data: { order_no: { value: 'A\ud800' }, amount: { value: '1' } } });
+    const { id } = await h.service.notifications.accept({ openid: USER, template: 'order_paid', data: { order_no: { value: 'A\ud800' }, amount: { value: '1' } } }, 'open');
     h.service.loop.poke();
     const n = await h.waitFor(id, 'failed', 15_000);
     expect(n.reason).toBe('internal_error');

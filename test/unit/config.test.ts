@@ -48,6 +48,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ WECHAT_APPID: 'wx0123456789abcdef' })).toThrow(/WECHAT_APPSECRET/);
   });
 
+  it.each([
+    ['an unquoted value', '{\n  "wechat": {\n    "appSecret": s3cretValueNotQuoted42\n  }\n}', 'line 3, column 18'],
+    ['a missing comma', '{\n  "wechat": { "appSecret": "s3cretValueNotQuoted42" "token": "t" }\n}', 'line 2, column 53'],
+    ['a cut-off file', '{ "wechat": { "appSecret": "s3cretValueNotQuoted42', 'line 1, column 51'],
+  ])('points at a syntax error in a config file (%s) by position, never by content', (_what, content, position) => {
+    const f = file('syntax.json', content);
+    let message = '';
+    try {
+      loadConfig({ WXREACH_CONFIG: f });
+    } catch (err) {
+      message = (err as ConfigError).message;
+    }
+    expect(message).toBe(`config file ${f} is not valid JSON: syntax error at ${position}`);
+    expect(message).not.toContain('s3cret');
+  });
+
   it('requires Redis and API keys in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', WXREACH_API_KEYS: 'k'.repeat(20) })).toThrow(/REDIS_URL/);
     expect(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/WXREACH_API_KEYS/);

@@ -48,6 +48,40 @@ describe('fallback sentence', () => {
     expect(out).toContain('click');
   });
 
+  describe('strips characters that could hide or reorder the text shown', () => {
+    const shown = (value: string) => fillPattern('Order {{o}} paid', { o: value });
+    it('C0 controls and DEL (NUL, BEL, ESC…)', () => {
+      expect(shown('A\u0000B\u0001\u0007\u0008\u000b\u000c\u001b[2J\u001f\u007fC')).toBe('Order AB[2JC paid');
+    });
+    it('C1 controls (NEL, CSI…)', () => {
+      expect(shown('A\u0080\u0085\u009b\u009fB')).toBe('Order AB paid');
+    });
+    it('direction marks (LRM, RLM, ALM)', () => {
+      expect(shown('A\u200eB\u200fC\u061cD')).toBe('Order ABCD paid');
+    });
+    it('direction embeddings and overrides (U+202A–U+202E)', () => {
+      expect(shown('\u202a\u202b\u202c\u202d\u202egpj.exe')).toBe('Order gpj.exe paid');
+    });
+    it('direction isolates (U+2066–U+2069)', () => {
+      expect(shown('\u2066A\u2067B\u2068C\u2069')).toBe('Order ABC paid');
+    });
+    it('the byte order mark / zero-width no-break space (U+FEFF)', () => {
+      expect(shown('\ufeffA\ufeff')).toBe('Order A paid');
+    });
+    it('in the "name: value" lines too', () => {
+      expect(renderFallback({}, { note: 'x\u202e\u0000y' })).toBe('note: xy');
+    });
+    it('keeps what text needs: emoji joiners, CJK, and turns tabs and line separators into spaces', () => {
+      expect(shown('👩\u200d💻 订单')).toBe('Order 👩\u200d💻 订单 paid');
+      expect(shown('a\tb\u2028c\u2029d\r\ne')).toBe('Order a b c d e paid');
+    });
+  });
+
+  it('looks up only fields the values have, never the prototype', () => {
+    expect(fillPattern('[{{constructor}}] [{{toString}}] {{a}}', { a: 'A' })).toBe('[] [] A');
+    expect(renderFallback({ pattern: '{{constructor}} {{a}}' }, { a: 'A' })).toBe('a: A');
+  });
+
   it('does not let a value expand other placeholders', () => {
     expect(fillPattern('{{a}} {{b}}', { a: '{{b}}', b: 'B' })).toBe('{{b}} B');
   });
