@@ -4,6 +4,9 @@ import { HttpError } from './errors';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** The name a key's notifications are recorded under: not the key, and not enough to find it. */
+export const clientName = (key: string): string => digest(key).toString('hex').slice(0, 16);
+
 /**
  * Bearer-key auth for the business API; keys compared in constant time (as digests, so lengths
  * never leak). Sets `res.locals.client`, a short name of the key that is not the key: each client
@@ -18,7 +21,7 @@ export function bearerAuth(keys: readonly string[]): RequestHandler {
     if (!match) return next(new HttpError(401, 'unauthorized', 'missing "Authorization: Bearer <key>" header'));
     const given = digest(match[1]);
     if (!allowed.some((k) => timingSafeEqual(k, given))) return next(new HttpError(401, 'unauthorized', 'unknown API key'));
-    res.locals.client = given.toString('hex').slice(0, 16);
+    res.locals.client = clientName(match[1]);
     next();
   };
 }

@@ -4,7 +4,8 @@
  * pauses calls meanwhile and says so in /readyz and /metrics. Against the emulator's fault
  * injection; every test checks that the injected fault really hit calls.
  */
-import { TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
+import { clientName } from '../../src/http/auth';
+import { API_KEY, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
 
 const OUTAGE = { http5xxRate: 0.5, dropRate: 0.5 };
 
@@ -90,7 +91,7 @@ describe('a notice whose step keeps failing for an internal reason', () => {
     await h.service.templates.sync();
     // A lone surrogate got past intake (the API refuses it; this goes around the API): the
     // fallback text built from it cannot be stored by the Redis script, on every try.
-    const { id } = await h.service.notifications.accept({ openid: USER, template: 'order_paid', data: { order_no: { value: 'A\ud800' }, amount: { value: '1' } } }, 'open');
+    const { id } = await h.service.notifications.accept({ openid: USER, template: 'order_paid', data: { order_no: { value: 'A\ud800' }, amount: { value: '1' } } }, clientName(API_KEY));
     h.service.loop.poke();
     const n = await h.waitFor(id, 'failed', 15_000);
     expect(n.reason).toBe('internal_error');
