@@ -1,13 +1,11 @@
 import { TEMPLATE_SEND, calls } from '../helpers/emulator-calls';
-import { USER, startHarness } from '../helpers/harness';
+import { USER, sleep, startHarness } from '../helpers/harness';
 import { paid } from '../helpers/paid-notice';
 
 describe('transient errors', () => {
   it.each([
     ['errcode -1', { errcodeRate: 1 }],
     ['errcode 45011', { errcodeRate: 1, errcode: 45011 }],
-    ['HTTP 502', { http5xxRate: 1 }],
-    ['dropped connections', { dropRate: 1 }],
   ])('%s: retried with the same client_msg_id, then the fallback after maxAttempts', async (_name, faults) => {
     const h = await startHarness();
     try {
@@ -17,6 +15,30 @@ describe('transient errors', () => {
       const n = await h.waitFor(body.id as string, 'fallback_sent');
       expect(calls(h, TEMPLATE_SEND)).toBe(3); // retry.maxAttempts in the harness
       expect(JSON.stringify(n.history)).toMatch(/gave up after 3 attempts/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it.each([
+    ['HTTP 502', { http5xxRate: 1 }],
+    ['dropped connections', { dropRate: 1 }],
+  ])('%s: waits for WeChat without using attempts or falling back, then sends with the same client_msg_id', async (_name, faults) => {
+    const h = await startHarness();
+    try {
+      await h.emulator.control.userSendsText(USER, 'hi');
+      h.emulator.control.setFaults({ ...faults, paths: [TEMPLATE_SEND] });
+      const { body } = await h.enqueue(paid(1));
+      const id = body.id as string;
+      await sleep(1500);
+      expect(calls(h, TEMPLATE_SEND)).toBeGreaterThanOrEqual(1); // the fault fired
+      const waiting = await h.get(id);
+      expect(waiting.status).toBe('queued');
+      expect(JSON.stringify(waiting.history)).toMatch(/wechat_unreachable: .*; waiting for WeChat/);
+      h.emulator.control.setFaults({});
+      await h.waitFor(id, 'delivered', 15000);
+      const inbox = h.emulator.control.inbox(USER);
+      expect(inbox.map((e) => [e.channel, e.client_msg_id])).toEqual([['template', id]]);
     } finally {
       await h.close();
     }

@@ -5,6 +5,7 @@
  * injection; every test checks that the injected fault really hit calls.
  */
 import { clientName } from '../../src/http/auth';
+import { calls } from '../helpers/emulator-calls';
 import { API_KEY, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
 
 const OUTAGE = { http5xxRate: 0.5, dropRate: 0.5 };
@@ -25,18 +26,18 @@ async function enqueueMany(harness: Harness, count: number, template = 'order_pa
   return ids;
 }
 
-const callsTo = (harness: Harness, path: string) => harness.emulator.control.stats().calls[path] ?? 0;
+
 
 describe('a WeChat outage', () => {
   it('delays template sends without failing them or falling back, and they go out when WeChat is back', async () => {
     h = await startHarness();
     h.emulator.control.setFaults(OUTAGE);
-    const before = callsTo(h, '/cgi-bin/message/template/send');
+    const before = calls(h, '/cgi-bin/message/template/send');
     const ids = await enqueueMany(h, 10);
     await sleep(3000);
 
     // The fault fired, and the circuit opened: few calls went out for 10 notices over 3 s.
-    const during = callsTo(h, '/cgi-bin/message/template/send') - before;
+    const during = calls(h, '/cgi-bin/message/template/send') - before;
     expect(during).toBeGreaterThan(0);
     for (const id of ids) expect((await h.get(id)).status).toBe('queued');
     const ready = await fetch(`${h.service.url}/readyz`);
@@ -62,10 +63,10 @@ describe('a WeChat outage', () => {
     // Only 502s: a dropped customer-service call may have reached WeChat and would end
     // outcome_unknown (never sent twice), which is right but not what this test is about.
     h.emulator.control.setFaults({ http5xxRate: 1 });
-    const before = callsTo(h, '/cgi-bin/message/custom/send');
+    const before = calls(h, '/cgi-bin/message/custom/send');
     const [id] = await enqueueMany(h, 1);
     await sleep(2500);
-    expect(callsTo(h, '/cgi-bin/message/custom/send') - before).toBeGreaterThan(0);
+    expect(calls(h, '/cgi-bin/message/custom/send') - before).toBeGreaterThan(0);
     expect((await h.get(id)).status).toBe('fallback_pending');
     h.emulator.control.setFaults({});
     await h.waitFor(id, 'fallback_sent', 20_000);
@@ -75,11 +76,11 @@ describe('a WeChat outage', () => {
   it('ends a notice failed (wechat_unavailable) when the outage lasts longer than outage.maxWaitSeconds', async () => {
     h = await startHarness({ config: (c) => ({ ...c, outage: { maxWaitSeconds: 2 } }) });
     h.emulator.control.setFaults({ http5xxRate: 1 });
-    const before = callsTo(h, '/cgi-bin/message/template/send');
+    const before = calls(h, '/cgi-bin/message/template/send');
     const [id] = await enqueueMany(h, 1);
     const n = await h.waitFor(id, 'failed', 15_000);
     expect(n.reason).toBe('wechat_unavailable');
-    expect(callsTo(h, '/cgi-bin/message/template/send') - before).toBeGreaterThan(0);
+    expect(calls(h, '/cgi-bin/message/template/send') - before).toBeGreaterThan(0);
     expect(h.emulator.control.inbox(USER)).toHaveLength(0);
   }, 30_000);
 });
