@@ -3,13 +3,17 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from './config/project-root';
 import type { Config } from './config/schema';
+import { CustomerServiceLeg } from './delivery/customer-service-leg';
+import { CustomerServiceWindow } from './delivery/customer-service-window';
 import { Dispatcher } from './delivery/dispatcher';
-import { FallbackSender } from './delivery/fallback-sender';
+import { Lifecycle } from './delivery/lifecycle';
 import { Notifications } from './delivery/notifications';
-import { PushHandler } from './delivery/push-handler';
+import { Parking } from './delivery/parking';
+import { PushIntake } from './delivery/push-intake';
 import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
+import { TemplateLeg } from './delivery/template-leg';
+import { TemplateQuota } from './delivery/template-quota';
 import { TemplateRegistry } from './delivery/template-registry';
-import { ServiceWindow } from './delivery/window';
 import { WorkLoop } from './delivery/work-loop';
 import { createApp } from './http/app';
 import type { Logger } from './log/logger';
@@ -64,23 +68,30 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);
   const templates = new TemplateRegistry(store, api, config.templates, log, now);
-  const window = new ServiceWindow(store, config.window.parkSeconds + 86_400, now);
+  const quota = new TemplateQuota(store, log, now);
+  const window = new CustomerServiceWindow(store, config.window.parkSeconds + 86_400, now);
+  const lifecycle = new Lifecycle(store, log, metrics, retentionSeconds, now);
   const notifications = new Notifications(store, templates, log, retentionSeconds, metrics, now);
+  const parking = new Parking(lifecycle, notifications, window, config.window.parkSeconds, now);
   // A call may wait for the token (lock, fetch) and then for its own answer.
   const callMs = config.worker.leaseMs + 3 * wx.timeoutMs;
-  const fallback = new FallbackSender(notifications, api, templates, window, { retry: config.retry, parkSeconds: config.window.parkSeconds, callMs, wait }, now);
-  const dispatcher = new Dispatcher(
+  const customerService = new CustomerServiceLeg(lifecycle, api, templates, window, parking, { retry: config.retry, callMs, wait }, now);
+  const templateLeg = new TemplateLeg(
+    lifecycle,
     notifications,
+    store,
     api,
     templates,
-    fallback,
+    quota,
+    customerService,
     { retry: config.retry, receipt: config.receipt, leaseMs: config.worker.leaseMs, msgidSeconds, wait },
     log,
     now,
   );
+  const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, config.retry.baseDelayMs, log, now);
   const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
   const journal = new FileJournal<JournaledPush>(config.pushJournal.file ?? path.join(projectRoot(), 'var', `push-journal-${config.port}.jsonl`));
-  const pushes = new JournaledPushes(new PushHandler(store, notifications, window, msgidSeconds, metrics, log, now), journal, log);
+  const pushes = new JournaledPushes(new PushIntake(store, templateLeg, parking, window, metrics, log, now), journal, log);
 
   const forward = config.forward;
   const forwarder = forward.url
@@ -128,7 +139,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ready = false;
         detail.wechat = { errcode: tokens.lastError.errcode, problem: tokens.lastError.fix ?? tokens.lastError.errmsg };
       }
-      const paused = await templates.quotaPausedUntil().catch(() => null);
+      const paused = await quota.pausedUntil().catch(() => null);
       if (paused) detail.templateQuota = `exhausted (45009): template sends paused until ${new Date(paused).toISOString()}, notifications use the fallback`;
       return { ready, detail };
     },

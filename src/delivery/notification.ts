@@ -1,5 +1,5 @@
 import type { Fields, HistoryEntry } from '../store/store';
-import type { Channel, Status } from './status';
+import type { Channel, Status } from './lifecycle';
 
 export interface FieldValue {
   value: string;
@@ -91,4 +91,9 @@ export function fromFields(id: string, f: Fields, history: HistoryEntry[]): Noti
 /** Plain business values (colour dropped) for the fallback sentence. */
 export function plainValues(data: Record<string, FieldValue>): Record<string, string> {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.value]));
+}
+
+/** The notice as it is after a move that set `fields` (as the store would read it back). */
+export function withFields(n: Notification, fields: Fields): Notification {
+  return fromFields(n.id, { ...toFields(n), ...fields }, n.history);
 }

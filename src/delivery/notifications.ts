@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics/metrics';
-import type { Store, TransitionOptions } from '../store/store';
+import type { Store } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
-import { receiptOutcome } from '../wechat/push';
-import type { Status } from './status';
+import type { Status } from './lifecycle';
 import type { TemplateRegistry } from './template-registry';
 
 export class UnknownTemplateError extends Error {
@@ -28,8 +27,6 @@ export interface AcceptResult {
   replayed: boolean;
 }
 
-const parkedKey = (openid: string) => `parked:${openid}`;
-
 /** Stable JSON (sorted keys) so the same body always has the same fingerprint. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -41,8 +38,8 @@ function canonical(value: unknown): string {
 }
 
 /**
- * The notification records: accepting, reading, and the compare-and-set moves every other part
- * of delivery goes through (each one a history line and a log line).
+ * The notification records: accepting a request (template known, idempotency) and reading a
+ * notice back. Every later change is a move of the lifecycle (lifecycle.ts).
  */
 export class Notifications {
   constructor(
@@ -91,85 +88,5 @@ export class Notifications {
     if (!record) return null;
     const n = fromFields(id, record.fields, record.history);
     return client === undefined || n.client === undefined || n.client === client ? n : null;
-  }
-
-  /** Compare-and-set from one of `from` to `to`; `detail` null changes fields without a history line. */
-  async move(
-    n: Pick<Notification, 'id'>,
-    from: readonly Status[],
-    to: Status,
-    detail: string | null,
-    options: Omit<TransitionOptions, 'from' | 'to' | 'history'> = {},
-  ): Promise<boolean> {
-    const at = new Date(this.now()).toISOString();
-    const moved = await this.store.transition(n.id, {
-      ...options,
-      from,
-      to,
-      history: detail === null ? undefined : { at, status: to, detail },
-    });
-    if (moved && detail !== null) this.log.info('notification status', { id: n.id, status: to, detail });
-    if (moved && !(from.length === 1 && from[0] === to)) this.metrics.statusChanged(to);
-    return moved;
-  }
-
-  /** Records `msgid → id`; returns a receipt status that came before (see Store.linkMsgid). */
-  linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null> {
-    return this.store.linkMsgid(msgid, id, ttlSeconds);
-  }
-
-  /**
-   * A TEMPLATESENDJOBFINISH for this notification: delivered, or on to the fallback. Applies while
-   * still `queued` too: the msgid is linked before the send's status change is recorded.
-   * `sender` is the receipt's FromUserName when known (a receipt stashed before its msgid was
-   * linked keeps only its status); a receipt from another user only leaves a history line.
-   */
-  async applyReceipt(id: string, msgid: string, status: string, sender?: string): Promise<void> {
-    const outcome = receiptOutcome(status);
-    const n = await this.get(id);
-    if (!n) return;
-    const at = new Date(this.now()).toISOString();
-    if (sender !== undefined && sender !== n.openid) {
-      this.log.warn('receipt from another user ignored', { id, msgid, sender });
-      await this.store.appendHistory(id, { at, status: n.status, detail: `receipt for msgid ${msgid} from another user ignored; changed nothing` });
-      return;
-    }
-    const waiting: Status[] = ['queued', 'awaiting_receipt'];
-    const set = { msgid, channel: 'template' };
-    const moved =
-      outcome === 'success'
-        ? await this.move(n, waiting, 'delivered', `receipt for msgid ${msgid}: ${status}`, { set, dueAt: null })
-        : await this.move(n, waiting, 'fallback_pending', `template path failed: receipt for msgid ${msgid}: ${status}`, {
-            set: { ...set, reason: `receipt: ${status}` },
-            dueAt: this.now(),
-          });
-    const templateId = n.templateId ?? (await this.templates.resolve(n.template))?.templateId;
-    if (moved && templateId) await this.templates.count(templateId, `receipt_${outcome}`).catch(() => undefined);
-    if (!moved) {
-      await this.store.appendHistory(id, {
-        at,
-        status: n.status,
-        detail: `late receipt for msgid ${msgid}: ${status}; changed nothing`,
-      });
-    }
-  }
-
-  /** Set membership that parks a notice for its user, to go with the status change (one atomic step). */
-  parkedEntry(n: Pick<Notification, 'id' | 'openid' | 'createdAt'>): NonNullable<TransitionOptions['addToSet']> {
-    return { key: parkedKey(n.openid), member: n.id, score: n.createdAt, ttlSeconds: this.retentionSeconds };
-  }
-
-  /** Set membership that un-parks a notice, to go with the status change. */
-  unparkedEntry(n: Pick<Notification, 'id' | 'openid'>): NonNullable<TransitionOptions['removeFromSet']> {
-    return { key: parkedKey(n.openid), member: n.id };
-  }
-
-  unparkForUser(openid: string, id: string): Promise<void> {
-    return this.store.removeFromSet(parkedKey(openid), id);
-  }
-
-  /** Ids of notices waiting for this user, oldest first. */
-  parkedFor(openid: string, limit: number): Promise<string[]> {
-    return this.store.rangeOfSet(parkedKey(openid), limit);
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger';
 import type { FileJournal } from '../store/file-journal';
 import { StoreUnavailableError } from '../store/unavailable';
 import type { Push } from '../wechat/push';
-import type { PushHandler, PushOutcome } from './push-handler';
+import type { PushIntake, PushOutcome } from './push-intake';
 
 export interface JournaledPush {
   push: Push;
@@ -21,7 +21,7 @@ export class JournaledPushes {
   private replaying = false;
 
   constructor(
-    private readonly handler: PushHandler,
+    private readonly handler: PushIntake,
     private readonly journal: FileJournal<JournaledPush>,
     private readonly log: Logger,
   ) {}

@@ -29,7 +29,6 @@ const key = {
   alias: (name: string) => `tpl-alias:${name}`,
   healed: (id: string) => `tpl-healed:${id}`,
   listed: 'tpl-list-synced-at',
-  quota: 'tpl-quota-paused-until',
   /** Set while a template is invalid, so many senders seeing 40037 at once mark (and log) it once. */
   invalid: (id: string) => `tpl-invalid:${id}`,
 };
@@ -37,18 +36,10 @@ const key = {
 /** What this instance knows of templates is re-read from the store at most this often. */
 const CACHE_MS = 1000;
 
-const CHINA_OFFSET_MS = 8 * 3600_000;
-
-/** Next midnight in China (UTC+8), when WeChat's daily quotas reset. */
-export function nextChinaMidnight(now: number): number {
-  const day = 86_400_000;
-  return Math.floor((now + CHINA_OFFSET_MS) / day) * day + day - CHINA_OFFSET_MS;
-}
-
 /**
  * What wxreach knows of the account's templates, shared through the store: which are usable,
- * their last known content (kept after deletion, for the default fallback sentence), counts, the
- * daily-quota pause, and ids re-added by self-healing.
+ * their last known content (kept after deletion, for the default fallback sentence), counts, and
+ * ids re-added by self-healing.
  */
 export class TemplateRegistry {
   private readonly cache = new Map<string, { at: number; value: unknown }>();
@@ -143,20 +134,6 @@ export class TemplateRegistry {
       this.log.error('template could not be re-added; trying again at the next sync', { template: name, shortId, err });
       await this.store.forget(key.healed(oldId)).catch(() => undefined);
     }
-  }
-
-  async quotaPausedUntil(): Promise<number | null> {
-    const v = await this.cached(key.quota, () => this.store.getValue(key.quota));
-    return v !== null && Number(v) > this.now() ? Number(v) : null;
-  }
-
-  async pauseForQuota(): Promise<void> {
-    const until = nextChinaMidnight(this.now());
-    this.cache.clear();
-    await this.store.setValue(key.quota, String(until), until - this.now());
-    this.log.warn('daily template quota exhausted (45009): template sends paused, notifications go to the fallback', {
-      until: new Date(until).toISOString(),
-    });
   }
 
   /** For GET /v1/templates: every configured template with its state and counts. */

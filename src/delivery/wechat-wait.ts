@@ -1,6 +1,6 @@
 import type { CircuitView } from '../wechat/circuit-breaker';
+import type { Lifecycle } from './lifecycle';
 import type { Notification } from './notification';
-import type { Notifications } from './notifications';
 
 /** How long a notice waits before trying again when WeChat gave no answer or no token. */
 const RETRY_MS = 2000;
@@ -22,7 +22,7 @@ export interface WechatWaitSettings {
  * not one per try.
  */
 export async function waitForWechat(
-  notifications: Notifications,
+  lifecycle: Lifecycle,
   n: Notification,
   from: 'queued' | 'fallback_pending',
   reason: string,
@@ -34,12 +34,12 @@ export async function waitForWechat(
   const waitingSince = leg === from && since ? Number(since) : now;
   if (now - waitingSince >= settings.maxWaitMs) {
     const detail = `${reason}; gave up after waiting ${Math.round((now - waitingSince) / 1000)} s for WeChat`;
-    await notifications.move(n, [from], 'failed', detail, { set: { ...set, reason: 'wechat_unavailable' }, dueAt: null });
+    await lifecycle.move('fail', n, { detail, set: { ...set, reason: 'wechat_unavailable' }, dueAt: null }, { from: [from] });
     return;
   }
   const circuit = settings.circuit();
   const retryAt = Math.max(now + RETRY_MS, circuit.probeAt ?? 0) + Math.floor(Math.random() * JITTER_MS);
   const detail = `${reason}; waiting for WeChat`;
   const repeated = n.history.at(-1)?.detail === detail;
-  await notifications.move(n, [from], from, repeated ? null : detail, { set: { ...set, waiting: `${from}@${waitingSince}` }, dueAt: retryAt });
+  await lifecycle.move('retryLater', n, { detail: repeated ? null : detail, set: { ...set, waiting: `${from}@${waitingSince}` }, dueAt: retryAt }, { from: [from] });
 }

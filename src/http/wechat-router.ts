@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import type { PushHandler } from '../delivery/push-handler';
+import type { PushIntake } from '../delivery/push-intake';
 import { MemoryStore } from '../store/memory-store';
 import { StoreUnavailableError } from '../store/unavailable';
 import type { Logger } from '../log/logger';
@@ -19,7 +19,7 @@ export interface WechatEdgeDeps {
   /** Where signatures of plaintext requests are remembered (shared by all instances). */
   signatures: SignatureMemory;
   skewSeconds: number;
-  handler: Pick<PushHandler, 'handle'>;
+  handler: Pick<PushIntake, 'handle'>;
   log: Logger;
   /** Work became due now (a failed receipt, a user came back): wake the work loop. */
   onWorkDue?: () => void;

@@ -11,7 +11,7 @@ import { capturedLogger } from '../helpers/logs';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
-import { TERMINAL } from '../../src/delivery/status';
+import { TERMINAL } from '../../src/delivery/lifecycle';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions, type InboxEntry } from '../../src/emulator';
 import { startService, type Service } from '../../src/service';
 import type { Store, TransitionOptions } from '../../src/store/store';

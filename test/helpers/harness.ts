@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
-import type { Status } from '../../src/delivery/status';
+import type { Status } from '../../src/delivery/lifecycle';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
 import { startService, type Service } from '../../src/service';
 import { MemoryStore } from '../../src/store/memory-store';

@@ -18,7 +18,7 @@ const keysOf = (openid: string) => [`win:e:${openid}`, `win:m:${openid}`];
  * never seen is "unknown" and the call is tried; only a recorded window that expired or is used up
  * skips it.
  */
-export class ServiceWindow {
+export class CustomerServiceWindow {
   constructor(
     private readonly store: Store,
     /** Closed windows are remembered this long, so they read as closed rather than unknown. */

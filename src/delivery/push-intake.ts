@@ -2,8 +2,9 @@ import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../store/store';
 import type { Push } from '../wechat/push';
-import type { Notifications } from './notifications';
-import type { ServiceWindow, WindowKind } from './window';
+import type { CustomerServiceWindow, WindowKind } from './customer-service-window';
+import { REPLY_MEMORY_MS, type Parking } from './parking';
+import type { TemplateLeg } from './template-leg';
 
 export interface PushOutcome {
   /** Text for the passive reply to this push, when a parked notice rides on it. */
@@ -16,17 +17,11 @@ export interface PushOutcome {
 
 /** Pushes are re-sent by WeChat for up to ~20 s; receipts may repeat much later. */
 const DEDUPE_SECONDS = 24 * 3600;
-/** A re-sent push gets the same passive reply (our first answer may not have reached WeChat in time). */
-const REPLY_MEMORY_MS = 60_000;
 /**
  * A passive reply is only promised while WeChat is surely still waiting (it gives up at 5 s and
  * re-sends); later, every parked notice goes through customer service instead.
  */
 const REPLY_DEADLINE_MS = 3500;
-/** Delay of the customer-service sends that follow a passive reply (the reply must reach the user first). */
-const AFTER_REPLY_MS = 500;
-/** Parked notices looked at per interaction: one rides on the reply, the rest go out via customer service. */
-const PARKED_PER_INTERACTION = 50;
 
 const replyKey = (push: Push) => `reply:${push.dedupeKey}`;
 /** The business bot's reply (XML) to a forwarded push, kept as long for the same re-sends. */
@@ -40,15 +35,16 @@ const WINDOW_OF: Partial<Record<Push['kind'], WindowKind>> = {
 };
 
 /**
- * What a push from WeChat means for delivery. Does the minimum inside the request (dedupe,
- * record, schedule); any sending happens in the work loop, except the passive reply itself.
+ * What a push from WeChat means for delivery, kept small: dedupe, then a receipt goes to the
+ * template leg, an interaction opens the customer-service window and releases parked notices, an
+ * unfollow closes the window. Any sending happens in the work loop, except the passive reply itself.
  */
-export class PushHandler {
+export class PushIntake {
   constructor(
-    private readonly store: Store,
-    private readonly notifications: Notifications,
-    private readonly window: ServiceWindow,
-    private readonly msgidTtlSeconds: number,
+    private readonly store: Pick<Store, 'firstSeen' | 'forget' | 'getValue' | 'setValue'>,
+    private readonly templateLeg: TemplateLeg,
+    private readonly parking: Parking,
+    private readonly window: CustomerServiceWindow,
     private readonly metrics: Pick<Metrics, 'pushReceived'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -97,15 +93,8 @@ export class PushHandler {
 
   private async act(push: Push, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean }> {
     switch (push.kind) {
-      case 'receipt': {
-        const id = await this.store.resolveMsgid(push.msgid, push.status, this.msgidTtlSeconds);
-        if (id === null) {
-          this.log.info('receipt before its send was recorded; kept for it', { msgid: push.msgid, status: push.status });
-          return { workDue: false };
-        }
-        await this.notifications.applyReceipt(id, push.msgid, push.status, push.openid);
-        return { workDue: push.outcome !== 'success' };
-      }
+      case 'receipt':
+        return { workDue: await this.templateLeg.receipt(push) };
       case 'unsubscribe':
         await this.window.close(push.openid);
         return { workDue: false };
@@ -113,48 +102,9 @@ export class PushHandler {
         return { workDue: false };
       default: {
         await this.window.open(push.openid, WINDOW_OF[push.kind] as WindowKind);
-        const { reply, released } = await this.releaseParked(push, replyTaken);
+        const { reply, released } = await this.parking.release(push.openid, replyKey(push), replyTaken);
         return { reply, workDue: released > 0 };
       }
     }
-  }
-
-  /**
-   * The oldest parked notice becomes the passive reply; the others are due for customer service
-   * now, in order. Marking the reply and recording its text for this push is one atomic step, so
-   * a re-sent push (our answer lost, or this instance died) is answered with the same text.
-   */
-  private async releaseParked(push: Push, replyTaken: boolean): Promise<{ reply?: string; released: number }> {
-    const { openid } = push;
-    const ids = await this.notifications.parkedFor(openid, PARKED_PER_INTERACTION);
-    let reply: string | undefined;
-    let order = 0;
-    let released = 0;
-    for (const id of ids) {
-      const unpark = { removeFromSet: this.notifications.unparkedEntry({ id, openid }) };
-      let moved: boolean;
-      if (reply === undefined && !replyTaken) {
-        // Only the reply needs the notice read (for its text); the status check is the move's own.
-        const text = (await this.notifications.get(id))?.text ?? '';
-        moved = await this.notifications.move({ id }, ['awaiting_interaction'], 'fallback_sent', "sent as the passive reply to the user's interaction", {
-          ...unpark,
-          set: { channel: 'passive_reply' },
-          dueAt: null,
-          setValue: { key: replyKey(push), value: text, ttlMs: REPLY_MEMORY_MS },
-        });
-        if (moved) reply = text;
-      } else {
-        // After a passive reply, wait a moment: a customer-service message must not overtake it.
-        const after = reply === undefined ? 0 : AFTER_REPLY_MS;
-        moved = await this.notifications.move({ id }, ['awaiting_interaction'], 'fallback_pending', 'the user interacted: sending through customer service', {
-          ...unpark,
-          dueAt: this.now() + after + order++,
-        });
-      }
-      if (moved) released += 1;
-      // Not waiting any more (sent, expired, gone): the entry is stale.
-      else await this.notifications.unparkForUser(openid, id);
-    }
-    return { reply, released };
   }
 }

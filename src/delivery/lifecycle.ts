@@ -1,0 +1,165 @@
+import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics/metrics';
+import type { Fields, Store, TransitionOptions } from '../store/store';
+import type { Notification } from './notification';
+
+/**
+ * The lifecycle of a notice: its statuses and every move between them, by name. Nothing else in
+ * wxreach changes a status. Each move is one atomic compare-and-set in the store that also
+ * records its fields, its history line and the notice's place on the schedule (and, for parking,
+ * the user's list of parked notices), so a duplicate receipt, a late claim or a second instance
+ * that comes second changes nothing.
+ */
+
+/** The one status vocabulary shared by the API, the logs, the history and the metrics. */
+export const STATUSES = [
+  'queued',
+  'awaiting_receipt',
+  'fallback_pending',
+  'awaiting_interaction',
+  'delivered',
+  'fallback_sent',
+  'failed',
+] as const;
+
+export type Status = (typeof STATUSES)[number];
+
+export const TERMINAL: ReadonlySet<Status> = new Set(['delivered', 'fallback_sent', 'failed']);
+
+const OPEN: readonly Status[] = STATUSES.filter((s) => !TERMINAL.has(s));
+
+export type Channel = 'template' | 'customer_service' | 'passive_reply';
+
+/** `same`: the status stays; the move changes fields or the schedule only. */
+type Target = Status | 'same';
+
+/**
+ * The table of allowed moves: what may happen to a notice in each status. A move from any other
+ * status is refused (returns false, changes nothing).
+ */
+export const MOVES = {
+  /** Template leg: WeChat accepted the template message (it has a msgid); wait for the receipt. */
+  sent: { from: ['queued'], to: 'awaiting_receipt' },
+  /** Template leg: the receipt said success (or no receipt came and the policy assumes delivery). */
+  delivered: { from: ['queued', 'awaiting_receipt'], to: 'delivered' },
+  /** Template leg: unusable, refused, failed receipt or no receipt: on to the customer-service text. */
+  templateFailed: { from: ['queued', 'awaiting_receipt'], to: 'fallback_pending' },
+  /** Customer-service leg: this worker starts the one call (the marker makes it at most once). */
+  callStarted: { from: ['fallback_pending'], to: 'same' },
+  /** Customer-service leg: WeChat accepted the text. */
+  fallbackSent: { from: ['fallback_pending'], to: 'fallback_sent' },
+  /** Parking: the window is closed; keep the text for the user's next interaction. */
+  park: { from: ['fallback_pending'], to: 'awaiting_interaction' },
+  /** Parking: the user is back; send through customer service. */
+  release: { from: ['awaiting_interaction'], to: 'fallback_pending' },
+  /** Parking: the user is back; the text is the passive reply to that very push. */
+  releaseAsReply: { from: ['awaiting_interaction'], to: 'fallback_sent' },
+  /** Parking: the user did not come back in time. */
+  expire: { from: ['awaiting_interaction'], to: 'failed' },
+  /** Neither path can reach the user (the reason says why). */
+  fail: { from: OPEN, to: 'failed' },
+  /** Not now: a retry, a wait for WeChat, a deadline still ahead, an internal error; same status, new due time. */
+  retryLater: { from: OPEN, to: 'same' },
+  /** A terminal notice found on the schedule (a stale claim): take it off. */
+  unschedule: { from: [...TERMINAL], to: 'same' },
+} as const satisfies Record<string, { from: readonly Status[]; to: Target }>;
+
+export type MoveName = keyof typeof MOVES;
+
+/** What a move records besides the status. */
+export interface MoveChange {
+  /** History line; null for moves that leave no trace (bookkeeping). */
+  detail: string | null;
+  /** Fields set with the move ('' clears one). */
+  set?: Fields;
+  /** Further compare-and-set conditions on fields ('' = absent). */
+  expect?: Fields;
+  /** New due time; null takes the notice off the schedule; undefined leaves it. */
+  dueAt?: number | null;
+}
+
+/** The ordered set of a user's parked notices. */
+const parkedKey = (openid: string) => `parked:${openid}`;
+
+/** Moves out of `awaiting_interaction`: they take the notice off its user's parked list in the same step. */
+const UNPARKING: ReadonlySet<MoveName> = new Set(['release', 'releaseAsReply', 'expire', 'fail']);
+
+export interface MoveOptions {
+  /** Narrows the table's from-statuses, e.g. to the status the caller read. */
+  from?: readonly Status[];
+  /** releaseAsReply: the text is remembered under `key` for WeChat's re-sends of the push, in the same step. */
+  reply?: { key: string; text: string; ttlMs: number };
+}
+
+/** The notice as a move needs it: `status` for 'same' moves, `createdAt` to order a parked one. */
+export type Subject = Pick<Notification, 'id' | 'openid'> & Partial<Pick<Notification, 'status' | 'createdAt'>>;
+
+/**
+ * Carries out the moves of MOVES, and reads the parked lists they keep. `move` returns whether
+ * the move happened (false: the notice was not in a from-status, or a condition failed).
+ */
+export class Lifecycle {
+  constructor(
+    private readonly store: Pick<Store, 'transition' | 'appendHistory' | 'rangeOfSet' | 'removeFromSet'>,
+    private readonly log: Logger,
+    private readonly metrics: Pick<Metrics, 'statusChanged'>,
+    private readonly retentionSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async move(name: MoveName, n: Subject, change: MoveChange, options: MoveOptions = {}): Promise<boolean> {
+    const rule = MOVES[name];
+    const ruleFrom: readonly Status[] = rule.from;
+    const allowed = options.from ? options.from.filter((s) => ruleFrom.includes(s)) : ruleFrom;
+    if (allowed.length === 0) return false;
+    const same = rule.to === 'same';
+    // A 'same' move keeps the status the notice has: the one read, else each allowed one in turn.
+    const targets: readonly Status[] = same ? (n.status && allowed.includes(n.status) ? [n.status] : allowed) : [rule.to as Status];
+    const effects = this.effects(name, n, options);
+    for (const to of targets) {
+      const moved = await this.store.transition(n.id, {
+        from: same ? [to] : allowed,
+        to,
+        set: change.set,
+        expect: change.expect,
+        dueAt: change.dueAt,
+        history: change.detail === null ? undefined : { at: new Date(this.now()).toISOString(), status: to, detail: change.detail },
+        ...effects,
+      });
+      if (!moved) continue;
+      if (change.detail !== null) this.log.info('notification status', { id: n.id, status: to, move: name, detail: change.detail });
+      if (!same) this.metrics.statusChanged(to);
+      return true;
+    }
+    return false;
+  }
+
+  /** A history line for an event that changes nothing (a late or foreign receipt). */
+  async note(n: Pick<Notification, 'id' | 'status'>, detail: string): Promise<void> {
+    await this.store.appendHistory(n.id, { at: new Date(this.now()).toISOString(), status: n.status, detail });
+  }
+
+  /** Ids of the notices parked for this user, oldest first. */
+  parkedFor(openid: string, limit: number): Promise<string[]> {
+    return this.store.rangeOfSet(parkedKey(openid), limit);
+  }
+
+  /** Drops a stale entry of the parked list (the notice moved on by another way). */
+  forgetParked(openid: string, id: string): Promise<void> {
+    return this.store.removeFromSet(parkedKey(openid), id);
+  }
+
+  private effects(name: MoveName, n: Subject, options: MoveOptions): Pick<TransitionOptions, 'addToSet' | 'removeFromSet' | 'setValue'> {
+    if (name === 'park') {
+      if (n.createdAt === undefined) throw new Error('park needs the notice\'s createdAt (its place among the parked)');
+      return { addToSet: { key: parkedKey(n.openid), member: n.id, score: n.createdAt, ttlSeconds: this.retentionSeconds } };
+    }
+    if (!UNPARKING.has(name)) return {};
+    const reply = name === 'releaseAsReply' ? options.reply : undefined;
+    if (name === 'releaseAsReply' && !reply) throw new Error('releaseAsReply needs the reply it becomes');
+    return {
+      removeFromSet: { key: parkedKey(n.openid), member: n.id },
+      ...(reply ? { setValue: { key: reply.key, value: reply.text, ttlMs: reply.ttlMs } } : {}),
+    };
+  }
+}

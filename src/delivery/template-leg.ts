@@ -1,0 +1,181 @@
+import type { Logger } from '../log/logger';
+import type { Store } from '../store/store';
+import type { TemplateMessage } from '../wechat/api-client';
+import { receiptOutcome, type Push } from '../wechat/push';
+import type { CustomerServiceLeg } from './customer-service-leg';
+import type { Lifecycle } from './lifecycle';
+import { plainValues, withFields, type Notification } from './notification';
+import type { Notifications } from './notifications';
+import { backoffMs, decideTemplateFailure } from './send-policy';
+import { displayLosses } from './template-display';
+import type { TemplateQuota } from './template-quota';
+import type { TemplateRegistry } from './template-registry';
+import { waitForWechat, type WechatWaitSettings } from './wechat-wait';
+
+export interface TemplateLegSettings {
+  retry: { maxAttempts: number; baseDelayMs: number };
+  receipt: { timeoutSeconds: number; onTimeout: 'fallback' | 'assume_delivered' };
+  /** The work loop's lease: a notice being handled stays claimed this long. */
+  leaseMs: number;
+  /** How long a msgid → notification link lives. */
+  msgidSeconds: number;
+  /** Waiting for WeChat (outage, token): the bound and the circuit breaker's view. */
+  wait: WechatWaitSettings;
+}
+
+/** While WeChat is unreachable, an expired receipt deadline is looked at again this much later. */
+const RECEIPT_RECHECK_MS = 5000;
+
+/**
+ * The first content of the patent: the template message. Sends it (or skips it when the template
+ * is known unusable or the daily quota is spent), links WeChat's msgid to the notice, applies the
+ * TEMPLATESENDJOBFINISH receipt, and decides when no receipt comes. Any failure of this leg hands
+ * the notice to the customer-service leg.
+ */
+export class TemplateLeg {
+  constructor(
+    private readonly lifecycle: Lifecycle,
+    private readonly notifications: Notifications,
+    private readonly correlation: Pick<Store, 'linkMsgid' | 'resolveMsgid'>,
+    private readonly api: { sendTemplate(message: TemplateMessage): Promise<string> },
+    private readonly templates: TemplateRegistry,
+    private readonly quota: TemplateQuota,
+    private readonly customerService: CustomerServiceLeg,
+    private readonly settings: TemplateLegSettings,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A queued notice: send the template message. */
+  async send(n: Notification): Promise<void> {
+    const resolved = await this.templates.resolve(n.template);
+    if (!resolved) return this.failed(n, 'unknown template');
+    const { templateId } = resolved;
+    const state = await this.templates.state(templateId);
+    if (!state.valid) {
+      return this.failed(n, `template ${templateId} is invalid (${state.reason ?? 'unusable'}): no template call`, { templateId });
+    }
+    const pausedUntil = await this.quota.pausedUntil();
+    if (pausedUntil) {
+      return this.failed(n, `daily template quota exhausted until ${new Date(pausedUntil).toISOString()}: no template call`, { templateId });
+    }
+
+    const message: TemplateMessage = { touser: n.openid, template_id: templateId, client_msg_id: n.id, data: n.data };
+    if (n.url) message.url = n.url;
+    if (n.miniprogram) message.miniprogram = n.miniprogram;
+    let msgid: string;
+    try {
+      msgid = await this.api.sendTemplate(message);
+    } catch (err) {
+      return this.sendFailed(n, templateId, err);
+    }
+    // Linked before the status change, so a receipt finds its notice at any moment (it is applied
+    // while still queued too); one that came before the send's answer is handed over here.
+    const early = await this.correlation.linkMsgid(msgid, n.id, this.settings.msgidSeconds);
+    const losses = displayLosses(state.content, plainValues(n.data));
+    const detail = `template ${templateId} accepted, msgid ${msgid}${losses.length ? `; the user sees it cut: ${losses.join('; ')}` : ''}`;
+    const receiptDueAt = this.now() + this.settings.receipt.timeoutSeconds * 1000;
+    const moved = await this.lifecycle.move('sent', n, {
+      detail,
+      set: { msgid, templateId, channel: 'template', receiptDueAt: String(receiptDueAt) },
+      dueAt: receiptDueAt,
+    });
+    if (early !== null) await this.applyReceipt(n.id, msgid, early);
+    if (moved) await this.templates.count(templateId, 'sent').catch(() => undefined);
+  }
+
+  /**
+   * A TEMPLATESENDJOBFINISH push. Returns whether work became due (the fallback). A receipt that
+   * beat the send's answer is kept for the send to pick up.
+   */
+  async receipt(push: Extract<Push, { kind: 'receipt' }>): Promise<boolean> {
+    const id = await this.correlation.resolveMsgid(push.msgid, push.status, this.settings.msgidSeconds);
+    if (id === null) {
+      this.log.info('receipt before its send was recorded; kept for it', { msgid: push.msgid, status: push.status });
+      return false;
+    }
+    await this.applyReceipt(id, push.msgid, push.status, push.openid);
+    return push.outcome !== 'success';
+  }
+
+  /**
+   * Delivered, or on to the fallback. Applies while still `queued` too: the msgid is linked before
+   * the send's status change is recorded. `sender` is the receipt's FromUserName when known (a
+   * receipt stashed before its msgid was linked keeps only its status); a receipt from another
+   * user only leaves a history line.
+   */
+  private async applyReceipt(id: string, msgid: string, status: string, sender?: string): Promise<void> {
+    const outcome = receiptOutcome(status);
+    const n = await this.notifications.get(id);
+    if (!n) return;
+    if (sender !== undefined && sender !== n.openid) {
+      this.log.warn('receipt from another user ignored', { id, msgid, sender });
+      await this.lifecycle.note(n, `receipt for msgid ${msgid} from another user ignored; changed nothing`);
+      return;
+    }
+    const set = { msgid, channel: 'template' };
+    const moved =
+      outcome === 'success'
+        ? await this.lifecycle.move('delivered', n, { detail: `receipt for msgid ${msgid}: ${status}`, set, dueAt: null })
+        : await this.lifecycle.move('templateFailed', n, {
+            detail: `template path failed: receipt for msgid ${msgid}: ${status}`,
+            set: { ...set, reason: `receipt: ${status}` },
+            dueAt: this.now(),
+          });
+    const templateId = n.templateId ?? (await this.templates.resolve(n.template))?.templateId;
+    if (moved && templateId) await this.templates.count(templateId, `receipt_${outcome}`).catch(() => undefined);
+    if (!moved) await this.lifecycle.note(n, `late receipt for msgid ${msgid}: ${status}; changed nothing`);
+  }
+
+  /** An `awaiting_receipt` notice whose deadline passed: `receipt.onTimeout` decides. */
+  async receiptDeadline(n: Notification): Promise<void> {
+    const after = `no receipt within ${this.settings.receipt.timeoutSeconds} s`;
+    if (this.settings.wait.circuit().state !== 'closed') {
+      // WeChat is down: its receipt may be late for the same reason. Not a verdict on the template.
+      const detail = `${after}, but WeChat is unreachable: waiting for it before deciding`;
+      const repeated = n.history.at(-1)?.detail === detail;
+      await this.lifecycle.move('retryLater', n, { detail: repeated ? null : detail, dueAt: this.now() + RECEIPT_RECHECK_MS });
+      return;
+    }
+    if (this.settings.receipt.onTimeout === 'assume_delivered') {
+      await this.lifecycle.move('delivered', n, { detail: `${after}: assumed delivered`, set: { reason: 'no_receipt' }, dueAt: null }, { from: ['awaiting_receipt'] });
+      return;
+    }
+    return this.failed(n, after, { reason: 'no_receipt' });
+  }
+
+  private async sendFailed(n: Notification, templateId: string, err: unknown): Promise<void> {
+    const decision = decideTemplateFailure(err);
+    const message = (err as Error)?.message ?? String(err);
+    if (decision.action === 'wait') return waitForWechat(this.lifecycle, n, 'queued', decision.reason, this.now(), this.settings.wait);
+    if (decision.action === 'retry') {
+      const attempts = n.attempts + 1;
+      if (attempts < this.settings.retry.maxAttempts) {
+        const delay = backoffMs(attempts, this.settings.retry.baseDelayMs);
+        // Same client_msg_id on the next try: WeChat sends at most one message for it within 10 minutes.
+        await this.lifecycle.move('retryLater', n, {
+          detail: `${decision.reason}; retry ${attempts} in ${delay} ms`,
+          set: { attempts: String(attempts) },
+          dueAt: this.now() + delay,
+        });
+        return;
+      }
+      this.log.warn('template send gave up after retries', { id: n.id, attempts, error: message });
+      return this.failed(n, `${decision.reason}; gave up after ${attempts} attempts`, { attempts: String(attempts), templateId });
+    }
+    if (decision.action === 'fail') {
+      await this.lifecycle.move('fail', n, { detail: `template send: ${message}`, set: { reason: decision.reason }, dueAt: null });
+      return;
+    }
+    if (decision.template === 'invalid') await this.templates.markInvalid(templateId, decision.reason);
+    if (decision.template === 'quota_exhausted') await this.quota.pause();
+    return this.failed(n, decision.reason, { templateId });
+  }
+
+  /** The template path failed: straight on to the customer-service text, in this same step. */
+  private async failed(n: Notification, detail: string, set: Record<string, string> = {}): Promise<void> {
+    // Stays claimed for a lease while this step sends the text; due again only if this instance dies.
+    const moved = await this.lifecycle.move('templateFailed', n, { detail: `template path failed: ${detail}`, set, dueAt: this.now() + this.settings.leaseMs }, { from: [n.status] });
+    if (moved) await this.customerService.send(withFields(n, { ...set, status: 'fallback_pending' }));
+  }
+}
