@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TEXT_LIMIT_BYTES } from '../delivery/fallback-text';
+import { TEXT_LIMIT_BYTES } from '../wechat/text-limit';
 
 /**
  * Text that has a UTF-8 form: a lone UTF-16 surrogate (JSON allows the escape "\ud800") has none,

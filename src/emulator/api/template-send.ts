@@ -1,3 +1,4 @@
+import { ERRCODE } from '../../wechat/errcodes';
 import type { EmulatorCore } from '../core';
 import { outcomeFor, reachesUser, scheduleReceipt } from '../receipts';
 import { missingField, renderTemplate, type TemplateData } from '../template-text';
@@ -46,18 +47,18 @@ const okAnswer = (msgid: string) => `{"errcode":0,"errmsg":"ok","msgid":${msgid}
  */
 export async function templateSend(core: EmulatorCore, req: ApiRequest): Promise<string> {
   const b = jsonObject(req.body);
-  if (!b) return wxError(47001, req.rid);
-  if (b.data !== undefined && (b.data === null || typeof b.data !== 'object')) return wxError(47001, req.rid);
-  if (overQuota(core)) return wxError(45009, req.rid);
+  if (!b) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
+  if (b.data !== undefined && (b.data === null || typeof b.data !== 'object')) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
+  if (overQuota(core)) return wxError(ERRCODE.DAILY_QUOTA_EXHAUSTED, req.rid);
   const user = typeof b.touser === 'string' ? core.state.users.get(b.touser) : undefined;
-  if (!user) return wxError(40003, req.rid);
-  if (!user.subscribed) return wxError(43004, req.rid);
+  if (!user) return wxError(ERRCODE.INVALID_OPENID, req.rid);
+  if (!user.subscribed) return wxError(ERRCODE.REQUIRE_SUBSCRIBE, req.rid);
   const tpl = typeof b.template_id === 'string' ? core.state.templates.get(b.template_id) : undefined;
-  if (!tpl) return wxError(40037, req.rid);
-  if (user.refused.has(tpl.template_id)) return wxError(43101, req.rid);
+  if (!tpl) return wxError(ERRCODE.INVALID_TEMPLATE_ID, req.rid);
+  if (user.refused.has(tpl.template_id)) return wxError(ERRCODE.USER_REFUSED_TEMPLATE, req.rid);
   const data = (b.data ?? {}) as TemplateData;
   const missing = missingField(tpl, data);
-  if (missing) return wxError(47003, req.rid, `argument invalid! data.${missing}.value is empty`);
+  if (missing) return wxError(ERRCODE.INVALID_TEMPLATE_ARGUMENT, req.rid, `argument invalid! data.${missing}.value is empty`);
 
   // WeChat's answer to a repeated client_msg_id is undocumented (reference §12). We choose a silent
   // success with the first msgid and nothing sent, which is what "only one message is sent" implies.
