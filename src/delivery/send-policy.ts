@@ -1,7 +1,7 @@
 import { WechatApiError, WechatTransportError } from '../wechat/api-errors';
 import { ERRCODE, TOKEN_ERRCODES } from '../wechat/errcodes';
 
-/** What to do after a template send failed. The one table of issue 4; every row is tested. */
+/** What to do after a template send failed (README "How the fallback decides"); every row is tested. */
 export type TemplateDecision =
   | { action: 'retry'; reason: string }
   /** WeChat gave no answer (or no token): wait for it without using up attempts, within `outage.maxWaitSeconds`. */

@@ -35,7 +35,7 @@ const dataFields = z.preprocess(
     .refine((d) => Object.keys(d).length <= 50, 'at most 50 fields'),
 );
 
-/** POST /v1/notifications body (DESIGN.md "Interfaces"). */
+/** POST /v1/notifications body (README "API"). */
 export const notificationBody = z
   .object({
     openid: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be an OpenID (6-64 letters, digits, _ or -)'),

@@ -128,7 +128,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
         ? undefined
         : textReply(push, outcome.reply, now()));
     if (xml === undefined) return res.type('text/plain').send('success');
-    // Safe mode must answer encrypted.
+    // Safe mode must answer sealed (docs/wechat-protocol-notes.md "Passive replies").
     const body = replyBody(xml, encrypted ? { cipher: deps.cipher as WechatCipher, token: deps.token, timestamp: auth.timestamp } : undefined);
     res.type('application/xml').send(body);
   });

@@ -4,7 +4,7 @@ import { WX_OK, wxError } from '../wx-errors';
 import { addTemplate } from '../templates';
 import { jsonObject, type ApiRequest } from './types';
 
-/** Accounts may hold at most 25 templates (reference §5.1). */
+/** Accounts may hold at most 25 templates (docs/wechat-protocol-notes.md "Template messages"). */
 const MAX_TEMPLATES = 25;
 
 /** GET /cgi-bin/template/get_all_private_template */

@@ -5,7 +5,7 @@ import { missingField, renderTemplate, type TemplateData } from '../template-tex
 import { wxError } from '../wx-errors';
 import { jsonObject, type ApiRequest } from './types';
 
-/** client_msg_id is honoured for 10 minutes (reference §5.1). */
+/** client_msg_id is honoured for 10 minutes (docs/wechat-protocol-notes.md "Template messages"). */
 const CLIENT_MSG_ID_MS = 10 * 60 * 1000;
 
 /** Daily quota on the virtual clock, reset at midnight China time; every call that gets this far counts. */
@@ -60,7 +60,7 @@ export async function templateSend(core: EmulatorCore, req: ApiRequest): Promise
   const missing = missingField(tpl, data);
   if (missing) return wxError(ERRCODE.INVALID_TEMPLATE_ARGUMENT, req.rid, `argument invalid! data.${missing}.value is empty`);
 
-  // WeChat's answer to a repeated client_msg_id is undocumented (reference §12). We choose a silent
+  // WeChat's answer to a repeated client_msg_id is undocumented (docs/wechat-protocol-notes.md "Where the docs are unsure"). We choose a silent
   // success with the first msgid and nothing sent, which is what "only one message is sent" implies.
   const clientMsgId = typeof b.client_msg_id === 'string' && b.client_msg_id !== '' ? b.client_msg_id : undefined;
   const dedupeKey = clientMsgId && `${user.openid}\u0000${clientMsgId}`;
