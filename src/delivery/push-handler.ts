@@ -1,9 +1,10 @@
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../store/store';
+import type { WindowKind } from '../wechat/customer-service-window';
 import type { Push } from '../wechat/push';
 import type { Notifications } from './notifications';
-import type { ServiceWindow, WindowKind } from './window';
+import type { ServiceWindow } from './window';
 
 export interface PushOutcome {
   /** Text for the passive reply to this push, when a parked notice rides on it. */

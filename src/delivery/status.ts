@@ -1,4 +1,4 @@
-/** The one status vocabulary shared by the API, the logs and the history (DESIGN.md "Statuses"). */
+/** The one status vocabulary shared by the API, the logs and the history (README "Statuses"). */
 export const STATUSES = [
   'queued',
   'awaiting_receipt',

@@ -2,6 +2,7 @@ import type { TemplateConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
 import type { PrivateTemplate } from '../wechat/api-client';
+import { nextChinaMidnight } from '../wechat/quota-day';
 
 export interface TemplateApi {
   listTemplates(): Promise<PrivateTemplate[]>;
@@ -36,14 +37,6 @@ const key = {
 
 /** What this instance knows of templates is re-read from the store at most this often. */
 const CACHE_MS = 1000;
-
-const CHINA_OFFSET_MS = 8 * 3600_000;
-
-/** Next midnight in China (UTC+8), when WeChat's daily quotas reset. */
-export function nextChinaMidnight(now: number): number {
-  const day = 86_400_000;
-  return Math.floor((now + CHINA_OFFSET_MS) / day) * day + day - CHINA_OFFSET_MS;
-}
 
 /**
  * What wxreach knows of the account's templates, shared through the store: which are usable,
