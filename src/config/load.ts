@@ -58,7 +58,7 @@ function readJson(file: string): Json {
   return parsed;
 }
 
-/** The environment variables of DESIGN.md, each mapped onto its config key. */
+/** The environment variables (README "Configuration"), each mapped onto its config key. */
 function fromEnv(env: NodeJS.ProcessEnv): Json {
   const wechat: Json = {};
   const out: Json = {};

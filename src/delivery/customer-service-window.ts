@@ -1,14 +1,5 @@
 import type { Store } from '../store/store';
-
-/** Customer-service window rules since 2023 (reference §6.1). */
-export const WINDOW_RULES = {
-  /** A message from the user: 5 messages within 48 hours. */
-  message: { quota: 5, seconds: 48 * 3600 },
-  /** Follow, scan or menu click: 3 messages within 1 minute. */
-  event: { quota: 3, seconds: 60 },
-} as const;
-
-export type WindowKind = keyof typeof WINDOW_RULES;
+import { WINDOW_RULES, type WindowKind } from '../wechat/customer-service-window';
 
 /** The two allowances of a user, the short event one first: it expires sooner, so it is used first. */
 const keysOf = (openid: string) => [`win:e:${openid}`, `win:m:${openid}`];

@@ -1,5 +1,4 @@
-/** WeChat's practical limit for a customer-service or passive text (protocol reference §6). */
-export const TEXT_LIMIT_BYTES = 2048;
+import { TEXT_LIMIT_BYTES } from '../wechat/text-limit';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)(?:\.DATA)?\s*\}\}/g;
 /** Values are plain text: markup would be shown literally at best, or turned into a link at worst. */

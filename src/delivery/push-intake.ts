@@ -1,8 +1,9 @@
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../store/store';
+import { WINDOW_OPENED_BY, type WindowKind } from '../wechat/customer-service-window';
 import type { Push } from '../wechat/push';
-import type { CustomerServiceWindow, WindowKind } from './customer-service-window';
+import type { CustomerServiceWindow } from './customer-service-window';
 import { REPLY_MEMORY_MS, type Parking } from './parking';
 import type { TemplateLeg } from './template-leg';
 
@@ -26,13 +27,6 @@ const REPLY_DEADLINE_MS = 3500;
 const replyKey = (push: Push) => `reply:${push.dedupeKey}`;
 /** The business bot's reply (XML) to a forwarded push, kept as long for the same re-sends. */
 const botReplyKey = (push: Push) => `bot-reply:${push.dedupeKey}`;
-
-const WINDOW_OF: Partial<Record<Push['kind'], WindowKind>> = {
-  message: 'message',
-  subscribe: 'event',
-  scan: 'event',
-  menu_click: 'event',
-};
 
 /**
  * What a push from WeChat means for delivery, kept small: dedupe, then a receipt goes to the
@@ -101,7 +95,7 @@ export class PushIntake {
       case 'other':
         return { workDue: false };
       default: {
-        await this.window.open(push.openid, WINDOW_OF[push.kind] as WindowKind);
+        await this.window.open(push.openid, WINDOW_OPENED_BY[push.kind] as WindowKind);
         const { reply, released } = await this.parking.release(push.openid, replyKey(push), replyTaken);
         return { reply, workDue: released > 0 };
       }

@@ -1,6 +1,7 @@
-import { TOKEN_ERRCODES, WechatApiError, WechatTransportError } from '../wechat/api-errors';
+import { WechatApiError, WechatTransportError } from '../wechat/api-errors';
+import { ERRCODE, TOKEN_ERRCODES } from '../wechat/errcodes';
 
-/** What to do after a template send failed. The one table of issue 4; every row is tested. */
+/** What to do after a template send failed (README "How the fallback decides"); every row is tested. */
 export type TemplateDecision =
   | { action: 'retry'; reason: string }
   /** WeChat gave no answer (or no token): wait for it without using up attempts, within `outage.maxWaitSeconds`. */
@@ -18,16 +19,16 @@ export type CustomDecision =
 
 /** The recipient cannot be reached by any channel: no point in a customer-service call. */
 const UNREACHABLE: Readonly<Record<number, string>> = {
-  43004: 'not_a_follower',
-  40003: 'invalid_openid',
-  43019: 'blacklisted',
+  [ERRCODE.REQUIRE_SUBSCRIBE]: 'not_a_follower',
+  [ERRCODE.INVALID_OPENID]: 'invalid_openid',
+  [ERRCODE.USER_BLACKLISTED]: 'blacklisted',
 };
 
 /** -1 busy, 45011 per-minute limit: WeChat answered and did nothing; try again later. */
-const TRANSIENT: ReadonlySet<number> = new Set([-1, 45011]);
+const TRANSIENT: ReadonlySet<number> = new Set([ERRCODE.SYSTEM_BUSY, ERRCODE.MINUTE_QUOTA_EXHAUSTED]);
 
 /** The template is gone or the account may not use it. */
-const TEMPLATE_UNUSABLE: ReadonlySet<number> = new Set([40036, 40037, 48001, 48004]);
+const TEMPLATE_UNUSABLE: ReadonlySet<number> = new Set([ERRCODE.INVALID_TEMPLATE_ID_SIZE, ERRCODE.INVALID_TEMPLATE_ID, ERRCODE.API_UNAUTHORIZED, ERRCODE.API_BANNED]);
 
 /** Getting the access token failed (a refusal or no answer): the message itself never left. */
 function tokenTrouble(err: unknown): string | null {
@@ -46,9 +47,9 @@ export function decideTemplateFailure(err: unknown): TemplateDecision {
   if (TRANSIENT.has(code) || TOKEN_ERRCODES.has(code)) return { action: 'retry', reason: `transient: errcode ${code}` };
   if (UNREACHABLE[code]) return { action: 'fail', reason: UNREACHABLE[code] };
   if (TEMPLATE_UNUSABLE.has(code)) return { action: 'fallback', reason: `template_unusable: errcode ${code}`, template: 'invalid' };
-  if (code === 43101) return { action: 'fallback', reason: 'user_refused_template: errcode 43101' };
-  if (code === 47003) return { action: 'fallback', reason: `bad_data: ${err.errmsg.replace(/\s*rid:.*$/, '')}` };
-  if (code === 45009) return { action: 'fallback', reason: 'template_quota_exhausted: errcode 45009', template: 'quota_exhausted' };
+  if (code === ERRCODE.USER_REFUSED_TEMPLATE) return { action: 'fallback', reason: 'user_refused_template: errcode 43101' };
+  if (code === ERRCODE.INVALID_TEMPLATE_ARGUMENT) return { action: 'fallback', reason: `bad_data: ${err.errmsg.replace(/\s*rid:.*$/, '')}` };
+  if (code === ERRCODE.DAILY_QUOTA_EXHAUSTED) return { action: 'fallback', reason: 'template_quota_exhausted: errcode 45009', template: 'quota_exhausted' };
   return { action: 'fallback', reason: `template_refused: errcode ${code}` };
 }
 
@@ -63,12 +64,12 @@ export function decideCustomFailure(err: unknown): CustomDecision | { action: 'u
   if (!(err instanceof WechatApiError)) return { action: 'retry', reason: `transient: ${(err as Error)?.message ?? String(err)}` };
   const code = err.errcode;
   if (TRANSIENT.has(code) || TOKEN_ERRCODES.has(code)) return { action: 'retry', reason: `transient: errcode ${code}` };
-  if (code === 45015) return { action: 'park', reason: 'window_closed: errcode 45015', windowClosed: true };
-  if (code === 45047) return { action: 'park', reason: 'window_quota_used: errcode 45047', windowClosed: true };
+  if (code === ERRCODE.WINDOW_CLOSED) return { action: 'park', reason: 'window_closed: errcode 45015', windowClosed: true };
+  if (code === ERRCODE.WINDOW_QUOTA_USED) return { action: 'park', reason: 'window_quota_used: errcode 45047', windowClosed: true };
   // The daily customer-service quota: a passive reply on the user's next interaction does not use it.
-  if (code === 45009) return { action: 'park', reason: 'customer_service_quota_exhausted: errcode 45009', windowClosed: false };
+  if (code === ERRCODE.DAILY_QUOTA_EXHAUSTED) return { action: 'park', reason: 'customer_service_quota_exhausted: errcode 45009', windowClosed: false };
   if (UNREACHABLE[code]) return { action: 'fail', reason: UNREACHABLE[code] };
-  if (code === 48002) return { action: 'fail', reason: 'user_blocked_messages' };
+  if (code === ERRCODE.USER_BLOCKED_MESSAGES) return { action: 'fail', reason: 'user_blocked_messages' };
   return { action: 'fail', reason: `customer_service_refused: errcode ${code}` };
 }
 

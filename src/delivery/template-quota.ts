@@ -1,16 +1,10 @@
 import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
+import { nextChinaMidnight } from '../wechat/quota-day';
 
 const PAUSE_KEY = 'tpl-quota-paused-until';
 /** Every template send asks; the answer is re-read from the store at most this often. */
 const CACHE_MS = 1000;
-const CHINA_OFFSET_MS = 8 * 3600_000;
-
-/** Next midnight in China (UTC+8), when WeChat's daily quotas reset. */
-export function nextChinaMidnight(now: number): number {
-  const day = 86_400_000;
-  return Math.floor((now + CHINA_OFFSET_MS) / day) * day + day - CHINA_OFFSET_MS;
-}
 
 /**
  * The account's daily template-message quota. When WeChat answers 45009, template sends pause

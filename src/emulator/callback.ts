@@ -1,10 +1,7 @@
 import { Agent, request } from 'undici';
 import type { WechatCipher } from '../wechat/cipher';
-import { sealPush } from '../wechat/envelope';
-import { wechatSignature } from '../wechat/signature';
+import { outboundPush, type PushMode, type PushSigning } from '../wechat/outbound-push';
 import { buildXml } from '../wechat/xml';
-import type { IdSource } from './ids';
-import type { PushMode } from './options';
 
 export type PushFields = Record<string, string | number | bigint>;
 
@@ -35,15 +32,16 @@ export class CallbackClient {
   url: string | undefined;
   readonly counters: CallbackCounters = { attempts: 0, delivered: 0, failed: 0 };
   private readonly agent: Agent;
+  private readonly seal: PushSigning['seal'];
   private closed = false;
 
   constructor(
     url: string | undefined,
     private readonly cfg: CallbackConfig,
-    private readonly ids: IdSource,
   ) {
     this.url = url;
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+    this.seal = cfg.mode === 'plain' || !cfg.cipher ? undefined : { mode: cfg.mode, cipher: cfg.cipher, account: cfg.account };
   }
 
   async deliver(fields: PushFields, openid: string): Promise<DeliveryResult> {
@@ -73,41 +71,18 @@ export class CallbackClient {
     await this.agent.destroy();
   }
 
+  /** Each attempt is signed and sealed afresh (new timestamp, nonce and random prefix), like a real re-send may be. */
   private async post(url: string, xml: string, openid: string): Promise<{ status: number; body: string }> {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = this.ids.nonce();
-    const target = new URL(url);
-    const q = target.searchParams;
-    q.set('signature', wechatSignature([this.cfg.token, timestamp, nonce]));
-    q.set('timestamp', timestamp);
-    q.set('nonce', nonce);
-    q.set('openid', openid);
-    const body = this.body(xml, timestamp, nonce, q);
-    const res = await request(target, {
+    const push = outboundPush(url, xml, { token: this.cfg.token, openid, seal: this.seal });
+    const res = await request(push.url, {
       method: 'POST',
       dispatcher: this.agent,
       headers: { 'content-type': 'text/xml' },
-      body,
+      body: push.body,
       headersTimeout: this.cfg.timeoutMs,
       bodyTimeout: this.cfg.timeoutMs,
       signal: AbortSignal.timeout(this.cfg.timeoutMs),
     });
     return { status: res.statusCode, body: await res.body.text() };
-  }
-
-  /** Each attempt is sealed afresh (new random prefix), like a real re-send may be. */
-  private body(xml: string, timestamp: string, nonce: string, q: URLSearchParams): string {
-    const { cipher, mode, token, account } = this.cfg;
-    if (mode === 'plain' || !cipher) return xml;
-    q.set('encrypt_type', 'aes');
-    if (mode === 'safe') {
-      const sealed = sealPush(cipher, token, account, xml, timestamp, nonce);
-      q.set('msg_signature', sealed.msgSignature);
-      return sealed.body;
-    }
-    // Compatible mode: the plaintext fields plus <Encrypt> in one packet.
-    const encrypt = cipher.encrypt(xml);
-    q.set('msg_signature', wechatSignature([token, timestamp, nonce, encrypt]));
-    return `${xml.slice(0, -'</xml>'.length)}${buildXml({ Encrypt: encrypt }).slice('<xml>'.length)}`;
   }
 }

@@ -1,4 +1,4 @@
-const CHINA_OFFSET_MS = 8 * 3600 * 1000;
+import { chinaDay } from '../wechat/quota-day';
 
 /**
  * The emulator's notion of "now": wall clock plus an offset that only moves forward, so tests can
@@ -19,9 +19,9 @@ export class VirtualClock {
     return new Date(this.now()).toISOString();
   }
 
-  /** WeChat's daily quotas reset at midnight China time (UTC+8). */
+  /** The day WeChat's daily quotas count in (they reset at midnight China time). */
   chinaDay(): number {
-    return Math.floor((this.now() + CHINA_OFFSET_MS) / 86_400_000);
+    return chinaDay(this.now());
   }
 
   advance(seconds: number): void {

@@ -26,11 +26,14 @@ export class EmulatorCore {
   constructor(readonly opts: ResolvedOptions) {
     this.cipher = opts.aesKey ? new WechatCipher(opts.aesKey, opts.appId) : undefined;
     this.tokens = new TokenBook(this.clock, this.ids, opts.tokenExpiresIn);
-    this.callback = new CallbackClient(
-      opts.callbackUrl,
-      { token: opts.token, mode: opts.mode, account: opts.account, cipher: this.cipher, timeoutMs: opts.callbackTimeoutMs, retries: opts.callbackRetries },
-      this.ids,
-    );
+    this.callback = new CallbackClient(opts.callbackUrl, {
+      token: opts.token,
+      mode: opts.mode,
+      account: opts.account,
+      cipher: this.cipher,
+      timeoutMs: opts.callbackTimeoutMs,
+      retries: opts.callbackRetries,
+    });
   }
 
   count(path: string): void {

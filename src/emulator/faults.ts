@@ -1,3 +1,5 @@
+import { ERRCODE } from '../wechat/errcodes';
+
 export interface FaultSettings {
   /** Added before answering (ms). */
   latencyMs?: number;
@@ -34,7 +36,7 @@ export class Faults {
 
   /** The errcode answered by an 'errcode' fault. */
   errcode(): number {
-    return this.s.errcode ?? -1;
+    return this.s.errcode ?? ERRCODE.SYSTEM_BUSY;
   }
 
   latencyFor(path: string): number {

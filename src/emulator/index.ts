@@ -6,7 +6,8 @@ import { createEmulatorServer } from './server';
 
 export { ControlError, EmulatorControl } from './control';
 export type { EmulatorStats, UserView } from './control';
-export type { EmulatorOptions, PushMode, SeedTemplate, SeedUser } from './options';
+export type { EmulatorOptions, SeedTemplate, SeedUser } from './options';
+export type { PushMode } from '../wechat/outbound-push';
 export type { FaultSettings } from './faults';
 export type { PassiveReplyResult } from './passive-reply';
 export type { InboxChannel, InboxEntry, ReceiptOutcomeSetting, ReceiptStatus } from './state';

@@ -1,6 +1,5 @@
+import type { PushMode } from '../wechat/outbound-push';
 import type { ReceiptOutcomeSetting } from './state';
-
-export type PushMode = 'plain' | 'compatible' | 'safe';
 
 export interface SeedUser {
   openid: string;

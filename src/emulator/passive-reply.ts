@@ -1,7 +1,6 @@
 import type { WechatCipher } from '../wechat/cipher';
-import { openSealed } from '../wechat/envelope';
-import { parseXml, type XmlFields } from '../wechat/xml';
-import type { PushMode } from './options';
+import type { PushMode } from '../wechat/outbound-push';
+import { isNoReply, openReply } from '../wechat/replies';
 
 export interface PassiveReplyResult {
   /** The text shown to the user, or null when there was none (or it was invalid). */
@@ -19,26 +18,13 @@ export interface ReplyContext {
   openid: string;
 }
 
-/** Unwraps §2.6 envelopes; safe mode accepts nothing else, compatible mode accepts both. */
-async function plaintextFields(raw: string, ctx: ReplyContext): Promise<XmlFields> {
-  const outer = await parseXml(raw);
-  if (outer.Encrypt === undefined) {
-    if (ctx.mode === 'safe') throw new Error('safe mode requires an encrypted reply (<Encrypt>, <MsgSignature>)');
-    return outer;
-  }
-  if (!ctx.cipher) throw new Error('encrypted reply, but the emulator has no AES key');
-  const { Encrypt, TimeStamp, Nonce, MsgSignature } = outer;
-  if (!TimeStamp || !Nonce) throw new Error('encrypted reply lacks <TimeStamp> or <Nonce>');
-  return parseXml(openSealed(ctx.cipher, ctx.token, Encrypt, TimeStamp, Nonce, MsgSignature));
-}
-
 /** Checks a passive reply the way WeChat would before showing it to the user. */
 export async function readPassiveReply(raw: string, ctx: ReplyContext): Promise<PassiveReplyResult> {
-  const trimmed = raw.trim();
-  // "success" and an empty body mean "no reply", and may be sent unencrypted in any mode (§3, §2.6).
-  if (trimmed === '' || trimmed === 'success') return { reply: null, raw };
+  // "No reply" may come unencrypted in any mode.
+  if (isNoReply(raw)) return { reply: null, raw };
   try {
-    const f = await plaintextFields(trimmed, ctx);
+    const keys = ctx.cipher && { cipher: ctx.cipher, token: ctx.token };
+    const f = await openReply(raw.trim(), keys, ctx.mode === 'safe');
     if (f.ToUserName !== ctx.openid) throw new Error(`reply ToUserName must be the user's openid ${ctx.openid}`);
     if (f.FromUserName !== ctx.account) throw new Error(`reply FromUserName must be the account ${ctx.account}`);
     if (f.MsgType !== 'text') throw new Error(`reply MsgType '${f.MsgType ?? ''}' is not emulated (text only)`);

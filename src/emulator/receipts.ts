@@ -11,7 +11,7 @@ export function reachesUser(outcome: ReceiptOutcomeSetting): boolean {
 }
 
 function receiptFields(core: EmulatorCore, openid: string, msgid: string, status: ReceiptStatus) {
-  // Exact shape of reference §4, including the `MsgID` spelling.
+  // The documented shape (docs/wechat-protocol-notes.md "Receipts"), including the `MsgID` spelling.
   return {
     ToUserName: core.opts.account,
     FromUserName: openid,

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { ERRCODE } from '../wechat/errcodes';
 import { dispatchApi } from './api/dispatch';
 import { dispatchControl } from './control-routes';
 import type { EmulatorControl } from './control';
@@ -17,8 +18,8 @@ export function createEmulatorServer(core: EmulatorCore, control: EmulatorContro
     // Never crash on bad input: anything unexpected becomes a 500 (or 413 for a huge body).
     work.catch((err: unknown) => {
       if (res.headersSent || res.destroyed) return;
-      if (err instanceof BodyTooLarge) return sendJson(res, 413, { errcode: 47001, errmsg: 'data format error: body too large' });
-      sendJson(res, 500, { errcode: -1, errmsg: `system error: ${(err as Error).message}` });
+      if (err instanceof BodyTooLarge) return sendJson(res, 413, { errcode: ERRCODE.DATA_FORMAT_ERROR, errmsg: 'data format error: body too large' });
+      sendJson(res, 500, { errcode: ERRCODE.SYSTEM_BUSY, errmsg: `system error: ${(err as Error).message}` });
     });
   });
   // Clients keep connections alive between sends; outlive their idle timeouts.

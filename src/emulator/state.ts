@@ -1,4 +1,4 @@
-/** The receipt Status strings the emulator can send (exact spellings from reference §4). */
+/** The receipt Status strings the emulator can send (exact spellings: docs/wechat-protocol-notes.md "Receipts"). */
 export const RECEIPT_STATUSES = ['success', 'failed:user block', 'failed: system failed', 'failed:freq limit'] as const;
 export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 

@@ -1,3 +1,4 @@
+import { ERRCODE } from '../wechat/errcodes';
 import type { VirtualClock } from './clock';
 import type { IdSource } from './ids';
 
@@ -7,10 +8,10 @@ interface Issued {
   expiresAt: number;
 }
 
-/** Classic tokens: after a new one is issued the previous stays valid this long (reference §7.1). */
+/** Classic tokens: after a new one is issued the previous stays valid this long (docs/wechat-protocol-notes.md "Access tokens"). */
 const OVERLAP_MS = 300_000;
 
-export type TokenCheck = 0 | 41001 | 40001 | 42001;
+export type TokenCheck = 0 | typeof ERRCODE.ACCESS_TOKEN_MISSING | typeof ERRCODE.INVALID_CREDENTIAL | typeof ERRCODE.ACCESS_TOKEN_EXPIRED;
 
 /**
  * Access tokens on the virtual clock. `/cgi-bin/token` and `/cgi-bin/stable_token` are isolated
@@ -27,10 +28,10 @@ export class TokenBook {
   ) {}
 
   check(token: string | null): TokenCheck {
-    if (!token) return 41001;
+    if (!token) return ERRCODE.ACCESS_TOKEN_MISSING;
     const t = this.issued.get(token);
-    if (!t) return 40001;
-    return this.clock.now() >= t.expiresAt ? 42001 : 0;
+    if (!t) return ERRCODE.INVALID_CREDENTIAL;
+    return this.clock.now() >= t.expiresAt ? ERRCODE.ACCESS_TOKEN_EXPIRED : 0;
   }
 
   /** `/cgi-bin/token`: always a new token; the previous one keeps at most 5 more minutes. */

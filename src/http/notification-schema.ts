@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TEXT_LIMIT_BYTES } from '../delivery/fallback-text';
+import { TEXT_LIMIT_BYTES } from '../wechat/text-limit';
 
 /**
  * Text that has a UTF-8 form: a lone UTF-16 surrogate (JSON allows the escape "\ud800") has none,
@@ -35,7 +35,7 @@ const dataFields = z.preprocess(
     .refine((d) => Object.keys(d).length <= 50, 'at most 50 fields'),
 );
 
-/** POST /v1/notifications body (DESIGN.md "Interfaces"). */
+/** POST /v1/notifications body (README "API"). */
 export const notificationBody = z
   .object({
     openid: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be an OpenID (6-64 letters, digits, _ or -)'),

@@ -1,15 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import type { PushIntake } from '../delivery/push-intake';
 import { MemoryStore } from '../store/memory-store';
 import { StoreUnavailableError } from '../store/unavailable';
 import type { Logger } from '../log/logger';
 import { CipherError, type WechatCipher } from '../wechat/cipher';
-import { EnvelopeError, openSealed, sealReply } from '../wechat/envelope';
+import { EnvelopeError, openSealed } from '../wechat/envelope';
 import type { PushForwarder } from '../wechat/forwarder';
 import { parsePush, PushError, type Push } from '../wechat/push';
 import { signatureMatches, signatureOnlyFor, type SignatureMemory } from '../wechat/signature';
-import { buildXml, parseXml, XmlError } from '../wechat/xml';
+import { replyBody, textReply } from '../wechat/replies';
+import { parseXml, XmlError } from '../wechat/xml';
 
 export interface WechatEdgeDeps {
   token: string;
@@ -126,10 +126,10 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
       outcome.downstreamReply ??
       (outcome.reply === undefined
         ? undefined
-        : buildXml({ ToUserName: push.openid, FromUserName: push.account, CreateTime: Math.floor(now() / 1000), MsgType: 'text', Content: outcome.reply }));
+        : textReply(push, outcome.reply, now()));
     if (xml === undefined) return res.type('text/plain').send('success');
-    // Safe mode must answer encrypted; timestamp and nonce may be echoed (reference §2.6), a new nonce is as good.
-    const body = encrypted ? sealReply(deps.cipher as WechatCipher, deps.token, xml, auth.timestamp, randomBytes(8).toString('hex')) : xml;
+    // Safe mode must answer sealed (docs/wechat-protocol-notes.md "Passive replies").
+    const body = replyBody(xml, encrypted ? { cipher: deps.cipher as WechatCipher, token: deps.token, timestamp: auth.timestamp } : undefined);
     res.type('application/xml').send(body);
   });
 

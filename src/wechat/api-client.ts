@@ -1,4 +1,5 @@
-import { TOKEN_ERRCODES, WechatApiError, WechatTransportError } from './api-errors';
+import { WechatApiError, WechatTransportError } from './api-errors';
+import { TOKEN_ERRCODES } from './errcodes';
 import type { JsonHttp, JsonObject } from './http-json';
 import type { TokenSource } from './token-source';
 

@@ -1,3 +1,5 @@
+import { ERRCODE } from './errcodes';
+
 /** WeChat answered with a non-zero errcode. Match on `errcode`, never on `errmsg`. */
 export class WechatApiError extends Error {
   constructor(
@@ -26,20 +28,19 @@ export class WechatTransportError extends Error {
   }
 }
 
-/** Errcodes that mean "this access_token is not (or no longer) good": refetch and retry once. */
-export const TOKEN_ERRCODES: ReadonlySet<number> = new Set([40001, 40014, 42001]);
+const WHITELIST_FIX = "this server's outbound IP is not in the account's API IP whitelist (MP console: Settings & Development > Basic Configuration > IP whitelist)";
 
 /** Errcodes of the token endpoints that a person must fix, with the fix. */
 export const TOKEN_FIXES: Readonly<Record<number, string>> = {
-  40013: 'WECHAT_APPID is not a valid AppID',
-  40125: 'WECHAT_APPSECRET is wrong for this AppID',
-  40001: 'WECHAT_APPSECRET is wrong for this AppID',
-  40164: "this server's outbound IP is not in the account's API IP whitelist (MP console: Settings & Development > Basic Configuration > IP whitelist)",
-  61004: "this server's outbound IP is not in the account's API IP whitelist (MP console: Settings & Development > Basic Configuration > IP whitelist)",
-  89503: 'WeChat asks an administrator to confirm this server IP; add it to the API IP whitelist to skip the confirmation',
-  89501: 'WeChat is waiting for an administrator to confirm this server IP; add it to the API IP whitelist',
-  89506: 'an administrator refused this server IP twice; it is blocked for 24 hours. Add it to the API IP whitelist',
-  89507: 'an administrator refused this server IP; it is blocked for 1 hour. Add it to the API IP whitelist',
-  40243: 'the AppSecret is frozen; reset it in the MP console',
-  50007: 'the account is frozen',
+  [ERRCODE.INVALID_APPID]: 'WECHAT_APPID is not a valid AppID',
+  [ERRCODE.INVALID_APPSECRET]: 'WECHAT_APPSECRET is wrong for this AppID',
+  [ERRCODE.INVALID_CREDENTIAL]: 'WECHAT_APPSECRET is wrong for this AppID',
+  [ERRCODE.IP_NOT_WHITELISTED]: WHITELIST_FIX,
+  [ERRCODE.IP_NOT_WHITELISTED_NEW]: WHITELIST_FIX,
+  [ERRCODE.IP_NEEDS_CONFIRMATION]: 'WeChat asks an administrator to confirm this server IP; add it to the API IP whitelist to skip the confirmation',
+  [ERRCODE.IP_AWAITING_CONFIRMATION]: 'WeChat is waiting for an administrator to confirm this server IP; add it to the API IP whitelist',
+  [ERRCODE.IP_BLOCKED_24H]: 'an administrator refused this server IP twice; it is blocked for 24 hours. Add it to the API IP whitelist',
+  [ERRCODE.IP_BLOCKED_1H]: 'an administrator refused this server IP; it is blocked for 1 hour. Add it to the API IP whitelist',
+  [ERRCODE.APPSECRET_FROZEN]: 'the AppSecret is frozen; reset it in the MP console',
+  [ERRCODE.ACCOUNT_FROZEN]: 'the account is frozen',
 };

@@ -14,7 +14,8 @@ export class CipherError extends Error {
 }
 
 /**
- * The message cipher of WeChat's compatible and safe modes:
+ * The message cipher of WeChat's compatible and safe modes (docs/wechat-protocol-notes.md
+ * "The AES envelope"):
  * AES-256-CBC, key = base64(EncodingAESKey + '='), IV = first 16 key bytes,
  * plaintext = random(16) | uint32BE(len) | xml | appid, PKCS#7 padded to 32 bytes.
  */

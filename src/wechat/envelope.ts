@@ -8,7 +8,7 @@ export function sealPush(cipher: WechatCipher, token: string, account: string, x
   return { body: buildXml({ ToUserName: account, Encrypt: encrypt }), msgSignature: wechatSignature([token, timestamp, nonce, encrypt]) };
 }
 
-/** Encrypted passive reply (§2.6): Encrypt, MsgSignature, TimeStamp (capital S), Nonce. */
+/** Sealed passive reply (docs/wechat-protocol-notes.md "Passive replies"): Encrypt, MsgSignature, TimeStamp (capital S), Nonce. */
 export function sealReply(cipher: WechatCipher, token: string, xml: string, timestamp: string, nonce: string): string {
   const encrypt = cipher.encrypt(xml);
   return buildXml({

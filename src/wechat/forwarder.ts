@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { wechatSignature } from './signature';
+import { outboundPush } from './outbound-push';
+import { isNoReply } from './replies';
 import { parseXml } from './xml';
 
 export interface ForwardTarget {
@@ -26,22 +26,19 @@ export class PushForwarder {
   }
 
   async forward(plainXml: string, openid: string, now: number): Promise<string | undefined> {
-    const timestamp = String(Math.floor(now / 1000));
-    const nonce = String(randomBytes(4).readUInt32BE(0));
-    const query = new URLSearchParams({ signature: wechatSignature([this.target.token, timestamp, nonce]), timestamp, nonce, openid });
-    const sep = this.target.url.includes('?') ? '&' : '?';
     try {
-      const res = await request(`${this.target.url}${sep}${query}`, {
+      const push = outboundPush(this.target.url, plainXml, { token: this.target.token, timestamp: String(Math.floor(now / 1000)), openid });
+      const res = await request(push.url, {
         method: 'POST',
         dispatcher: this.agent,
         headers: { 'content-type': 'text/xml' },
-        body: plainXml,
+        body: push.body,
         // One deadline for the whole exchange: WeChat waits 5 s for our answer.
         signal: AbortSignal.timeout(this.target.timeoutMs),
       });
       const body = (await res.body.text()).trim();
       if (res.statusCode !== 200) return this.fail(`downstream answered HTTP ${res.statusCode}`);
-      if (body === '' || body === 'success') return undefined;
+      if (isNoReply(body)) return undefined;
       const reply = await parseXml(body);
       if (!reply.MsgType) return this.fail('downstream reply has no MsgType');
       return body;

@@ -72,7 +72,7 @@ export class JsonHttp {
     } catch {
       throw new WechatTransportError(path, 'maybe', 'connection lost while reading the answer');
     }
-    // A 5xx comes from WeChat's gateway before the API acted (assumption, see README "Delivery decisions").
+    // A 5xx comes from WeChat's gateway before the API acted (an assumption: docs/wechat-protocol-notes.md "HTTP 5xx answers").
     if (res.statusCode >= 500) throw new WechatTransportError(path, 'no', `HTTP ${res.statusCode}`);
     let parsed: unknown;
     try {

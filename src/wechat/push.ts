@@ -1,6 +1,6 @@
 import type { XmlFields } from './xml';
 
-/** How a TEMPLATESENDJOBFINISH Status reads: exact strings from the docs, parsed leniently. */
+/** How a TEMPLATESENDJOBFINISH Status reads (docs/wechat-protocol-notes.md "Receipts"): exact strings, parsed leniently. */
 export type ReceiptOutcome = 'success' | 'user_block' | 'system_failed' | 'other_failed';
 
 interface PushBase {

@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * WeChat's signature: sort the parts as plain strings, concatenate, SHA-1, lower-case hex.
- * `signature` signs [token, timestamp, nonce]; `msg_signature` adds the <Encrypt> text.
+ * `signature` signs [token, timestamp, nonce]; `msg_signature` adds the <Encrypt> text
+ * (docs/wechat-protocol-notes.md "Signatures").
  */
 export function wechatSignature(parts: readonly string[]): string {
   return createHash('sha1').update([...parts].sort().join('')).digest('hex');

@@ -6,7 +6,7 @@ import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../
 export const APPID = 'wx0123456789abcdef';
 export const SECRET = 'test-secret';
 export const TOKEN = 'testtoken';
-/** The key of the reference's §2.5 vector. */
+/** The key of the fixed vector (docs/wechat-protocol-notes.md "The AES envelope"). */
 export const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 export const ACCOUNT = 'gh_wxreachdemo';
 

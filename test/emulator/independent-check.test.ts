@@ -1,7 +1,7 @@
 import { AES_KEY, TOKEN, independentDecrypt, sha1Sorted, xmlFields } from './helpers';
 
 // The receipt tests trust these helpers, so anchor them on the fixed vector of
-// shared/reference/wechat-protocol.md §2.5 (reproduced byte-for-byte by wechatpy).
+// docs/wechat-protocol-notes.md "The AES envelope" (reproduced byte-for-byte by wechatpy).
 const V = {
   appid: 'wx0123456789abcdef',
   timestamp: '1700000000',
@@ -12,7 +12,7 @@ const V = {
   signature: '1224ee560df62329b43aeee20636a0defb583ee4',
 };
 
-describe('the independent check used on emulator pushes (fixed vector §2.5)', () => {
+describe('the independent check used on emulator pushes (the fixed vector)', () => {
   it('computes both signatures of the vector', () => {
     expect(sha1Sorted([TOKEN, V.timestamp, V.nonce])).toBe(V.signature);
     expect(sha1Sorted([TOKEN, V.timestamp, V.nonce, V.encrypt])).toBe(V.msgSignature);

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { WechatCipher } from '../../src/wechat/cipher';
-import { sealPush } from '../../src/wechat/envelope';
-import { wechatSignature } from '../../src/wechat/signature';
+import { outboundPush } from '../../src/wechat/outbound-push';
 import { buildXml, parseXml, type XmlFields } from '../../src/wechat/xml';
 
 export interface SignedPushOptions {
@@ -19,18 +17,15 @@ export interface SignedPushOptions {
 /** Posts a push to a wxreach /wechat endpoint exactly as WeChat would (tests speak to the real server). */
 export async function postPush(baseUrl: string, xmlOrFields: string | Record<string, string | number>, o: SignedPushOptions) {
   const xml = typeof xmlOrFields === 'string' ? xmlOrFields : buildXml(xmlOrFields);
-  const timestamp = String(o.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = o.nonce ?? randomBytes(6).toString('hex');
-  const signature = o.forge ? 'f'.repeat(40) : wechatSignature([o.token, timestamp, nonce]);
-  const query = new URLSearchParams({ signature, timestamp, nonce });
-  let body = xml;
-  if (o.aes) {
-    const sealed = sealPush(new WechatCipher(o.aes.key, o.aes.appId), o.token, 'gh_test', xml, timestamp, nonce);
-    body = sealed.body;
-    query.set('encrypt_type', 'aes');
-    query.set('msg_signature', sealed.msgSignature);
-  }
-  const res = await fetch(`${baseUrl}/wechat?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+  const push = outboundPush(`${baseUrl}/wechat`, xml, {
+    token: o.token,
+    timestamp: o.timestamp === undefined ? undefined : String(o.timestamp),
+    nonce: o.nonce,
+    seal: o.aes && { mode: 'safe', cipher: new WechatCipher(o.aes.key, o.aes.appId), account: 'gh_test' },
+  });
+  const url = new URL(push.url);
+  if (o.forge) url.searchParams.set('signature', 'f'.repeat(40));
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: push.body });
   return { status: res.status, text: await res.text() };
 }
 

@@ -1,4 +1,5 @@
-import { fieldLines, fillPattern, renderFallback, TEXT_LIMIT_BYTES, truncateUtf8 } from '../../src/delivery/fallback-text';
+import { fieldLines, fillPattern, renderFallback, truncateUtf8 } from '../../src/delivery/fallback-text';
+import { TEXT_LIMIT_BYTES } from '../../src/wechat/text-limit';
 
 describe('fallback sentence', () => {
   it('fills a config pattern with business fields and the url', () => {

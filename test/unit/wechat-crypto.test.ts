@@ -4,7 +4,7 @@ import { openSealed, sealReply } from '../../src/wechat/envelope';
 import { signatureMatches, wechatSignature } from '../../src/wechat/signature';
 import { parseXml } from '../../src/wechat/xml';
 
-// Fixed vector from shared/reference/wechat-protocol.md §2.5 (reproduced by wechatpy).
+// The fixed vector of docs/wechat-protocol-notes.md "The AES envelope" (reproduced by wechatpy).
 const V = {
   token: 'testtoken',
   aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',

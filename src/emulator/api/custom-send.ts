@@ -1,10 +1,9 @@
+import { ERRCODE } from '../../wechat/errcodes';
+import { TEXT_LIMIT_BYTES } from '../../wechat/text-limit';
 import type { EmulatorCore } from '../core';
 import { consumeAllowance } from '../cs-window';
 import { WX_OK, wxError } from '../wx-errors';
 import { jsonObject, type ApiRequest } from './types';
-
-/** No documented limit; Senparc observed about 2048 bytes (reference §6.1). */
-const MAX_TEXT_BYTES = 2048;
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
@@ -20,23 +19,23 @@ function shownText(b: Record<string, unknown>): string | number {
   switch (b.msgtype) {
     case 'text': {
       const content = str(field(b, 'text')?.content);
-      if (content === '') return 44004;
-      return Buffer.byteLength(content, 'utf8') > MAX_TEXT_BYTES ? 45002 : content;
+      if (content === '') return ERRCODE.EMPTY_CONTENT;
+      return Buffer.byteLength(content, 'utf8') > TEXT_LIMIT_BYTES ? ERRCODE.CONTENT_TOO_LONG : content;
     }
     case 'news': {
       const articles = field(b, 'news')?.articles;
-      if (!Array.isArray(articles) || articles.length === 0) return 44004;
-      if (articles.length > 1) return 45008;
+      if (!Array.isArray(articles) || articles.length === 0) return ERRCODE.EMPTY_CONTENT;
+      if (articles.length > 1) return ERRCODE.TOO_MANY_ARTICLES;
       const a = (articles[0] ?? {}) as Record<string, unknown>;
       return `[news] ${str(a.title)}${a.url ? ` ${str(a.url)}` : ''}`;
     }
     case 'miniprogrampage': {
       const p = field(b, 'miniprogrampage');
-      if (!p || !str(p.appid) || !str(p.pagepath)) return 44004;
+      if (!p || !str(p.appid) || !str(p.pagepath)) return ERRCODE.EMPTY_CONTENT;
       return `[miniprogrampage] ${str(p.title)}`;
     }
     default:
-      return 40008;
+      return ERRCODE.INVALID_MESSAGE_TYPE;
   }
 }
 
@@ -46,9 +45,9 @@ function shownText(b: Record<string, unknown>): string | number {
  */
 export function customSend(core: EmulatorCore, req: ApiRequest): string {
   const b = jsonObject(req.body);
-  if (!b) return wxError(47001, req.rid);
+  if (!b) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
   const user = typeof b.touser === 'string' ? core.state.users.get(b.touser) : undefined;
-  if (!user) return wxError(40003, req.rid);
+  if (!user) return wxError(ERRCODE.INVALID_OPENID, req.rid);
   const text = shownText(b);
   if (typeof text === 'number') return wxError(text, req.rid);
   const windowCode = consumeAllowance(user, core.clock.now());

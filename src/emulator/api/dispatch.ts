@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERRCODE } from '../../wechat/errcodes';
 import type { EmulatorCore } from '../core';
 import { readBody, sendJsonText } from '../http';
 import { wxError } from '../wx-errors';
@@ -35,7 +36,7 @@ export async function dispatchApi(core: EmulatorCore, path: string, query: URLSe
   }
   if (fault === 'errcode') return sendJsonText(res, 200, wxError(core.faults.errcode(), rid));
   if (req.method !== route.method) {
-    return sendJsonText(res, 200, wxError(route.method === 'POST' ? 43002 : 43001, rid));
+    return sendJsonText(res, 200, wxError(route.method === 'POST' ? ERRCODE.REQUIRE_POST : ERRCODE.REQUIRE_GET, rid));
   }
   if (route.needsToken) {
     const code = core.tokens.check(query.get('access_token'));

@@ -1,9 +1,10 @@
+import { ERRCODE } from '../../wechat/errcodes';
 import type { EmulatorCore } from '../core';
 import { WX_OK, wxError } from '../wx-errors';
 import { addTemplate } from '../templates';
 import { jsonObject, type ApiRequest } from './types';
 
-/** Accounts may hold at most 25 templates (reference §5.1). */
+/** Accounts may hold at most 25 templates (docs/wechat-protocol-notes.md "Template messages"). */
 const MAX_TEMPLATES = 25;
 
 /** GET /cgi-bin/template/get_all_private_template */
@@ -22,9 +23,9 @@ export function listTemplates(core: EmulatorCore): string {
 /** POST /cgi-bin/template/del_private_template {template_id} */
 export function deleteTemplate(core: EmulatorCore, req: ApiRequest): string {
   const b = jsonObject(req.body);
-  if (!b) return wxError(47001, req.rid);
-  if (typeof b.template_id !== 'string' || b.template_id === '') return wxError(40036, req.rid);
-  return core.state.templates.delete(b.template_id) ? WX_OK : wxError(40037, req.rid);
+  if (!b) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
+  if (typeof b.template_id !== 'string' || b.template_id === '') return wxError(ERRCODE.INVALID_TEMPLATE_ID_SIZE, req.rid);
+  return core.state.templates.delete(b.template_id) ? WX_OK : wxError(ERRCODE.INVALID_TEMPLATE_ID, req.rid);
 }
 
 /** A plausible library template for a short id; category templates list their keywords. */
@@ -37,12 +38,12 @@ function libraryContent(keywords: string[] | undefined): string {
 /** POST /cgi-bin/template/api_add_template {template_id_short, keyword_name_list?} → a new template id. */
 export function apiAddTemplate(core: EmulatorCore, req: ApiRequest): string {
   const b = jsonObject(req.body);
-  if (!b) return wxError(47001, req.rid);
+  if (!b) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
   const short = b.template_id_short;
-  if (typeof short !== 'string' || short === '') return wxError(47001, req.rid, 'data format error: template_id_short missing');
+  if (typeof short !== 'string' || short === '') return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid, 'data format error: template_id_short missing');
   const kw = b.keyword_name_list;
-  if (kw !== undefined && (!Array.isArray(kw) || !kw.every((k) => typeof k === 'string'))) return wxError(47001, req.rid);
-  if (core.state.templates.size >= MAX_TEMPLATES) return wxError(45026, req.rid);
+  if (kw !== undefined && (!Array.isArray(kw) || !kw.every((k) => typeof k === 'string'))) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
+  if (core.state.templates.size >= MAX_TEMPLATES) return wxError(ERRCODE.TOO_MANY_TEMPLATES, req.rid);
   const known = core.state.library.get(short);
   const template_id = addTemplate(core, known ?? { title: `模板 ${short}`, content: libraryContent(kw as string[] | undefined) });
   return JSON.stringify({ errcode: 0, errmsg: 'ok', template_id });

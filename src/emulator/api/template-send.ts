@@ -1,10 +1,11 @@
+import { ERRCODE } from '../../wechat/errcodes';
 import type { EmulatorCore } from '../core';
 import { outcomeFor, reachesUser, scheduleReceipt } from '../receipts';
 import { missingField, renderTemplate, type TemplateData } from '../template-text';
 import { wxError } from '../wx-errors';
 import { jsonObject, type ApiRequest } from './types';
 
-/** client_msg_id is honoured for 10 minutes (reference §5.1). */
+/** client_msg_id is honoured for 10 minutes (docs/wechat-protocol-notes.md "Template messages"). */
 const CLIENT_MSG_ID_MS = 10 * 60 * 1000;
 
 /** Daily quota on the virtual clock, reset at midnight China time; every call that gets this far counts. */
@@ -46,20 +47,20 @@ const okAnswer = (msgid: string) => `{"errcode":0,"errmsg":"ok","msgid":${msgid}
  */
 export async function templateSend(core: EmulatorCore, req: ApiRequest): Promise<string> {
   const b = jsonObject(req.body);
-  if (!b) return wxError(47001, req.rid);
-  if (b.data !== undefined && (b.data === null || typeof b.data !== 'object')) return wxError(47001, req.rid);
-  if (overQuota(core)) return wxError(45009, req.rid);
+  if (!b) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
+  if (b.data !== undefined && (b.data === null || typeof b.data !== 'object')) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
+  if (overQuota(core)) return wxError(ERRCODE.DAILY_QUOTA_EXHAUSTED, req.rid);
   const user = typeof b.touser === 'string' ? core.state.users.get(b.touser) : undefined;
-  if (!user) return wxError(40003, req.rid);
-  if (!user.subscribed) return wxError(43004, req.rid);
+  if (!user) return wxError(ERRCODE.INVALID_OPENID, req.rid);
+  if (!user.subscribed) return wxError(ERRCODE.REQUIRE_SUBSCRIBE, req.rid);
   const tpl = typeof b.template_id === 'string' ? core.state.templates.get(b.template_id) : undefined;
-  if (!tpl) return wxError(40037, req.rid);
-  if (user.refused.has(tpl.template_id)) return wxError(43101, req.rid);
+  if (!tpl) return wxError(ERRCODE.INVALID_TEMPLATE_ID, req.rid);
+  if (user.refused.has(tpl.template_id)) return wxError(ERRCODE.USER_REFUSED_TEMPLATE, req.rid);
   const data = (b.data ?? {}) as TemplateData;
   const missing = missingField(tpl, data);
-  if (missing) return wxError(47003, req.rid, `argument invalid! data.${missing}.value is empty`);
+  if (missing) return wxError(ERRCODE.INVALID_TEMPLATE_ARGUMENT, req.rid, `argument invalid! data.${missing}.value is empty`);
 
-  // WeChat's answer to a repeated client_msg_id is undocumented (reference §12). We choose a silent
+  // WeChat's answer to a repeated client_msg_id is undocumented (docs/wechat-protocol-notes.md "Where the docs are unsure"). We choose a silent
   // success with the first msgid and nothing sent, which is what "only one message is sent" implies.
   const clientMsgId = typeof b.client_msg_id === 'string' && b.client_msg_id !== '' ? b.client_msg_id : undefined;
   const dedupeKey = clientMsgId && `${user.openid}\u0000${clientMsgId}`;
