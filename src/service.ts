@@ -106,7 +106,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ready = false;
         detail.wechat = { errcode: tokens.lastError.errcode, problem: tokens.lastError.fix ?? tokens.lastError.errmsg };
       }
-      const paused = await templates.quotaPausedUntil().catch(() => null);
+      // the quota pause lives in the store too: no point waiting for it when the store is away
+      const paused = detail.store === 'ok' ? await templates.quotaPausedUntil().catch(() => null) : null;
       if (paused) detail.templateQuota = `exhausted (45009): template sends paused until ${new Date(paused).toISOString()}, notifications use the fallback`;
       return { ready, detail };
     },

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
 import { errorHandler, notFound } from './errors';
 import { wechatRouter, type WechatEdgeDeps } from './wechat-router';
@@ -14,6 +15,9 @@ export interface AppDeps {
   readiness: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
 }
 
+/** A health check waits about a second: answer within it, whatever the checks are waiting for. */
+const READINESS_DEADLINE_MS = 900;
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -24,10 +28,15 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.contentType).send(await deps.metrics.render());
+    // rendered before the content type is set, so a store error is answered in the API's JSON shape
+    const text = await deps.metrics.render();
+    res.type(deps.metrics.contentType).send(text);
   });
   app.get('/readyz', async (_req, res) => {
-    const { ready, detail } = await deps.readiness();
+    const { ready, detail } = await within(deps.readiness(), READINESS_DEADLINE_MS, () => ({
+      ready: false,
+      detail: { checks: `not answered within ${READINESS_DEADLINE_MS} ms` },
+    }));
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', ...detail });
   });
   app.use(notFound);
