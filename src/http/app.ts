@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
+import { BODY_LIMIT_BYTES, refuseLargeBodies } from './body-limit';
 import { errorHandler, notFound } from './errors';
 import { wechatRouter, type WechatEdgeDeps } from './wechat-router';
 import type { Logger } from '../log/logger';
@@ -22,6 +23,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(refuseLargeBodies(BODY_LIMIT_BYTES));
   app.use('/wechat', wechatRouter(deps.wechat));
   app.use('/v1', apiRouter(deps.api));
   app.get('/healthz', (_req, res) => {
