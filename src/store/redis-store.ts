@@ -115,13 +115,14 @@ const CONNECTION_ERRORS = [
 const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
 
 /**
- * The connection failed (a node-redis connection error, or a socket error such as ECONNRESET that
- * node-redis passes on as it is) or Redis cannot serve; anything else is a real answer or a bug.
+ * The connection failed (a node-redis connection error, or a system error of the socket such as
+ * ECONNRESET that node-redis passes on as it is) or Redis cannot serve; anything else is a real
+ * answer or a bug.
  */
 function isUnavailable(err: unknown): boolean {
   if (err instanceof ErrorReply) return NOT_SERVING.test(err.message);
   if (CONNECTION_ERRORS.some((type) => err instanceof type)) return true;
-  return typeof (err as NodeJS.ErrnoException | null)?.code === 'string';
+  return typeof (err as NodeJS.ErrnoException | null)?.syscall === 'string';
 }
 
 const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
