@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { startDemo } from './demo';
 import { createLogger } from './log/logger';
-import { startService } from './service';
+import { startService, STOP_DEADLINE_MS } from './service';
 import { MemoryStore } from './store/memory-store';
 import { RedisStore } from './store/redis-store';
 import type { Store } from './store/store';
@@ -34,18 +34,34 @@ async function main(): Promise<void> {
   const service = await startService({ config: demo?.config ?? config, store, log, host: process.env.HOST ?? '0.0.0.0' });
   if (demo) await demo.ready(service.url);
 
+  // Stop accepting, answer what is in flight, let the notices in hand finish, then exit 0. A second
+  // signal, or a stop that overruns its deadline, ends the process at once with exit code 1.
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn('second signal while stopping: exiting now', { signal });
+      process.exit(1);
+    }
     stopping = true;
     log.info('stopping', { signal });
+    setTimeout(() => {
+      log.error('stopping took too long: exiting now');
+      process.exit(1);
+    }, STOP_DEADLINE_MS + 5_000).unref();
     await service.stop();
     await demo?.close();
     await store.close();
+    log.info('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  const onSignal = (signal: string) => {
+    stop(signal).catch((err: unknown) => {
+      log.error('stopping failed', { err });
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from './config/project-root';
@@ -15,6 +15,7 @@ import { TemplateLeg } from './delivery/template-leg';
 import { TemplateQuota } from './delivery/template-quota';
 import { TemplateRegistry } from './delivery/template-registry';
 import { WorkLoop } from './delivery/work-loop';
+import { within } from './deadline';
 import { createApp } from './http/app';
 import type { Logger } from './log/logger';
 import { createMetrics } from './metrics/metrics';
@@ -44,8 +45,26 @@ export interface Service {
   templates: TemplateRegistry;
   tokens: TokenSource;
   loop: WorkLoop;
-  stop(): Promise<void>;
+  /**
+   * Stops accepting connections, answers the requests in flight (for up to `DRAIN_MS`), lets the
+   * notices in hand finish (until `deadlineMs` from the start), then closes what is left. A notice
+   * still in hand then is taken again by any instance when its lease runs out.
+   */
+  stop(deadlineMs?: number): Promise<void>;
 }
+
+// Slow clients: WeChat's pushes and the API's bodies are small, so headers must arrive within
+// 5 s and the whole request within 10 s. Node checks every second (its default, 30 s, would let a
+// slow client stay several times longer).
+const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const TIMEOUT_CHECK_MS = 1_000;
+/** WeChat keeps its connections to the endpoint open between pushes. */
+const KEEP_ALIVE_MS = 65_000;
+/** stop(): a request in flight has arrived within the request timeout, and is answered soon after. */
+const DRAIN_MS = REQUEST_TIMEOUT_MS + 2_000;
+/** stop(): the whole of it, within the 30 s an orchestrator usually waits after SIGTERM. */
+export const STOP_DEADLINE_MS = 25_000;
 
 /** Wires wxreach together: the WeChat client, delivery, the HTTP server and the work loop. */
 export async function startService(options: ServiceOptions): Promise<Service> {
@@ -139,7 +158,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ready = false;
         detail.wechat = { errcode: tokens.lastError.errcode, problem: tokens.lastError.fix ?? tokens.lastError.errmsg };
       }
-      const paused = await quota.pausedUntil().catch(() => null);
+      // the quota pause lives in the store too: no point waiting for it when the store is away
+      const paused = detail.store === 'ok' ? await quota.pausedUntil().catch(() => null) : null;
       if (paused) detail.templateQuota = `exhausted (45009): template sends paused until ${new Date(paused).toISOString()}, notifications use the fallback`;
       return { ready, detail };
     },
@@ -154,12 +174,29 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const replayTimer = setInterval(() => void pushes.replay().then((n) => n > 0 && loop.poke()), 1000);
   replayTimer.unref();
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, options.host ?? '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
+  // Once stopping, every answer not yet sent ends its connection, so the drain need not wait for
+  // keep-alive connections to go idle (Node closes only those idle when the server closes).
+  let stopping = false;
+  const unanswered = new Set<ServerResponse>();
+  const endConnectionAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  const server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS, keepAliveTimeout: KEEP_ALIVE_MS },
+    (req, res) => {
+      if (stopping) endConnectionAfter(res);
+      unanswered.add(res);
+      res.once('close', () => unanswered.delete(res));
+      app(req, res);
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  // WeChat waits 5 s; keep sockets around for its keep-alive connections.
-  server.keepAliveTimeout = 65_000;
   loop.start();
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
@@ -172,14 +209,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     templates,
     tokens,
     loop,
-    async stop() {
+    async stop(deadlineMs = STOP_DEADLINE_MS) {
+      const deadline = Date.now() + deadlineMs;
+      const left = () => Math.max(0, deadline - Date.now());
       clearInterval(syncTimer);
       clearInterval(replayTimer);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await loop.stop();
+      stopping = true;
+      unanswered.forEach(endConnectionAfter);
+      // No new connections; idle keep-alive ones are closed now, busy ones after their answer.
+      const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+      if (!(await within(drained, Math.min(DRAIN_MS, left()), () => false))) {
+        log.warn('requests still in flight at the stop deadline; closing their connections');
+      }
+      if (!(await within(loop.stop().then(() => true), left(), () => false))) {
+        log.warn('notices still in hand at the stop deadline; they are taken again when their lease runs out');
+      }
+      server.closeAllConnections();
       await http.close();
       await forwarder?.close();
     },

@@ -113,6 +113,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultsFile = 
   if (env.NODE_ENV === 'production') {
     if (!config.redisUrl) throw new ConfigError('invalid configuration:\n  redisUrl (REDIS_URL): required when NODE_ENV=production');
     if (config.apiKeys.length === 0) throw new ConfigError('invalid configuration:\n  apiKeys (WXREACH_API_KEYS): required when NODE_ENV=production');
+    // without an AppID wxreach would start demo mode, talking to its built-in fake WeChat
+    if (!config.wechat.appId) {
+      throw new ConfigError('invalid configuration:\n  wechat.appId (WECHAT_APPID): required when NODE_ENV=production (demo mode is not for production)');
+    }
   }
   const wx = config.wechat;
   if (wx.appId && (!wx.appSecret || !wx.token)) {

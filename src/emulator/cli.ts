@@ -4,6 +4,11 @@ import { startEmulator } from './index';
 /** `npm run emulator`: the emulator as a standalone process, configured from the environment. */
 async function main(): Promise<void> {
   const env = process.env;
+  // A fake WeChat (tokens for demo credentials, deliveries nobody receives) has no place in production.
+  if (env.NODE_ENV === 'production') {
+    console.error('the WeChat emulator is for tests and demos: refusing to start with NODE_ENV=production');
+    process.exit(2);
+  }
   const port = Number(env.EMULATOR_PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`EMULATOR_PORT is not a port: ${env.EMULATOR_PORT}`);
   const aesKey = env.WECHAT_AES_KEY || undefined;

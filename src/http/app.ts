@@ -1,5 +1,7 @@
 import express, { type Express } from 'express';
+import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
+import { BODY_LIMIT_BYTES, refuseLargeBodies } from './body-limit';
 import { errorHandler, notFound } from './errors';
 import { wechatRouter, type WechatEdgeDeps } from './wechat-router';
 import type { Logger } from '../log/logger';
@@ -14,20 +16,29 @@ export interface AppDeps {
   readiness: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
 }
 
+/** A health check waits about a second: answer within it, whatever the checks are waiting for. */
+const READINESS_DEADLINE_MS = 900;
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(refuseLargeBodies(BODY_LIMIT_BYTES));
   app.use('/wechat', wechatRouter(deps.wechat));
   app.use('/v1', apiRouter(deps.api));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.contentType).send(await deps.metrics.render());
+    // rendered before the content type is set, so a store error is answered in the API's JSON shape
+    const text = await deps.metrics.render();
+    res.type(deps.metrics.contentType).send(text);
   });
   app.get('/readyz', async (_req, res) => {
-    const { ready, detail } = await deps.readiness();
+    const { ready, detail } = await within(deps.readiness(), READINESS_DEADLINE_MS, () => ({
+      ready: false,
+      detail: { checks: `not answered within ${READINESS_DEADLINE_MS} ms` },
+    }));
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', ...detail });
   });
   app.use(notFound);

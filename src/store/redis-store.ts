@@ -1,4 +1,17 @@
-import { createClient } from 'redis';
+import {
+  AbortError,
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  createClient,
+  DisconnectsClientError,
+  ErrorReply,
+  ReconnectStrategyError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+} from 'redis';
+import { within } from '../deadline';
 import { checkCreateFields, checkLease, recordExistsError } from './checks';
 import { RedisKeys } from './redis-keys';
 import { claimDue } from './scripts/claim-due';
@@ -11,6 +24,7 @@ import { resolveMsgid } from './scripts/resolve-msgid';
 import { returnAllowance } from './scripts/return-allowance';
 import { takeAllowance } from './scripts/take-allowance';
 import { transition } from './scripts/transition';
+import { StoreUnavailableError } from './unavailable';
 import type {
   AllowanceState,
   AllowanceUse,
@@ -33,6 +47,8 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /** A connection silent this long is dropped and reconnected. Default 10 000 ms. */
   socketTimeoutMs?: number;
+  /** A call not answered within this time fails with StoreUnavailableError. Default 1500 ms. */
+  callTimeoutMs?: number;
 }
 
 /** Reconnect delay after the first connection: grows by 100 ms per attempt, capped at 2 s. */
@@ -42,10 +58,15 @@ export const reconnectDelay = (retries: number): number => Math.min((retries + 1
  * Before the first connection the client gives up at once, so start-up fails fast; after it, it
  * reconnects forever, so a Redis restart does not end the store.
  */
-function newClient(url: string, connectTimeoutMs: number, socketTimeoutMs: number) {
+function newClient(url: string, connectTimeoutMs: number, socketTimeoutMs: number, callTimeoutMs: number) {
   let connectedOnce = false;
   const client = createClient({
     url,
+    // While the connection is down, fail calls at once instead of queueing them for the reconnect
+    // (a queued call would run at an unknown later time, long after its caller gave up).
+    disableOfflineQueue: true,
+    // A command not yet written when its caller gives up is dropped, so it never runs late.
+    commandOptions: { timeout: callTimeoutMs },
     // node-redis' command timeout only covers commands not yet written; a hung server or a silent
     // network drop would leave written ones pending forever. A socket that stays quiet this long is
     // dropped (failing what is in flight) and reconnected; pings keep a healthy idle one talking.
@@ -74,8 +95,35 @@ function describeUrl(url: string): string {
   }
 }
 
-/** Readiness checks want a quick answer, sooner than the socket timeout. */
-const PING_TIMEOUT_MS = 2000;
+/** Readiness checks want a quick answer, well within the 1 s a health check waits. */
+const PING_TIMEOUT_MS = 500;
+
+/** What node-redis raises when the connection, not Redis, failed: the server may be unreachable. */
+const CONNECTION_ERRORS = [
+  AbortError,
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  ReconnectStrategyError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+];
+
+/** Replies of a Redis that is there but cannot serve yet (loading its AOF, a script running, a failover). */
+const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * The connection failed (a node-redis connection error, or a system error of the socket such as
+ * ECONNRESET that node-redis passes on as it is) or Redis cannot serve; anything else is a real
+ * answer or a bug.
+ */
+function isUnavailable(err: unknown): boolean {
+  if (err instanceof ErrorReply) return NOT_SERVING.test(err.message);
+  if (CONNECTION_ERRORS.some((type) => err instanceof type)) return true;
+  return typeof (err as NodeJS.ErrnoException | null)?.syscall === 'string';
+}
 
 const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
 
@@ -83,15 +131,16 @@ const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
  * The store in Redis, shared by any number of instances. Every change of more than one key is one
  * Lua script (src/store/scripts).
  *
- * While the connection is down, new calls wait for the reconnect for up to node-redis' 5 s command
- * timeout. A call already sent when the connection drops (or goes silent for `socketTimeoutMs`)
- * rejects although Redis may have run it: callers treat such an error as an unknown outcome (the
- * compare-and-set transitions make a retry safe).
+ * Every call fails fast with StoreUnavailableError while the connection is down, and after
+ * `callTimeoutMs` when Redis does not answer. A call already sent when that happens may still have
+ * run in Redis: callers treat the error as an unknown outcome (the compare-and-set transitions and
+ * idempotency keys make a retry safe).
  */
 export class RedisStore implements Store {
   private constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
+    private readonly callTimeoutMs: number,
   ) {}
 
   /**
@@ -99,9 +148,9 @@ export class RedisStore implements Store {
    * once connected, reconnects with capped backoff (see newClient).
    */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
-    const { url, prefix = 'wxr', onError = () => {}, connectTimeoutMs = 2000, socketTimeoutMs = 10_000 } = options;
+    const { url, prefix = 'wxr', onError = () => {}, connectTimeoutMs = 2000, socketTimeoutMs = 10_000, callTimeoutMs = 1500 } = options;
     const keys = new RedisKeys(prefix);
-    const client = newClient(url, connectTimeoutMs, socketTimeoutMs);
+    const client = newClient(url, connectTimeoutMs, socketTimeoutMs, callTimeoutMs);
     client.on('error', onError); // an unhandled 'error' event would crash the process
     try {
       await client.connect();
@@ -110,18 +159,37 @@ export class RedisStore implements Store {
       const reason = err instanceof Error ? err.message || err.name : String(err);
       throw new Error(`Cannot connect to Redis at ${describeUrl(url)}: ${reason}`, { cause: err });
     }
-    return new RedisStore(client, keys);
+    return new RedisStore(client, keys, callTimeoutMs);
+  }
+
+  /**
+   * Runs `work` against Redis within `timeoutMs`. A connection that is down fails at once (also for
+   * MULTI, which node-redis would otherwise queue for the reconnect); no answer in time, or a
+   * connection lost on the way, fails with StoreUnavailableError.
+   */
+  private async call<T>(what: string, work: (client: RedisClient) => Promise<T>, timeoutMs = this.callTimeoutMs): Promise<T> {
+    if (!this.client.isReady) throw new StoreUnavailableError(`Redis is not connected (${what})`);
+    try {
+      return await within(work(this.client), timeoutMs, () => {
+        throw new StoreUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`);
+      });
+    } catch (err) {
+      if (err instanceof StoreUnavailableError || !isUnavailable(err)) throw err;
+      throw new StoreUnavailableError(`Redis failed ${what}: ${(err as Error).message || (err as Error).name}`, { cause: err });
+    }
   }
 
   /** EVALSHA, falling back to EVAL (which caches the script) when the server does not know it. */
-  private async run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     const options = { keys, arguments: args };
-    try {
-      return await this.client.evalSha(script.sha1, options);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.client.eval(script.source, options);
-    }
+    return this.call(script.name, async (client) => {
+      try {
+        return await client.evalSha(script.sha1, options);
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return client.eval(script.source, options);
+      }
+    });
   }
 
   // --- records ---------------------------------------------------------------------------------
@@ -147,11 +215,9 @@ export class RedisStore implements Store {
 
   async get(id: string): Promise<StoredRecord | null> {
     // MULTI: fields and history from the same moment
-    const [fields, history] = (await this.client
-      .multi()
-      .hGetAll(this.keys.record(id))
-      .lRange(this.keys.history(id), 0, -1)
-      .exec()) as unknown as [Fields, string[]];
+    const [fields, history] = (await this.call('get', (client) =>
+      client.multi().hGetAll(this.keys.record(id)).lRange(this.keys.history(id), 0, -1).exec(),
+    )) as unknown as [Fields, string[]];
     if (fields.status === undefined) return null;
     return { fields: { ...fields }, history: history.map((entry) => JSON.parse(entry) as HistoryEntry) };
   }
@@ -185,7 +251,7 @@ export class RedisStore implements Store {
 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {
     // RPUSHX: the history list exists exactly as long as the record (same TTL, created together)
-    await this.client.rPushX(this.keys.history(id), JSON.stringify(entry));
+    await this.call('appendHistory', (client) => client.rPushX(this.keys.history(id), JSON.stringify(entry)));
   }
 
   // --- the due schedule ------------------------------------------------------------------------
@@ -202,11 +268,9 @@ export class RedisStore implements Store {
   }
 
   async scheduleInfo(): Promise<{ size: number; nextDueAt: number | null }> {
-    const [size, first] = (await this.client
-      .multi()
-      .zCard(this.keys.due)
-      .zRangeWithScores(this.keys.due, 0, 0)
-      .exec()) as unknown as [number, { value: string; score: number }[]];
+    const [size, first] = (await this.call('scheduleInfo', (client) =>
+      client.multi().zCard(this.keys.due).zRangeWithScores(this.keys.due, 0, 0).exec(),
+    )) as unknown as [number, { value: string; score: number }[]];
     return { size, nextDueAt: first.length > 0 ? first[0].score : null };
   }
 
@@ -225,24 +289,23 @@ export class RedisStore implements Store {
   // --- de-duplication, values, locks -----------------------------------------------------------
 
   async firstSeen(key: string, ttlSeconds: number): Promise<boolean> {
-    const reply = await this.client.set(this.keys.seen(key), '1', {
-      condition: 'NX',
-      expiration: { type: 'EX', value: ttlSeconds },
-    });
+    const reply = await this.call('firstSeen', (client) =>
+      client.set(this.keys.seen(key), '1', { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
+    );
     return reply === 'OK';
   }
 
   async forget(key: string): Promise<void> {
-    await this.client.del(this.keys.seen(key));
+    await this.call('forget', (client) => client.del(this.keys.seen(key)));
   }
 
   async getValue(key: string): Promise<string | null> {
-    return this.client.get(this.keys.value(key));
+    return this.call('getValue', (client) => client.get(this.keys.value(key)));
   }
 
   async setValue(key: string, value: string, ttlMs?: number): Promise<void> {
     const expiration = ttlMs === undefined ? undefined : { type: 'PX' as const, value: ttlMs };
-    await this.client.set(this.keys.value(key), value, { expiration });
+    await this.call('setValue', (client) => client.set(this.keys.value(key), value, { expiration }));
   }
 
   async deleteValueIf(key: string, expected: string): Promise<boolean> {
@@ -250,10 +313,9 @@ export class RedisStore implements Store {
   }
 
   async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.client.set(this.keys.lock(key), owner, {
-      condition: 'NX',
-      expiration: { type: 'PX', value: ttlMs },
-    });
+    const reply = await this.call('acquireLock', (client) =>
+      client.set(this.keys.lock(key), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
+    );
     return reply === 'OK';
   }
 
@@ -264,26 +326,28 @@ export class RedisStore implements Store {
   // --- hashes and counters ---------------------------------------------------------------------
 
   async getHash(key: string): Promise<Fields> {
-    return { ...((await this.client.hGetAll(this.keys.hash(key))) as Fields) };
+    return { ...((await this.call('getHash', (client) => client.hGetAll(this.keys.hash(key)))) as Fields) };
   }
 
   async setHash(key: string, fields: Fields): Promise<void> {
-    if (Object.keys(fields).length > 0) await this.client.hSet(this.keys.hash(key), fields);
+    if (Object.keys(fields).length > 0) await this.call('setHash', (client) => client.hSet(this.keys.hash(key), fields));
   }
 
   async incrementHash(key: string, field: string, by = 1): Promise<number> {
-    return this.client.hIncrBy(this.keys.hash(key), field, by);
+    return this.call('incrementHash', (client) => client.hIncrBy(this.keys.hash(key), field, by));
   }
 
   // --- allowances ------------------------------------------------------------------------------
 
   async openAllowance(key: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void> {
     const redisKey = this.keys.allowance(key);
-    await this.client
-      .multi()
-      .hSet(redisKey, { remaining: String(quota), expiresAt: String(expiresAt) })
-      .pExpireAt(redisKey, expiresAt + keepSeconds * 1000)
-      .exec();
+    await this.call('openAllowance', (client) =>
+      client
+        .multi()
+        .hSet(redisKey, { remaining: String(quota), expiresAt: String(expiresAt) })
+        .pExpireAt(redisKey, expiresAt + keepSeconds * 1000)
+        .exec(),
+    );
   }
 
   async takeAllowance(keys: readonly string[], now: number): Promise<{ use: AllowanceUse; key?: string }> {
@@ -301,7 +365,9 @@ export class RedisStore implements Store {
   }
 
   async getAllowance(key: string): Promise<AllowanceState | null> {
-    const state = (await this.client.hGetAll(this.keys.allowance(key))) as Partial<Record<keyof AllowanceState, string>>;
+    const state = (await this.call('getAllowance', (client) => client.hGetAll(this.keys.allowance(key)))) as Partial<
+      Record<keyof AllowanceState, string>
+    >;
     if (state.remaining === undefined || state.expiresAt === undefined) return null;
     return { remaining: Number(state.remaining), expiresAt: Number(state.expiresAt) };
   }
@@ -319,35 +385,28 @@ export class RedisStore implements Store {
 
   async addToSet(key: string, member: string, score: number, ttlSeconds: number): Promise<void> {
     const redisKey = this.keys.set(key);
-    await this.client.multi().zAdd(redisKey, { score, value: member }).expire(redisKey, ttlSeconds).exec();
+    await this.call('addToSet', (client) => client.multi().zAdd(redisKey, { score, value: member }).expire(redisKey, ttlSeconds).exec());
   }
 
   async rangeOfSet(key: string, limit: number): Promise<string[]> {
     if (limit <= 0) return [];
-    return this.client.zRange(this.keys.set(key), 0, limit - 1);
+    return this.call('rangeOfSet', (client) => client.zRange(this.keys.set(key), 0, limit - 1));
   }
 
   async removeFromSet(key: string, member: string): Promise<void> {
-    await this.client.zRem(this.keys.set(key), member);
+    await this.call('removeFromSet', (client) => client.zRem(this.keys.set(key), member));
   }
 
   // --- lifecycle -------------------------------------------------------------------------------
 
   async ping(): Promise<void> {
-    // a queued PING would wait for the reconnect; readiness wants the answer now
-    if (!this.client.isReady) throw new Error('Redis is not connected');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.client.ping(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.call('PING', (client) => client.ping(), PING_TIMEOUT_MS);
   }
 
+  /** Lets calls in flight finish (up to the call timeout), then drops the connection. */
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close();
+    if (!this.client.isOpen) return;
+    if (this.client.isReady) await this.call('close', (client) => client.close()).catch(() => undefined);
+    if (this.client.isOpen) this.client.destroy();
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { API_KEY, APP } from './harness';
 
 const MAIN = path.join(__dirname, '../../dist/src/main.js');
+const EMULATOR_CLI = path.join(__dirname, '../../dist/src/emulator/cli.js');
 
 /** The environment of a wxreach process for the test account, against WeChat at `apiBase` and the test Redis. */
 export function serverEnv(apiBase: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -28,8 +29,13 @@ export interface Running {
 }
 
 /** Runs the built server (dist/) as its own process with exactly this environment. */
-export function runServer(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export const runServer = (env: Record<string, string>): Running => runBuilt(MAIN, env);
+
+/** Runs the built emulator CLI (`npm run emulator`) with exactly this environment. */
+export const runEmulatorCli = (env: Record<string, string>): Running => runBuilt(EMULATOR_CLI, env);
+
+function runBuilt(script: string, env: Record<string, string>): Running {
+  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners: Array<() => void> = [];
   const onData = (d: Buffer) => {

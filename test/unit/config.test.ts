@@ -64,9 +64,14 @@ describe('configuration', () => {
     expect(message).not.toContain('s3cret');
   });
 
-  it('requires Redis and API keys in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', WXREACH_API_KEYS: 'k'.repeat(20) })).toThrow(/REDIS_URL/);
-    expect(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/WXREACH_API_KEYS/);
-    expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_API_KEYS: `${'a'.repeat(16)}, ${'b'.repeat(16)}` }).apiKeys).toHaveLength(2);
+  it('requires Redis, API keys and a real account (no demo mode) in production', () => {
+    const account = { WECHAT_APPID: 'wx0123456789abcdef', WECHAT_APPSECRET: 's3cret', WECHAT_TOKEN: 'tok123' };
+    expect(() => loadConfig({ NODE_ENV: 'production', WXREACH_API_KEYS: 'k'.repeat(20), ...account })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', ...account })).toThrow(/WXREACH_API_KEYS/);
+    const keys = `${'a'.repeat(16)}, ${'b'.repeat(16)}`;
+    expect(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_API_KEYS: keys })).toThrow(
+      /wechat\.appId \(WECHAT_APPID\): required when NODE_ENV=production/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_API_KEYS: keys, ...account }).apiKeys).toHaveLength(2);
   });
 });
