@@ -55,6 +55,24 @@ describe('the lifecycle table: every move from every status', () => {
     await expect(store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + 5000 });
   });
 
+  it('the table allows exactly these moves (a change to it is a change of behaviour)', () => {
+    const open = ['queued', 'awaiting_receipt', 'fallback_pending', 'awaiting_interaction'];
+    expect(Object.fromEntries(MOVE_NAMES.map((name) => [name, [[...MOVES[name].from].sort(), MOVES[name].to]]))).toEqual({
+      sent: [['queued'], 'awaiting_receipt'],
+      delivered: [['awaiting_receipt', 'queued'], 'delivered'],
+      templateFailed: [['awaiting_receipt', 'queued'], 'fallback_pending'],
+      callStarted: [['fallback_pending'], 'same'],
+      fallbackSent: [['fallback_pending'], 'fallback_sent'],
+      park: [['fallback_pending'], 'awaiting_interaction'],
+      release: [['awaiting_interaction'], 'fallback_pending'],
+      releaseAsReply: [['awaiting_interaction'], 'fallback_sent'],
+      expire: [['awaiting_interaction'], 'failed'],
+      fail: [[...open].sort(), 'failed'],
+      retryLater: [[...open].sort(), 'same'],
+      unschedule: [['delivered', 'failed', 'fallback_sent'], 'same'],
+    });
+  });
+
   it('covers every status: each open status has a way out, terminal ones can only be taken off the schedule', () => {
     for (const status of STATUSES) {
       const out = MOVE_NAMES.filter((name) => allowedFrom(name).includes(status) && MOVES[name].to !== 'same');
