@@ -1,0 +1,181 @@
+import { CustomerServiceLeg } from '../../src/delivery/customer-service-leg';
+import { CustomerServiceWindow } from '../../src/delivery/customer-service-window';
+import { Dispatcher } from '../../src/delivery/dispatcher';
+import { Lifecycle, type Status } from '../../src/delivery/lifecycle';
+import { toFields, type Notification, type NotificationRequest } from '../../src/delivery/notification';
+import { Notifications } from '../../src/delivery/notifications';
+import { Parking } from '../../src/delivery/parking';
+import { PushIntake } from '../../src/delivery/push-intake';
+import { TemplateLeg } from '../../src/delivery/template-leg';
+import { TemplateQuota } from '../../src/delivery/template-quota';
+import { TemplateRegistry } from '../../src/delivery/template-registry';
+import { MemoryStore } from '../../src/store/memory-store';
+import type { PrivateTemplate, TemplateMessage } from '../../src/wechat/api-client';
+import { CircuitBreaker } from '../../src/wechat/circuit-breaker';
+import { parsePush, type Push } from '../../src/wechat/push';
+import { capturedLogger } from './logs';
+
+export const T0 = 1_700_000_000_000;
+export const USER = 'oUSER_units_0001';
+export const OTHER_USER = 'oUSER_units_0002';
+export const TEMPLATE_ID = 'TPL_ORDER_PAID_000000001';
+export const REQUEST: NotificationRequest = {
+  openid: USER,
+  template: 'order_paid',
+  data: { order_no: { value: 'A1' }, amount: { value: '9.90' } },
+};
+/** The customer-service text of REQUEST, from its template's configured pattern. */
+export const TEXT = 'Order A1 paid: 9.90';
+
+export const SETTINGS = {
+  retry: { maxAttempts: 3, baseDelayMs: 100 },
+  receiptTimeoutSeconds: 60,
+  leaseMs: 30_000,
+  parkSeconds: 3600,
+  retentionSeconds: 7 * 86_400,
+  msgidSeconds: 86_400,
+  maxWaitMs: 60_000,
+};
+/** As service.ts: a call may wait for the token and then for its own answer. */
+export const CALL_MS = SETTINGS.leaseMs + 3 * 5000;
+
+/** The WeChat calls delivery makes; each test scripts what it needs and asserts the calls it expects. */
+export interface FakeWechat {
+  sendTemplate: jest.Mock<Promise<string>, [TemplateMessage]>;
+  sendText: jest.Mock<Promise<void>, [string, string]>;
+  listTemplates: jest.Mock<Promise<PrivateTemplate[]>, []>;
+  addTemplate: jest.Mock<Promise<string>, [string]>;
+}
+
+export function fakeWechat(): FakeWechat {
+  let msgid = 1000;
+  return {
+    sendTemplate: jest.fn<Promise<string>, [TemplateMessage]>(async () => String((msgid += 1))),
+    sendText: jest.fn<Promise<void>, [string, string]>(async () => undefined),
+    listTemplates: jest.fn<Promise<PrivateTemplate[]>, []>(async () => []),
+    addTemplate: jest.fn<Promise<string>, [string]>(async () => {
+      throw new Error('addTemplate not scripted for this test');
+    }),
+  };
+}
+
+export interface RigOptions {
+  onTimeout?: 'fallback' | 'assume_delivered';
+}
+
+/**
+ * The delivery classes wired as src/service.ts wires them, on a MemoryStore with a clock the test
+ * moves and a fake WeChat API the test scripts: a decision is tested without HTTP or Redis.
+ */
+export function deliveryRig(options: RigOptions = {}) {
+  let clock = T0;
+  const now = () => clock;
+  const store = new MemoryStore({ now });
+  const { log, text: logs } = capturedLogger();
+  const metrics = { statusChanged: jest.fn<void, [string]>(), pushReceived: jest.fn<void, [string, boolean]>() };
+  const api = fakeWechat();
+  const breaker = new CircuitBreaker(now);
+  const wait = { maxWaitMs: SETTINGS.maxWaitMs, circuit: () => breaker.view() };
+
+  const templates = new TemplateRegistry(store, api, { order_paid: { id: TEMPLATE_ID, fallback: 'Order {{order_no}} paid: {{amount}}' } }, log, now);
+  const quota = new TemplateQuota(store, log, now);
+  const window = new CustomerServiceWindow(store, SETTINGS.parkSeconds + 86_400, now);
+  const lifecycle = new Lifecycle(store, log, metrics, SETTINGS.retentionSeconds, now);
+  const notifications = new Notifications(store, templates, log, SETTINGS.retentionSeconds, metrics, now);
+  const parking = new Parking(lifecycle, notifications, window, SETTINGS.parkSeconds, now);
+  const customerService = new CustomerServiceLeg(lifecycle, api, templates, window, parking, { retry: SETTINGS.retry, callMs: CALL_MS, wait }, now);
+  const templateLeg = new TemplateLeg(
+    lifecycle,
+    notifications,
+    store,
+    api,
+    templates,
+    quota,
+    customerService,
+    {
+      retry: SETTINGS.retry,
+      receipt: { timeoutSeconds: SETTINGS.receiptTimeoutSeconds, onTimeout: options.onTimeout ?? 'fallback' },
+      leaseMs: SETTINGS.leaseMs,
+      msgidSeconds: SETTINGS.msgidSeconds,
+      wait,
+    },
+    log,
+    now,
+  );
+  const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, SETTINGS.retry.baseDelayMs, log, now);
+  const intake = new PushIntake(store, templateLeg, parking, window, metrics, log, now);
+
+  let seq = 0;
+
+  /** The notice as stored now (throws when there is none: every test expects it). */
+  async function get(id: string): Promise<Notification> {
+    const n = await notifications.get(id);
+    if (!n) throw new Error(`notice ${id} not found`);
+    return n;
+  }
+
+  /** A notice accepted as the API accepts one: queued and due now. */
+  async function accept(request: Partial<NotificationRequest> = {}): Promise<Notification> {
+    const { id } = await notifications.accept({ ...REQUEST, ...request }, 'open');
+    return get(id);
+  }
+
+  /** A notice created directly in `status` (due now), e.g. one whose template leg already failed. */
+  async function noticeIn(status: Status, extra: Partial<Notification> = {}): Promise<Notification> {
+    const id = `n${(seq += 1)}`;
+    const n = { ...REQUEST, id, status, attempts: 0, csAttempts: 0, createdAt: clock, ...extra };
+    await store.create(id, toFields(n), { at: new Date(clock).toISOString(), status, detail: 'created for the test' }, { ttlSeconds: SETTINGS.retentionSeconds, dueAt: clock });
+    return get(id);
+  }
+
+  /** Claims what is due at `at` (default now), oldest first, as the work loop does (a 1 ms lease). */
+  const claim = (at = clock) => store.claimDue(at, 1, 100);
+
+  return {
+    store,
+    api,
+    log,
+    logs,
+    metrics,
+    breaker,
+    lifecycle,
+    notifications,
+    templates,
+    quota,
+    window,
+    parking,
+    customerService,
+    templateLeg,
+    dispatcher,
+    intake,
+    now,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    get,
+    accept,
+    noticeIn,
+    claim,
+  };
+}
+
+export type DeliveryRig = ReturnType<typeof deliveryRig>;
+
+const base = (openid: string, now: number) => ({ ToUserName: 'gh_units', FromUserName: openid, CreateTime: String(Math.floor(now / 1000)) });
+
+/** A TEMPLATESENDJOBFINISH push, parsed as the HTTP layer parses one. */
+export function receiptPush(openid: string, msgid: string, status: string, now = T0): Extract<Push, { kind: 'receipt' }> {
+  const push = parsePush({ ...base(openid, now), MsgType: 'event', Event: 'TEMPLATESENDJOBFINISH', MsgID: msgid, Status: status });
+  if (push.kind !== 'receipt') throw new Error('not a receipt');
+  return push;
+}
+
+/** A text message from the user (opens the long customer-service window). */
+export function messagePush(openid: string, msgId: string, now = T0): Push {
+  return parsePush({ ...base(openid, now), MsgType: 'text', Content: 'hello', MsgId: msgId });
+}
+
+/** A push of another kind: follow or unfollow. */
+export function eventPush(openid: string, event: 'subscribe' | 'unsubscribe', now = T0): Push {
+  return parsePush({ ...base(openid, now), MsgType: 'event', Event: event });
+}
