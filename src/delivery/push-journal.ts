@@ -26,15 +26,21 @@ export class JournaledPushes {
     private readonly log: Logger,
   ) {}
 
-  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt?: number): Promise<PushOutcome> {
+  /** `storeAway`: the caller just found the store unreachable; keep the push without trying it again. */
+  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = Date.now(), storeAway = false): Promise<PushOutcome> {
+    if (storeAway) return this.keep(push, receivedAt);
     try {
       return await this.handler.handle(push, forward, receivedAt);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      this.journal.append({ push, receivedAt: receivedAt ?? Date.now() });
-      this.log.warn('store unreachable: push kept in the local journal until it is back', { kind: push.kind, dedupeKey: push.dedupeKey });
-      return { workDue: false };
+      return this.keep(push, receivedAt);
     }
+  }
+
+  private keep(push: Push, receivedAt: number): PushOutcome {
+    this.journal.append({ push, receivedAt });
+    this.log.warn('store unreachable: push kept in the local journal until it is back', { kind: push.kind, dedupeKey: push.dedupeKey });
+    return { workDue: false };
   }
 
   /** Applies what the journal holds, if anything; stops quietly while the store is still away. */

@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import type { PushIntake } from '../delivery/push-intake';
+import type { JournaledPushes } from '../delivery/push-journal';
 import { MemoryStore } from '../store/memory-store';
 import { StoreUnavailableError } from '../store/unavailable';
 import type { Logger } from '../log/logger';
@@ -19,7 +19,7 @@ export interface WechatEdgeDeps {
   /** Where signatures of plaintext requests are remembered (shared by all instances). */
   signatures: SignatureMemory;
   skewSeconds: number;
-  handler: Pick<PushIntake, 'handle'>;
+  handler: Pick<JournaledPushes, 'handle'>;
   log: Logger;
   /** Work became due now (a failed receipt, a user came back): wake the work loop. */
   onWorkDue?: () => void;
@@ -71,14 +71,17 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
   /** Signatures seen while the shared store is unreachable, so pushes still get through to the push journal. */
   const localSignatures = new MemoryStore({ now });
 
-  /** False when the signature already came with other content (kept while its timestamp is accepted). */
-  async function onlyFor(auth: Authenticated, content: string): Promise<boolean> {
+  /**
+   * `allowed` false when the signature already came with other content (kept while its timestamp
+   * is accepted); `storeAway` when the shared store did not answer (this instance remembered it).
+   */
+  async function onlyFor(auth: Authenticated, content: string): Promise<{ allowed: boolean; storeAway: boolean }> {
     const validFor = Number(auth.timestamp) + deps.skewSeconds - Math.floor(now() / 1000) + 1;
     try {
-      return await signatureOnlyFor(deps.signatures, auth.signature, content, validFor);
+      return { allowed: await signatureOnlyFor(deps.signatures, auth.signature, content, validFor), storeAway: false };
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      return signatureOnlyFor(localSignatures, auth.signature, content, validFor);
+      return { allowed: await signatureOnlyFor(localSignatures, auth.signature, content, validFor), storeAway: true };
     }
   }
 
@@ -88,7 +91,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     const { echostr } = req.query;
     if (typeof echostr !== 'string') return reject(res, 400, 'missing echostr');
     // A verification URL must not lend its signature to a plaintext push.
-    if (plaintextAccepted && !(await onlyFor(auth, `GET ${echostr}`))) return reject(res, 401, 'signature already used');
+    if (plaintextAccepted && !(await onlyFor(auth, `GET ${echostr}`)).allowed) return reject(res, 401, 'signature already used');
     res.type('text/plain').send(echostr);
   });
 
@@ -100,7 +103,8 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     if (encrypted && !deps.cipher) return reject(res, 400, 'encrypted push but no WECHAT_AES_KEY configured');
     if (!encrypted && !plaintextAccepted) return refuse(res, 'plaintext push, but an AES key is configured');
     if (typeof req.body !== 'string' || req.body.length === 0) return reject(res, 400, 'empty body');
-    if (!encrypted && !(await onlyFor(auth, req.body))) return refuse(res, 'signature already used with another body');
+    const signature = encrypted ? { allowed: true, storeAway: false } : await onlyFor(auth, req.body);
+    if (!signature.allowed) return refuse(res, 'signature already used with another body');
 
     let push: Push;
     let plainXml: string = req.body;
@@ -120,7 +124,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
 
     const { forwarder } = deps;
     const forward = forwarder ? () => forwarder.forward(plainXml, push.openid, now()) : undefined;
-    const outcome = await deps.handler.handle(push, forward, receivedAt);
+    const outcome = await deps.handler.handle(push, forward, receivedAt, signature.storeAway);
     if (outcome.workDue) deps.onWorkDue?.();
     const xml =
       outcome.downstreamReply ??

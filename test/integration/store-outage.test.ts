@@ -5,7 +5,9 @@ import { startService, type Service } from '../../src/service';
 import { RedisStore } from '../../src/store/redis-store';
 import { API_KEY, APP, TEMPLATES, USER } from '../helpers/harness';
 import { capturedLogger } from '../helpers/logs';
-import { postPush } from '../helpers/push';
+import { postPush, receiptXml } from '../helpers/push';
+import os from 'node:os';
+import path from 'node:path';
 import { freePort, RedisServer } from '../store/redis-server';
 
 /** What a client sees of one request: status, error code, and how long it took. */
@@ -39,6 +41,7 @@ describe('while Redis is down or hung', () => {
       apiKeys: [API_KEY],
       wechat: { ...base.wechat, ...APP, apiBase: emulator.url },
       templates: { order_paid: { id: TEMPLATES.order_paid.id } },
+      pushJournal: { file: path.join(os.tmpdir(), `wxreach-outage-journal-${process.pid}-${Date.now()}.jsonl`) },
     };
     const captured = capturedLogger('error');
     logs = captured.text;
@@ -117,8 +120,8 @@ describe('while Redis is down or hung', () => {
   }
 
   function expectUnavailable(answers: Answer[]) {
-    expect(answers.map((a) => a.status)).toEqual([503, 503, 503, 503]);
-    // /wechat answers WeChat in plain text; the others in the API's error shape
+    // /wechat keeps the push in the local journal and answers WeChat `success` (applied when Redis is back)
+    expect(answers.map((a) => a.status)).toEqual([503, 503, 503, 200]);
     expect(answers.slice(0, 3).map((a) => a.code)).toEqual(['store_unavailable', 'store_unavailable', 'store_unavailable']);
     expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(2500);
   }
@@ -168,5 +171,36 @@ describe('while Redis is down or hung', () => {
       redis.resume();
     }
     await expectRecovered();
+  });
+
+  it('a receipt pushed while Redis is hung is kept in the journal and applied when it is back: the notice is delivered, no fallback', async () => {
+    emulator.control.setReceiptOutcome({ openid: USER, outcome: 'none' }); // the receipt comes from this test
+    const accepted = await enqueue();
+    const nid = accepted.id as string;
+    let msgid: string | undefined;
+    for (let i = 0; i < 100 && !msgid; i++) {
+      const n = (await (await fetch(`${service.url}/v1/notifications/${nid}`, { headers: auth })).json()) as { status: string; msgid?: string };
+      if (n.status === 'awaiting_receipt') msgid = n.msgid;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(msgid).toBeDefined();
+
+    redis.pause();
+    try {
+      expect(await directPing()).toBe('no answer');
+      const answer = await postPush(service.url, receiptXml(USER, msgid as string, 'success'), { token: APP.token });
+      expect(answer).toEqual({ status: 200, text: 'success' });
+      expect(logs()).not.toContain('"message":"request failed"');
+    } finally {
+      redis.resume();
+    }
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'delivered'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await fetch(`${service.url}/v1/notifications/${nid}`, { headers: auth });
+      if (res.status === 200) status = ((await res.json()) as { status: string }).status;
+    }
+    expect(status).toBe('delivered');
+    expect(emulator.control.inbox(USER).filter((m) => m.channel !== 'template')).toEqual([]);
   });
 });
