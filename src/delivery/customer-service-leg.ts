@@ -1,3 +1,4 @@
+import type { WindowKind } from '../wechat/customer-service-window';
 import type { CustomerServiceWindow } from './customer-service-window';
 import { renderFallback } from './fallback-text';
 import type { Lifecycle } from './lifecycle';
@@ -67,23 +68,23 @@ export class CustomerServiceLeg {
       dueAt: this.now() + this.settings.callMs,
     });
     if (!marked) {
-      if (window.key) await this.window.giveBack(window.key);
+      if (window.kind) await this.window.giveBack(n.openid, window.kind);
       return;
     }
     try {
       await this.api.sendText(n.openid, text);
     } catch (err) {
-      return this.sendFailed(n, text, err, window.key);
+      return this.sendFailed(n, text, err, window.kind);
     }
     await this.lifecycle.move('fallbackSent', n, { detail: 'customer-service text accepted', set: { channel: 'customer_service', csCallAt: '' }, dueAt: null });
     // Counted after the terminal move: a statistics failure must not turn a sent message into an unknown one.
     if (n.templateId) await this.templates.count(n.templateId, 'fallback_sent').catch(() => undefined);
   }
 
-  private async sendFailed(n: Notification, text: string, err: unknown, windowKey: string | undefined): Promise<void> {
+  private async sendFailed(n: Notification, text: string, err: unknown, windowKind: WindowKind | undefined): Promise<void> {
     const decision = decideCustomFailure(err);
     const message = (err as Error)?.message ?? String(err);
-    if (decision.action !== 'unknown' && windowKey) await this.window.giveBack(windowKey);
+    if (decision.action !== 'unknown' && windowKind) await this.window.giveBack(n.openid, windowKind);
     switch (decision.action) {
       case 'wait':
         return waitForWechat(this.lifecycle, n, 'fallback_pending', decision.reason, this.now(), this.settings.wait, { csCallAt: '' });

@@ -1,8 +1,8 @@
-import type { Store } from '../store/store';
+import type { CustomerServiceWindows } from '../store/store';
 import { WINDOW_RULES, type WindowKind } from '../wechat/customer-service-window';
 
-/** The two allowances of a user, the short event one first: it expires sooner, so it is used first. */
-const keysOf = (openid: string) => [`win:e:${openid}`, `win:m:${openid}`];
+/** A user's two windows, the short event one first: it expires sooner, so it is used first. */
+const KINDS: readonly WindowKind[] = ['event', 'message'];
 
 /**
  * Our record of each user's customer-service window. It only ever saves calls: a window we have
@@ -11,7 +11,7 @@ const keysOf = (openid: string) => [`win:e:${openid}`, `win:m:${openid}`];
  */
 export class CustomerServiceWindow {
   constructor(
-    private readonly store: Store,
+    private readonly store: CustomerServiceWindows,
     /** Closed windows are remembered this long, so they read as closed rather than unknown. */
     private readonly keepSeconds: number,
     private readonly now: () => number = Date.now,
@@ -19,30 +19,29 @@ export class CustomerServiceWindow {
 
   open(openid: string, kind: WindowKind): Promise<void> {
     const rule = WINDOW_RULES[kind];
-    const key = kind === 'event' ? keysOf(openid)[0] : keysOf(openid)[1];
-    return this.store.openAllowance(key, rule.quota, this.now() + rule.seconds * 1000, this.keepSeconds);
+    return this.store.openWindow(openid, kind, rule.quota, this.now() + rule.seconds * 1000, this.keepSeconds);
   }
 
-  /** Takes one message of the window: 'open' (taken, give it back with `giveBack` if unused), 'closed' or 'unknown'. */
-  async take(openid: string): Promise<{ state: 'open' | 'closed' | 'unknown'; key?: string }> {
-    const { use, key } = await this.store.takeAllowance(keysOf(openid), this.now());
-    if (use === 'taken') return { state: 'open', key };
+  /** Takes one message of the window: 'open' (taken from `kind`: give it back with `giveBack` if unused), 'closed' or 'unknown'. */
+  async take(openid: string): Promise<{ state: 'open' | 'closed' | 'unknown'; kind?: WindowKind }> {
+    const { use, kind } = await this.store.takeFromWindow(openid, KINDS, this.now());
+    if (use === 'taken') return { state: 'open', kind: kind as WindowKind };
     return { state: use === 'unknown' ? 'unknown' : 'closed' };
   }
 
   /** Whether a message could be sent now (reads only; takes nothing). */
   async hasRoom(openid: string): Promise<boolean> {
     const now = this.now();
-    const states = await Promise.all(keysOf(openid).map((k) => this.store.getAllowance(k)));
+    const states = await Promise.all(KINDS.map((kind) => this.store.getWindow(openid, kind)));
     return states.some((s) => s !== null && s.expiresAt > now && s.remaining > 0);
   }
 
-  giveBack(key: string): Promise<void> {
-    return this.store.returnAllowance(key);
+  giveBack(openid: string, kind: WindowKind): Promise<void> {
+    return this.store.giveBackToWindow(openid, kind);
   }
 
   /** WeChat said closed (45015/45047) or the user unfollowed. */
   close(openid: string): Promise<void> {
-    return this.store.closeAllowances(keysOf(openid), this.now(), this.keepSeconds);
+    return this.store.closeWindows(openid, KINDS, this.now(), this.keepSeconds);
   }
 }

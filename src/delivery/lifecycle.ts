@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics/metrics';
-import type { Fields, Store, TransitionOptions } from '../store/store';
+import type { Fields, NotificationRecords, ParkedLists, RecordMove } from '../store/store';
 import type { Notification } from './notification';
 
 /**
@@ -78,16 +78,13 @@ export interface MoveChange {
   dueAt?: number | null;
 }
 
-/** The ordered set of a user's parked notices. */
-const parkedKey = (openid: string) => `parked:${openid}`;
-
 /** Moves out of `awaiting_interaction`: they take the notice off its user's parked list in the same step. */
-const UNPARKING: ReadonlySet<MoveName> = new Set(['release', 'releaseAsReply', 'expire', 'fail']);
+const UNPARKING: ReadonlySet<MoveName> = new Set(['release', 'expire', 'fail']);
 
 export interface MoveOptions {
   /** Narrows the table's from-statuses, e.g. to the status the caller read. */
   from?: readonly Status[];
-  /** releaseAsReply: the text is remembered under `key` for WeChat's re-sends of the push, in the same step. */
+  /** releaseAsReply: the text is remembered as the reply to push `key` for WeChat's re-sends of it, in the same step. */
   reply?: { key: string; text: string; ttlMs: number };
 }
 
@@ -100,7 +97,7 @@ export type Subject = Pick<Notification, 'id' | 'openid'> & Partial<Pick<Notific
  */
 export class Lifecycle {
   constructor(
-    private readonly store: Pick<Store, 'transition' | 'appendHistory' | 'rangeOfSet' | 'removeFromSet'>,
+    private readonly store: Pick<NotificationRecords, 'move' | 'park' | 'releaseAsReply' | 'appendHistory'> & ParkedLists,
     private readonly log: Logger,
     private readonly metrics: Pick<Metrics, 'statusChanged'>,
     private readonly retentionSeconds: number,
@@ -115,23 +112,35 @@ export class Lifecycle {
     const same = rule.to === 'same';
     // A 'same' move keeps the status the notice has: the one read, else each allowed one in turn.
     const targets: readonly Status[] = same ? (n.status && allowed.includes(n.status) ? [n.status] : allowed) : [rule.to as Status];
-    const effects = this.effects(name, n, options);
     for (const to of targets) {
-      const moved = await this.store.transition(n.id, {
+      const move: RecordMove = {
         from: same ? [to] : allowed,
         to,
         set: change.set,
         expect: change.expect,
         dueAt: change.dueAt,
         history: change.detail === null ? undefined : { at: new Date(this.now()).toISOString(), status: to, detail: change.detail },
-        ...effects,
-      });
-      if (!moved) continue;
+      };
+      if (!(await this.apply(name, n, move, options))) continue;
       if (change.detail !== null) this.log.info('notification status', { id: n.id, status: to, move: name, detail: change.detail });
       if (!same) this.metrics.statusChanged(to);
       return true;
     }
     return false;
+  }
+
+  /** The store call of a move: parking and the passive reply change the user's parked list (and the reply) in the same step. */
+  private apply(name: MoveName, n: Subject, move: RecordMove, options: MoveOptions): Promise<boolean> {
+    if (name === 'park') {
+      if (n.createdAt === undefined) throw new Error("park needs the notice's createdAt (its place among the parked)");
+      return this.store.park(n.id, move, { owner: n.openid, score: n.createdAt, ttlSeconds: this.retentionSeconds });
+    }
+    if (name === 'releaseAsReply') {
+      if (!options.reply) throw new Error('releaseAsReply needs the reply it becomes');
+      const { key, text, ttlMs } = options.reply;
+      return this.store.releaseAsReply(n.id, move, n.openid, { pushKey: key, text, ttlMs });
+    }
+    return this.store.move(n.id, move, UNPARKING.has(name) ? n.openid : undefined);
   }
 
   /** A history line for an event that changes nothing (a late or foreign receipt). */
@@ -141,25 +150,11 @@ export class Lifecycle {
 
   /** Ids of the notices parked for this user, oldest first. */
   parkedFor(openid: string, limit: number): Promise<string[]> {
-    return this.store.rangeOfSet(parkedKey(openid), limit);
+    return this.store.parkedFor(openid, limit);
   }
 
   /** Drops a stale entry of the parked list (the notice moved on by another way). */
   forgetParked(openid: string, id: string): Promise<void> {
-    return this.store.removeFromSet(parkedKey(openid), id);
-  }
-
-  private effects(name: MoveName, n: Subject, options: MoveOptions): Pick<TransitionOptions, 'addToSet' | 'removeFromSet' | 'setValue'> {
-    if (name === 'park') {
-      if (n.createdAt === undefined) throw new Error('park needs the notice\'s createdAt (its place among the parked)');
-      return { addToSet: { key: parkedKey(n.openid), member: n.id, score: n.createdAt, ttlSeconds: this.retentionSeconds } };
-    }
-    if (!UNPARKING.has(name)) return {};
-    const reply = name === 'releaseAsReply' ? options.reply : undefined;
-    if (name === 'releaseAsReply' && !reply) throw new Error('releaseAsReply needs the reply it becomes');
-    return {
-      removeFromSet: { key: parkedKey(n.openid), member: n.id },
-      ...(reply ? { setValue: { key: reply.key, value: reply.text, ttlMs: reply.ttlMs } } : {}),
-    };
+    return this.store.forgetParked(openid, id);
   }
 }

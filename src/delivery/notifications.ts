@@ -66,7 +66,7 @@ export class Notifications {
       {
         ttlSeconds: this.retentionSeconds,
         dueAt: now,
-        idempotency: idempotencyKey === undefined ? undefined : { key: `idem:${client}:${idempotencyKey}`, fingerprint },
+        idempotency: idempotencyKey === undefined ? undefined : { key: `${client}:${idempotencyKey}`, fingerprint },
       },
     );
     if (!result.created) {

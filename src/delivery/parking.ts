@@ -39,12 +39,12 @@ export class Parking {
   }
 
   /**
-   * The user interacted (`replyKey` names the push). The oldest parked notice becomes the passive
+   * The user interacted (`pushKey` names the push). The oldest parked notice becomes the passive
    * reply unless `replyTaken` (the business's bot answered, or it is too late to answer); the others
    * are due for customer service now, in order. Marking the reply and recording its text for the
    * push is one atomic step, so a re-sent push is answered with the same text.
    */
-  async release(openid: string, replyKey: string, replyTaken: boolean): Promise<{ reply?: string; released: number }> {
+  async release(openid: string, pushKey: string, replyTaken: boolean): Promise<{ reply?: string; released: number }> {
     const ids = await this.lifecycle.parkedFor(openid, PARKED_PER_INTERACTION);
     let reply: string | undefined;
     let order = 0;
@@ -59,7 +59,7 @@ export class Parking {
           'releaseAsReply',
           n,
           { detail: "sent as the passive reply to the user's interaction", set: { channel: 'passive_reply' }, dueAt: null },
-          { reply: { key: replyKey, text, ttlMs: REPLY_MEMORY_MS } },
+          { reply: { key: pushKey, text, ttlMs: REPLY_MEMORY_MS } },
         );
         if (moved) reply = text;
       } else {

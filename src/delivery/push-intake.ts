@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics/metrics';
-import type { Store } from '../store/store';
+import type { PushMemory } from '../store/store';
 import { WINDOW_OPENED_BY, type WindowKind } from '../wechat/customer-service-window';
 import type { Push } from '../wechat/push';
 import type { CustomerServiceWindow } from './customer-service-window';
@@ -24,9 +24,6 @@ const DEDUPE_SECONDS = 24 * 3600;
  */
 const REPLY_DEADLINE_MS = 3500;
 
-const replyKey = (push: Push) => `reply:${push.dedupeKey}`;
-/** The business bot's reply (XML) to a forwarded push, kept as long for the same re-sends. */
-const botReplyKey = (push: Push) => `bot-reply:${push.dedupeKey}`;
 
 /**
  * What a push from WeChat means for delivery, kept small: dedupe, then a receipt goes to the
@@ -35,7 +32,7 @@ const botReplyKey = (push: Push) => `bot-reply:${push.dedupeKey}`;
  */
 export class PushIntake {
   constructor(
-    private readonly store: Pick<Store, 'firstSeen' | 'forget' | 'getValue' | 'setValue'>,
+    private readonly store: PushMemory,
     private readonly templateLeg: TemplateLeg,
     private readonly parking: Parking,
     private readonly window: CustomerServiceWindow,
@@ -52,11 +49,10 @@ export class PushIntake {
    * in the push journal may have been marked just before the store went away.
    */
   async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now(), evenIfSeen = false): Promise<PushOutcome> {
-    const seenKey = `push:${push.dedupeKey}`;
-    const first = await this.store.firstSeen(seenKey, DEDUPE_SECONDS);
+    const first = await this.store.firstSeenPush(push.dedupeKey, DEDUPE_SECONDS);
     this.metrics.pushReceived(push.kind, !first);
     if (!first && !evenIfSeen) {
-      const [reply, downstreamReply] = await Promise.all([this.storedReply(push), this.store.getValue(botReplyKey(push))]);
+      const [reply, downstreamReply] = await Promise.all([this.storedReply(push), this.store.botReplyFor(push.dedupeKey)]);
       return { workDue: false, reply, downstreamReply: downstreamReply ?? undefined };
     }
     try {
@@ -65,7 +61,8 @@ export class PushIntake {
       const outcome = { downstreamReply, ...(await this.act(push, replyTaken)) };
       if (downstreamReply !== undefined) {
         // Needed only if this answer gets lost: failing to keep it must not fail a handled push.
-        await this.store.setValue(botReplyKey(push), downstreamReply, REPLY_MEMORY_MS).catch((err: unknown) => this.log.warn('bot reply not kept for re-sends', { err }));
+        // The business bot's reply is kept as long as ours, for the same re-sends.
+        await this.store.rememberBotReply(push.dedupeKey, downstreamReply, REPLY_MEMORY_MS).catch((err: unknown) => this.log.warn('bot reply not kept for re-sends', { err }));
       }
       return outcome;
     } catch (err) {
@@ -76,13 +73,13 @@ export class PushIntake {
         this.log.warn('push partly handled; answering with the reply already recorded', { err });
         return { workDue: true, reply };
       }
-      await this.store.forget(seenKey).catch(() => undefined);
+      await this.store.forgetPush(push.dedupeKey).catch(() => undefined);
       throw err;
     }
   }
 
   private async storedReply(push: Push): Promise<string | undefined> {
-    return (await this.store.getValue(replyKey(push))) ?? undefined;
+    return (await this.store.replyFor(push.dedupeKey)) ?? undefined;
   }
 
   private async act(push: Push, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean }> {
@@ -96,7 +93,7 @@ export class PushIntake {
         return { workDue: false };
       default: {
         await this.window.open(push.openid, WINDOW_OPENED_BY[push.kind] as WindowKind);
-        const { reply, released } = await this.parking.release(push.openid, replyKey(push), replyTaken);
+        const { reply, released } = await this.parking.release(push.openid, push.dedupeKey, replyTaken);
         return { reply, workDue: released > 0 };
       }
     }

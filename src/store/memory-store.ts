@@ -1,15 +1,5 @@
 import { checkCreateFields, checkLease, recordExistsError } from './checks';
-import type {
-  AllowanceState,
-  AllowanceUse,
-  CreateOptions,
-  CreateResult,
-  Fields,
-  HistoryEntry,
-  Store,
-  StoredRecord,
-  TransitionOptions,
-} from './store';
+import type { CreateOptions, CreateResult, Fields, HistoryEntry, ParkedEntry, RecordMove, Store, StoredRecord, WindowState, WindowUse } from './store';
 import { TtlMap } from './ttl-map';
 
 export interface MemoryStoreOptions {
@@ -40,7 +30,10 @@ export class MemoryStore implements Store {
   private readonly values: TtlMap<string>;
   private readonly locks: TtlMap<string>;
   private readonly hashes = new Map<string, Fields>();
-  private readonly allowances: TtlMap<AllowanceState>;
+  private readonly windows: TtlMap<WindowState>;
+  private readonly pushes: TtlMap<true>;
+  private readonly replies: TtlMap<string>;
+  private readonly botReplies: TtlMap<string>;
   private readonly sets: TtlMap<Map<string, number>>;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -52,7 +45,10 @@ export class MemoryStore implements Store {
     this.seen = new TtlMap(now);
     this.values = new TtlMap(now);
     this.locks = new TtlMap(now);
-    this.allowances = new TtlMap(now);
+    this.windows = new TtlMap(now);
+    this.pushes = new TtlMap(now);
+    this.replies = new TtlMap(now);
+    this.botReplies = new TtlMap(now);
     this.sets = new TtlMap(now);
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref(); // never keeps the process (or jest) alive
@@ -61,7 +57,7 @@ export class MemoryStore implements Store {
   /** Drops every expired entry now (also runs on a timer). */
   sweep(): void {
     for (const map of [this.records, this.idempotency, this.msgids, this.earlyStatuses, this.seen, this.values,
-      this.locks, this.allowances, this.sets]) {
+      this.locks, this.windows, this.pushes, this.replies, this.botReplies, this.sets]) {
       map.sweep();
     }
   }
@@ -94,18 +90,29 @@ export class MemoryStore implements Store {
     return record ? { fields: { ...record.fields }, history: record.history.map((e) => ({ ...e })) } : null;
   }
 
-  async transition(id: string, options: TransitionOptions): Promise<boolean> {
+  async move(id: string, move: RecordMove, unparkFrom?: string): Promise<boolean> {
     const record = this.records.get(id);
-    if (!record || !options.from.includes(record.fields.status)) return false;
-    for (const [field, value] of Object.entries(options.expect ?? {})) if ((record.fields[field] ?? '') !== value) return false;
-    Object.assign(record.fields, options.set, { status: options.to });
-    if (options.history) record.history.push({ ...options.history });
-    if (options.dueAt === null) this.schedule.delete(id);
-    else if (options.dueAt !== undefined) this.schedule.set(id, options.dueAt);
-    const { addToSet: add, removeFromSet: remove, setValue: value } = options;
-    if (add) await this.addToSet(add.key, add.member, add.score, add.ttlSeconds);
-    if (remove) await this.removeFromSet(remove.key, remove.member);
-    if (value) await this.setValue(value.key, value.value, value.ttlMs);
+    if (!record || !move.from.includes(record.fields.status)) return false;
+    for (const [field, value] of Object.entries(move.expect ?? {})) if ((record.fields[field] ?? '') !== value) return false;
+    Object.assign(record.fields, move.set, { status: move.to });
+    if (move.history) record.history.push({ ...move.history });
+    if (move.dueAt === null) this.schedule.delete(id);
+    else if (move.dueAt !== undefined) this.schedule.set(id, move.dueAt);
+    if (unparkFrom !== undefined) await this.forgetParked(unparkFrom, id);
+    return true;
+  }
+
+  async park(id: string, move: RecordMove, entry: ParkedEntry): Promise<boolean> {
+    if (!(await this.move(id, move))) return false;
+    const set = this.sets.get(entry.owner) ?? new Map<string, number>();
+    set.set(id, entry.score);
+    this.sets.set(entry.owner, set, this.inSeconds(entry.ttlSeconds));
+    return true;
+  }
+
+  async releaseAsReply(id: string, move: RecordMove, owner: string, reply: { pushKey: string; text: string; ttlMs: number }): Promise<boolean> {
+    if (!(await this.move(id, move, owner))) return false;
+    this.replies.set(reply.pushKey, reply.text, this.now() + reply.ttlMs);
     return true;
   }
 
@@ -204,68 +211,89 @@ export class MemoryStore implements Store {
     return value;
   }
 
-  // --- allowances ------------------------------------------------------------------------------
+  // --- customer-service windows -------------------------------------------------------------
 
-  async openAllowance(key: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void> {
-    this.allowances.set(key, { remaining: quota, expiresAt }, expiresAt + keepSeconds * 1000);
+  private windowKey = (user: string, kind: string) => `${kind}:${user}`;
+
+  async openWindow(user: string, kind: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void> {
+    this.windows.set(this.windowKey(user, kind), { remaining: quota, expiresAt }, expiresAt + keepSeconds * 1000);
   }
 
-  async takeAllowance(keys: readonly string[], now: number): Promise<{ use: AllowanceUse; key?: string }> {
+  async takeFromWindow(user: string, kinds: readonly string[], now: number): Promise<{ use: WindowUse; kind?: string }> {
     let known = false;
     let valid = false;
-    for (const key of keys) {
-      const state = this.allowances.get(key);
+    for (const kind of kinds) {
+      const state = this.windows.get(this.windowKey(user, kind));
       if (!state) continue;
       known = true;
       if (state.expiresAt <= now) continue;
       valid = true;
       if (state.remaining > 0) {
         state.remaining -= 1;
-        return { use: 'taken', key };
+        return { use: 'taken', kind };
       }
     }
     return { use: valid ? 'exhausted' : known ? 'expired' : 'unknown' };
   }
 
-  async returnAllowance(key: string): Promise<void> {
-    const state = this.allowances.get(key);
+  async giveBackToWindow(user: string, kind: string): Promise<void> {
+    const state = this.windows.get(this.windowKey(user, kind));
     if (state) state.remaining += 1;
   }
 
-  async getAllowance(key: string): Promise<AllowanceState | null> {
-    const state = this.allowances.get(key);
+  async getWindow(user: string, kind: string): Promise<WindowState | null> {
+    const state = this.windows.get(this.windowKey(user, kind));
     return state ? { ...state } : null;
   }
 
-  async closeAllowances(keys: readonly string[], now: number, keepSeconds: number): Promise<void> {
-    for (const key of keys) {
-      const state = this.allowances.get(key);
+  async closeWindows(user: string, kinds: readonly string[], now: number, keepSeconds: number): Promise<void> {
+    for (const kind of kinds) {
+      const key = this.windowKey(user, kind);
+      const state = this.windows.get(key);
       // a closed window is known: one never opened is recorded closed, not left unknown
-      if (!state) this.allowances.set(key, { remaining: 0, expiresAt: now }, now + keepSeconds * 1000);
+      if (!state) this.windows.set(key, { remaining: 0, expiresAt: now }, now + keepSeconds * 1000);
       else {
         state.expiresAt = Math.min(state.expiresAt, now);
-        this.allowances.expireAt(key, now + keepSeconds * 1000);
+        this.windows.expireAt(key, now + keepSeconds * 1000);
       }
     }
   }
 
-  // --- ordered sets ----------------------------------------------------------------------------
+  // --- parked lists ----------------------------------------------------------------------------
 
-  async addToSet(key: string, member: string, score: number, ttlSeconds: number): Promise<void> {
-    const set = this.sets.get(key) ?? new Map<string, number>();
-    set.set(member, score);
-    this.sets.set(key, set, this.inSeconds(ttlSeconds));
-  }
-
-  async rangeOfSet(key: string, limit: number): Promise<string[]> {
-    const set = this.sets.get(key);
+  async parkedFor(owner: string, limit: number): Promise<string[]> {
+    const set = this.sets.get(owner);
     if (!set || limit <= 0) return [];
     return [...set].sort(byScoreThenMember).slice(0, limit).map(([member]) => member);
   }
 
-  async removeFromSet(key: string, member: string): Promise<void> {
-    const set = this.sets.get(key);
-    if (set?.delete(member) && set.size === 0) this.sets.delete(key); // as Redis drops empty keys
+  async forgetParked(owner: string, id: string): Promise<void> {
+    const set = this.sets.get(owner);
+    if (set?.delete(id) && set.size === 0) this.sets.delete(owner); // as Redis drops empty keys
+  }
+
+  // --- push memory -----------------------------------------------------------------------------
+
+  async firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean> {
+    if (this.pushes.has(pushKey)) return false;
+    this.pushes.set(pushKey, true, this.inSeconds(ttlSeconds));
+    return true;
+  }
+
+  async forgetPush(pushKey: string): Promise<void> {
+    this.pushes.delete(pushKey);
+  }
+
+  async replyFor(pushKey: string): Promise<string | null> {
+    return this.replies.get(pushKey) ?? null;
+  }
+
+  async botReplyFor(pushKey: string): Promise<string | null> {
+    return this.botReplies.get(pushKey) ?? null;
+  }
+
+  async rememberBotReply(pushKey: string, xml: string, ttlMs: number): Promise<void> {
+    this.botReplies.set(pushKey, xml, this.now() + ttlMs);
   }
 
   // --- lifecycle -------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ export class RedisKeys {
     return `${this.base}hist:${id}`;
   }
 
+  /** An Idempotency-Key of one API client (the caller passes `<client>:<key>`). */
   idempotency(key: string): string {
     return `${this.base}idem:${key}`;
   }
@@ -48,6 +49,35 @@ export class RedisKeys {
     return `${this.base}early:${msgid}`;
   }
 
+  /**
+   * A user's parked records (zset by score). The name is the one version 0.1 used, so notices
+   * parked before an upgrade are still released by the user's next interaction.
+   */
+  parked(owner: string): string {
+    return `${this.base}set:parked:${owner}`;
+  }
+
+  /** One customer-service window of a user (hash {remaining, expiresAt}). */
+  window(user: string, kind: string): string {
+    return `${this.base}win:${kind}:${user}`;
+  }
+
+  /** A push from WeChat was seen (dedupe). */
+  pushSeen(pushKey: string): string {
+    return `${this.base}push:${pushKey}`;
+  }
+
+  /** The passive reply given to a push (a parked notice's text). */
+  reply(pushKey: string): string {
+    return `${this.base}reply:${pushKey}`;
+  }
+
+  /** The business bot's reply (XML) to a forwarded push. */
+  botReply(pushKey: string): string {
+    return `${this.base}bot-reply:${pushKey}`;
+  }
+
+  /** A key-value consumer's first-seen mark. */
   seen(key: string): string {
     return `${this.base}seen:${key}`;
   }
@@ -62,13 +92,5 @@ export class RedisKeys {
 
   hash(key: string): string {
     return `${this.base}hash:${key}`;
-  }
-
-  allowance(key: string): string {
-    return `${this.base}allow:${key}`;
-  }
-
-  set(key: string): string {
-    return `${this.base}set:${key}`;
   }
 }

@@ -15,26 +15,27 @@ import { within } from '../deadline';
 import { checkCreateFields, checkLease, recordExistsError } from './checks';
 import { RedisKeys } from './redis-keys';
 import { claimDue } from './scripts/claim-due';
-import { closeAllowances } from './scripts/close-allowances';
+import { closeWindows } from './scripts/close-windows';
 import { createRecord } from './scripts/create';
 import { deleteIfEqual } from './scripts/delete-if-equal';
 import { linkMsgid } from './scripts/link-msgid';
 import type { LuaScript } from './scripts/lua-script';
 import { resolveMsgid } from './scripts/resolve-msgid';
-import { returnAllowance } from './scripts/return-allowance';
-import { takeAllowance } from './scripts/take-allowance';
-import { transition } from './scripts/transition';
+import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
+import { giveBackToWindow } from './scripts/return-window';
+import { takeFromWindow } from './scripts/take-window';
 import { StoreUnavailableError } from './unavailable';
 import type {
-  AllowanceState,
-  AllowanceUse,
   CreateOptions,
   CreateResult,
   Fields,
   HistoryEntry,
+  ParkedEntry,
+  RecordMove,
   Store,
   StoredRecord,
-  TransitionOptions,
+  WindowState,
+  WindowUse,
 } from './store';
 
 export interface RedisStoreOptions {
@@ -222,31 +223,44 @@ export class RedisStore implements Store {
     return { fields: { ...fields }, history: history.map((entry) => JSON.parse(entry) as HistoryEntry) };
   }
 
-  async transition(id: string, options: TransitionOptions): Promise<boolean> {
-    const { from, to, set = {}, expect = {}, history, dueAt, addToSet, removeFromSet, setValue } = options;
-    const schedule = dueAt === undefined ? '' : dueAt === null ? 'off' : String(dueAt);
-    const record = this.keys.record(id);
-    const extra = {
-      from,
-      set: flatten(set),
-      expect: flatten(expect),
-      ...(addToSet ? { add: { member: addToSet.member, score: String(addToSet.score), ttl: String(addToSet.ttlSeconds) } } : {}),
-      ...(removeFromSet ? { remove: removeFromSet.member } : {}),
-      ...(setValue ? { value: { v: setValue.value, ttl: String(setValue.ttlMs) } } : {}),
-    };
-    const reply = await this.run(
-      transition,
-      [
-        record,
-        this.keys.history(id),
-        this.keys.due,
-        addToSet ? this.keys.set(addToSet.key) : record,
-        removeFromSet ? this.keys.set(removeFromSet.key) : record,
-        setValue ? this.keys.value(setValue.key) : record,
+  /** KEYS and ARGV of a record move (see scripts/record-move.ts), then the script's own. */
+  private moveArgs(id: string, move: RecordMove): { keys: string[]; args: string[] } {
+    const { from, to, set = {}, expect = {}, history, dueAt } = move;
+    const expected = flatten(expect);
+    const fields = flatten(set);
+    return {
+      keys: [this.keys.record(id), this.keys.history(id), this.keys.due],
+      args: [
+        id,
+        to,
+        history ? JSON.stringify(history) : '',
+        dueAt === undefined ? '' : dueAt === null ? 'off' : String(dueAt),
+        String(from.length),
+        ...from,
+        String(expected.length),
+        ...expected,
+        String(fields.length),
+        ...fields,
       ],
-      [id, to, history ? JSON.stringify(history) : '', schedule, JSON.stringify(extra)],
-    );
-    return reply === 1;
+    };
+  }
+
+  async move(id: string, move: RecordMove, unparkFrom?: string): Promise<boolean> {
+    const { keys, args } = this.moveArgs(id, move);
+    if (unparkFrom !== undefined) keys.push(this.keys.parked(unparkFrom));
+    return (await this.run(moveRecord, keys, args)) === 1;
+  }
+
+  async park(id: string, move: RecordMove, entry: ParkedEntry): Promise<boolean> {
+    const { keys, args } = this.moveArgs(id, move);
+    keys.push(this.keys.parked(entry.owner));
+    return (await this.run(parkRecord, keys, [...args, String(entry.score), String(entry.ttlSeconds)])) === 1;
+  }
+
+  async releaseAsReply(id: string, move: RecordMove, owner: string, reply: { pushKey: string; text: string; ttlMs: number }): Promise<boolean> {
+    const { keys, args } = this.moveArgs(id, move);
+    keys.push(this.keys.parked(owner), this.keys.reply(reply.pushKey));
+    return (await this.run(releaseRecordAsReply, keys, [...args, reply.text, String(reply.ttlMs)])) === 1;
   }
 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {
@@ -337,64 +351,82 @@ export class RedisStore implements Store {
     return this.call('incrementHash', (client) => client.hIncrBy(this.keys.hash(key), field, by));
   }
 
-  // --- allowances ------------------------------------------------------------------------------
+  // --- customer-service windows -------------------------------------------------------------
 
-  async openAllowance(key: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void> {
-    const redisKey = this.keys.allowance(key);
-    await this.call('openAllowance', (client) =>
+  async openWindow(user: string, kind: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void> {
+    const key = this.keys.window(user, kind);
+    await this.call('openWindow', (client) =>
       client
         .multi()
-        .hSet(redisKey, { remaining: String(quota), expiresAt: String(expiresAt) })
-        .pExpireAt(redisKey, expiresAt + keepSeconds * 1000)
+        .hSet(key, { remaining: String(quota), expiresAt: String(expiresAt) })
+        .pExpireAt(key, expiresAt + keepSeconds * 1000)
         .exec(),
     );
   }
 
-  async takeAllowance(keys: readonly string[], now: number): Promise<{ use: AllowanceUse; key?: string }> {
-    if (keys.length === 0) return { use: 'unknown' };
+  async takeFromWindow(user: string, kinds: readonly string[], now: number): Promise<{ use: WindowUse; kind?: string }> {
+    if (kinds.length === 0) return { use: 'unknown' };
     const [use, index] = (await this.run(
-      takeAllowance,
-      keys.map((key) => this.keys.allowance(key)),
+      takeFromWindow,
+      kinds.map((kind) => this.keys.window(user, kind)),
       [String(now)],
-    )) as [AllowanceUse, number?];
-    return index === undefined ? { use } : { use, key: keys[index - 1] };
+    )) as [WindowUse, number?];
+    return index === undefined ? { use } : { use, kind: kinds[index - 1] };
   }
 
-  async returnAllowance(key: string): Promise<void> {
-    await this.run(returnAllowance, [this.keys.allowance(key)], []);
+  async giveBackToWindow(user: string, kind: string): Promise<void> {
+    await this.run(giveBackToWindow, [this.keys.window(user, kind)], []);
   }
 
-  async getAllowance(key: string): Promise<AllowanceState | null> {
-    const state = (await this.call('getAllowance', (client) => client.hGetAll(this.keys.allowance(key)))) as Partial<
-      Record<keyof AllowanceState, string>
-    >;
+  async getWindow(user: string, kind: string): Promise<WindowState | null> {
+    const state = (await this.call('getWindow', (client) => client.hGetAll(this.keys.window(user, kind)))) as Partial<Record<keyof WindowState, string>>;
     if (state.remaining === undefined || state.expiresAt === undefined) return null;
     return { remaining: Number(state.remaining), expiresAt: Number(state.expiresAt) };
   }
 
-  async closeAllowances(keys: readonly string[], now: number, keepSeconds: number): Promise<void> {
-    if (keys.length === 0) return;
+  async closeWindows(user: string, kinds: readonly string[], now: number, keepSeconds: number): Promise<void> {
+    if (kinds.length === 0) return;
     await this.run(
-      closeAllowances,
-      keys.map((key) => this.keys.allowance(key)),
+      closeWindows,
+      kinds.map((kind) => this.keys.window(user, kind)),
       [String(now), String(now + keepSeconds * 1000)],
     );
   }
 
-  // --- ordered sets ----------------------------------------------------------------------------
+  // --- parked lists ----------------------------------------------------------------------------
 
-  async addToSet(key: string, member: string, score: number, ttlSeconds: number): Promise<void> {
-    const redisKey = this.keys.set(key);
-    await this.call('addToSet', (client) => client.multi().zAdd(redisKey, { score, value: member }).expire(redisKey, ttlSeconds).exec());
-  }
-
-  async rangeOfSet(key: string, limit: number): Promise<string[]> {
+  async parkedFor(owner: string, limit: number): Promise<string[]> {
     if (limit <= 0) return [];
-    return this.call('rangeOfSet', (client) => client.zRange(this.keys.set(key), 0, limit - 1));
+    return this.call('parkedFor', (client) => client.zRange(this.keys.parked(owner), 0, limit - 1));
   }
 
-  async removeFromSet(key: string, member: string): Promise<void> {
-    await this.call('removeFromSet', (client) => client.zRem(this.keys.set(key), member));
+  async forgetParked(owner: string, id: string): Promise<void> {
+    await this.call('forgetParked', (client) => client.zRem(this.keys.parked(owner), id));
+  }
+
+  // --- push memory -----------------------------------------------------------------------------
+
+  async firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean> {
+    const reply = await this.call('firstSeenPush', (client) =>
+      client.set(this.keys.pushSeen(pushKey), '1', { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
+    );
+    return reply === 'OK';
+  }
+
+  async forgetPush(pushKey: string): Promise<void> {
+    await this.call('forgetPush', (client) => client.del(this.keys.pushSeen(pushKey)));
+  }
+
+  async replyFor(pushKey: string): Promise<string | null> {
+    return this.call('replyFor', (client) => client.get(this.keys.reply(pushKey)));
+  }
+
+  async botReplyFor(pushKey: string): Promise<string | null> {
+    return this.call('botReplyFor', (client) => client.get(this.keys.botReply(pushKey)));
+  }
+
+  async rememberBotReply(pushKey: string, xml: string, ttlMs: number): Promise<void> {
+    await this.call('rememberBotReply', (client) => client.set(this.keys.botReply(pushKey), xml, { expiration: { type: 'PX', value: ttlMs } }));
   }
 
   // --- lifecycle -------------------------------------------------------------------------------

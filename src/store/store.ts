@@ -1,7 +1,9 @@
 /**
- * The one storage interface of wxreach. It knows records, schedules, counters and locks; it knows
- * nothing of WeChat or of what a status means. Every method that changes more than one thing is
- * atomic (one Lua script in Redis), so any number of instances can share one store.
+ * The storage interfaces of wxreach, in the words of their consumers: notification records and
+ * their moves, the due schedule, msgid correlation, parked lists, customer-service windows, push
+ * memory, and small key-values. The store knows nothing of WeChat or of what a status means.
+ * Every method that changes more than one thing is atomic (one Lua script in Redis), so any
+ * number of instances can share one store. Every Redis key is named in redis-keys.ts.
  *
  * Times are epoch milliseconds unless a name says otherwise.
  */
@@ -38,37 +40,43 @@ export interface CreateOptions {
 
 export type CreateResult = { created: true } | { created: false; existingId: string; fingerprint: string };
 
-export interface TransitionOptions {
-  /** Compare-and-set: the change happens only when the current status is one of these. */
+/**
+ * A compare-and-set change of a record: it happens only when the record's `status` is one of
+ * `from` (and each `expect` field has its value); everything in it happens in one atomic step.
+ */
+export interface RecordMove {
   from: readonly string[];
-  /** The new status (may equal the current one to update fields only). */
+  /** The new status (may equal the current one to change fields or the schedule only). */
   to: string;
-  /** Fields to set together with the status. */
+  /** Fields to set together with the status ('' clears one). */
   set?: Fields;
+  /** More conditions: each field must currently equal its value ('' = absent or empty). */
+  expect?: Fields;
   /** Appended to the history together with the change. */
   history?: HistoryEntry;
   /** A number puts (or moves) the record on the due schedule; null takes it off; undefined leaves it. */
   dueAt?: number | null;
-  /** More compare-and-set conditions: each field must currently equal its value ('' = absent or empty). */
-  expect?: Fields;
-  /** Adds a member to an ordered set (as `addToSet`) in the same step. */
-  addToSet?: { key: string; member: string; score: number; ttlSeconds: number };
-  /** Removes a member from an ordered set (as `removeFromSet`) in the same step. */
-  removeFromSet?: { key: string; member: string };
-  /** Stores a value (as `setValue`) in the same step. */
-  setValue?: { key: string; value: string; ttlMs: number };
 }
 
-/** Result of trying to use one message of an allowance (a quota valid until a time). */
-export type AllowanceUse = 'taken' | 'exhausted' | 'expired' | 'unknown';
+/** A record joining its owner's ordered list of parked records. */
+export interface ParkedEntry {
+  owner: string;
+  /** Order among the owner's parked records (then by id). */
+  score: number;
+  /** The list expires this long after its last addition. */
+  ttlSeconds: number;
+}
 
-export interface AllowanceState {
+/** Result of trying to use one message of a customer-service window. */
+export type WindowUse = 'taken' | 'exhausted' | 'expired' | 'unknown';
+
+export interface WindowState {
   remaining: number;
   expiresAt: number;
 }
 
-export interface Store {
-  // --- records (notifications) ---------------------------------------------------------------
+/** Notification records: fields, history, and the moves between statuses. */
+export interface NotificationRecords {
   /**
    * Creates record `id` with `fields` (must include `status`) and a first history entry. Throws when
    * `fields` lacks `status` or when record `id` already exists (ids are meant to be unique).
@@ -76,14 +84,23 @@ export interface Store {
   create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult>;
   get(id: string): Promise<StoredRecord | null>;
   /**
-   * Atomic compare-and-set on `status` (and the `expect` fields), with everything that goes with the
-   * change in the same step; returns false (and changes nothing) when a condition fails or the record is gone.
+   * Applies `move` when its conditions hold; returns false (and changes nothing) when one fails or
+   * the record is gone. `unparkFrom` also takes the record off that owner's parked list.
    */
-  transition(id: string, options: TransitionOptions): Promise<boolean>;
+  move(id: string, move: RecordMove, unparkFrom?: string): Promise<boolean>;
+  /** `move`, and the record joins its owner's parked list, in one step. */
+  park(id: string, move: RecordMove, entry: ParkedEntry): Promise<boolean>;
+  /**
+   * `move`, the record leaves `owner`'s parked list, and `reply.text` is remembered as the reply
+   * to push `reply.pushKey` for `reply.ttlMs` (see PushMemory.replyFor), in one step.
+   */
+  releaseAsReply(id: string, move: RecordMove, owner: string, reply: { pushKey: string; text: string; ttlMs: number }): Promise<boolean>;
   /** Appends to the history whatever the status (e.g. a late receipt); no-op when the record is gone. */
   appendHistory(id: string, entry: HistoryEntry): Promise<void>;
+}
 
-  // --- the due schedule (work loop) ------------------------------------------------------------
+/** The due schedule the work loops claim from. */
+export interface DueSchedule {
   /**
    * Claims up to `limit` records due at or before `now`, oldest first, and pushes their due time to
    * `now + leaseMs` in the same step, so another instance does not claim them; a worker that dies
@@ -93,8 +110,10 @@ export interface Store {
   claimDue(now: number, leaseMs: number, limit: number): Promise<string[]>;
   /** Number of records on the schedule and the earliest due time (null when empty). */
   scheduleInfo(): Promise<{ size: number; nextDueAt: number | null }>;
+}
 
-  // --- correlation (msgid → record id), with early arrivals -----------------------------------
+/** msgid → record id, with receipts that arrive before the link. */
+export interface MsgidCorrelation {
   /**
    * Records `msgid → id` for `ttlSeconds`. When a receipt for this msgid arrived before (stashed by
    * `resolveMsgid`), returns its status and forgets it; otherwise null.
@@ -105,11 +124,58 @@ export interface Store {
    * for `ttlSeconds` so `linkMsgid` can hand it over, and returns null.
    */
   resolveMsgid(msgid: string, status: string, ttlSeconds: number): Promise<string | null>;
+}
 
-  // --- de-duplication, values, locks ---------------------------------------------------------
+/** Each owner's parked records (changed only together with a move: see NotificationRecords). */
+export interface ParkedLists {
+  /** Up to `limit` ids, lowest score first (then by id bytes). */
+  parkedFor(owner: string, limit: number): Promise<string[]>;
+  /** Drops a stale entry (the record moved on by another way). */
+  forgetParked(owner: string, id: string): Promise<void>;
+}
+
+/** Customer-service windows per user and kind (quotas valid until a time). */
+export interface CustomerServiceWindows {
+  /**
+   * Sets window `kind` of `user` to `quota` messages until `expiresAt` (replacing what was there),
+   * kept `keepSeconds` past `expiresAt` so an expired window reads as expired, not unknown.
+   */
+  openWindow(user: string, kind: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void>;
+  /**
+   * Uses one message from the first of `kinds` that is open at `now` with messages left, and names
+   * it. 'exhausted': some are open but used up; 'expired': all known ones are past; 'unknown': none
+   * is known (never opened, or dropped `keepSeconds` after expiry). A closed window reads 'expired'.
+   */
+  takeFromWindow(user: string, kinds: readonly string[], now: number): Promise<{ use: WindowUse; kind?: string }>;
+  /** Gives back one message taken by `takeFromWindow` (the send was refused for another reason). */
+  giveBackToWindow(user: string, kind: string): Promise<void>;
+  getWindow(user: string, kind: string): Promise<WindowState | null>;
+  /** Marks the windows as expired now, kept `keepSeconds` from now; never-opened ones are recorded closed. */
+  closeWindows(user: string, kinds: readonly string[], now: number, keepSeconds: number): Promise<void>;
+}
+
+/** What wxreach remembers of pushes from WeChat: which were seen, and the replies given to them. */
+export interface PushMemory {
+  /** True the first time push `pushKey` is seen within `ttlSeconds`. */
+  firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean>;
+  /** Forgets it was seen (a push whose handling failed is handled again on WeChat's re-send). */
+  forgetPush(pushKey: string): Promise<void>;
+  /** The passive reply recorded for this push by NotificationRecords.releaseAsReply, if any. */
+  replyFor(pushKey: string): Promise<string | null>;
+  /** The business bot's reply (XML) to this push, if kept. */
+  botReplyFor(pushKey: string): Promise<string | null>;
+  rememberBotReply(pushKey: string, xml: string, ttlMs: number): Promise<void>;
+}
+
+/**
+ * Small values, marks, locks and counters, for consumers whose few keys are their own vocabulary
+ * (the token source, the template registry and quota, the signature memory): each names its keys
+ * in one place, and the store puts them in a namespace of their own.
+ */
+export interface KeyValueStore {
   /** True the first time `key` is seen within `ttlSeconds`, false afterwards. */
   firstSeen(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Forgets a `firstSeen` key (so a push whose handling failed can be processed on WeChat's re-send). */
+  /** Forgets a `firstSeen` key. */
   forget(key: string): Promise<void>;
   getValue(key: string): Promise<string | null>;
   /** `ttlMs` undefined keeps the value forever. */
@@ -120,43 +186,13 @@ export interface Store {
   acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Releases only when still held by `owner`. */
   releaseLock(key: string, owner: string): Promise<void>;
-
-  // --- hashes and counters (template registry, statistics) -------------------------------------
   getHash(key: string): Promise<Fields>;
   setHash(key: string, fields: Fields): Promise<void>;
   incrementHash(key: string, field: string, by?: number): Promise<number>;
+}
 
-  // --- allowances (per-user quotas valid until a time: the customer-service window) ------------
-  /**
-   * Sets allowance `key` to `quota` uses until `expiresAt` (replacing what was there). The state is
-   * kept `keepSeconds` past `expiresAt` so an expired allowance reads as expired, not unknown.
-   */
-  openAllowance(key: string, quota: number, expiresAt: number, keepSeconds: number): Promise<void>;
-  /**
-   * Uses one message from the first of `keys` that is valid at `now` and has uses left, and names
-   * that key.
-   * 'exhausted': some are valid but none has uses left; 'expired': all known ones are past;
-   * 'unknown': none of the keys is known (never opened, or dropped `keepSeconds` after expiry).
-   * A closed allowance reads as 'expired' (see `closeAllowances`) until its keep time ends.
-   */
-  takeAllowance(keys: readonly string[], now: number): Promise<{ use: AllowanceUse; key?: string }>;
-  /** Gives back one use taken by `takeAllowance` (the send was refused for another reason). */
-  returnAllowance(key: string): Promise<void>;
-  getAllowance(key: string): Promise<AllowanceState | null>;
-  /**
-   * Marks the allowances as expired now (e.g. the user unfollowed), kept `keepSeconds` from now.
-   * Keys never opened stay unknown.
-   */
-  closeAllowances(keys: readonly string[], now: number, keepSeconds: number): Promise<void>;
-
-  // --- ordered sets per owner (notices parked for a user) ---------------------------------------
-  /** Adds `member` with `score` to set `key` (ordered by score, then member bytes); the whole set expires `ttlSeconds` after the last add. */
-  addToSet(key: string, member: string, score: number, ttlSeconds: number): Promise<void>;
-  /** Up to `limit` members, lowest score first. */
-  rangeOfSet(key: string, limit: number): Promise<string[]>;
-  removeFromSet(key: string, member: string): Promise<void>;
-
-  // --- lifecycle ---------------------------------------------------------------------------
+/** Everything wxreach keeps: each consumer asks only for the part it needs. */
+export interface Store extends NotificationRecords, DueSchedule, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore {
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -14,7 +14,7 @@ import type { Config } from '../../src/config/schema';
 import { TERMINAL } from '../../src/delivery/lifecycle';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions, type InboxEntry } from '../../src/emulator';
 import { startService, type Service } from '../../src/service';
-import type { Store, TransitionOptions } from '../../src/store/store';
+import type { RecordMove, Store } from '../../src/store/store';
 import { API_KEY, APP, TEMPLATES, USER, connectTestRedis } from '../helpers/harness';
 
 /** Sees every store call; `call` sends it to Redis. It may throw, stall, or call through and then throw. */
@@ -64,11 +64,8 @@ function faultOnce(match: Match, act: Act): Fault {
   };
 }
 
-/** The `transition` whose options carry `option`: `addToSet` parks a notice, `setValue` makes it the passive reply. */
-const transitionWith =
-  (option: keyof TransitionOptions): Match =>
-  (method, args) =>
-    method === 'transition' && (args[1] as TransitionOptions)[option] !== undefined;
+/** The one store call of a move that parks a notice, or that makes it the passive reply. */
+const storeCall = (method: 'park' | 'releaseAsReply'): Match => (called) => called === method;
 
 type Point = 'before' | 'after';
 const lostConnection = () => new Error('Socket closed unexpectedly');
@@ -224,7 +221,7 @@ describe('crash windows, deterministic', () => {
 
   it('parking fails after Redis ran it (the answer lost): the next interaction still releases the notice, once', async () => {
     rig = await startRig();
-    const fault = rig.inject(transitionWith('addToSet'), breakConnection.after);
+    const fault = rig.inject(storeCall('park'), breakConnection.after);
     const id = await rig.enqueue(notice); // never-seen user: customer-service call → 45015 → park
     await rig.waitFor(id, 'awaiting_interaction');
     await sleep(1500); // more than the lease: a retry of the failed step would have happened by now
@@ -242,7 +239,7 @@ describe('crash windows, deterministic', () => {
 
   it('parking fails before Redis ran it: the notice still ends terminal, nothing sent twice', async () => {
     rig = await startRig();
-    const fault = rig.inject(transitionWith('addToSet'), breakConnection.before);
+    const fault = rig.inject(storeCall('park'), breakConnection.before);
     const id = await rig.enqueue(notice); // never-seen user: customer-service call → 45015 → park
     await fault.caught(5000);
     expect(fault.fired).toBe(true);
@@ -263,7 +260,7 @@ describe('crash windows, deterministic', () => {
       rig = await startRig();
       const id = await rig.enqueue(notice);
       await rig.waitFor(id, 'awaiting_interaction');
-      const fault = rig.inject(transitionWith('setValue'), breakConnection[point]);
+      const fault = rig.inject(storeCall('releaseAsReply'), breakConnection[point]);
       // before: the push answers 500 and is forgotten, so WeChat's re-send makes the move;
       // after: the push answers with the reply the move remembered.
       const { reply } = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
@@ -286,7 +283,7 @@ describe('crash windows, deterministic', () => {
       const id = await rig.enqueue(notice);
       await rig.waitFor(id, 'awaiting_interaction');
       const dying = death(point);
-      const fault = rig.inject(transitionWith('setValue'), dying.act);
+      const fault = rig.inject(storeCall('releaseAsReply'), dying.act);
       try {
         // The first delivery gets no answer and times out; the re-send is a duplicate ("another instance").
         const resent = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
@@ -323,7 +320,7 @@ describe('crash windows, deterministic', () => {
     let releaseA: () => void = () => undefined;
     const aGoes = new Promise<void>((res) => (releaseA = res));
     const stallA = r.inject(
-      (method) => method === 'takeAllowance',
+      (method) => method === 'takeFromWindow',
       async (call) => {
         await aGoes;
         return call();
@@ -334,7 +331,7 @@ describe('crash windows, deterministic', () => {
     expect(stallA.fired).toBe(true);
     // Instance B on the same Redis: the lease runs out, B claims the notice, marks its call and sends.
     const storeB = await connectTestRedis(r.prefix);
-    const marksCall: Match = (method, args) => method === 'transition' && Boolean((args[1] as TransitionOptions).set?.csCallAt);
+    const marksCall: Match = (method, args) => method === 'move' && Boolean((args[1] as RecordMove).set?.csCallAt);
     const wakeA = faultOnce(marksCall, (call) => {
       setTimeout(releaseA, 100); // A wakes while B's call is in flight
       return call();

@@ -45,16 +45,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store.get('n1')).resolves.toMatchObject({ history: [entry('queued', 'accepted')] });
       });
 
-      it('transitions when the status matches: sets fields and appends history in order', async () => {
+      it('moves when the status matches: sets fields and appends history in order', async () => {
         await createQueued('n1');
-        const ok = await store.transition('n1', {
+        const ok = await store.move('n1', {
           from: ['queued', 'fallback_pending'],
           to: 'awaiting_receipt',
           set: { msgid: '3147483654123456789' },
           history: entry('awaiting_receipt', 'sent'),
         });
         expect(ok).toBe(true);
-        await store.transition('n1', { from: ['awaiting_receipt'], to: 'delivered', history: entry('delivered', 'receipt') });
+        await store.move('n1', { from: ['awaiting_receipt'], to: 'delivered', history: entry('delivered', 'receipt') });
         await expect(store.get('n1')).resolves.toEqual({
           fields: { status: 'delivered', openid: 'o1', msgid: '3147483654123456789' },
           history: [entry('queued', 'accepted'), entry('awaiting_receipt', 'sent'), entry('delivered', 'receipt')],
@@ -63,7 +63,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it('changes nothing when the status does not match', async () => {
         await createQueued('n1', 1000);
-        const ok = await store.transition('n1', {
+        const ok = await store.move('n1', {
           from: ['awaiting_receipt'],
           to: 'delivered',
           set: { channel: 'template' },
@@ -79,15 +79,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
 
       it('returns false for a missing record and does not create it', async () => {
-        await expect(store.transition('ghost', { from: ['queued'], to: 'failed', set: { a: 'b' }, dueAt: 5 })).resolves.toBe(false);
+        await expect(store.move('ghost', { from: ['queued'], to: 'failed', set: { a: 'b' }, dueAt: 5 })).resolves.toBe(false);
         await expect(store.get('ghost')).resolves.toBeNull();
         await expect(store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
       });
 
       it('updates fields only when to equals the current status; to wins over set.status', async () => {
         await createQueued('n1');
-        await expect(store.transition('n1', { from: ['queued'], to: 'queued', set: { attempts: '1' } })).resolves.toBe(true);
-        await store.transition('n1', { from: ['queued'], to: 'failed', set: { status: 'delivered', reason: 'x' } });
+        await expect(store.move('n1', { from: ['queued'], to: 'queued', set: { attempts: '1' } })).resolves.toBe(true);
+        await store.move('n1', { from: ['queued'], to: 'failed', set: { status: 'delivered', reason: 'x' } });
         const record = await store.get('n1');
         expect(record?.fields).toEqual({ status: 'failed', openid: 'o1', attempts: '1', reason: 'x' });
         expect(record?.history).toHaveLength(1);
@@ -95,42 +95,50 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it('compares other fields too: expect must match ("" = absent or empty)', async () => {
         await createQueued('n1');
-        const mark = () => store.transition('n1', { from: ['queued'], to: 'queued', expect: { marker: '' }, set: { marker: 'm1' } });
+        const mark = () => store.move('n1', { from: ['queued'], to: 'queued', expect: { marker: '' }, set: { marker: 'm1' } });
         const both = await Promise.all([mark(), mark()]);
         expect(both.sort()).toEqual([false, true]);
-        await expect(store.transition('n1', { from: ['queued'], to: 'sent', expect: { marker: 'other' } })).resolves.toBe(false);
-        await expect(store.transition('n1', { from: ['queued'], to: 'queued', expect: { marker: 'm1' }, set: { marker: '' } })).resolves.toBe(true);
+        await expect(store.move('n1', { from: ['queued'], to: 'sent', expect: { marker: 'other' } })).resolves.toBe(false);
+        await expect(store.move('n1', { from: ['queued'], to: 'queued', expect: { marker: 'm1' }, set: { marker: '' } })).resolves.toBe(true);
         await expect(mark()).resolves.toBe(true);
         expect((await store.get('n1'))?.fields.status).toBe('queued');
       });
 
-      it('changes set membership and a value in the same step, and nothing when the CAS fails', async () => {
+      it('parks, unparks and releases as a reply in the same step as the move, and changes nothing when the CAS fails', async () => {
+        await createQueued('n0');
         await createQueued('n1');
-        await store.addToSet('parked:o1', 'n0', 1, DAY);
-        const ok = await store.transition('n1', {
-          from: ['queued'],
-          to: 'parked',
-          addToSet: { key: 'parked:o1', member: 'n1', score: 1_764_000_000_123, ttlSeconds: DAY },
-          removeFromSet: { key: 'parked:o1', member: 'n0' },
-          setValue: { key: 'reply:x', value: 'hello 你好', ttlMs: 60_000 },
-        });
-        expect(ok).toBe(true);
-        expect(await store.rangeOfSet('parked:o1', 10)).toEqual(['n1']);
-        expect(await store.getValue('reply:x')).toBe('hello 你好');
-        const refused = await store.transition('n1', {
-          from: ['queued'],
-          to: 'other',
-          removeFromSet: { key: 'parked:o1', member: 'n1' },
-          setValue: { key: 'reply:y', value: 'no', ttlMs: 60_000 },
-        });
-        expect(refused).toBe(false);
-        expect(await store.rangeOfSet('parked:o1', 10)).toEqual(['n1']);
-        expect(await store.getValue('reply:y')).toBeNull();
+        await createQueued('n2');
+        await expect(store.park('n0', { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 2, ttlSeconds: DAY })).resolves.toBe(true);
+        await expect(store.park('n1', { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY })).resolves.toBe(true);
+        await expect(store.park('n2', { from: ['fallback_pending'], to: 'parked' }, { owner: 'o1', score: 0, ttlSeconds: DAY })).resolves.toBe(false);
+        expect(await store.parkedFor('o1', 10)).toEqual(['n1', 'n0']);
+        expect(await store.parkedFor('o1', 1)).toEqual(['n1']);
+
+        const reply = { pushKey: 'msg:1', text: 'hello 你好', ttlMs: 60_000 };
+        await expect(store.releaseAsReply('n1', { from: ['queued'], to: 'sent' }, 'o1', reply)).resolves.toBe(false);
+        expect(await store.replyFor('msg:1')).toBeNull();
+        await expect(store.releaseAsReply('n1', { from: ['parked'], to: 'sent' }, 'o1', reply)).resolves.toBe(true);
+        expect(await store.replyFor('msg:1')).toBe('hello 你好');
+        expect(await store.parkedFor('o1', 10)).toEqual(['n0']);
+
+        await expect(store.move('n0', { from: ['queued'], to: 'pending' }, 'o1')).resolves.toBe(false);
+        expect(await store.parkedFor('o1', 10)).toEqual(['n0']);
+        await expect(store.move('n0', { from: ['parked'], to: 'pending' }, 'o1')).resolves.toBe(true);
+        expect(await store.parkedFor('o1', 10)).toEqual([]);
+      });
+
+      it('takes flat values as they are: unpaired surrogates, brackets, newlines and empty strings', async () => {
+        await createQueued('n1');
+        const odd = 'a\ud800b ]] {"x":1} \n\t 你好';
+        await expect(store.move('n1', { from: ['queued'], to: 'queued', set: { text: odd, gone: '' }, history: entry('queued', odd) })).resolves.toBe(true);
+        const record = await store.get('n1');
+        expect(record?.fields.gone ?? '').toBe('');
+        expect(record?.history.at(-1)?.detail).toBe(odd);
       });
 
       it('appends history whatever the status, and is a no-op on a missing record', async () => {
         await createQueued('n1');
-        await store.transition('n1', { from: ['queued'], to: 'delivered' });
+        await store.move('n1', { from: ['queued'], to: 'delivered' });
         await store.appendHistory('n1', entry('delivered', 'late receipt'));
         await store.appendHistory('ghost', entry('delivered', 'late receipt'));
         await expect(store.get('n1')).resolves.toMatchObject({
@@ -175,14 +183,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await createQueued('a', 300);
         await createQueued('b');
         await expect(store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: 300 });
-        await store.transition('b', { from: ['queued'], to: 'queued', dueAt: 200 });
+        await store.move('b', { from: ['queued'], to: 'queued', dueAt: 200 });
         await expect(store.scheduleInfo()).resolves.toEqual({ size: 2, nextDueAt: 200 });
-        await store.transition('b', { from: ['queued'], to: 'queued', dueAt: 400 });
+        await store.move('b', { from: ['queued'], to: 'queued', dueAt: 400 });
         await expect(store.scheduleInfo()).resolves.toEqual({ size: 2, nextDueAt: 300 });
-        await store.transition('a', { from: ['queued'], to: 'queued' }); // undefined leaves it
+        await store.move('a', { from: ['queued'], to: 'queued' }); // undefined leaves it
         await expect(store.scheduleInfo()).resolves.toEqual({ size: 2, nextDueAt: 300 });
-        await store.transition('a', { from: ['queued'], to: 'delivered', dueAt: null });
-        await store.transition('b', { from: ['queued'], to: 'delivered', dueAt: null });
+        await store.move('a', { from: ['queued'], to: 'delivered', dueAt: null });
+        await store.move('b', { from: ['queued'], to: 'delivered', dueAt: null });
         await expect(store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
       });
 
@@ -282,82 +290,94 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
-    describe('allowances', () => {
+    describe('customer-service windows', () => {
       const now = Date.now();
       const later = now + 3_600_000;
 
       it('takes uses until exhausted, then expired past its time', async () => {
-        await store.openAllowance('w', 2, later, 60);
-        await expect(store.getAllowance('w')).resolves.toEqual({ remaining: 2, expiresAt: later });
-        await expect(store.takeAllowance(['w'], now)).resolves.toEqual({ use: 'taken', key: 'w' });
-        await expect(store.takeAllowance(['w'], now)).resolves.toEqual({ use: 'taken', key: 'w' });
-        await expect(store.takeAllowance(['w'], now)).resolves.toEqual({ use: 'exhausted' });
-        await expect(store.getAllowance('w')).resolves.toEqual({ remaining: 0, expiresAt: later });
-        await store.openAllowance('w', 5, later, 60); // replaces
-        await expect(store.takeAllowance(['w'], later)).resolves.toEqual({ use: 'expired' });
-        await expect(store.getAllowance('w')).resolves.toEqual({ remaining: 5, expiresAt: later });
+        await store.openWindow('u', 'w', 2, later, 60);
+        await expect(store.getWindow('u', 'w')).resolves.toEqual({ remaining: 2, expiresAt: later });
+        await expect(store.takeFromWindow('u', ['w'], now)).resolves.toEqual({ use: 'taken', kind: 'w' });
+        await expect(store.takeFromWindow('u', ['w'], now)).resolves.toEqual({ use: 'taken', kind: 'w' });
+        await expect(store.takeFromWindow('u', ['w'], now)).resolves.toEqual({ use: 'exhausted' });
+        await expect(store.getWindow('u', 'w')).resolves.toEqual({ remaining: 0, expiresAt: later });
+        await store.openWindow('u', 'w', 5, later, 60); // replaces
+        await expect(store.takeFromWindow('u', ['w'], later)).resolves.toEqual({ use: 'expired' });
+        await expect(store.getWindow('u', 'w')).resolves.toEqual({ remaining: 5, expiresAt: later });
       });
 
-      it('reports unknown keys as unknown', async () => {
-        await expect(store.takeAllowance(['nope', 'nada'], now)).resolves.toEqual({ use: 'unknown' });
-        await expect(store.takeAllowance([], now)).resolves.toEqual({ use: 'unknown' });
-        await expect(store.getAllowance('nope')).resolves.toBeNull();
+      it('reports unknown windows as unknown', async () => {
+        await expect(store.takeFromWindow('u', ['nope', 'nada'], now)).resolves.toEqual({ use: 'unknown' });
+        await expect(store.takeFromWindow('u', [], now)).resolves.toEqual({ use: 'unknown' });
+        await expect(store.getWindow('u', 'nope')).resolves.toBeNull();
       });
 
-      it('takes from the first usable key in order', async () => {
-        await store.openAllowance('msg', 1, later, 60);
-        await store.openAllowance('follow', 1, later, 60);
-        await expect(store.takeAllowance(['unknown', 'msg', 'follow'], now)).resolves.toEqual({ use: 'taken', key: 'msg' });
-        await expect(store.takeAllowance(['unknown', 'msg', 'follow'], now)).resolves.toEqual({ use: 'taken', key: 'follow' });
-        await expect(store.takeAllowance(['msg', 'follow'], now)).resolves.toEqual({ use: 'exhausted' });
-        await store.openAllowance('old', 3, now - 1, 60);
-        await store.openAllowance('fresh', 1, later, 60);
-        await expect(store.takeAllowance(['old', 'fresh'], now)).resolves.toEqual({ use: 'taken', key: 'fresh' });
+      it('takes from the first usable window in order, per user', async () => {
+        await store.openWindow('u', 'msg', 1, later, 60);
+        await store.openWindow('u', 'follow', 1, later, 60);
+        await expect(store.takeFromWindow('u', ['unknown', 'msg', 'follow'], now)).resolves.toEqual({ use: 'taken', kind: 'msg' });
+        await expect(store.takeFromWindow('u', ['unknown', 'msg', 'follow'], now)).resolves.toEqual({ use: 'taken', kind: 'follow' });
+        await expect(store.takeFromWindow('u', ['msg', 'follow'], now)).resolves.toEqual({ use: 'exhausted' });
+        await store.openWindow('u', 'old', 3, now - 1, 60);
+        await store.openWindow('u', 'fresh', 1, later, 60);
+        await expect(store.takeFromWindow('u', ['old', 'fresh'], now)).resolves.toEqual({ use: 'taken', kind: 'fresh' });
         // one expired and one exhausted: still exhausted (a window is open, just used up)
-        await expect(store.takeAllowance(['old', 'fresh'], now)).resolves.toEqual({ use: 'exhausted' });
-        await expect(store.takeAllowance(['old', 'unknown'], now)).resolves.toEqual({ use: 'expired' });
+        await expect(store.takeFromWindow('u', ['old', 'fresh'], now)).resolves.toEqual({ use: 'exhausted' });
+        await expect(store.takeFromWindow('u', ['old', 'unknown'], now)).resolves.toEqual({ use: 'expired' });
       });
 
-      it('gives a use back, and ignores a return to an unknown key', async () => {
-        await store.openAllowance('w', 1, later, 60);
-        await store.takeAllowance(['w'], now);
-        await store.returnAllowance('w');
-        await expect(store.getAllowance('w')).resolves.toEqual({ remaining: 1, expiresAt: later });
-        await expect(store.takeAllowance(['w'], now)).resolves.toEqual({ use: 'taken', key: 'w' });
-        await store.returnAllowance('ghost');
-        await expect(store.getAllowance('ghost')).resolves.toBeNull();
+      it('gives a message back, and ignores a return to an unknown window', async () => {
+        await store.openWindow('u', 'w', 1, later, 60);
+        await store.takeFromWindow('u', ['w'], now);
+        await store.giveBackToWindow('u', 'w');
+        await expect(store.getWindow('u', 'w')).resolves.toEqual({ remaining: 1, expiresAt: later });
+        await expect(store.takeFromWindow('u', ['w'], now)).resolves.toEqual({ use: 'taken', kind: 'w' });
+        await store.giveBackToWindow('u', 'ghost');
+        await expect(store.getWindow('u', 'ghost')).resolves.toBeNull();
       });
 
-      it('closes allowances as expired now, also never-opened ones', async () => {
-        await store.openAllowance('msg', 5, later, 60);
-        await store.openAllowance('follow', 3, later, 60);
-        await store.closeAllowances(['msg', 'follow', 'ghost'], now, 60);
-        await expect(store.getAllowance('msg')).resolves.toEqual({ remaining: 5, expiresAt: now });
-        await expect(store.takeAllowance(['msg', 'follow'], now)).resolves.toEqual({ use: 'expired' });
-        await expect(store.takeAllowance(['ghost'], now)).resolves.toEqual({ use: 'expired' });
-        await expect(store.takeAllowance(['never'], now)).resolves.toEqual({ use: 'unknown' });
-        await store.openAllowance('msg', 5, later, 60);
-        await expect(store.takeAllowance(['msg'], now)).resolves.toEqual({ use: 'taken', key: 'msg' });
+      it('closes windows as expired now, also never-opened ones', async () => {
+        await store.openWindow('u', 'msg', 5, later, 60);
+        await store.openWindow('u', 'follow', 3, later, 60);
+        await store.closeWindows('u', ['msg', 'follow', 'ghost'], now, 60);
+        await expect(store.getWindow('u', 'msg')).resolves.toEqual({ remaining: 5, expiresAt: now });
+        await expect(store.takeFromWindow('u', ['msg', 'follow'], now)).resolves.toEqual({ use: 'expired' });
+        await expect(store.takeFromWindow('u', ['ghost'], now)).resolves.toEqual({ use: 'expired' });
+        await expect(store.takeFromWindow('u', ['never'], now)).resolves.toEqual({ use: 'unknown' });
+        await store.openWindow('u', 'msg', 5, later, 60);
+        await expect(store.takeFromWindow('u', ['msg'], now)).resolves.toEqual({ use: 'taken', kind: 'msg' });
       });
     });
 
-    describe('ordered sets', () => {
-      it('orders by score then member, limits, updates scores and removes', async () => {
-        await store.addToSet('parked', 'c', 2, DAY);
-        await store.addToSet('parked', 'b', 2, DAY);
-        await store.addToSet('parked', 'z', 1, DAY);
-        await store.addToSet('parked', 'a', 3, DAY);
-        await store.addToSet('parked', 'B', 2, DAY); // bytes: 'B' < 'b'
-        await expect(store.rangeOfSet('parked', 10)).resolves.toEqual(['z', 'B', 'b', 'c', 'a']);
-        await expect(store.rangeOfSet('parked', 2)).resolves.toEqual(['z', 'B']);
-        await store.addToSet('parked', 'z', 4, DAY);
-        await store.removeFromSet('parked', 'b');
-        await store.removeFromSet('parked', 'missing');
-        await expect(store.rangeOfSet('parked', 10)).resolves.toEqual(['B', 'c', 'a', 'z']);
-        await expect(store.rangeOfSet('parked', 0)).resolves.toEqual([]);
-        await expect(store.rangeOfSet('empty', 10)).resolves.toEqual([]);
-        for (const m of ['B', 'c', 'a', 'z']) await store.removeFromSet('parked', m);
-        await expect(store.rangeOfSet('parked', 10)).resolves.toEqual([]);
+    describe('parked lists', () => {
+      it('orders by score then id bytes, limits, re-parks with a new score and forgets', async () => {
+        const park = async (id: string, score: number) => {
+          if (!(await store.get(id))) await createQueued(id);
+          await store.move(id, { from: ['queued', 'parked'], to: 'queued' });
+          return store.park(id, { from: ['queued'], to: 'parked' }, { owner: 'o1', score, ttlSeconds: DAY });
+        };
+        for (const [id, score] of [['c', 2], ['b', 2], ['z', 1], ['a', 3], ['B', 2]] as const) await park(id, score); // bytes: 'B' < 'b'
+        await expect(store.parkedFor('o1', 10)).resolves.toEqual(['z', 'B', 'b', 'c', 'a']);
+        await expect(store.parkedFor('o1', 2)).resolves.toEqual(['z', 'B']);
+        await park('z', 4);
+        await store.forgetParked('o1', 'b');
+        await store.forgetParked('o1', 'missing');
+        await expect(store.parkedFor('o1', 10)).resolves.toEqual(['B', 'c', 'a', 'z']);
+        await expect(store.parkedFor('o1', 0)).resolves.toEqual([]);
+        await expect(store.parkedFor('nobody', 10)).resolves.toEqual([]);
+      });
+    });
+
+    describe('push memory', () => {
+      it('sees a push first once, and again after forgetting it; keeps the bot reply for its time', async () => {
+        await expect(store.firstSeenPush('msg:1', DAY)).resolves.toBe(true);
+        await expect(store.firstSeenPush('msg:1', DAY)).resolves.toBe(false);
+        await store.forgetPush('msg:1');
+        await expect(store.firstSeenPush('msg:1', DAY)).resolves.toBe(true);
+        await expect(store.botReplyFor('msg:1')).resolves.toBeNull();
+        await store.rememberBotReply('msg:1', '<xml>hi</xml>', 60_000);
+        await expect(store.botReplyFor('msg:1')).resolves.toBe('<xml>hi</xml>');
+        await expect(store.replyFor('msg:1')).resolves.toBeNull();
       });
     });
 
@@ -369,7 +389,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       const now = Date.now();
       await store.create('r', { status: 'queued' }, entry('queued'), { ttlSeconds: 1, dueAt: 0, idempotency: { key: 'k', fingerprint: 'f' } });
       // changes after creation keep the retention
-      await store.transition('r', { from: ['queued'], to: 'awaiting_receipt', set: { a: '1' }, history: entry('awaiting_receipt') });
+      await store.move('r', { from: ['queued'], to: 'awaiting_receipt', set: { a: '1' }, history: entry('awaiting_receipt') });
       await store.appendHistory('r', entry('awaiting_receipt', 'note'));
       await createQueued('keeper', 0);
       await store.linkMsgid('m-linked', 'r', 1);
@@ -378,12 +398,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await store.setValue('v', 'x', 300);
       await store.setValue('forever', 'y');
       await store.acquireLock('lock', 'i1', 300);
-      await store.openAllowance('w', 1, now, 1);
-      await store.addToSet('s', 'm', 1, 1);
+      await store.openWindow('u', 'w', 1, now, 1);
+      await store.create('p', { status: 'queued' }, entry('queued'), { ttlSeconds: DAY });
+      await store.park('p', { from: ['queued'], to: 'parked' }, { owner: 'o-ttl', score: 1, ttlSeconds: 1 });
+      await store.firstSeenPush('push-ttl', 1);
+      await store.rememberBotReply('push-ttl', 'x', 300);
 
       await expect(store.get('r')).resolves.toMatchObject({ fields: { status: 'awaiting_receipt' } });
       await expect(store.getValue('v')).resolves.toBe('x');
-      await expect(store.getAllowance('w')).resolves.toEqual({ remaining: 1, expiresAt: now });
+      await expect(store.getWindow('u', 'w')).resolves.toEqual({ remaining: 1, expiresAt: now });
       await sleep(1100);
 
       await expect(store.get('r')).resolves.toBeNull();
@@ -400,9 +423,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await expect(store.getValue('v')).resolves.toBeNull();
       await expect(store.getValue('forever')).resolves.toBe('y');
       await expect(store.acquireLock('lock', 'i2', 1000)).resolves.toBe(true);
-      await expect(store.getAllowance('w')).resolves.toBeNull();
-      await expect(store.takeAllowance(['w'], Date.now())).resolves.toEqual({ use: 'unknown' });
-      await expect(store.rangeOfSet('s', 10)).resolves.toEqual([]);
+      await expect(store.getWindow('u', 'w')).resolves.toBeNull();
+      await expect(store.takeFromWindow('u', ['w'], Date.now())).resolves.toEqual({ use: 'unknown' });
+      await expect(store.parkedFor('o-ttl', 10)).resolves.toEqual([]);
+      await expect(store.firstSeenPush('push-ttl', DAY)).resolves.toBe(true);
+      await expect(store.botReplyFor('push-ttl')).resolves.toBeNull();
     });
   });
 }

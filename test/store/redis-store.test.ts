@@ -58,7 +58,7 @@ describe('RedisStore specifics', () => {
   async function useEveryKind(store: RedisStore): Promise<void> {
     const now = Date.now();
     await store.create('n1', { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now, idempotency: { key: 'ik', fingerprint: 'f' } });
-    await store.transition('n1', { from: ['queued'], to: 'awaiting_receipt', history: entry('awaiting_receipt') });
+    await store.move('n1', { from: ['queued'], to: 'awaiting_receipt', history: entry('awaiting_receipt') });
     await store.linkMsgid('m1', 'n1', 600);
     await store.resolveMsgid('m2', 'success', 600);
     await store.firstSeen('push', 600);
@@ -66,8 +66,10 @@ describe('RedisStore specifics', () => {
     await store.setValue('forever', 'f');
     await store.acquireLock('refresh', 'me', 60_000);
     await store.setHash('templates', { a: '1' });
-    await store.openAllowance('window', 5, now + 60_000, 60);
-    await store.addToSet('parked', 'n1', 1, 600);
+    await store.openWindow('o1', 'message', 5, now + 60_000, 60);
+    await store.park('n1', { from: ['awaiting_receipt'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 600 });
+    await store.firstSeenPush('msg:1', 600);
+    await store.rememberBotReply('msg:1', '<xml/>', 60_000);
   }
 
   it('puts every key under the one hash tag {prefix}', async () => {
@@ -78,19 +80,19 @@ describe('RedisStore specifics', () => {
       const tag = `{${prefix}}:`;
       expect(keys.filter((key) => !key.startsWith(tag))).toEqual([]);
       expect(keys.map((key) => key.slice(tag.length))).toEqual(
-        ['allow:window', 'due', 'early:m2', 'hash:templates', 'hist:n1', 'idem:ik', 'lock:refresh', 'msgid:m1', 'rec:n1', 'seen:push', 'set:parked', 'val:forever', 'val:token'],
+        ['bot-reply:msg:1', 'due', 'early:m2', 'hash:templates', 'hist:n1', 'idem:ik', 'lock:refresh', 'msgid:m1', 'push:msg:1', 'rec:n1', 'seen:push', 'set:parked:o1', 'val:forever', 'val:token', 'win:message:o1'],
       );
     } finally {
       await cleanup();
     }
   });
 
-  it('sets TTLs on records, history, idempotency, msgid, dedupe, allowance, set and value keys', async () => {
+  it('sets TTLs on records, history, idempotency, msgid, dedupe, window, parked, push and value keys', async () => {
     const { store, prefix, cleanup } = await connect();
     try {
       await useEveryKind(store);
       const ttl = async (rest: string) => admin.ttl(`{${prefix}}:${rest}`);
-      for (const rest of ['rec:n1', 'hist:n1', 'idem:ik', 'msgid:m1', 'early:m2', 'seen:push', 'val:token', 'lock:refresh', 'allow:window', 'set:parked']) {
+      for (const rest of ['rec:n1', 'hist:n1', 'idem:ik', 'msgid:m1', 'early:m2', 'seen:push', 'val:token', 'lock:refresh', 'win:message:o1', 'set:parked:o1', 'push:msg:1', 'bot-reply:msg:1']) {
         expect([rest, await ttl(rest)]).toEqual([rest, expect.any(Number)]);
         expect(await ttl(rest)).toBeGreaterThan(0);
       }
@@ -171,7 +173,7 @@ describe('RedisStore specifics', () => {
       await expect(store.getValue('during')).resolves.toBeNull();
       // scripts run again although the server forgot them (EVALSHA → NOSCRIPT → EVAL)
       await store.create('n1', { status: 'queued' }, entry('queued'), { ttlSeconds: 60 });
-      await expect(store.transition('n1', { from: ['queued'], to: 'delivered' })).resolves.toBe(true);
+      await expect(store.move('n1', { from: ['queued'], to: 'delivered' })).resolves.toBe(true);
     } finally {
       await store.close();
       await server.stop();

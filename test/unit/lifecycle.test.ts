@@ -42,7 +42,7 @@ describe('the lifecycle table: every move from every status', () => {
     const after = await store.get(n.id);
     expect(moved).toBe(allowed);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual(name === 'park' && allowed ? [n.id] : []);
-    await expect(store.getValue('reply:push-1')).resolves.toBe(name === 'releaseAsReply' && allowed ? 'the text' : null);
+    await expect(store.replyFor('reply:push-1')).resolves.toBe(name === 'releaseAsReply' && allowed ? 'the text' : null);
     if (!allowed) {
       expect(after).toEqual(before);
       await expect(store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 });
@@ -112,9 +112,9 @@ describe('Lifecycle.move', () => {
     await expect(lifecycle.move('fail', pending, { detail: 'yes' }, { from: ['fallback_pending'] })).resolves.toBe(true);
     expect((await store.get(pending.id))?.fields.status).toBe('failed');
     // A narrowing outside the table leaves nothing allowed: refused without asking the store.
-    const transition = jest.spyOn(store, 'transition');
+    const moveCall = jest.spyOn(store, 'move');
     await expect(lifecycle.move('sent', queued, { detail: 'no' }, { from: ['fallback_pending'] })).resolves.toBe(false);
-    expect(transition).not.toHaveBeenCalled();
+    expect(moveCall).not.toHaveBeenCalled();
     expect((await store.get(queued.id))?.fields.status).toBe('queued');
   });
 
@@ -215,7 +215,7 @@ describe('the parked list kept by the moves', () => {
     const reply = { key: 'reply:msg:42', text: 'Order A1 paid', ttlMs: 60_000 };
     await expect(lifecycle.move('releaseAsReply', n, { detail: 'as the reply', set: { channel: 'passive_reply' } }, { reply })).resolves.toBe(true);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([]);
-    await expect(store.getValue('reply:msg:42')).resolves.toBe('Order A1 paid');
+    await expect(store.replyFor('reply:msg:42')).resolves.toBe('Order A1 paid');
     expect((await store.get(n.id))?.fields).toMatchObject({ status: 'fallback_sent', channel: 'passive_reply' });
   });
 
@@ -223,7 +223,7 @@ describe('the parked list kept by the moves', () => {
     const { store, lifecycle, notice } = rig();
     const n = await notice('fallback_sent');
     await expect(lifecycle.move('releaseAsReply', n, { detail: 'as the reply' }, { reply: { key: 'reply:k', text: 'x', ttlMs: 1000 } })).resolves.toBe(false);
-    await expect(store.getValue('reply:k')).resolves.toBeNull();
+    await expect(store.replyFor('reply:k')).resolves.toBeNull();
   });
 
   it('forgetParked drops a stale entry', async () => {

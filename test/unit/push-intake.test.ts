@@ -126,7 +126,7 @@ describe('JournaledPushes', () => {
     await r.templateLeg.send(n);
     const journal = new FileJournal<JournaledPush>(path.join(dir, 'pushes.jsonl'));
     const pushes = new JournaledPushes(r.intake, journal, r.log);
-    const firstSeen = jest.spyOn(r.store, 'firstSeen').mockRejectedValueOnce(new StoreUnavailableError('store down'));
+    const firstSeen = jest.spyOn(r.store, 'firstSeenPush').mockRejectedValueOnce(new StoreUnavailableError('store down'));
 
     await expect(pushes.handle(receiptPush(USER, '2000000001', 'success'))).resolves.toEqual({ workDue: false });
     expect(firstSeen).toHaveBeenCalledTimes(1);

@@ -1,14 +1,14 @@
 import { lua } from './lua-script';
 
-export const takeAllowance = lua(
-  'takeAllowance',
+export const takeFromWindow = lua(
+  'takeFromWindow',
   `--[[
-  Uses one message from the first allowance that is valid (expiresAt > now) and has uses left.
+  Uses one message from the first window that is open (expiresAt > now) and has uses left.
 
-  KEYS[1..n] allowance hashes {remaining, expiresAt}, in order of preference
+  KEYS[1..n] window hashes {remaining, expiresAt}, in order of preference
   ARGV[1] now (ms)
 
-  Returns {'taken', i} (i = index into KEYS, 1-based); otherwise {'exhausted'} when some allowance is
+  Returns {'taken', i} (i = index into KEYS, 1-based); otherwise {'exhausted'} when some window is
   valid but used up, {'expired'} when all known ones are past, {'unknown'} when none exists.
 ]]
 local now = tonumber(ARGV[1])

@@ -1,15 +1,15 @@
 import { lua } from './lua-script';
 
-export const closeAllowances = lua(
-  'closeAllowances',
+export const closeWindows = lua(
+  'closeWindows',
   `--[[
-  Marks allowances as expired now and keeps them until ARGV[2], so they read as expired rather than
+  Marks windows as expired now and keeps them until ARGV[2], so they read as expired rather than
   unknown. One that does not exist is created expired (remaining 0): closed is known, not unknown.
 
-  KEYS[1..n] allowance hashes {remaining, expiresAt}
+  KEYS[1..n] window hashes {remaining, expiresAt}
   ARGV[1] now (ms)   ARGV[2] keep until (epoch ms)
 
-  Returns the number of allowances closed.
+  Returns the number of windows closed.
 ]]
 local now = tonumber(ARGV[1])
 local closed = 0

@@ -1,0 +1,77 @@
+import { lua } from './lua-script';
+
+/**
+ * The compare-and-set every record move starts with (shared by the move scripts below, so the
+ * conditions are written once). It reads:
+
+  KEYS[1] record hash   KEYS[2] history list   KEYS[3] due schedule (zset)
+  ARGV[1] record id   ARGV[2] new status   ARGV[3] history entry (JSON) or ''
+  ARGV[4] schedule: '' leaves it, 'off' removes the id, otherwise the new due time (ms)
+  ARGV[5] n, then the n from-statuses; then m, then m/2 expect pairs (field, value);
+          then k, then k/2 set pairs (field, value); then the script's own arguments.
+
+ * and leaves `rest` = the index of the script's first own argument. Returns 0 (nothing changed)
+ * when the record is gone or a condition fails; flat arguments, so no JSON is decoded in Redis.
+ */
+const MOVE_PRELUDE = `
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return 0 end
+local i = 5
+local nfrom = tonumber(ARGV[i])
+local accepted = false
+for j = 1, nfrom do
+  if ARGV[i + j] == current then accepted = true end
+end
+if not accepted then return 0 end
+i = i + nfrom + 1
+local nexpect = tonumber(ARGV[i])
+for j = 1, nexpect, 2 do
+  if (redis.call('HGET', KEYS[1], ARGV[i + j]) or '') ~= ARGV[i + j + 1] then return 0 end
+end
+i = i + nexpect + 1
+local nset = tonumber(ARGV[i])
+local set = {}
+for j = 1, nset do set[j] = ARGV[i + j] end
+-- the status goes last so it wins over a 'status' among the fields
+set[nset + 1] = 'status'
+set[nset + 2] = ARGV[2]
+redis.call('HSET', KEYS[1], unpack(set))
+-- RPUSHX: the list exists with the hash and keeps its TTL
+if ARGV[3] ~= '' then redis.call('RPUSHX', KEYS[2], ARGV[3]) end
+if ARGV[4] == 'off' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+elseif ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+end
+local rest = i + nset + 1
+`;
+
+export const moveRecord = lua(
+  'moveRecord',
+  `--[[ A record move; KEYS[4], when given, is the owner's parked list the record leaves.
+  Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+if KEYS[4] then redis.call('ZREM', KEYS[4], ARGV[1]) end
+return 1
+`,
+);
+
+export const parkRecord = lua(
+  'parkRecord',
+  `--[[ A record move that parks it: KEYS[4] the owner's parked list (zset), ARGV[rest] the score,
+  ARGV[rest + 1] the list's TTL (seconds). Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+redis.call('ZADD', KEYS[4], ARGV[rest], ARGV[1])
+redis.call('EXPIRE', KEYS[4], ARGV[rest + 1])
+return 1
+`,
+);
+
+export const releaseRecordAsReply = lua(
+  'releaseRecordAsReply',
+  `--[[ A record move that makes it the passive reply to a push: KEYS[4] the owner's parked list it
+  leaves, KEYS[5] the push's reply, ARGV[rest] the reply text, ARGV[rest + 1] its TTL (ms).
+  Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('SET', KEYS[5], ARGV[rest], 'PX', ARGV[rest + 1])
+return 1
+`,
+);
