@@ -25,16 +25,21 @@ const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3000;
 const INSTALL_HINT = 'install it with `sudo apt-get install -y redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)';
 
-/** Whether a redis-server answers PING on `port`; a server still replaying its AOF answers LOADING, which counts as no. */
-async function answersPing(port: number): Promise<boolean> {
+/**
+ * The process id of the redis-server that answers PING on `port`, or null while none does (one
+ * replaying its AOF answers LOADING: null too). The id tells our child from another server that
+ * holds the port.
+ */
+async function pidAnswering(port: number): Promise<number | null> {
   const client = createClient({ socket: { port, host: '127.0.0.1', reconnectStrategy: false } });
   client.on('error', () => undefined);
   try {
     await client.connect();
     await client.ping();
-    return true;
+    const pid = /^process_id:(\d+)/m.exec(await client.info('server'));
+    return pid ? Number(pid[1]) : null;
   } catch {
-    return false;
+    return null;
   } finally {
     client.destroy();
   }
@@ -98,7 +103,7 @@ export class RedisServer {
     });
     const answers = (async () => {
       const deadline = Date.now() + START_TIMEOUT_MS;
-      while (!(await answersPing(this.port))) {
+      while ((await pidAnswering(this.port)) !== child.pid) {
         if (Date.now() > deadline || this.child !== child) throw new Error(`redis-server did not answer PING on port ${this.port} within ${START_TIMEOUT_MS} ms:\n${this.logTail()}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
