@@ -1,7 +1,7 @@
 import { benchArgs } from './lib/args';
 import { acceptAll, countStatuses, sampleLatencies, untilAllTerminal } from './lib/flow';
 import { runTimed } from './lib/pool';
-import { BENCH_TEMPLATES, describeCalls, notificationBody, startStack, type Stack } from './lib/stack';
+import { BENCH_TEMPLATES, describeCalls, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
 import { describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:flow -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -47,7 +47,7 @@ function options() {
 const CS_PER_WINDOW = 5;
 
 /** One run: accept `count` notifications for `template` round-robin over `users`, then wait until all are terminal. */
-async function run(stack: Stack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<void> {
+async function run(stack: BenchStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<void> {
   const redisBefore = await stack.redis.commandCalls();
   const t0 = process.hrtime.bigint();
   const accepted = await acceptAll(stack, o.count, o.concurrency, (i) => notificationBody(template, stack.openid(i % users), i));
@@ -67,7 +67,7 @@ async function run(stack: Stack, o: ReturnType<typeof options>, template: keyof 
 async function main(): Promise<void> {
   const o = options();
   const fallbackUsers = Math.ceil(o.count / CS_PER_WINDOW);
-  const stack = await startStack({
+  const stack = await startBenchStack({
     users: Math.max(1000, fallbackUsers),
     receiptDelayMs: o.receiptDelayMs,
     aes: o.aes,

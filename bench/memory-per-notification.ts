@@ -1,7 +1,7 @@
 import { benchArgs } from './lib/args';
 import { acceptAll, countStatuses, untilAllTerminal } from './lib/flow';
 import { perSecond } from './lib/stats';
-import { describeCalls, notificationBody, startStack, type Stack } from './lib/stack';
+import { describeCalls, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
 
 const HELP = `npm run bench:memory -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N              notifications (default 20000)
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const concurrency = a.int('concurrency');
   const keySamples = a.int('key-samples');
   const gc = (globalThis as { gc?: () => void }).gc;
-  const stack = await startStack({ users: 1000, receiptDelayMs: a.int('receipt-delay-ms', 0), clientConcurrency: concurrency });
+  const stack = await startBenchStack({ users: 1000, receiptDelayMs: a.int('receipt-delay-ms', 0), clientConcurrency: concurrency });
   console.log(`wxreach memory bench: ${count} notifications of ~${JSON.stringify(body(stack, 0)).length} bytes of JSON each, one in-process service on a throwaway redis-server`);
   if (!gc) console.log('(no global.gc: run with node --expose-gc for steadier Node figures)');
   try {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   }
 }
 
-const body = (stack: Stack, i: number) => notificationBody('order_paid', stack.openid(i % 1000), i);
+const body = (stack: BenchStack, i: number) => notificationBody('order_paid', stack.openid(i % 1000), i);
 
 interface Measure {
   redis: number;
@@ -85,14 +85,14 @@ interface Measure {
   rss: number;
 }
 
-async function measure(stack: Stack, gc: (() => void) | undefined): Promise<Measure> {
+async function measure(stack: BenchStack, gc: (() => void) | undefined): Promise<Measure> {
   for (let i = 0; i < 3 && gc; i++) gc();
   const { heapUsed, rss } = process.memoryUsage();
   return { redis: await stack.redis.usedMemory(), keys: await stack.redis.client.dbSize(), heap: heapUsed, rss };
 }
 
 /** Keys grouped by kind (`{prefix}:<kind>:…`), with MEMORY USAGE of a sample of each and a typical TTL. */
-async function breakdown(stack: Stack, samples: number) {
+async function breakdown(stack: BenchStack, samples: number) {
   const { client } = stack.redis;
   const kinds = new Map<string, string[]>();
   const counts = new Map<string, number>();

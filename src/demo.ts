@@ -1,6 +1,7 @@
 import type { Config } from './config/schema';
-import { startEmulator, type EmulatorHandle } from './emulator';
+import type { EmulatorHandle } from './emulator';
 import { DEMO_ACCOUNT } from './emulator/options';
+import { startEmulatedAccount, wirePushes, type StackTemplate } from './stack';
 
 export const DEMO_USER = 'oDEMO_user_0001';
 
@@ -18,7 +19,7 @@ const TEMPLATES = {
     content: 'Order: {{order_no.DATA}}\nCarrier: {{carrier.DATA}}\nTracking number: {{tracking_no.DATA}}',
     fallback: 'Your order {{order_no}} has shipped with {{carrier}}, tracking number {{tracking_no}}.',
   },
-};
+} satisfies Record<string, StackTemplate>;
 
 export interface Demo {
   config: Config;
@@ -33,26 +34,15 @@ export interface Demo {
  * two templates, so a first `npm start` shows a fallback happen.
  */
 export async function startDemo(config: Config): Promise<Demo> {
-  const emulator = await startEmulator({
-    port: Number(process.env.EMULATOR_PORT ?? 4000),
-    appId: DEMO_ACCOUNT.appId,
-    appSecret: DEMO_ACCOUNT.appSecret,
-    token: DEMO_ACCOUNT.token,
-    seed: {
-      users: [{ openid: DEMO_USER, subscribed: true }],
-      templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content })),
-    },
-  });
-  const demoConfig: Config = {
-    ...config,
-    wechat: { ...config.wechat, appId: DEMO_ACCOUNT.appId, appSecret: DEMO_ACCOUNT.appSecret, token: DEMO_ACCOUNT.token, aesKey: null, apiBase: emulator.url },
-    templates: Object.fromEntries(Object.entries(TEMPLATES).map(([name, t]) => [name, { id: t.id, fallback: t.fallback }])),
-  };
+  const { emulator, config: demoConfig } = await startEmulatedAccount(
+    { account: DEMO_ACCOUNT, templates: TEMPLATES, users: [DEMO_USER], emulator: { port: Number(process.env.EMULATOR_PORT ?? 4000) } },
+    config,
+  );
   return {
     config: demoConfig,
     emulator,
     async ready(serviceUrl) {
-      emulator.control.setCallbackUrl(`${serviceUrl}/wechat`);
+      wirePushes(emulator, serviceUrl);
       emulator.control.deleteTemplate(TEMPLATES.order_shipped.id);
       // The user wrote to the account, so the customer-service window is open (5 messages / 48 h).
       await emulator.control.userSendsText(DEMO_USER, 'hello');

@@ -1,6 +1,6 @@
 import { msSince } from './stats';
 import { runTimed, until } from './pool';
-import type { Stack } from './stack';
+import type { BenchStack } from './stack';
 
 export interface Accepted {
   ids: string[];
@@ -11,7 +11,7 @@ export interface Accepted {
 }
 
 /** POSTs `count` notifications, `concurrency` at a time, over the stack's keep-alive agent. */
-export async function acceptAll(stack: Stack, count: number, concurrency: number, body: (i: number) => unknown): Promise<Accepted> {
+export async function acceptAll(stack: BenchStack, count: number, concurrency: number, body: (i: number) => unknown): Promise<Accepted> {
   const ids: string[] = new Array(count);
   const t0 = process.hrtime.bigint();
   const latencies = await runTimed(count, concurrency, async (i) => {
@@ -25,7 +25,7 @@ export async function acceptAll(stack: Stack, count: number, concurrency: number
  * (a queued, awaiting_receipt, fallback_pending or awaiting_interaction one is always on it).
  * One ZCARD per poll, so measuring costs next to nothing.
  */
-export async function untilAllTerminal(stack: Stack, timeoutMs: number, everyMs = 20): Promise<void> {
+export async function untilAllTerminal(stack: BenchStack, timeoutMs: number, everyMs = 20): Promise<void> {
   let size = -1;
   await until(
     async () => (size = (await stack.store.scheduleInfo()).size) === 0,
@@ -36,7 +36,7 @@ export async function untilAllTerminal(stack: Stack, timeoutMs: number, everyMs 
 }
 
 /** Status → count over `ids`, read from the store (after the timed part). */
-export async function countStatuses(stack: Stack, ids: readonly string[], concurrency = 64): Promise<Record<string, number>> {
+export async function countStatuses(stack: BenchStack, ids: readonly string[], concurrency = 64): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   await runTimed(ids.length, concurrency, async (i) => {
     const status = (await stack.store.get(ids[i]))?.fields.status ?? '(gone)';
@@ -49,7 +49,7 @@ export async function countStatuses(stack: Stack, ids: readonly string[], concur
  * Accept → `final` latency (ms) of every k-th id, from the history the API returns (the
  * `queued` entry's time to the first `final` entry's time; millisecond resolution).
  */
-export async function sampleLatencies(stack: Stack, ids: readonly string[], samples: number, final: string): Promise<{ latencies: number[]; missing: number }> {
+export async function sampleLatencies(stack: BenchStack, ids: readonly string[], samples: number, final: string): Promise<{ latencies: number[]; missing: number }> {
   const step = Math.max(1, Math.floor(ids.length / samples));
   const picked = ids.filter((_, i) => i % step === 0).slice(0, samples);
   const latencies: number[] = [];

@@ -1,13 +1,14 @@
 import { Writable } from 'node:stream';
 import { request, type Agent } from 'undici';
-import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
-import { startEmulator, type EmulatorHandle } from '../../src/emulator';
+import { RedisServer } from '../../src/dev/redis-server';
+import type { EmulatorHandle } from '../../src/emulator';
 import { createLogger } from '../../src/log/logger';
-import { startService, type Service } from '../../src/service';
-import { RedisStore } from '../../src/store/redis-store';
+import type { Service } from '../../src/service';
+import { startStack, type StackTemplate } from '../../src/stack';
+import type { Store } from '../../src/store/store';
 import { keepAliveAgent } from './pool';
-import { startRedisServer, type ThrowawayRedis } from './redis-server';
+import { connectRedisStats, type RedisStats } from './redis-stats';
 
 export const BENCH_APP = { appId: 'wx0b1e2n3c4h5a6p7p', appSecret: 'bench-app-secret-0001', token: 'benchtoken' };
 export const BENCH_AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -27,9 +28,9 @@ export const BENCH_TEMPLATES = {
     content: '{{first.DATA}}\n订单：{{order_no.DATA}}\n快递：{{carrier.DATA}}\n{{remark.DATA}}',
     fallback: 'Your order {{order_no}} has shipped with {{carrier}}. {{url}}',
   },
-} as const;
+} as const satisfies Record<string, StackTemplate>;
 
-export interface StackOptions {
+export interface BenchStackOptions {
   /** Followers seeded in the emulator: `openid(i)` for i in [0, users). */
   users: number;
   /** Emulator's delay before each TEMPLATESENDJOBFINISH (ms). */
@@ -42,11 +43,11 @@ export interface StackOptions {
   config?: (c: Config) => Config;
 }
 
-export interface Stack {
-  redis: ThrowawayRedis;
+export interface BenchStack {
+  redis: RedisStats;
   emulator: EmulatorHandle;
   service: Service;
-  store: RedisStore;
+  store: Store;
   config: Config;
   openid(i: number): string;
   /** POST /v1/notifications; returns the new id (throws on anything but 202). */
@@ -59,33 +60,19 @@ export interface Stack {
 }
 
 /** Throwaway redis-server + in-process emulator (receipts on) + one in-process wxreach service on a RedisStore. */
-export async function startStack(options: StackOptions): Promise<Stack> {
-  const redis = await startRedisServer();
-  const openid = (i: number) => `oBENCH_user_${String(i).padStart(6, '0')}`;
-  const emulator = await startEmulator({
-    ...BENCH_APP,
-    aesKey: options.aes ? BENCH_AES_KEY : undefined,
-    receiptDelayMs: options.receiptDelayMs,
-    dailyTemplateQuota: 1e9,
-    seed: {
-      users: Array.from({ length: options.users }, (_, i) => ({ openid: openid(i), subscribed: true })),
-      templates: Object.values(BENCH_TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content })),
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  // A bench whose Redis vanished would otherwise wait forever on queued commands.
+  const server = await RedisServer.launch({
+    onUnexpectedExit: (description) => {
+      console.error(`${description}. Giving up.`);
+      process.exit(1);
     },
   });
-  const base = loadConfig({});
-  let config: Config = {
-    ...base,
-    port: 0,
-    apiKeys: [BENCH_API_KEY],
-    logLevel: 'warn',
-    wechat: { ...base.wechat, ...BENCH_APP, aesKey: options.aes ? BENCH_AES_KEY : null, apiBase: emulator.url },
-    templates: Object.fromEntries(Object.entries(BENCH_TEMPLATES).map(([name, t]) => [name, { id: t.id, fallback: t.fallback }])),
-  };
-  if (options.config) config = options.config(config);
-  const store = await RedisStore.connect({ url: redis.url, prefix: 'bench' });
+  const redis = await connectRedisStats(server.url);
+  const openid = (i: number) => `oBENCH_user_${String(i).padStart(6, '0')}`;
   const lines: string[] = [];
   const log = createLogger({
-    level: config.logLevel,
+    level: 'warn',
     stream: new Writable({
       write(chunk, _encoding, cb) {
         if (lines.length < 1000) lines.push(String(chunk).trim());
@@ -93,8 +80,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
     }),
   });
-  const service = await startService({ config, store, log });
-  emulator.control.setCallbackUrl(`${service.url}/wechat`);
+  const { emulator, service, store, config, close } = await startStack({
+    account: { ...BENCH_APP, aesKey: options.aes ? BENCH_AES_KEY : undefined },
+    templates: BENCH_TEMPLATES,
+    users: Array.from({ length: options.users }, (_, i) => openid(i)),
+    emulator: { receiptDelayMs: options.receiptDelayMs, dailyTemplateQuota: 1e9 },
+    apiKeys: [BENCH_API_KEY],
+    config: options.config,
+    store: { redisUrl: server.url, prefix: 'bench' },
+    log,
+  });
 
   const agent: Agent = keepAliveAgent(options.clientConcurrency);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` };
@@ -114,15 +109,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async get(id) {
       const res = await request(`${service.url}/v1/notifications/${id}`, { headers, dispatcher: agent });
       if (res.statusCode !== 200) throw new Error(`GET /v1/notifications/${id} answered ${res.statusCode}: ${await res.body.text()}`);
-      return (await res.body.json()) as Awaited<ReturnType<Stack['get']>>;
+      return (await res.body.json()) as Awaited<ReturnType<BenchStack['get']>>;
     },
     logLines: () => lines,
     async close() {
       await agent.close();
-      await service.stop();
-      await emulator.close();
-      await store.close();
-      await redis.stop();
+      await close();
+      await redis.close();
+      await server.stop();
     },
   };
 }
@@ -140,7 +134,7 @@ export function notificationBody(template: keyof typeof BENCH_TEMPLATES, openid:
 }
 
 /** Emulator calls per path, control routes left out, as one line. */
-export function describeCalls(stack: Stack): string {
+export function describeCalls(stack: BenchStack): string {
   const { calls, callbacks } = stack.emulator.control.stats();
   const wx = Object.entries(calls)
     .filter(([p]) => !p.startsWith('/_emulator'))

@@ -9,13 +9,11 @@
  */
 import { capturedLogger } from '../helpers/logs';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../src/config/load';
-import type { Config } from '../../src/config/schema';
 import { TERMINAL } from '../../src/delivery/lifecycle';
-import { startEmulator, type EmulatorHandle, type EmulatorOptions, type InboxEntry } from '../../src/emulator';
-import { startService, type Service } from '../../src/service';
+import type { EmulatorOptions, InboxEntry } from '../../src/emulator';
+import { startService } from '../../src/service';
 import type { RecordMove, Store } from '../../src/store/store';
-import { API_KEY, APP, TEMPLATES, USER, connectTestRedis } from '../helpers/harness';
+import { TEMPLATES, USER, connectTestRedis, startHarness, type Harness } from '../helpers/harness';
 
 /** Sees every store call; `call` sends it to Redis. It may throw, stall, or call through and then throw. */
 type Hook = (method: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>;
@@ -95,87 +93,44 @@ function death(point: Point): { act: Act; bury(): void } {
   };
 }
 
-interface Rig {
-  emulator: EmulatorHandle;
-  service: Service;
-  config: Config;
+interface Rig extends Omit<Harness, 'enqueue'> {
   /** Key prefix in Redis: a second service with it works on the same notifications. */
   prefix: string;
   /** Puts `act` on the first store call of this service that matches. */
   inject(match: Match, act: Act): Fault;
-  logs(): string;
+  /** POST /v1/notifications; the new id (throws on anything but 202). */
   enqueue(body: unknown): Promise<string>;
-  get(id: string): Promise<Record<string, unknown>>;
-  waitFor(id: string, status: string | ReadonlySet<string>, timeoutMs?: number): Promise<Record<string, unknown>>;
-  close(): Promise<void>;
 }
 
-async function startRig(emulatorOptions: EmulatorOptions = {}): Promise<Rig> {
-  const emulator = await startEmulator({
-    ...APP,
-    receiptDelayMs: 20,
-    seed: {
-      users: [{ openid: USER, subscribed: true }],
-      templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content })),
-    },
-    ...emulatorOptions,
-  });
-  // The template is gone before wxreach starts: no template call, straight to the fallback.
-  emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
-  const base = loadConfig({});
-  const config: Config = {
-    ...base,
-    port: 0,
-    apiKeys: [API_KEY],
-    wechat: { ...base.wechat, ...APP, apiBase: emulator.url, timeoutMs: 2000 },
-    templates: { order_paid: { id: TEMPLATES.order_paid.id, fallback: 'Order {{order_no}} is paid: {{amount}}' } },
-    retry: { maxAttempts: 3, baseDelayMs: 20 },
-    worker: { ...base.worker, pollMs: 10, leaseMs: 1000 },
-  };
+async function startRig(emulator: EmulatorOptions = {}): Promise<Rig> {
   const prefix = `cw${randomBytes(4).toString('hex')}`;
-  const store = await connectTestRedis(prefix);
   const hook = { current: passThrough };
-  const { log, text: logs } = capturedLogger();
-  const service = await startService({ config, store: withHook(store, hook), log });
-  emulator.control.setCallbackUrl(`${service.url}/wechat`);
-  const auth = { authorization: `Bearer ${API_KEY}` };
-  const rig: Rig = {
+  const h = await startHarness({
     emulator,
-    service,
-    config,
+    // The template is gone before wxreach starts: no template call, straight to the fallback.
+    templates: { order_paid: { ...TEMPLATES.order_paid, fallback: 'Order {{order_no}} is paid: {{amount}}', deletedAtWechat: true } },
+    config: (c) => ({ ...c, worker: { ...c.worker, leaseMs: 1000 } }),
+    redisPrefix: prefix,
+    wrapStore: (store) => withHook(store, hook),
+  });
+  return {
+    ...h,
     prefix,
     inject(match, act) {
       const fault = faultOnce(match, act);
       hook.current = fault.hook;
       return fault;
     },
-    logs,
     async enqueue(body) {
-      const res = await fetch(`${service.url}/v1/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
-      if (res.status !== 202) throw new Error(`enqueue: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { id: string }).id;
-    },
-    async get(id) {
-      return (await (await fetch(`${service.url}/v1/notifications/${id}`, { headers: auth })).json()) as Record<string, unknown>;
-    },
-    async waitFor(id, status, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      let last: Record<string, unknown> = {};
-      while (Date.now() < deadline) {
-        last = await rig.get(id);
-        if (typeof status === 'string' ? last.status === status : status.has(String(last.status))) return last;
-        await new Promise((r) => setTimeout(r, 15));
-      }
-      throw new Error(`${id} did not reach ${typeof status === 'string' ? status : [...status].join('|')}: ${JSON.stringify(last)}`);
+      const res = await h.enqueue(body);
+      if (res.status !== 202) throw new Error(`enqueue: ${res.status} ${JSON.stringify(res.body)}`);
+      return String(res.body.id);
     },
     async close() {
       hook.current = passThrough;
-      await service.stop();
-      await emulator.close();
-      await store.close();
+      await h.close();
     },
   };
-  return rig;
 }
 
 const notice = { openid: USER, template: 'order_paid', data: { order_no: 'CW-1', amount: '9.90' } };

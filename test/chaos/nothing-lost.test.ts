@@ -15,9 +15,10 @@ import path from 'node:path';
 import { startEmulator, type EmulatorHandle, type InboxEntry } from '../../src/emulator';
 import { API_KEY, APP } from '../helpers/harness';
 import { serverEnv } from '../helpers/process';
-import { freePort } from '../store/redis-server';
+import { freePort } from '../../src/dev/free-port';
+import { RedisServer } from '../../src/dev/redis-server';
 import { check, formatReport, TERMINAL, type Accepted, type FinalView } from './check';
-import { AofRedis, buildIfStale, WxreachProcess } from './processes';
+import { buildIfStale, WxreachProcess } from './processes';
 import { startProxy, type Proxy } from './proxy';
 import {
   CHAOS_TEMPLATES,
@@ -85,8 +86,7 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
     const note = (what: string) => events.push(`+${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
 
     // --- Redis with AOF ---------------------------------------------------------------------
-    const redis = new AofRedis(await freePort(), path.join(dir, 'redis'));
-    await redis.start();
+    const redis = await RedisServer.launch({ persistence: 'aof', dir: path.join(dir, 'redis') });
     cleanups.push(() => redis.stop());
 
     // --- the emulator: users, templates, outcomes ---------------------------------------------

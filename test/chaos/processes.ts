@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { createClient } from 'redis';
+import { killChild, stopChild } from '../../src/dev/child-process';
 
 export const ROOT = path.join(__dirname, '../..');
 export const MAIN = path.join(ROOT, 'dist/src/main.js');
@@ -32,100 +32,6 @@ export function buildIfStale(): void {
   if (built > sources) return;
   const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
   if (statSync(MAIN).mtimeMs <= sources) throw new Error(`tsc -p tsconfig.build.json did not produce ${MAIN}:\n${r.stdout}\n${r.stderr}`);
-}
-
-export async function waitForPing(port: number, deadline: number): Promise<void> {
-  for (;;) {
-    const client = createClient({ socket: { port, host: '127.0.0.1', reconnectStrategy: false } });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.ping(); // LOADING (AOF replay) is an error, so this waits for the replay too
-      await client.close();
-      return;
-    } catch (err) {
-      client.destroy();
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-/** Resolves after `ms` or when `p` settles, whichever is first, leaving no timer behind. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
-const exitOf = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-/**
- * A redis-server child with the append-only file on, `appendfsync always`: every write is in the
- * AOF (written and fsynced) before Redis answers it, so a SIGKILL loses nothing that any client
- * was told had happened. A restart on the same port and dir replays the AOF.
- */
-export class AofRedis {
-  private child: ChildProcess | undefined;
-  restarts = 0;
-
-  constructor(
-    readonly port: number,
-    readonly dir: string,
-  ) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', this.dir,
-      '--save', '',
-      '--appendonly', 'yes',
-      '--appendfsync', 'always',
-      '--logfile', path.join(this.dir, 'redis.log'),
-    ];
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitForPing(this.port, Date.now() + 10_000);
-  }
-
-  /** SIGKILL, like a crash (no shutdown hook, no final rewrite); resolves once it is gone. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child) return;
-    const gone = exitOf(child);
-    child.kill('SIGKILL');
-    await gone;
-  }
-
-  async crashAndRestart(downMs: number): Promise<number> {
-    await this.kill();
-    await new Promise((r) => setTimeout(r, downMs));
-    const t0 = Date.now();
-    await this.start();
-    this.restarts += 1;
-    return Date.now() - t0;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child) return;
-    const gone = exitOf(child);
-    child.kill('SIGTERM');
-    await within(gone, 3000);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await gone;
-    }
-  }
 }
 
 /** One wxreach instance: the built server (`node dist/src/main.js`) on a fixed port, its output in a log file. */
@@ -195,24 +101,14 @@ export class WxreachProcess {
     this.child = undefined;
     if (!child) return;
     this.log?.write(`{"chaos":"SIGKILL ${this.name}","at":"${new Date().toISOString()}"}\n`);
-    const gone = exitOf(child);
-    child.kill('SIGKILL');
-    await gone;
+    await killChild(child);
   }
 
   /** SIGTERM (graceful), SIGKILL after `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child) {
-      const gone = exitOf(child);
-      child.kill('SIGTERM');
-      await within(gone, graceMs);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await gone;
-      }
-    }
+    if (child) await stopChild(child, graceMs);
     const log = this.log;
     this.log = undefined;
     if (log) await new Promise<void>((resolve) => log.end(() => resolve()));

@@ -2,12 +2,11 @@ import { capturedLogger } from './logs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
 import type { Status } from '../../src/delivery/lifecycle';
-import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
-import { startService, type Service } from '../../src/service';
-import { MemoryStore } from '../../src/store/memory-store';
+import type { EmulatorHandle, EmulatorOptions } from '../../src/emulator';
+import type { Service } from '../../src/service';
+import { startStack, type StackTemplate } from '../../src/stack';
 import { RedisStore } from '../../src/store/redis-store';
 import type { Store } from '../../src/store/store';
 
@@ -18,9 +17,15 @@ export const USER = 'oUSER_harness_0001';
 
 /** Templates of the test account: order_paid has a pattern, seat_ready falls back to its content. */
 export const TEMPLATES = {
-  order_paid: { id: 'TPL_ORDER_PAID_000000001', title: 'Order paid', content: 'Order: {{order_no.DATA}}\nAmount: {{amount.DATA}}', shortId: 'TM00015' },
+  order_paid: {
+    id: 'TPL_ORDER_PAID_000000001',
+    title: 'Order paid',
+    content: 'Order: {{order_no.DATA}}\nAmount: {{amount.DATA}}',
+    shortId: 'TM00015',
+    fallback: 'Your order {{order_no}} is paid: {{amount}}. {{url}}',
+  },
   seat_ready: { id: 'TPL_SEAT_READY_000000001', title: '取票提醒', content: '{{first.DATA}}\n影片：{{movie.DATA}}\n座位：{{seat.DATA}}\n{{remark.DATA}}' },
-};
+} satisfies Record<string, StackTemplate>;
 
 export interface Harness {
   emulator: EmulatorHandle;
@@ -32,7 +37,7 @@ export interface Harness {
   enqueue(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }>;
   get(id: string): Promise<Record<string, unknown>>;
   /** Polls GET /v1/notifications/:id until its status is `status` (or one of them). */
-  waitFor(id: string, status: Status | Status[], timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitFor(id: string, status: Status | readonly Status[] | ReadonlySet<Status>, timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -43,46 +48,51 @@ export interface HarnessOptions {
   /** Use the in-memory store instead of the test redis-server. */
   memory?: boolean;
   now?: () => number;
+  /** The account's templates; default TEMPLATES. */
+  templates?: Record<string, StackTemplate>;
+  /** Key prefix in the test Redis (default: a fresh one); a second service with it works on the same notifications. */
+  redisPrefix?: string;
+  /** Wraps the store the service uses (fault injection); `store` stays the plain one. */
+  wrapStore?: (store: Store) => Store;
 }
 
-export async function connectTestRedis(prefix = `t${randomBytes(4).toString('hex')}`): Promise<RedisStore> {
+function testRedisUrl(): string {
   const url = process.env.TEST_REDIS_URL;
   if (!url) throw new Error('TEST_REDIS_URL is not set: run the tests with `npm test`, which starts a redis-server');
-  return RedisStore.connect({ url, prefix });
+  return url;
 }
 
-/** The emulator, a real wxreach service (HTTP server + work loop) and a real Redis, wired together. */
+const freshPrefix = () => `t${randomBytes(4).toString('hex')}`;
+
+export async function connectTestRedis(prefix = freshPrefix()): Promise<RedisStore> {
+  return RedisStore.connect({ url: testRedisUrl(), prefix });
+}
+
+/** The stack for tests: the test account in the emulator, a real wxreach service tuned to be quick, the test Redis. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emulator = await startEmulator({
-    appId: APP.appId,
-    appSecret: APP.appSecret,
-    token: APP.token,
-    receiptDelayMs: 20,
-    seed: {
-      users: [{ openid: USER, subscribed: true }],
-      templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content, short_id: 'shortId' in t ? t.shortId : undefined })),
-    },
-    ...options.emulator,
-  });
-  const base = loadConfig({});
-  let config: Config = {
-    ...base,
-    port: 0,
-    apiKeys: [API_KEY],
-    wechat: { ...base.wechat, ...APP, aesKey: options.emulator?.aesKey ?? null, apiBase: emulator.url, timeoutMs: 2000 },
-    templates: {
-      order_paid: { id: TEMPLATES.order_paid.id, fallback: 'Your order {{order_no}} is paid: {{amount}}. {{url}}' },
-      seat_ready: { id: TEMPLATES.seat_ready.id },
-    },
-    retry: { maxAttempts: 3, baseDelayMs: 20 },
-    worker: { ...base.worker, pollMs: 10 },
-    pushJournal: { file: path.join(os.tmpdir(), `wxreach-test-journal-${randomBytes(6).toString('hex')}.jsonl`) },
-  };
-  if (options.config) config = options.config(config);
-  const store: Store = options.memory ? new MemoryStore() : await connectTestRedis();
+  const { aesKey, ...emulatorOptions } = options.emulator ?? {};
   const { log, text: logs } = capturedLogger();
-  const service = await startService({ config, store, log, now: options.now });
-  emulator.control.setCallbackUrl(`${service.url}/wechat`);
+  const { emulator, service, store, config, close } = await startStack({
+    account: { ...APP, aesKey },
+    templates: options.templates ?? TEMPLATES,
+    users: [USER],
+    emulator: { receiptDelayMs: 20, ...emulatorOptions },
+    apiKeys: [API_KEY],
+    config: (c) => {
+      const quick: Config = {
+        ...c,
+        wechat: { ...c.wechat, timeoutMs: 2000 },
+        retry: { maxAttempts: 3, baseDelayMs: 20 },
+        worker: { ...c.worker, pollMs: 10 },
+        pushJournal: { file: path.join(os.tmpdir(), `wxreach-test-journal-${randomBytes(6).toString('hex')}.jsonl`) },
+      };
+      return options.config ? options.config(quick) : quick;
+    },
+    store: options.memory ? 'memory' : { redisUrl: testRedisUrl(), prefix: options.redisPrefix ?? freshPrefix() },
+    wrapStore: options.wrapStore,
+    log,
+    now: options.now,
+  });
 
   const h: Harness = {
     emulator,
@@ -103,21 +113,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return (await res.json()) as Record<string, unknown>;
     },
     async waitFor(id, status, timeoutMs = 5000) {
-      const wanted = Array.isArray(status) ? status : [status];
+      const wanted: ReadonlySet<Status> = typeof status === 'string' ? new Set([status]) : new Set(status);
       const deadline = Date.now() + timeoutMs;
       let last: Record<string, unknown> = {};
       while (Date.now() < deadline) {
         last = await h.get(id);
-        if (wanted.includes(last.status as Status)) return last;
+        if (wanted.has(last.status as Status)) return last;
         await new Promise((r) => setTimeout(r, 15));
       }
-      throw new Error(`notification ${id} did not reach ${wanted.join('|')}; it is ${JSON.stringify(last, null, 1)}`);
+      throw new Error(`notification ${id} did not reach ${[...wanted].join('|')}; it is ${JSON.stringify(last, null, 1)}`);
     },
-    async close() {
-      await service.stop();
-      await emulator.close();
-      await store.close();
-    },
+    close,
   };
   return h;
 }

@@ -8,7 +8,7 @@ import { capturedLogger } from '../helpers/logs';
 import { postPush, receiptXml } from '../helpers/push';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, RedisServer } from '../store/redis-server';
+import { RedisServer } from '../../src/dev/redis-server';
 
 /** What a client sees of one request: status, error code, and how long it took. */
 interface Answer {
@@ -27,8 +27,7 @@ describe('while Redis is down or hung', () => {
   let logs: () => string;
 
   beforeAll(async () => {
-    redis = new RedisServer(await freePort());
-    await redis.start();
+    redis = await RedisServer.launch();
     store = await RedisStore.connect({ url: redis.url, prefix: 'outage' });
     emulator = await startEmulator({
       ...APP,
@@ -154,7 +153,7 @@ describe('while Redis is down or hung', () => {
     expect(claimFailures() - before).toBeGreaterThan(0);
     expect(claimFailures() - before).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
 
-    await redis.start();
+    await redis.restart();
     await expectRecovered();
   });
 

@@ -4,9 +4,9 @@
  * pauses calls meanwhile and says so in /readyz and /metrics. Against the emulator's fault
  * injection; every test checks that the injected fault really hit calls.
  */
-import { clientName } from '../../src/http/auth';
+import type { RecordMove, Store } from '../../src/store/store';
 import { calls } from '../helpers/emulator-calls';
-import { API_KEY, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
+import { TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
 
 const OUTAGE = { http5xxRate: 0.5, dropRate: 0.5 };
 
@@ -87,18 +87,33 @@ describe('a WeChat outage', () => {
 
 describe('a notice whose step keeps failing for an internal reason', () => {
   it('ends failed (internal_error) with the error in its history instead of looping', async () => {
-    h = await startHarness();
+    // A fault that is not the store being away: every move that records the fallback text throws
+    // (a bug, or stored data a script cannot take), on every try.
+    let fired = 0;
+    const poisoned = (store: Store): Store =>
+      new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'move' && prop !== 'park') return typeof value === 'function' ? value.bind(target) : value;
+          return (id: string, move: RecordMove, ...rest: unknown[]) => {
+            if (move.set?.text !== undefined) {
+              fired += 1;
+              return Promise.reject(new Error('ERR user_script:1: cannot take this value'));
+            }
+            return (value as (...a: unknown[]) => Promise<boolean>).call(target, id, move, ...rest);
+          };
+        },
+      });
+    h = await startHarness({ wrapStore: poisoned });
     h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
     await h.service.templates.sync();
-    // A lone surrogate got past intake (the API refuses it; this goes around the API): the
-    // fallback text built from it cannot be stored by the Redis script, on every try.
-    const { id } = await h.service.notifications.accept({ openid: USER, template: 'order_paid', data: { order_no: { value: 'A\ud800' }, amount: { value: '1' } } }, clientName(API_KEY));
-    h.service.loop.poke();
-    const n = await h.waitFor(id, 'failed', 15_000);
+    const { body } = await h.enqueue({ openid: USER, template: 'order_paid', data: { order_no: 'A1', amount: '1' } });
+    const n = await h.waitFor(body.id as string, 'failed', 15_000);
+    expect(fired).toBe(5);
     expect(n.reason).toBe('internal_error');
     const details = (n.history as Array<{ detail: string }>).map((e) => e.detail);
     expect(details.filter((d) => d.startsWith('internal error ('))).toHaveLength(4);
-    expect(details.at(-1)).toMatch(/^internal error, gave up after 5 tries: /);
+    expect(details.at(-1)).toMatch(/^internal error, gave up after 5 tries: ERR user_script:1: cannot take this value/);
     expect(h.emulator.control.inbox(USER)).toHaveLength(0);
   }, 30_000);
 });

@@ -1,8 +1,9 @@
 import { createClient } from 'redis';
+import { freePort } from '../../src/dev/free-port';
+import { RedisServer } from '../../src/dev/redis-server';
 import { RedisStore } from '../../src/store/redis-store';
 import type { HistoryEntry } from '../../src/store/store';
 import { describeStoreContract } from './contract';
-import { freePort, RedisServer } from './redis-server';
 
 const url = process.env.TEST_REDIS_URL;
 if (!url) {
@@ -133,8 +134,7 @@ describe('RedisStore specifics', () => {
   });
 
   it('does not hang on a server that stops answering', async () => {
-    const server = new RedisServer(await freePort());
-    await server.start();
+    const server = await RedisServer.launch();
     const patient = await RedisStore.connect({ url: server.url, prefix: 'hang' });
     const quick = await RedisStore.connect({ url: server.url, prefix: 'hang', socketTimeoutMs: 1000 });
     try {
@@ -157,8 +157,7 @@ describe('RedisStore specifics', () => {
   });
 
   it('keeps working after the Redis server restarts', async () => {
-    const server = new RedisServer(await freePort());
-    await server.start();
+    const server = await RedisServer.launch();
     const errors: Error[] = [];
     const store = await RedisStore.connect({ url: server.url, prefix: 'restart', onError: (err) => errors.push(err) });
     try {
@@ -168,7 +167,7 @@ describe('RedisStore specifics', () => {
       await expect(store.ping()).rejects.toThrow(/not connected/);
       // refused at once while down, and not queued to run later behind the caller's back
       await expect(store.setValue('during', '2')).rejects.toEqual(unavailable('Redis is not connected (setValue)'));
-      await server.start(); // same port; no persistence, so the data and the script cache are gone
+      await server.restart(); // same port; no persistence, so the data and the script cache are gone
       await eventually(() => store.ping());
       await expect(store.getValue('during')).resolves.toBeNull();
       // scripts run again although the server forgot them (EVALSHA → NOSCRIPT → EVAL)
