@@ -3,17 +3,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from './config/project-root';
 import type { Config } from './config/schema';
-import { CustomerServiceLeg } from './delivery/customer-service-leg';
-import { CustomerServiceWindow } from './delivery/customer-service-window';
-import { Dispatcher } from './delivery/dispatcher';
-import { Lifecycle } from './delivery/lifecycle';
-import { Notifications } from './delivery/notifications';
-import { Parking } from './delivery/parking';
-import { PushIntake } from './delivery/push-intake';
+import { createDelivery } from './delivery/delivery';
+import type { Notifications } from './delivery/notifications';
+import type { TemplateRegistry } from './delivery/template-registry';
 import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
-import { TemplateLeg } from './delivery/template-leg';
-import { TemplateQuota } from './delivery/template-quota';
-import { TemplateRegistry } from './delivery/template-registry';
 import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
 import { createApp } from './http/app';
@@ -86,31 +79,28 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);
-  const templates = new TemplateRegistry(store, api, config.templates, log, now);
-  const quota = new TemplateQuota(store, log, now);
-  const window = new CustomerServiceWindow(store, config.window.parkSeconds + 86_400, now);
-  const lifecycle = new Lifecycle(store, log, metrics, retentionSeconds, now);
-  const notifications = new Notifications(store, templates, log, retentionSeconds, metrics, now);
-  const parking = new Parking(lifecycle, notifications, window, config.window.parkSeconds, now);
-  // A call may wait for the token (lock, fetch) and then for its own answer.
-  const callMs = config.worker.leaseMs + 3 * wx.timeoutMs;
-  const customerService = new CustomerServiceLeg(lifecycle, api, templates, window, parking, { retry: config.retry, callMs, wait }, now);
-  const templateLeg = new TemplateLeg(
-    lifecycle,
-    notifications,
+  const { templates, quota, notifications, dispatcher, intake } = createDelivery(
     store,
     api,
-    templates,
-    quota,
-    customerService,
-    { retry: config.retry, receipt: config.receipt, leaseMs: config.worker.leaseMs, msgidSeconds, wait },
+    {
+      templates: config.templates,
+      retry: config.retry,
+      receipt: config.receipt,
+      parkSeconds: config.window.parkSeconds,
+      retentionSeconds,
+      msgidSeconds,
+      leaseMs: config.worker.leaseMs,
+      // A call may wait for the token (lock, fetch) and then for its own answer.
+      callMs: config.worker.leaseMs + 3 * wx.timeoutMs,
+      wait,
+    },
     log,
+    metrics,
     now,
   );
-  const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, config.retry.baseDelayMs, log, now);
   const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
   const journal = new FileJournal<JournaledPush>(config.pushJournal.file ?? path.join(projectRoot(), 'var', `push-journal-${config.port}.jsonl`));
-  const pushes = new JournaledPushes(new PushIntake(store, templateLeg, parking, window, metrics, log, now), journal, log);
+  const pushes = new JournaledPushes(intake, journal, log);
 
   const forward = config.forward;
   const forwarder = forward.url

@@ -14,6 +14,7 @@ export interface FinalView {
   status: string;
   reason?: string;
   channel?: string;
+  templateId?: string;
   history: Array<{ at: string; status: string; detail: string }>;
 }
 
@@ -59,7 +60,11 @@ function templatePath(n: FinalView): string {
  * Joins the final statuses with what reached the users. Template entries are counted by
  * client_msg_id (= notification id), customer-service and passive entries by the unique text.
  */
-export function check(accepted: Accepted[], inboxes: Map<string, InboxEntry[]>): Report {
+/**
+ * `silentTemplates`: template ids whose receipts the emulator never sends; only their notices may
+ * reach a user by both channels without a failed receipt (no receipt, then the timeout fallback).
+ */
+export function check(accepted: Accepted[], inboxes: Map<string, InboxEntry[]>, silentTemplates: ReadonlySet<string> = new Set()): Report {
   const byId = new Map(accepted.map((a) => [a.id, a]));
   const bySeq = new Map(accepted.map((a) => [a.seq, a]));
   const tpl = new Map<string, number>();
@@ -119,9 +124,13 @@ export function check(accepted: Accepted[], inboxes: Map<string, InboxEntry[]>):
       say('no final status', 'GET never answered');
       continue;
     }
+    const path = templatePath(n);
+    const templateFailedByReceipt = path.startsWith('fallback: receipt failed');
+    const silent = path === 'fallback: no receipt' && silentTemplates.has(n.templateId ?? '');
+    if (t > 0 && f.length > 0 && !templateFailedByReceipt && !silent) say('both channels', `the template reached the user and so did the text, after "${path}"`);
     inc(r.byStatus, n.status);
     inc(r.byReason, `${n.status}: ${n.reason ?? '-'}`);
-    inc(r.byTemplatePath, templatePath(n));
+    inc(r.byTemplatePath, path);
     if (n.history.some((h) => h.status === 'awaiting_interaction')) r.parkedAtSomePoint += 1;
     if (!TERMINAL.has(n.status)) {
       say('not terminal', `status ${n.status}`);

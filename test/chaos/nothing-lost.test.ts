@@ -2,10 +2,13 @@
  * Issue 5, "Nothing lost, nothing doubled (prove it)": real processes — a redis-server with AOF,
  * the WeChat emulator, two built wxreach servers behind a round-robin proxy — a few thousand
  * notifications with mixed outcomes, one instance SIGKILLed and restarted, Redis SIGKILLed and
- * restarted from its AOF, users coming back to collect parked notices. At the end every accepted
- * notification is terminal and every inbox shows each notice at most once per channel.
+ * restarted from its AOF, then a 60 s WeChat outage and a 30 s Redis outage, users coming back to
+ * collect parked notices. At the end every accepted notification is terminal, every inbox shows
+ * each notice at most once per channel, and no notice reached its user by both channels unless
+ * the template failed by its receipt (or, by design, sent no receipt at all).
  *
  * Knobs: CHAOS_NOTIFICATIONS (default 2400), CHAOS_USERS (200), CHAOS_SEED (random),
+ * CHAOS_WECHAT_OUTAGE_MS (60000), CHAOS_REDIS_OUTAGE_MS (30000),
  * CHAOS_KEEP=1 keeps the temp dir (logs, AOF) even when the test passes.
  */
 import { randomBytes } from 'node:crypto';
@@ -40,6 +43,10 @@ const DRAIN_MS = 45_000;
 const RECEIPT_TIMEOUT_S = 3;
 /** How long Redis stays down. Longer than the 3 s lease, so claims run out while instances wait for it. */
 const REDIS_DOWN_MS = Number(process.env.CHAOS_REDIS_DOWN_MS ?? 3500);
+/** A WeChat outage (every API call answered HTTP 502 or its connection dropped): notices must wait, not fail. */
+const WECHAT_OUTAGE_MS = Number(process.env.CHAOS_WECHAT_OUTAGE_MS ?? 60_000);
+/** A long Redis outage while receipts and user messages keep coming: pushes go to the local journal. */
+const REDIS_OUTAGE_MS = Number(process.env.CHAOS_REDIS_OUTAGE_MS ?? 30_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -185,6 +192,7 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
     // --- the chaos timeline, keyed to enqueue progress -------------------------------------------
     let started = 0;
     let timeToRedis = 0;
+    let outageCalls = 0;
     // Users who never talked to the account have parked notices: a burst of them comes back right
     // before each crash, so pushes are in the middle of releasing parked notices when it hits.
     const burst = (size: number) => {
@@ -210,6 +218,21 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
       note(`redis SIGKILLed (after ${started} enqueued)`);
       timeToRedis = await redis.crashAndRestart(REDIS_DOWN_MS);
       note(`redis restarted from its AOF after ${REDIS_DOWN_MS} ms down, answering PING ${timeToRedis} ms after spawn`);
+      await until(() => started >= N * 0.8);
+      control.setFaults({ http5xxRate: 0.5, dropRate: 0.5 });
+      const callsBefore = control.stats().calls;
+      note(`WeChat outage: every API call answered HTTP 502 or dropped (after ${started} enqueued)`);
+      await sleep(WECHAT_OUTAGE_MS);
+      if (!live) return;
+      control.setFaults({});
+      const callsDuring = Object.entries(control.stats().calls).reduce((sum, [p, n]) => sum + n - (callsBefore[p] ?? 0), 0);
+      outageCalls = callsDuring;
+      note(`WeChat answers again after ${WECHAT_OUTAGE_MS} ms (${callsDuring} calls hit the outage)`);
+      await sleep(1500); // the backlog flows again: sends, then their receipts
+      burst(20);
+      note('redis SIGKILLed for the long outage, while receipts and user messages keep coming');
+      await redis.crashAndRestart(REDIS_OUTAGE_MS);
+      note(`redis back from its AOF after ${REDIS_OUTAGE_MS} ms down`);
     })();
 
     chaos.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
@@ -265,7 +288,7 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
 
     // --- what reached the users --------------------------------------------------------------------
     const inboxes = new Map<string, InboxEntry[]>(openids.map((o) => [o, control.inbox(o)]));
-    const report = check(accepted, inboxes);
+    const report = check(accepted, inboxes, new Set([CHAOS_TEMPLATES.t_none.id]));
     const logErrors = [a, b].map((p) => {
       const lines = readFileSync(p.logFile, 'utf8').split('\n');
       return `${p.name}: ${lines.filter((l) => l.includes('"level":"error"')).length} error lines, ${lines.filter((l) => l.includes('"level":"warn"')).length} warn lines`;
@@ -287,7 +310,10 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
 
     // --- the promises ----------------------------------------------------------------------------
     expect(a.starts + b.starts).toBe(3); // B was SIGKILLed and started again
-    expect(redis.restarts).toBe(1);
+    expect(redis.restarts).toBe(2);
+    expect(outageCalls).toBeGreaterThan(0); // the WeChat outage was real: calls hit it
+    const journaled = [a, b].reduce((sum, p) => sum + (readFileSync(p.logFile, 'utf8').match(/push kept in the local journal/g) ?? []).length, 0);
+    expect(journaled).toBeGreaterThan(0); // and so was the Redis outage: pushes were journaled
     expect(accepted.filter(Boolean)).toHaveLength(N);
     expect(new Set(accepted.map((n) => n.id)).size).toBe(N);
     // The run covered what it claims to cover.
@@ -305,7 +331,12 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
     expect(report.duplicates).toBe(0);
     expect(problems('lost fallback')).toEqual([]);
     expect(problems('delivered without its template')).toEqual([]);
+    expect(problems('both channels')).toEqual([]);
+    // Outages delay; they are never the reason a notice ended.
+    for (const reason of ['wechat_unavailable', 'customer_service_unavailable', 'internal_error']) {
+      expect(Object.keys(report.byReason).filter((k) => k.endsWith(reason))).toEqual([]);
+    }
     expect(report.problems.map((p) => `[${p.kind}] ${p.seq} ${p.id}: ${p.detail}`)).toEqual([]);
     passed = true;
-  }, 110_000);
+  }, 300_000);
 });

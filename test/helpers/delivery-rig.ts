@@ -1,14 +1,6 @@
-import { CustomerServiceLeg } from '../../src/delivery/customer-service-leg';
-import { CustomerServiceWindow } from '../../src/delivery/customer-service-window';
-import { Dispatcher } from '../../src/delivery/dispatcher';
-import { Lifecycle, type Status } from '../../src/delivery/lifecycle';
+import { createDelivery } from '../../src/delivery/delivery';
+import type { Status } from '../../src/delivery/lifecycle';
 import { toFields, type Notification, type NotificationRequest } from '../../src/delivery/notification';
-import { Notifications } from '../../src/delivery/notifications';
-import { Parking } from '../../src/delivery/parking';
-import { PushIntake } from '../../src/delivery/push-intake';
-import { TemplateLeg } from '../../src/delivery/template-leg';
-import { TemplateQuota } from '../../src/delivery/template-quota';
-import { TemplateRegistry } from '../../src/delivery/template-registry';
 import { MemoryStore } from '../../src/store/memory-store';
 import type { PrivateTemplate, TemplateMessage } from '../../src/wechat/api-client';
 import { CircuitBreaker } from '../../src/wechat/circuit-breaker';
@@ -64,7 +56,7 @@ export interface RigOptions {
 }
 
 /**
- * The delivery classes wired as src/service.ts wires them, on a MemoryStore with a clock the test
+ * The delivery classes wired by the service's own createDelivery, on a MemoryStore with a clock the test
  * moves and a fake WeChat API the test scripts: a decision is tested without HTTP or Redis.
  */
 export function deliveryRig(options: RigOptions = {}) {
@@ -77,33 +69,25 @@ export function deliveryRig(options: RigOptions = {}) {
   const breaker = new CircuitBreaker(now);
   const wait = { maxWaitMs: SETTINGS.maxWaitMs, circuit: () => breaker.view() };
 
-  const templates = new TemplateRegistry(store, api, { order_paid: { id: TEMPLATE_ID, fallback: 'Order {{order_no}} paid: {{amount}}' } }, log, now);
-  const quota = new TemplateQuota(store, log, now);
-  const window = new CustomerServiceWindow(store, SETTINGS.parkSeconds + 86_400, now);
-  const lifecycle = new Lifecycle(store, log, metrics, SETTINGS.retentionSeconds, now);
-  const notifications = new Notifications(store, templates, log, SETTINGS.retentionSeconds, metrics, now);
-  const parking = new Parking(lifecycle, notifications, window, SETTINGS.parkSeconds, now);
-  const customerService = new CustomerServiceLeg(lifecycle, api, templates, window, parking, { retry: SETTINGS.retry, callMs: CALL_MS, wait }, now);
-  const templateLeg = new TemplateLeg(
-    lifecycle,
-    notifications,
+  const delivery = createDelivery(
     store,
     api,
-    templates,
-    quota,
-    customerService,
     {
+      templates: { order_paid: { id: TEMPLATE_ID, fallback: 'Order {{order_no}} paid: {{amount}}' } },
       retry: SETTINGS.retry,
       receipt: { timeoutSeconds: SETTINGS.receiptTimeoutSeconds, onTimeout: options.onTimeout ?? 'fallback' },
-      leaseMs: SETTINGS.leaseMs,
+      parkSeconds: SETTINGS.parkSeconds,
+      retentionSeconds: SETTINGS.retentionSeconds,
       msgidSeconds: SETTINGS.msgidSeconds,
+      leaseMs: SETTINGS.leaseMs,
+      callMs: CALL_MS,
       wait,
     },
     log,
+    metrics,
     now,
   );
-  const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, SETTINGS.retry.baseDelayMs, log, now);
-  const intake = new PushIntake(store, templateLeg, parking, window, metrics, log, now);
+  const { notifications } = delivery;
 
   let seq = 0;
 
@@ -138,16 +122,7 @@ export function deliveryRig(options: RigOptions = {}) {
     logs,
     metrics,
     breaker,
-    lifecycle,
-    notifications,
-    templates,
-    quota,
-    window,
-    parking,
-    customerService,
-    templateLeg,
-    dispatcher,
-    intake,
+    ...delivery,
     now,
     advance: (ms: number) => {
       clock += ms;

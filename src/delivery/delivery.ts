@@ -1,0 +1,80 @@
+import type { TemplateConfig } from '../config/schema';
+import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics/metrics';
+import type { Store } from '../store/store';
+import type { TemplateMessage } from '../wechat/api-client';
+import { CustomerServiceLeg } from './customer-service-leg';
+import { CustomerServiceWindow } from './customer-service-window';
+import { Dispatcher } from './dispatcher';
+import { Lifecycle } from './lifecycle';
+import { Notifications } from './notifications';
+import { Parking } from './parking';
+import { PushIntake } from './push-intake';
+import { TemplateLeg, type TemplateLegSettings } from './template-leg';
+import { TemplateQuota } from './template-quota';
+import { TemplateRegistry, type TemplateApi } from './template-registry';
+import type { WechatWaitSettings } from './wechat-wait';
+
+/** The WeChat calls delivery makes. */
+export interface DeliveryApi extends TemplateApi {
+  sendTemplate(message: TemplateMessage): Promise<string>;
+  sendText(openid: string, content: string): Promise<void>;
+}
+
+export interface DeliverySettings {
+  templates: Readonly<Record<string, TemplateConfig>>;
+  retry: { maxAttempts: number; baseDelayMs: number };
+  receipt: TemplateLegSettings['receipt'];
+  /** How long a notice waits for the user to come back. */
+  parkSeconds: number;
+  /** Notices (and their parked lists) are kept this long. */
+  retentionSeconds: number;
+  /** How long a msgid → notice link lives. */
+  msgidSeconds: number;
+  /** The work loop's lease. */
+  leaseMs: number;
+  /** How long a customer-service call may be in flight before it counts as lost. */
+  callMs: number;
+  /** Waiting for WeChat (outage, token): the bound and the circuit breaker's view. */
+  wait: WechatWaitSettings;
+}
+
+/**
+ * The delivery classes of one account, wired together: what the service runs and what the unit
+ * tests drive without HTTP (one wiring, so a test exercises exactly what runs).
+ */
+export function createDelivery(
+  store: Store,
+  api: DeliveryApi,
+  settings: DeliverySettings,
+  log: Logger,
+  metrics: Pick<Metrics, 'statusChanged' | 'pushReceived'>,
+  now: () => number = Date.now,
+) {
+  const templates = new TemplateRegistry(store, api, settings.templates, log, now);
+  const quota = new TemplateQuota(store, log, now);
+  // Closed windows are remembered a day past the longest a notice waits for its user.
+  const window = new CustomerServiceWindow(store, settings.parkSeconds + 86_400, now);
+  const lifecycle = new Lifecycle(store, log, metrics, settings.retentionSeconds, now);
+  const notifications = new Notifications(store, templates, log, settings.retentionSeconds, metrics, now);
+  const parking = new Parking(lifecycle, notifications, window, settings.parkSeconds, now);
+  const { retry, wait } = settings;
+  const customerService = new CustomerServiceLeg(lifecycle, api, templates, window, parking, { retry, callMs: settings.callMs, wait }, now);
+  const templateLeg = new TemplateLeg(
+    lifecycle,
+    notifications,
+    store,
+    api,
+    templates,
+    quota,
+    customerService,
+    { retry, receipt: settings.receipt, leaseMs: settings.leaseMs, msgidSeconds: settings.msgidSeconds, wait },
+    log,
+    now,
+  );
+  const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, log, now);
+  const intake = new PushIntake(store, templateLeg, parking, window, metrics, log, now);
+  return { templates, quota, window, lifecycle, notifications, parking, customerService, templateLeg, dispatcher, intake };
+}
+
+export type Delivery = ReturnType<typeof createDelivery>;
