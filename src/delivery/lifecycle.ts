@@ -1,7 +1,6 @@
 import type { Logger } from '../log/logger';
 import type { Metrics } from '../metrics/metrics';
 import type { Fields, NotificationRecords, ParkedLists, RecordMove } from '../store/store';
-import type { Notification } from './notification';
 
 /**
  * The lifecycle of a notice: its statuses and every move between them, by name. Nothing else in
@@ -89,7 +88,12 @@ export interface MoveOptions {
 }
 
 /** The notice as a move needs it: `status` for 'same' moves, `createdAt` to order a parked one. */
-export type Subject = Pick<Notification, 'id' | 'openid'> & Partial<Pick<Notification, 'status' | 'createdAt'>>;
+export interface Subject {
+  id: string;
+  openid: string;
+  status?: Status;
+  createdAt?: number;
+}
 
 /**
  * Carries out the moves of MOVES, and reads the parked lists they keep. `move` returns whether
@@ -144,7 +148,7 @@ export class Lifecycle {
   }
 
   /** A history line for an event that changes nothing (a late or foreign receipt). */
-  async note(n: Pick<Notification, 'id' | 'status'>, detail: string): Promise<void> {
+  async note(n: { id: string; status: Status }, detail: string): Promise<void> {
     await this.store.appendHistory(n.id, { at: new Date(this.now()).toISOString(), status: n.status, detail });
   }
 
