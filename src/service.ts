@@ -75,7 +75,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     metrics.wechatCircuit(state !== 'closed');
     if (state === 'open' || state === 'closed') log.warn(state === 'open' ? 'WeChat unreachable: pausing calls' : 'WeChat answers again: calls resume', { circuit: state });
   });
-  const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view() };
+  const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
   const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
   const api = new WechatApiClient(http, tokens);

@@ -18,6 +18,8 @@ export interface PushOutcome {
 
 /** Pushes are re-sent by WeChat for up to ~20 s; receipts may repeat much later. */
 const DEDUPE_SECONDS = 24 * 3600;
+/** A push being handled is claimed this long: under WeChat's ~5 s between re-sends. */
+const CLAIM_SECONDS = 3;
 /**
  * A passive reply is only promised while WeChat is surely still waiting (it gives up at 5 s and
  * re-sends); later, every parked notice goes through customer service instead.
@@ -49,13 +51,15 @@ export class PushIntake {
    * in the push journal may have been marked just before the store went away.
    */
   async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now(), evenIfSeen = false): Promise<PushOutcome> {
-    const first = await this.store.firstSeenPush(push.dedupeKey, DEDUPE_SECONDS);
+    // Claimed for a moment only, and kept as seen once handled: an instance that dies half-way
+    // leaves the push to WeChat's re-send (seconds later) instead of losing it as a duplicate.
+    const first = await this.store.firstSeenPush(push.dedupeKey, CLAIM_SECONDS);
     this.metrics.pushReceived(push.kind, !first);
-    if (!first && !evenIfSeen) {
-      const [reply, downstreamReply] = await Promise.all([this.storedReply(push), this.store.botReplyFor(push.dedupeKey)]);
-      return { workDue: false, reply, downstreamReply: downstreamReply ?? undefined };
-    }
+    if (!first && !evenIfSeen) return { workDue: false, ...(await this.recordedReplies(push)) };
     try {
+      // An earlier try of this push that died after choosing its answer: that answer stands.
+      const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push);
+      if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return { workDue: true, ...recorded };
       const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
       const replyTaken = downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
       const outcome = { downstreamReply, ...(await this.act(push, replyTaken)) };
@@ -64,6 +68,7 @@ export class PushIntake {
         // The business bot's reply is kept as long as ours, for the same re-sends.
         await this.store.rememberBotReply(push.dedupeKey, downstreamReply, REPLY_MEMORY_MS).catch((err: unknown) => this.log.warn('bot reply not kept for re-sends', { err }));
       }
+      await this.store.keepPushSeen(push.dedupeKey, DEDUPE_SECONDS).catch((err: unknown) => this.log.warn('push not kept as seen', { err }));
       return outcome;
     } catch (err) {
       // A notice already marked as this push's reply must still be answered; otherwise let
@@ -76,6 +81,12 @@ export class PushIntake {
       await this.store.forgetPush(push.dedupeKey).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** The passive replies already given to this push: ours (a parked notice) and the business bot's. */
+  private async recordedReplies(push: Push): Promise<{ reply?: string; downstreamReply?: string }> {
+    const [reply, downstreamReply] = await Promise.all([this.storedReply(push), this.store.botReplyFor(push.dedupeKey)]);
+    return { reply, downstreamReply: downstreamReply ?? undefined };
   }
 
   private async storedReply(push: Push): Promise<string | undefined> {

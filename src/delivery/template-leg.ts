@@ -25,6 +25,12 @@ export interface TemplateLegSettings {
 
 /** While WeChat is unreachable, an expired receipt deadline is looked at again this much later. */
 const RECEIPT_RECHECK_MS = 5000;
+/**
+ * After the store was unreachable, receipts that came meanwhile are still arriving: WeChat's
+ * re-sends of pushes it got no answer for, and the push journals being applied. No verdict on a
+ * missing receipt this soon after.
+ */
+const AFTER_STORE_OUTAGE_MS = 15_000;
 
 /**
  * The first content of the patent: the template message. Sends it (or skips it when the template
@@ -130,11 +136,19 @@ export class TemplateLeg {
   /** An `awaiting_receipt` notice whose deadline passed: `receipt.onTimeout` decides. */
   async receiptDeadline(n: Notification): Promise<void> {
     const after = `no receipt within ${this.settings.receipt.timeoutSeconds} s`;
-    if (this.settings.wait.circuit().state !== 'closed') {
-      // WeChat is down: its receipt may be late for the same reason. Not a verdict on the template.
-      const detail = `${after}, but WeChat is unreachable: waiting for it before deciding`;
+    const storeAwayAt = this.settings.wait.storeUnreachableAt();
+    const reason =
+      this.settings.wait.circuit().state !== 'closed'
+        ? 'WeChat is unreachable: waiting for it before deciding'
+        : storeAwayAt !== null && this.now() - storeAwayAt < AFTER_STORE_OUTAGE_MS
+          ? 'the store was unreachable moments ago: receipts that came meanwhile are still arriving'
+          : null;
+    if (reason) {
+      // The receipt may be late for the same reason: not a verdict on the template.
+      const detail = `${after}, but ${reason}`;
       const repeated = n.history.at(-1)?.detail === detail;
-      await this.lifecycle.move('retryLater', n, { detail: repeated ? null : detail, dueAt: this.now() + RECEIPT_RECHECK_MS });
+      const recheckAt = Math.max(this.now() + RECEIPT_RECHECK_MS, (storeAwayAt ?? 0) + AFTER_STORE_OUTAGE_MS);
+      await this.lifecycle.move('retryLater', n, { detail: repeated ? null : detail, dueAt: recheckAt });
       return;
     }
     if (this.settings.receipt.onTimeout === 'assume_delivered') {

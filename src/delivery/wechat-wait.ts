@@ -12,6 +12,8 @@ export interface WechatWaitSettings {
   maxWaitMs: number;
   /** Whether calls are paused (the circuit breaker) and until when. */
   circuit: () => CircuitView;
+  /** When the store was last found unreachable (its pushes may still be on their way), or null. */
+  storeUnreachableAt: () => number | null;
 }
 
 /**

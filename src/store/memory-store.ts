@@ -280,6 +280,10 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void> {
+    this.pushes.set(pushKey, true, this.inSeconds(ttlSeconds));
+  }
+
   async forgetPush(pushKey: string): Promise<void> {
     this.pushes.delete(pushKey);
   }
@@ -299,6 +303,11 @@ export class MemoryStore implements Store {
   // --- lifecycle -------------------------------------------------------------------------------
 
   async ping(): Promise<void> {}
+
+  /** Memory is always there. */
+  lastUnreachableAt(): number | null {
+    return null;
+  }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);

@@ -138,6 +138,8 @@ const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
  * idempotency keys make a retry safe).
  */
 export class RedisStore implements Store {
+  private unreachableAt: number | null = null;
+
   private constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
@@ -169,15 +171,21 @@ export class RedisStore implements Store {
    * connection lost on the way, fails with StoreUnavailableError.
    */
   private async call<T>(what: string, work: (client: RedisClient) => Promise<T>, timeoutMs = this.callTimeoutMs): Promise<T> {
-    if (!this.client.isReady) throw new StoreUnavailableError(`Redis is not connected (${what})`);
     try {
+      if (!this.client.isReady) throw new StoreUnavailableError(`Redis is not connected (${what})`);
       return await within(work(this.client), timeoutMs, () => {
         throw new StoreUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`);
       });
     } catch (err) {
-      if (err instanceof StoreUnavailableError || !isUnavailable(err)) throw err;
+      if (!(err instanceof StoreUnavailableError) && !isUnavailable(err)) throw err;
+      this.unreachableAt = Date.now();
+      if (err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(`Redis failed ${what}: ${(err as Error).message || (err as Error).name}`, { cause: err });
     }
+  }
+
+  lastUnreachableAt(): number | null {
+    return this.unreachableAt;
   }
 
   /** EVALSHA, falling back to EVAL (which caches the script) when the server does not know it. */
@@ -411,6 +419,10 @@ export class RedisStore implements Store {
       client.set(this.keys.pushSeen(pushKey), '1', { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
     );
     return reply === 'OK';
+  }
+
+  async keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void> {
+    await this.call('keepPushSeen', (client) => client.set(this.keys.pushSeen(pushKey), '1', { expiration: { type: 'EX', value: ttlSeconds } }));
   }
 
   async forgetPush(pushKey: string): Promise<void> {

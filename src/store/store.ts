@@ -158,6 +158,8 @@ export interface CustomerServiceWindows {
 export interface PushMemory {
   /** True the first time push `pushKey` is seen within `ttlSeconds`. */
   firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean>;
+  /** Keeps push `pushKey` seen for `ttlSeconds` from now (after it was handled). */
+  keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void>;
   /** Forgets it was seen (a push whose handling failed is handled again on WeChat's re-send). */
   forgetPush(pushKey: string): Promise<void>;
   /** The passive reply recorded for this push by NotificationRecords.releaseAsReply, if any. */
@@ -195,5 +197,7 @@ export interface KeyValueStore {
 export interface Store extends NotificationRecords, DueSchedule, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore {
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+  /** When a call last failed because the store could not be reached (epoch ms), or null. */
+  lastUnreachableAt(): number | null;
   close(): Promise<void>;
 }

@@ -67,7 +67,7 @@ export function deliveryRig(options: RigOptions = {}) {
   const metrics = { statusChanged: jest.fn<void, [string]>(), pushReceived: jest.fn<void, [string, boolean]>() };
   const api = fakeWechat();
   const breaker = new CircuitBreaker(now);
-  const wait = { maxWaitMs: SETTINGS.maxWaitMs, circuit: () => breaker.view() };
+  const wait = { maxWaitMs: SETTINGS.maxWaitMs, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
 
   const delivery = createDelivery(
     store,
