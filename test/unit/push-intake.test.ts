@@ -18,6 +18,34 @@ async function parkedNotice(r: DeliveryRig, createdAt = T0) {
 }
 
 describe('PushIntake.handle', () => {
+  it('a push claimed by an instance that died half-way is handled on WeChat\'s re-send, once the 3 s claim has passed', async () => {
+    const r = deliveryRig();
+    const push = messagePush(USER, '9001');
+    await expect(r.store.firstSeenPush(push.dedupeKey, 3)).resolves.toBe(true); // the instance that died
+    await expect(r.intake.handle(push)).resolves.toEqual({ workDue: false, reply: undefined, downstreamReply: undefined });
+    await expect(r.window.hasRoom(USER)).resolves.toBe(false);
+    r.advance(3000);
+    await r.intake.handle(push);
+    await expect(r.window.hasRoom(USER)).resolves.toBe(true);
+    // handled: now kept as seen for a day, not for the claim's 3 s
+    r.advance(60_000);
+    await expect(r.intake.handle(push)).resolves.toMatchObject({ workDue: false });
+    expect(r.metrics.pushReceived.mock.calls.map(([, duplicate]) => duplicate)).toEqual([true, false, true]);
+  });
+
+  it('an earlier try that chose a notice as the reply and died before answering: the re-send gets that reply, no other notice', async () => {
+    const r = deliveryRig();
+    const first = await parkedNotice(r, T0);
+    const second = await parkedNotice(r, T0 + 1);
+    const push = messagePush(USER, '9002');
+    await expect(r.store.firstSeenPush(push.dedupeKey, 3)).resolves.toBe(true);
+    await r.parking.release(USER, push.dedupeKey, false); // the earlier try got this far
+    r.advance(3000);
+    await expect(r.intake.handle(push)).resolves.toEqual({ reply: TEXT, downstreamReply: undefined, workDue: true });
+    expect(await r.get(first.id)).toMatchObject({ status: 'fallback_sent', channel: 'passive_reply' });
+    expect((await r.get(second.id)).status).toBe('fallback_pending');
+  });
+
   it('an interaction opens the customer-service window: a message the long one, a follow the short one', async () => {
     const r = deliveryRig();
     await expect(r.window.hasRoom(USER)).resolves.toBe(false);

@@ -232,4 +232,23 @@ describe('TemplateLeg.receiptDeadline', () => {
     expect(after.history.filter((h) => h.detail.includes('WeChat is unreachable'))).toHaveLength(1);
     await expect(r.store.scheduleInfo()).resolves.toMatchObject({ nextDueAt: r.now() + 5000 });
   });
+
+  it('no verdict for 15 s after the store was unreachable (receipts held meanwhile are still arriving), then the policy decides', async () => {
+    const r = deliveryRig({ onTimeout: 'fallback' });
+    const n = await sent(r);
+    r.advance(SETTINGS.receiptTimeoutSeconds * 1000);
+    const awayAt = r.now() - 1000;
+    const unreachable = jest.spyOn(r.store, 'lastUnreachableAt').mockReturnValue(awayAt);
+    await r.templateLeg.receiptDeadline(await r.get(n.id));
+    expect(unreachable).toHaveBeenCalled();
+    expect(r.api.sendText).not.toHaveBeenCalled();
+    expect((await r.get(n.id)).status).toBe('awaiting_receipt');
+    expect(await details(r, n.id)).toContain(`no receipt within ${SETTINGS.receiptTimeoutSeconds} s, but the store was unreachable moments ago: receipts that came meanwhile are still arriving`);
+    await expect(r.store.scheduleInfo()).resolves.toMatchObject({ nextDueAt: awayAt + 15_000 });
+
+    r.advance(15_000);
+    await r.templateLeg.receiptDeadline(await r.get(n.id));
+    expect(r.api.sendText.mock.calls).toEqual([[USER, TEXT]]);
+    expect((await r.get(n.id)).status).toBe('fallback_sent');
+  });
 });
