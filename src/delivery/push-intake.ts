@@ -18,8 +18,9 @@ export interface PushOutcome {
 
 /** Pushes are re-sent by WeChat for up to ~20 s; receipts may repeat much later. */
 const DEDUPE_SECONDS = 24 * 3600;
-/** A push being handled is claimed this long: under WeChat's ~5 s between re-sends. */
+/** A push being handled is claimed this long; a re-send waits for the claim to end (WeChat waits 5 s). */
 const CLAIM_SECONDS = 3;
+const CLAIM_POLL_MS = 100;
 /**
  * A passive reply is only promised while WeChat is surely still waiting (it gives up at 5 s and
  * re-sends); later, every parked notice goes through customer service instead.
@@ -51,11 +52,11 @@ export class PushIntake {
    * in the push journal may have been marked just before the store went away.
    */
   async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now(), evenIfSeen = false): Promise<PushOutcome> {
-    // Claimed for a moment only, and kept as seen once handled: an instance that dies half-way
-    // leaves the push to WeChat's re-send (seconds later) instead of losing it as a duplicate.
-    const first = await this.store.firstSeenPush(push.dedupeKey, CLAIM_SECONDS);
+    // Claimed for a moment only, and marked handled once handled: an instance that dies half-way
+    // leaves the push to WeChat's re-send instead of losing it as a duplicate.
+    const first = evenIfSeen || (await this.claim(push));
     this.metrics.pushReceived(push.kind, !first);
-    if (!first && !evenIfSeen) return { workDue: false, ...(await this.recordedReplies(push)) };
+    if (!first) return { workDue: false, ...(await this.recordedReplies(push)) };
     try {
       // An earlier try of this push that died after choosing its answer: that answer stands.
       const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push);
@@ -80,6 +81,21 @@ export class PushIntake {
       }
       await this.store.forgetPush(push.dedupeKey).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * True when this request is to handle the push. A re-send that finds it claimed (still being
+   * handled, or by an instance that died) waits for the claim to end, within WeChat's 5 s: handled
+   * meanwhile, or its answer already chosen, it is a duplicate; left behind, this request takes it over.
+   */
+  private async claim(push: Push): Promise<boolean> {
+    for (let polls = (CLAIM_SECONDS * 1000) / CLAIM_POLL_MS + 1; ; polls -= 1) {
+      if (await this.store.firstSeenPush(push.dedupeKey, CLAIM_SECONDS)) return true;
+      if (polls === 0 || (await this.store.pushState(push.dedupeKey)) !== 'claimed') return false;
+      const recorded = await this.recordedReplies(push);
+      if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return false;
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
     }
   }
 

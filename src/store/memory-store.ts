@@ -31,7 +31,7 @@ export class MemoryStore implements Store {
   private readonly locks: TtlMap<string>;
   private readonly hashes = new Map<string, Fields>();
   private readonly windows: TtlMap<WindowState>;
-  private readonly pushes: TtlMap<true>;
+  private readonly pushes: TtlMap<'claimed' | 'handled'>;
   private readonly replies: TtlMap<string>;
   private readonly botReplies: TtlMap<string>;
   private readonly sets: TtlMap<Map<string, number>>;
@@ -276,12 +276,16 @@ export class MemoryStore implements Store {
 
   async firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean> {
     if (this.pushes.has(pushKey)) return false;
-    this.pushes.set(pushKey, true, this.inSeconds(ttlSeconds));
+    this.pushes.set(pushKey, 'claimed', this.inSeconds(ttlSeconds));
     return true;
   }
 
   async keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void> {
-    this.pushes.set(pushKey, true, this.inSeconds(ttlSeconds));
+    this.pushes.set(pushKey, 'handled', this.inSeconds(ttlSeconds));
+  }
+
+  async pushState(pushKey: string): Promise<'claimed' | 'handled' | null> {
+    return this.pushes.get(pushKey) ?? null;
   }
 
   async forgetPush(pushKey: string): Promise<void> {

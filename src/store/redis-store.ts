@@ -416,13 +416,18 @@ export class RedisStore implements Store {
 
   async firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean> {
     const reply = await this.call('firstSeenPush', (client) =>
-      client.set(this.keys.pushSeen(pushKey), '1', { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
+      client.set(this.keys.pushSeen(pushKey), 'claimed', { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
     );
     return reply === 'OK';
   }
 
   async keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void> {
-    await this.call('keepPushSeen', (client) => client.set(this.keys.pushSeen(pushKey), '1', { expiration: { type: 'EX', value: ttlSeconds } }));
+    await this.call('keepPushSeen', (client) => client.set(this.keys.pushSeen(pushKey), 'handled', { expiration: { type: 'EX', value: ttlSeconds } }));
+  }
+
+  async pushState(pushKey: string): Promise<'claimed' | 'handled' | null> {
+    const state = await this.call('pushState', (client) => client.get(this.keys.pushSeen(pushKey)));
+    return state === 'claimed' || state === 'handled' ? state : null;
   }
 
   async forgetPush(pushKey: string): Promise<void> {

@@ -156,10 +156,12 @@ export interface CustomerServiceWindows {
 
 /** What wxreach remembers of pushes from WeChat: which were seen, and the replies given to them. */
 export interface PushMemory {
-  /** True the first time push `pushKey` is seen within `ttlSeconds`. */
+  /** Claims push `pushKey` for `ttlSeconds`: true when nobody had claimed or handled it. */
   firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean>;
-  /** Keeps push `pushKey` seen for `ttlSeconds` from now (after it was handled). */
+  /** Marks push `pushKey` handled, for `ttlSeconds` from now. */
   keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void>;
+  /** 'claimed' while being handled, 'handled' after, null when neither (or expired). */
+  pushState(pushKey: string): Promise<'claimed' | 'handled' | null>;
   /** Forgets it was seen (a push whose handling failed is handled again on WeChat's re-send). */
   forgetPush(pushKey: string): Promise<void>;
   /** The passive reply recorded for this push by NotificationRecords.releaseAsReply, if any. */

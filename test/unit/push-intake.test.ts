@@ -22,7 +22,10 @@ describe('PushIntake.handle', () => {
     const r = deliveryRig();
     const push = messagePush(USER, '9001');
     await expect(r.store.firstSeenPush(push.dedupeKey, 3)).resolves.toBe(true); // the instance that died
+    // A re-send while the claim holds waits for it (real time, bounded): the claim outlives the wait here, so a duplicate.
+    const started = Date.now();
     await expect(r.intake.handle(push)).resolves.toEqual({ workDue: false, reply: undefined, downstreamReply: undefined });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
     await expect(r.window.hasRoom(USER)).resolves.toBe(false);
     r.advance(3000);
     await r.intake.handle(push);
