@@ -21,6 +21,7 @@ const DEDUPE_SECONDS = 24 * 3600;
 /** A push being handled is claimed this long; a re-send waits for the claim to end (WeChat waits 5 s). */
 const CLAIM_SECONDS = 3;
 const CLAIM_POLL_MS = 100;
+const RENEW_MS = 1000;
 /**
  * A passive reply is only promised while WeChat is surely still waiting (it gives up at 5 s and
  * re-sends); later, every parked notice goes through customer service instead.
@@ -57,6 +58,8 @@ export class PushIntake {
     const first = evenIfSeen || (await this.claim(push));
     this.metrics.pushReceived(push.kind, !first);
     if (!first) return { workDue: false, ...(await this.recordedReplies(push)) };
+    // Held while this handler lives, however slow it is; an instance that dies lets it lapse.
+    const renewal = setInterval(() => void this.store.renewPushClaim(push.dedupeKey, CLAIM_SECONDS).catch(() => undefined), RENEW_MS);
     try {
       // An earlier try of this push that died after choosing its answer: that answer stands.
       const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push);
@@ -81,13 +84,16 @@ export class PushIntake {
       }
       await this.store.forgetPush(push.dedupeKey).catch(() => undefined);
       throw err;
+    } finally {
+      clearInterval(renewal);
     }
   }
 
   /**
    * True when this request is to handle the push. A re-send that finds it claimed (still being
    * handled, or by an instance that died) waits for the claim to end, within WeChat's 5 s: handled
-   * meanwhile, or its answer already chosen, it is a duplicate; left behind, this request takes it over.
+   * meanwhile, or its answer already chosen, it is a duplicate; lapsed (its handler died), this
+   * request takes it over. A live handler renews its claim, so a slow one is never taken over.
    */
   private async claim(push: Push): Promise<boolean> {
     for (let polls = (CLAIM_SECONDS * 1000) / CLAIM_POLL_MS + 1; ; polls -= 1) {

@@ -280,6 +280,10 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async renewPushClaim(pushKey: string, ttlSeconds: number): Promise<void> {
+    if (this.pushes.get(pushKey) === 'claimed') this.pushes.expireAt(pushKey, this.inSeconds(ttlSeconds));
+  }
+
   async keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void> {
     this.pushes.set(pushKey, 'handled', this.inSeconds(ttlSeconds));
   }

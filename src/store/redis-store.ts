@@ -20,6 +20,7 @@ import { createRecord } from './scripts/create';
 import { deleteIfEqual } from './scripts/delete-if-equal';
 import { linkMsgid } from './scripts/link-msgid';
 import type { LuaScript } from './scripts/lua-script';
+import { renewClaim } from './scripts/renew-claim';
 import { resolveMsgid } from './scripts/resolve-msgid';
 import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
 import { giveBackToWindow } from './scripts/return-window';
@@ -419,6 +420,10 @@ export class RedisStore implements Store {
       client.set(this.keys.pushSeen(pushKey), 'claimed', { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
     );
     return reply === 'OK';
+  }
+
+  async renewPushClaim(pushKey: string, ttlSeconds: number): Promise<void> {
+    await this.run(renewClaim, [this.keys.pushSeen(pushKey)], [String(ttlSeconds)]);
   }
 
   async keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void> {

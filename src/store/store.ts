@@ -158,6 +158,8 @@ export interface CustomerServiceWindows {
 export interface PushMemory {
   /** Claims push `pushKey` for `ttlSeconds`: true when nobody had claimed or handled it. */
   firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean>;
+  /** Extends a claim that is still held, for `ttlSeconds` from now (the handler is alive). */
+  renewPushClaim(pushKey: string, ttlSeconds: number): Promise<void>;
   /** Marks push `pushKey` handled, for `ttlSeconds` from now. */
   keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void>;
   /** 'claimed' while being handled, 'handled' after, null when neither (or expired). */

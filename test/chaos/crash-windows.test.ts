@@ -136,6 +136,12 @@ async function startRig(emulator: EmulatorOptions = {}): Promise<Rig> {
 const notice = { openid: USER, template: 'order_paid', data: { order_no: 'CW-1', amount: '9.90' } };
 const TEXT = 'Order CW-1 is paid: 9.90';
 
+/** The user writes: the passive reply WeChat got, the notice as it is then, and the user's inbox. */
+async function userComesBack(r: Rig, id: string) {
+  const { reply } = await r.emulator.control.userSendsText(USER, 'hi, I am back');
+  return { reply, n: await r.get(id), inbox: r.emulator.control.inbox(USER) };
+}
+
 /** A broken promise, with what happened, so the report reads without the code. */
 function bug(holds: boolean, message: string, evidence: unknown): void {
   if (!holds) throw new Error(`BUG (wxreach, not the test): ${message}\nevidence: ${JSON.stringify(evidence, null, 1)}`);
@@ -180,9 +186,7 @@ describe('crash windows, deterministic', () => {
     const id = await rig.enqueue(notice); // never-seen user: customer-service call → 45015 → park
     await rig.waitFor(id, 'awaiting_interaction');
     await sleep(1500); // more than the lease: a retry of the failed step would have happened by now
-    const { reply } = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
-    const n = await rig.get(id);
-    const inbox = rig.emulator.control.inbox(USER);
+    const { reply, n, inbox } = await userComesBack(rig, id);
     expect(fault.fired).toBe(true);
     bug(
       reply === TEXT && n.status === 'fallback_sent' && n.channel === 'passive_reply',
@@ -218,9 +222,7 @@ describe('crash windows, deterministic', () => {
       const fault = rig.inject(storeCall('releaseAsReply'), breakConnection[point]);
       // before: the push answers 500 and is forgotten, so WeChat's re-send makes the move;
       // after: the push answers with the reply the move remembered.
-      const { reply } = await rig.emulator.control.userSendsText(USER, 'hi, I am back');
-      const n = await rig.get(id);
-      const inbox = rig.emulator.control.inbox(USER);
+      const { reply, n, inbox } = await userComesBack(rig, id);
       expect(fault.fired).toBe(true);
       bug(
         reply === TEXT && n.status === 'fallback_sent' && n.channel === 'passive_reply',

@@ -7,16 +7,22 @@ import { postPush, receiptXml } from '../helpers/push';
 const aes = { key: AES_KEY, appId: APP.appId };
 const seconds = () => Math.floor(Date.now() / 1000);
 
+
+/** A notice whose template went out and whose receipt is held back: tests push its receipt themselves. */
+async function awaitingReceipt(h: Harness): Promise<{ id: string; msgid: string }> {
+  h.emulator.control.setReceiptOutcome({ openid: USER, outcome: 'none' });
+  const { body } = await h.enqueue({ openid: USER, template: 'order_paid', data: { order_no: 'A1', amount: '1' } });
+  const id = body.id as string;
+  return { id, msgid: (await h.waitFor(id, 'awaiting_receipt')).msgid as string };
+}
+
 describe('/wechat rejects what is not from WeChat, and changes nothing', () => {
   let h: Harness;
   let id: string;
   let msgid: string;
   beforeAll(async () => {
     h = await startHarness({ emulator: { aesKey: AES_KEY, mode: 'compatible' } });
-    h.emulator.control.setReceiptOutcome({ openid: USER, outcome: 'none' });
-    const { body } = await h.enqueue({ openid: USER, template: 'order_paid', data: { order_no: 'A1', amount: '1' } });
-    id = body.id as string;
-    msgid = (await h.waitFor(id, 'awaiting_receipt')).msgid as string;
+    ({ id, msgid } = await awaitingReceipt(h));
   });
   afterAll(async () => {
     await h.close();
@@ -138,10 +144,7 @@ describe.each([
       emulator: { aesKey: o.aesKey, mode: o.aesKey ? 'compatible' : 'plain' },
       config: (c) => ({ ...c, wechat: { ...c.wechat, acceptPlaintext: o.acceptPlaintext } }),
     });
-    h.emulator.control.setReceiptOutcome({ openid: USER, outcome: 'none' });
-    const { body } = await h.enqueue({ openid: USER, template: 'order_paid', data: { order_no: 'A1', amount: '1' } });
-    id = body.id as string;
-    msgid = (await h.waitFor(id, 'awaiting_receipt')).msgid as string;
+    ({ id, msgid } = await awaitingReceipt(h));
   });
   afterAll(async () => {
     await h.close();

@@ -379,6 +379,20 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store.botReplyFor('msg:1')).resolves.toBe('<xml>hi</xml>');
         await expect(store.replyFor('msg:1')).resolves.toBeNull();
       });
+
+      it('tells a claimed push from a handled one; renews only a claim still held', async () => {
+        await expect(store.pushState('msg:2')).resolves.toBeNull();
+        await store.renewPushClaim('msg:2', DAY); // nothing held: nothing created
+        await expect(store.pushState('msg:2')).resolves.toBeNull();
+        await expect(store.firstSeenPush('msg:2', DAY)).resolves.toBe(true);
+        await expect(store.pushState('msg:2')).resolves.toBe('claimed');
+        await store.renewPushClaim('msg:2', DAY);
+        await expect(store.pushState('msg:2')).resolves.toBe('claimed');
+        await store.keepPushSeen('msg:2', DAY);
+        await store.renewPushClaim('msg:2', DAY);
+        await expect(store.pushState('msg:2')).resolves.toBe('handled');
+        await expect(store.firstSeenPush('msg:2', DAY)).resolves.toBe(false);
+      });
     });
 
     it('pings', async () => {
