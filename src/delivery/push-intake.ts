@@ -29,6 +29,14 @@ const RENEW_MS = 1000;
 const REPLY_DEADLINE_MS = 3500;
 
 
+/** The push is still being handled elsewhere: WeChat should send it again a little later. */
+export class PushBusyError extends Error {
+  constructor() {
+    super('this push is still being handled; send it again');
+    this.name = 'PushBusyError';
+  }
+}
+
 /**
  * What a push from WeChat means for delivery, kept small: dedupe, then a receipt goes to the
  * template leg, an interaction opens the customer-service window and releases parked notices, an
@@ -98,9 +106,11 @@ export class PushIntake {
   private async claim(push: Push): Promise<boolean> {
     for (let polls = (CLAIM_SECONDS * 1000) / CLAIM_POLL_MS + 1; ; polls -= 1) {
       if (await this.store.firstSeenPush(push.dedupeKey, CLAIM_SECONDS)) return true;
-      if (polls === 0 || (await this.store.pushState(push.dedupeKey)) !== 'claimed') return false;
+      if ((await this.store.pushState(push.dedupeKey)) !== 'claimed') return false;
       const recorded = await this.recordedReplies(push);
       if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return false;
+      // Still being handled: answering `success` now would lose the reply it may yet choose.
+      if (polls === 0) throw new PushBusyError();
       await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
     }
   }

@@ -1,4 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
+import { PushBusyError, type PushOutcome } from '../delivery/push-intake';
 import type { JournaledPushes } from '../delivery/push-journal';
 import { MemoryStore } from '../store/memory-store';
 import { StoreUnavailableError } from '../store/unavailable';
@@ -124,7 +125,14 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
 
     const { forwarder } = deps;
     const forward = forwarder ? () => forwarder.forward(plainXml, push.openid, now()) : undefined;
-    const outcome = await deps.handler.handle(push, forward, receivedAt, signature.storeAway);
+    let outcome: PushOutcome;
+    try {
+      outcome = await deps.handler.handle(push, forward, receivedAt, signature.storeAway);
+    } catch (err) {
+      // Another request is still on this push: no answer yet, so WeChat sends it again.
+      if (err instanceof PushBusyError) return reject(res, 503, err.message);
+      throw err;
+    }
     if (outcome.workDue) deps.onWorkDue?.();
     const xml =
       outcome.downstreamReply ??
