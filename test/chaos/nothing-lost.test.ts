@@ -40,7 +40,11 @@ const SEED = Number(process.env.CHAOS_SEED ?? randomBytes(4).readUInt32BE(0));
 /** Notifications are enqueued over about this long, so the crashes land in the middle of the flow. */
 const ENQUEUE_MS = 14_000;
 const DRAIN_MS = 45_000;
-const RECEIPT_TIMEOUT_S = 3;
+/**
+ * Short, so the run sees "no receipt" fallbacks, but longer than a receipt can be held up by a
+ * killed instance (its 3 s push claim lapses, WeChat re-sends): the default is 600 s.
+ */
+const RECEIPT_TIMEOUT_S = 8;
 /** How long Redis stays down. Longer than the 3 s lease, so claims run out while instances wait for it. */
 const REDIS_DOWN_MS = Number(process.env.CHAOS_REDIS_DOWN_MS ?? 3500);
 /** A WeChat outage (every API call answered HTTP 502 or its connection dropped): notices must wait, not fail. */
