@@ -30,9 +30,12 @@ export const bodyTooLarge = () => new HttpError(413, 'body_too_large', 'the body
 const bodyUnread = (req: Request) =>
   !req.complete && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
 
-/** After the answer, a connection being closed is dropped this long later, or once this much more has arrived. */
-const LINGER_MS = 1000;
-const LINGER_BYTES = 256 * 1024;
+/**
+ * After the answer, a connection being closed is dropped this long later, or once this much more
+ * has arrived: enough for a client to read the answer and stop sending, even when it is slow to.
+ */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 4 * 1024 * 1024;
 
 /**
  * Ends the connection after this answer instead of reading the rest of the body (`Connection:
