@@ -57,13 +57,14 @@ export class PushIntake {
    * `forward` passes the push on to the business's own server and yields its passive reply. When
    * it has one, that is the answer (also to WeChat's re-sends of this push) and every parked notice
    * goes out through customer service (the interaction just opened the window); otherwise the
-   * oldest parked notice is the answer. `evenIfSeen` acts on a push already marked seen: one kept
-   * in the push journal may have been marked just before the store went away.
+   * oldest parked notice is the answer. `fromJournal`: a push kept in the push journal while the
+   * store was away, applied now; WeChat was answered long ago (so no passive reply), and it is
+   * acted on even if marked seen (it may have been marked just before the store went away).
    */
-  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now(), evenIfSeen = false): Promise<PushOutcome> {
+  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now(), fromJournal = false): Promise<PushOutcome> {
     // Claimed for a moment only, and marked handled once handled: an instance that dies half-way
     // leaves the push to WeChat's re-send instead of losing it as a duplicate.
-    const first = evenIfSeen || (await this.claim(push));
+    const first = fromJournal || (await this.claim(push));
     this.metrics.pushReceived(push.kind, !first);
     if (!first) return { workDue: false, ...(await this.recordedReplies(push)) };
     // Held while this handler lives, however slow it is; an instance that dies lets it lapse.
@@ -73,7 +74,7 @@ export class PushIntake {
       const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push);
       if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return { workDue: true, ...recorded };
       const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
-      const replyTaken = downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
+      const replyTaken = fromJournal || downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
       const outcome = { downstreamReply, ...(await this.act(push, replyTaken)) };
       if (downstreamReply !== undefined) {
         // Needed only if this answer gets lost: failing to keep it must not fail a handled push.

@@ -170,4 +170,16 @@ describe('JournaledPushes', () => {
     expect(journal.pending).toBe(false);
     expect((await r.get(n.id)).status).toBe('delivered');
   });
+
+  it('a user message kept in the journal and applied a moment later gives no passive reply (WeChat was answered already)', async () => {
+    const r = deliveryRig();
+    const parked = await parkedNotice(r, T0);
+    const journal = new FileJournal<JournaledPush>(path.join(dir, 'pushes.jsonl'));
+    const pushes = new JournaledPushes(r.intake, journal, r.log);
+    await expect(pushes.handle(messagePush(USER, '9100'), undefined, r.now(), true)).resolves.toEqual({ workDue: false });
+    // applied at once, well inside the passive-reply deadline: still no reply to give
+    await expect(pushes.replay()).resolves.toBe(1);
+    expect((await r.get(parked.id)).status).toBe('fallback_pending');
+    await expect(r.store.replyFor(messagePush(USER, '9100').dedupeKey)).resolves.toBeNull();
+  });
 });
