@@ -28,7 +28,6 @@ const RENEW_MS = 1000;
  */
 const REPLY_DEADLINE_MS = 3500;
 
-
 /** The push is still being handled elsewhere: WeChat should send it again a little later. */
 export class PushBusyError extends Error {
   constructor() {
