@@ -76,5 +76,3 @@ export function createDelivery(
   const intake = new PushIntake(store, templateLeg, parking, window, metrics, log, now);
   return { templates, quota, window, lifecycle, notifications, parking, customerService, templateLeg, dispatcher, intake };
 }
-
-export type Delivery = ReturnType<typeof createDelivery>;

@@ -77,6 +77,14 @@ export interface MoveChange {
   dueAt?: number | null;
 }
 
+/**
+ * The history line of a move that repeats (a wait, a recheck): the first time only, so a long wait
+ * leaves one line per cause, not one per try.
+ */
+export function unlessRepeated(n: { history: ReadonlyArray<{ detail: string }> }, detail: string): string | null {
+  return n.history.at(-1)?.detail === detail ? null : detail;
+}
+
 /** Moves out of `awaiting_interaction`: they take the notice off its user's parked list in the same step. */
 const UNPARKING: ReadonlySet<MoveName> = new Set(['release', 'expire', 'fail']);
 

@@ -70,7 +70,7 @@ export class PushIntake {
     const renewal = setInterval(() => void this.store.renewPushClaim(push.dedupeKey, CLAIM_SECONDS).catch(() => undefined), RENEW_MS);
     try {
       // An earlier try of this push that died after choosing its answer: that answer stands.
-      const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push);
+      const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push, forward !== undefined);
       if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return { workDue: true, ...recorded };
       const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
       const replyTaken = fromJournal || downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
@@ -115,9 +115,9 @@ export class PushIntake {
     }
   }
 
-  /** The passive replies already given to this push: ours (a parked notice) and the business bot's. */
-  private async recordedReplies(push: Push): Promise<{ reply?: string; downstreamReply?: string }> {
-    const [reply, downstreamReply] = await Promise.all([this.storedReply(push), this.store.botReplyFor(push.dedupeKey)]);
+  /** The passive replies already given to this push: ours (a parked notice) and, when `withBot`, the business bot's. */
+  private async recordedReplies(push: Push, withBot = true): Promise<{ reply?: string; downstreamReply?: string }> {
+    const [reply, downstreamReply] = await Promise.all([this.storedReply(push), withBot ? this.store.botReplyFor(push.dedupeKey) : null]);
     return { reply, downstreamReply: downstreamReply ?? undefined };
   }
 

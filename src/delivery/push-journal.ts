@@ -4,9 +4,9 @@ import { StoreUnavailableError } from '../store/unavailable';
 import type { Push } from '../wechat/push';
 import type { PushIntake, PushOutcome } from './push-intake';
 
+/** A journal entry: the push alone (applied later it gives no passive reply, so when it came does not matter). */
 export interface JournaledPush {
   push: Push;
-  receivedAt: number;
 }
 
 /**
@@ -28,17 +28,17 @@ export class JournaledPushes {
 
   /** `storeAway`: the caller just found the store unreachable; keep the push without trying it again. */
   async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = Date.now(), storeAway = false): Promise<PushOutcome> {
-    if (storeAway) return this.keep(push, receivedAt);
+    if (storeAway) return this.keep(push);
     try {
       return await this.handler.handle(push, forward, receivedAt);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      return this.keep(push, receivedAt);
+      return this.keep(push);
     }
   }
 
-  private keep(push: Push, receivedAt: number): PushOutcome {
-    this.journal.append({ push, receivedAt });
+  private keep(push: Push): PushOutcome {
+    this.journal.append({ push });
     this.log.warn('store unreachable: push kept in the local journal until it is back', { kind: push.kind, dedupeKey: push.dedupeKey });
     return { workDue: false };
   }
@@ -49,7 +49,7 @@ export class JournaledPushes {
     this.replaying = true;
     try {
       const applied = await this.journal.drain(
-        (entry) => this.handler.handle(entry.push, undefined, entry.receivedAt, true).then(() => undefined),
+        (entry) => this.handler.handle(entry.push, undefined, undefined, true).then(() => undefined),
         (line) => this.log.error('unreadable line in the push journal dropped', { bytes: line.length }),
       );
       if (applied > 0) this.log.info('journaled pushes applied', { applied });

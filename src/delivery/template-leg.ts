@@ -3,7 +3,7 @@ import type { Store } from '../store/store';
 import type { TemplateMessage } from '../wechat/api-client';
 import { receiptOutcome, type Push } from '../wechat/push';
 import type { CustomerServiceLeg } from './customer-service-leg';
-import type { Lifecycle } from './lifecycle';
+import { unlessRepeated, type Lifecycle } from './lifecycle';
 import { plainValues, withFields, type Notification } from './notification';
 import type { Notifications } from './notifications';
 import { backoffMs, decideTemplateFailure } from './send-policy';
@@ -145,10 +145,8 @@ export class TemplateLeg {
           : null;
     if (reason) {
       // The receipt may be late for the same reason: not a verdict on the template.
-      const detail = `${after}, but ${reason}`;
-      const repeated = n.history.at(-1)?.detail === detail;
       const recheckAt = Math.max(this.now() + RECEIPT_RECHECK_MS, (storeAwayAt ?? 0) + AFTER_STORE_OUTAGE_MS);
-      await this.lifecycle.move('retryLater', n, { detail: repeated ? null : detail, dueAt: recheckAt });
+      await this.lifecycle.move('retryLater', n, { detail: unlessRepeated(n, `${after}, but ${reason}`), dueAt: recheckAt });
       return;
     }
     if (this.settings.receipt.onTimeout === 'assume_delivered') {

@@ -1,5 +1,5 @@
 import type { CircuitView } from '../wechat/circuit-breaker';
-import type { Lifecycle } from './lifecycle';
+import { unlessRepeated, type Lifecycle } from './lifecycle';
 import type { Notification } from './notification';
 
 /** How long a notice waits before trying again when WeChat gave no answer or no token. */
@@ -41,7 +41,6 @@ export async function waitForWechat(
   }
   const circuit = settings.circuit();
   const retryAt = Math.max(now + RETRY_MS, circuit.probeAt ?? 0) + Math.floor(Math.random() * JITTER_MS);
-  const detail = `${reason}; waiting for WeChat`;
-  const repeated = n.history.at(-1)?.detail === detail;
-  await lifecycle.move('retryLater', n, { detail: repeated ? null : detail, set: { ...set, waiting: `${from}@${waitingSince}` }, dueAt: retryAt }, { from: [from] });
+  const detail = unlessRepeated(n, `${reason}; waiting for WeChat`);
+  await lifecycle.move('retryLater', n, { detail, set: { ...set, waiting: `${from}@${waitingSince}` }, dueAt: retryAt }, { from: [from] });
 }

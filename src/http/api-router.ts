@@ -3,6 +3,7 @@ import { IdempotencyConflictError, UnknownTemplateError, type Notifications } fr
 import type { NotificationRequest } from '../delivery/notification';
 import type { TemplateRegistry } from '../delivery/template-registry';
 import { bearerAuth } from './auth';
+import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
 import { fieldErrors, notificationBody } from './notification-schema';
 
@@ -18,7 +19,7 @@ export interface ApiDeps {
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
   router.use(bearerAuth(deps.apiKeys));
-  router.use(express.json({ limit: '64kb', strict: true }));
+  router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true }));
 
   router.post('/notifications', async (req, res) => {
     if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');

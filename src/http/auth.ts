@@ -5,7 +5,7 @@ import { HttpError } from './errors';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The name a key's notifications are recorded under: not the key, and not enough to find it. */
-export const clientName = (key: string): string => digest(key).toString('hex').slice(0, 16);
+const clientName = (key: string): string => digest(key).toString('hex').slice(0, 16);
 
 /**
  * Bearer-key auth for the business API; keys compared in constant time (as digests, so lengths

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { bodyTooLarge } from './errors';
 
-/** The largest body any route takes: WeChat's pushes and the API's requests are a few KB. */
+/** The largest body any route takes: WeChat's pushes and the API's requests are a few KB (anything bigger is not from WeChat). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**

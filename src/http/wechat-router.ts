@@ -9,7 +9,8 @@ import { EnvelopeError, openSealed } from '../wechat/envelope';
 import type { PushForwarder } from '../wechat/forwarder';
 import { parsePush, PushError, type Push } from '../wechat/push';
 import { signatureMatches, signatureOnlyFor, type SignatureMemory } from '../wechat/signature';
-import { replyBody, textReply } from '../wechat/replies';
+import { NO_REPLY, replyBody, textReply } from '../wechat/replies';
+import { BODY_LIMIT_BYTES } from './body-limit';
 import { parseXml, XmlError } from '../wechat/xml';
 
 export interface WechatEdgeDeps {
@@ -28,9 +29,6 @@ export interface WechatEdgeDeps {
   forwarder?: PushForwarder;
   now?: () => number;
 }
-
-/** WeChat's pushes are small; anything bigger is not from WeChat. */
-const BODY_LIMIT = '64kb';
 
 const reject = (res: Response, status: number, why: string) => res.status(status).type('text/plain').send(why);
 
@@ -96,7 +94,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     res.type('text/plain').send(echostr);
   });
 
-  router.post('/', express.text({ type: () => true, limit: BODY_LIMIT }), async (req, res) => {
+  router.post('/', express.text({ type: () => true, limit: BODY_LIMIT_BYTES }), async (req, res) => {
     const receivedAt = now();
     const auth = authenticate(req);
     if ('why' in auth) return reject(res, auth.status, auth.why);
@@ -139,7 +137,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
       (outcome.reply === undefined
         ? undefined
         : textReply(push, outcome.reply, now()));
-    if (xml === undefined) return res.type('text/plain').send('success');
+    if (xml === undefined) return res.type('text/plain').send(NO_REPLY);
     // Safe mode must answer sealed (docs/wechat-protocol-notes.md "Passive replies").
     const body = replyBody(xml, encrypted ? { cipher: deps.cipher as WechatCipher, token: deps.token, timestamp: auth.timestamp } : undefined);
     res.type('application/xml').send(body);
