@@ -180,6 +180,12 @@ export class MemoryStore implements Store {
     this.values.set(key, value, ttlMs === undefined ? null : this.now() + ttlMs);
   }
 
+  async setValueIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.values.has(key)) return false;
+    this.values.set(key, value, this.now() + ttlMs);
+    return true;
+  }
+
   async deleteValueIf(key: string, expected: string): Promise<boolean> {
     return this.values.get(key) === expected && this.values.delete(key);
   }

@@ -331,6 +331,13 @@ export class RedisStore implements Store {
     await this.call('setValue', (client) => client.set(this.keys.value(key), value, { expiration }));
   }
 
+  async setValueIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.call('setValueIfAbsent', (client) =>
+      client.set(this.keys.value(key), value, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
+    );
+    return reply === 'OK';
+  }
+
   async deleteValueIf(key: string, expected: string): Promise<boolean> {
     return (await this.run(deleteIfEqual, [this.keys.value(key)], [expected])) === 1;
   }

@@ -186,6 +186,8 @@ export interface KeyValueStore {
   getValue(key: string): Promise<string | null>;
   /** `ttlMs` undefined keeps the value forever. */
   setValue(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets `key` to `value` for `ttlMs` unless it holds a value; true when set. */
+  setValueIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only when it still holds `expected`; true when deleted. */
   deleteValueIf(key: string, expected: string): Promise<boolean>;
   /** Sets `key` to `owner` when absent, for `ttlMs`; true when acquired. */

@@ -19,10 +19,9 @@ export function signatureMatches(received: unknown, parts: readonly string[]): b
 
 /** What remembering used signatures needs from shared storage (a subset of the Store, so all instances agree). */
 export interface SignatureMemory {
-  firstSeen(key: string, ttlSeconds: number): Promise<boolean>;
-  forget(key: string): Promise<void>;
+  /** Sets `key` to `value` for `ttlMs` unless it holds a value; true when set. */
+  setValueIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   getValue(key: string): Promise<string | null>;
-  setValue(key: string, value: string, ttlMs?: number): Promise<void>;
 }
 
 /**
@@ -30,19 +29,11 @@ export interface SignatureMemory {
  * could post any body under it while its timestamp is fresh. The first content seen under a
  * signature is remembered (a hash) for `ttlSeconds`: true for it and for the same content again
  * (WeChat re-sending), false for any other. `signature` must be the verified, lower-case one.
- * A request racing the first one, before its content is recorded, is refused too: WeChat's own
- * re-sends come seconds apart.
+ * The first content and its record are one step, so a request racing it reads the same record.
  */
 export async function signatureOnlyFor(memory: SignatureMemory, signature: string, content: string, ttlSeconds: number): Promise<boolean> {
   const key = `signature:${signature}`;
   const hash = createHash('sha256').update(content).digest('hex');
-  if (!(await memory.firstSeen(key, ttlSeconds))) return (await memory.getValue(key)) === hash;
-  try {
-    await memory.setValue(key, hash, ttlSeconds * 1000);
-  } catch (err) {
-    // Unrecorded, the signature would refuse every re-send: free it for WeChat's next try.
-    await memory.forget(key).catch(() => undefined);
-    throw err;
-  }
-  return true;
+  if (await memory.setValueIfAbsent(key, hash, ttlSeconds * 1000)) return true;
+  return (await memory.getValue(key)) === hash;
 }

@@ -264,6 +264,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store.deleteValueIf('token', 'T2')).resolves.toBe(false);
       });
 
+      it('sets a value only where none is', async () => {
+        await expect(store.setValueIfAbsent('sig', 'h1', 60_000)).resolves.toBe(true);
+        await expect(store.setValueIfAbsent('sig', 'h2', 60_000)).resolves.toBe(false);
+        await expect(store.getValue('sig')).resolves.toBe('h1');
+      });
+
       it('locks: acquire, contention, release only by the owner', async () => {
         await expect(store.acquireLock('refresh', 'i1', 60_000)).resolves.toBe(true);
         await expect(store.acquireLock('refresh', 'i2', 60_000)).resolves.toBe(false);
