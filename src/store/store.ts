@@ -5,6 +5,12 @@
  * Every method that changes more than one thing is atomic (one Lua script in Redis), so any
  * number of instances can share one store. Every Redis key is named in redis-keys.ts.
  *
+ * Everything belongs to one Official Account (its appid), except the deployment's own values
+ * (the third-party platform's ticket and tokens, the list of authorised accounts): a consumer gets
+ * an account's part with `Store.forAccount(appid)`, so the appid is in every key it touches. Within
+ * an account, a user's data (records, parked list, windows, pushes, msgids) sits together, and
+ * different users of one account spread over the shards of a Redis Cluster.
+ *
  * Times are epoch milliseconds unless a name says otherwise.
  */
 
@@ -99,16 +105,26 @@ export interface NotificationRecords {
   appendHistory(id: string, entry: HistoryEntry): Promise<void>;
 }
 
-/** The due schedule the work loops claim from. */
+/** A record that is due, and the account it belongs to. */
+export interface DueWork {
+  account: string;
+  id: string;
+}
+
+/** The due schedule the work loops claim from, across every account. */
 export interface DueSchedule {
   /**
-   * Claims up to `limit` records due at or before `now`, oldest first, and pushes their due time to
-   * `now + leaseMs` in the same step, so another instance does not claim them; a worker that dies
-   * leaves them due again when the lease runs out. `leaseMs` must be > 0. Ids whose record has
-   * expired are dropped from the schedule instead of being claimed.
+   * Claims up to `limit` records due at or before `now` and pushes their due time to `now +
+   * leaseMs` in the same step, so another instance does not claim them; a worker that dies leaves
+   * them due again when the lease runs out. `leaseMs` must be > 0. Ids whose record has expired are
+   * dropped from the schedule instead of being claimed.
+   *
+   * Fair between accounts: `limit` is shared out evenly among the accounts that have due work (what
+   * one leaves unused goes to the others), and within an account the oldest due come first; so an
+   * account with 100,000 due notices never holds back another account's single notice.
    */
-  claimDue(now: number, leaseMs: number, limit: number): Promise<string[]>;
-  /** Number of records on the schedule and the earliest due time (null when empty). */
+  claimDue(now: number, leaseMs: number, limit: number): Promise<DueWork[]>;
+  /** Number of records on the schedule and the earliest due time (null when empty), over all accounts. */
   scheduleInfo(): Promise<{ size: number; nextDueAt: number | null }>;
 }
 
@@ -120,10 +136,10 @@ export interface MsgidCorrelation {
    */
   linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null>;
   /**
-   * Returns the id linked to `msgid`; when none is linked yet, stashes `status` (the first one only)
-   * for `ttlSeconds` so `linkMsgid` can hand it over, and returns null.
+   * Returns the id linked to `msgid` (a send to `user`); when none is linked yet, stashes `status`
+   * (the first one only) for `ttlSeconds` so `linkMsgid` can hand it over, and returns null.
    */
-  resolveMsgid(msgid: string, status: string, ttlSeconds: number): Promise<string | null>;
+  resolveMsgid(user: string, msgid: string, status: string, ttlSeconds: number): Promise<string | null>;
 }
 
 /** Each owner's parked records (changed only together with a move: see NotificationRecords). */
@@ -154,23 +170,27 @@ export interface CustomerServiceWindows {
   closeWindows(user: string, kinds: readonly string[], now: number, keepSeconds: number): Promise<void>;
 }
 
-/** What wxreach remembers of pushes from WeChat: which were seen, and the replies given to them. */
+/**
+ * What wxreach remembers of pushes from WeChat: which were seen, and the replies given to them.
+ * Every push comes from a user (`user`, its FromUserName); `pushKey` names the push among that
+ * user's pushes.
+ */
 export interface PushMemory {
   /** Claims push `pushKey` for `ttlSeconds`: true when nobody had claimed or handled it. */
-  firstSeenPush(pushKey: string, ttlSeconds: number): Promise<boolean>;
+  firstSeenPush(user: string, pushKey: string, ttlSeconds: number): Promise<boolean>;
   /** Extends a claim that is still held, for `ttlSeconds` from now (the handler is alive). */
-  renewPushClaim(pushKey: string, ttlSeconds: number): Promise<void>;
+  renewPushClaim(user: string, pushKey: string, ttlSeconds: number): Promise<void>;
   /** Marks push `pushKey` handled, for `ttlSeconds` from now. */
-  keepPushSeen(pushKey: string, ttlSeconds: number): Promise<void>;
+  keepPushSeen(user: string, pushKey: string, ttlSeconds: number): Promise<void>;
   /** 'claimed' while being handled, 'handled' after, null when neither (or expired). */
-  pushState(pushKey: string): Promise<'claimed' | 'handled' | null>;
+  pushState(user: string, pushKey: string): Promise<'claimed' | 'handled' | null>;
   /** Forgets it was seen (a push whose handling failed is handled again on WeChat's re-send). */
-  forgetPush(pushKey: string): Promise<void>;
-  /** The passive reply recorded for this push by NotificationRecords.releaseAsReply, if any. */
-  replyFor(pushKey: string): Promise<string | null>;
+  forgetPush(user: string, pushKey: string): Promise<void>;
+  /** The passive reply recorded for this push by NotificationRecords.releaseAsReply (owner = user), if any. */
+  replyFor(user: string, pushKey: string): Promise<string | null>;
   /** The business bot's reply (XML) to this push, if kept. */
-  botReplyFor(pushKey: string): Promise<string | null>;
-  rememberBotReply(pushKey: string, xml: string, ttlMs: number): Promise<void>;
+  botReplyFor(user: string, pushKey: string): Promise<string | null>;
+  rememberBotReply(user: string, pushKey: string, xml: string, ttlMs: number): Promise<void>;
 }
 
 /**
@@ -199,8 +219,32 @@ export interface KeyValueStore {
   incrementHash(key: string, field: string, by?: number): Promise<number>;
 }
 
+/**
+ * What one Official Account keeps: its notices and their users' state, and its own key-values
+ * (access token, templates, quota, signatures). Record ids come from `newId` and carry the
+ * account and the user's shard, so a record is found from its id alone (`Store.accountOfId`).
+ * Methods given an id of another account throw.
+ */
+export interface AccountStore extends NotificationRecords, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore {
+  /** The appid. */
+  readonly account: string;
+  /** A fresh, unique record id for a notice to `user` of this account. */
+  newId(user: string): string;
+  /**
+   * Every record of this account on the due schedule becomes due at `now` (an unauthorised
+   * account's notices are ended at once); returns how many.
+   */
+  allDueNow(now: number): Promise<number>;
+}
+
 /** Everything wxreach keeps: each consumer asks only for the part it needs. */
-export interface Store extends NotificationRecords, DueSchedule, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore {
+export interface Store extends DueSchedule {
+  /** The part of account `appid` (cheap: a view, not a connection). */
+  forAccount(appid: string): AccountStore;
+  /** The account a record id (from `AccountStore.newId`) belongs to, or null when it is not such an id. */
+  accountOfId(id: string): string | null;
+  /** The deployment's own values (third-party platform ticket and tokens, authorised accounts). */
+  readonly deployment: KeyValueStore;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   /** When a call last failed because the store could not be reached (epoch ms), or null. */

@@ -1,7 +1,7 @@
 import { WechatApiError, WechatTransportError } from './api-errors';
 import { TOKEN_ERRCODES } from './errcodes';
 import type { JsonHttp, JsonObject } from './http-json';
-import type { TokenSource } from './token-source';
+import type { AccessTokens } from './token-source';
 
 export interface TemplateMessage {
   touser: string;
@@ -27,7 +27,7 @@ export interface PrivateTemplate {
 export class WechatApiClient {
   constructor(
     private readonly http: JsonHttp,
-    private readonly tokens: TokenSource,
+    private readonly tokens: AccessTokens,
   ) {}
 
   /** Returns the msgid as its exact decimal string. */
