@@ -2,29 +2,48 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from './config/project-root';
+import type { Router } from 'express';
+import { ownAccounts, templatesOf } from './config/accounts';
 import type { Config } from './config/schema';
+import { Accounts, type Account, type AuthorizerDirectory, type PushCredentials } from './delivery/accounts';
 import { createDelivery } from './delivery/delivery';
-import type { Notifications } from './delivery/notifications';
-import type { TemplateRegistry } from './delivery/template-registry';
 import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
 import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
 import { createApp } from './http/app';
+import { parseApiKey } from './http/auth';
+import type { EdgeAccount, PushInterceptor } from './http/wechat-router';
 import type { Logger } from './log/logger';
 import { createMetrics } from './metrics/metrics';
 import { FileJournal } from './store/file-journal';
 import type { Store } from './store/store';
+import { StoreUnavailableError } from './store/unavailable';
+import { eachLimited } from './each-limited';
 import { WechatApiClient } from './wechat/api-client';
 import { CircuitBreaker } from './wechat/circuit-breaker';
 import { WechatCipher } from './wechat/cipher';
 import { PushForwarder } from './wechat/forwarder';
 import { JsonHttp } from './wechat/http-json';
-import { TokenSource } from './wechat/token-source';
+import { TokenSource, type AccessTokens } from './wechat/token-source';
+
+/** The third-party platform as the service wires it (src/wechat/component). */
+export interface PlatformWiring {
+  directory: AuthorizerDirectory;
+  /** POST /wechat/component and its authorisation callback. */
+  edgeRouter: Router;
+  /** /v1/component/… (authorize-url, recover), behind the API key check. */
+  apiRouter: Router;
+  /** WeChat's release test of a platform. */
+  interceptor: PushInterceptor;
+  close(): Promise<void>;
+}
 
 export interface ServiceOptions {
   config: Config;
   store: Store;
   log: Logger;
+  /** Third-party platform mode: builds the platform on the service's WeChat client and store. */
+  platform?: (deps: { http: JsonHttp; store: Store; log: Logger; now: () => number }) => PlatformWiring;
   /** Tests move time forward; defaults to the wall clock. */
   now?: () => number;
   /** Listen host (default 127.0.0.1 in tests, 0.0.0.0 from main). */
@@ -34,9 +53,9 @@ export interface ServiceOptions {
 export interface Service {
   url: string;
   server: Server;
-  notifications: Notifications;
-  templates: TemplateRegistry;
-  tokens: TokenSource;
+  accounts: Accounts;
+  /** An account's runtime; without an appid, the single account's (throws when there is none). */
+  account(appid?: string): Account;
   loop: WorkLoop;
   /**
    * Stops accepting connections, answers the requests in flight (for up to `DRAIN_MS`), lets the
@@ -58,14 +77,19 @@ const KEEP_ALIVE_MS = 65_000;
 const DRAIN_MS = REQUEST_TIMEOUT_MS + 2_000;
 /** stop(): the whole of it, within the 30 s an orchestrator usually waits after SIGTERM. */
 export const STOP_DEADLINE_MS = 25_000;
+/** Template lists of this many accounts are synced at once. */
+const SYNC_CONCURRENCY = 4;
 
-/** Wires wxreach together: the WeChat client, delivery, the HTTP server and the work loop. */
+/** Wires wxreach together: the accounts (token, API client, delivery each), the HTTP server and the work loop. */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, store, log } = options;
   const now = options.now ?? Date.now;
   const wx = config.wechat;
-  if (!wx.appId || !wx.appSecret || !wx.token) throw new Error('startService needs wechat.appId, appSecret and token');
-  for (const s of [wx.appSecret, wx.aesKey, wx.token, ...config.apiKeys]) log.secret(s);
+  const own = ownAccounts(config);
+  if (own.length === 0 && !config.component) throw new Error('startService needs an account: wechat.appId, accounts or component');
+  for (const a of own) [a.appSecret, a.aesKey, a.token].forEach(log.secret);
+  if (config.component) [config.component.appSecret, config.component.aesKey, config.component.token].forEach(log.secret);
+  for (const entry of config.apiKeys) log.secret(parseApiKey(entry).key);
 
   const retentionSeconds = config.retentionDays * 86_400;
   // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
@@ -77,54 +101,89 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
-  const tokens = new TokenSource({ http, appId: wx.appId, appSecret: wx.appSecret, mode: wx.tokenMode, storage: store, onToken: log.secret, now });
-  const api = new WechatApiClient(http, tokens);
-  const { templates, quota, notifications, dispatcher, intake } = createDelivery(
-    store,
-    api,
-    {
-      templates: config.templates,
-      retry: config.retry,
-      receipt: config.receipt,
-      parkSeconds: config.window.parkSeconds,
-      retentionSeconds,
-      msgidSeconds,
-      leaseMs: config.worker.leaseMs,
-      // A call may wait for the token (lock, fetch) and then for its own answer.
-      callMs: config.worker.leaseMs + 3 * wx.timeoutMs,
-      wait,
-    },
-    log,
-    metrics,
-    now,
-  );
-  const loop = new WorkLoop(store, dispatcher, config.worker, log, now);
-  const journal = new FileJournal<JournaledPush>(config.pushJournal.file ?? path.join(projectRoot(), 'var', `push-journal-${config.port}.jsonl`));
-  const pushes = new JournaledPushes(intake, journal, log);
+  const platform = options.platform ? options.platform({ http, store, log, now }) : null;
 
+  const deliverySettings = {
+    retry: config.retry,
+    receipt: config.receipt,
+    parkSeconds: config.window.parkSeconds,
+    retentionSeconds,
+    msgidSeconds,
+    leaseMs: config.worker.leaseMs,
+    // A call may wait for the token (lock, fetch) and then for its own answer.
+    callMs: config.worker.leaseMs + 3 * wx.timeoutMs,
+    wait,
+  };
+  const accounts: Accounts = new Accounts({
+    own,
+    directory: platform?.directory ?? null,
+    build(appid, kind) {
+      const accountStore = store.forAccount(appid);
+      const mine = accounts.ownAccount(appid);
+      const tokens: AccessTokens = mine
+        ? new TokenSource({ http, appId: appid, appSecret: mine.appSecret, mode: mine.tokenMode, storage: accountStore, onToken: log.secret, now })
+        : (platform as PlatformWiring).directory.tokensFor(appid);
+      const delivery = createDelivery(
+        accountStore,
+        new WechatApiClient(http, tokens),
+        { ...deliverySettings, templates: mine ? mine.templates : templatesOf(config), accountState: mine ? undefined : () => accounts.state(appid) },
+        log,
+        metrics,
+        now,
+      );
+      const push: PushCredentials = mine
+        ? { token: mine.token, cipher: mine.aesKey ? new WechatCipher(mine.aesKey, appid) : null, acceptPlaintext: mine.acceptPlaintext }
+        : { ...(platform as PlatformWiring).directory.pushCredentials, acceptPlaintext: false };
+      return { appid, kind, store: accountStore, tokens, delivery, push };
+    },
+  });
+  const single = accounts.single();
+
+  const loop = new WorkLoop(store, (appid) => accounts.runtime(appid).delivery.dispatcher, config.worker, log, now);
+  const journal = new FileJournal<JournaledPush>(config.pushJournal.file ?? path.join(projectRoot(), 'var', `push-journal-${config.port}.jsonl`));
+  const pushes = new JournaledPushes((appid) => (appid === null ? single : accounts.runtime(appid))?.delivery.intake ?? null, journal, log);
+
+  // The business's own server gets the pushes of the single account (it has one URL and one Token).
   const forward = config.forward;
-  const forwarder = forward.url
-    ? new PushForwarder({ url: forward.url, token: forward.token ?? wx.token, timeoutMs: forward.timeoutMs }, (reason) =>
-        log.warn('push not forwarded', { reason }),
-      )
-    : undefined;
+  const forwarder =
+    forward.url && single
+      ? new PushForwarder({ url: forward.url, token: forward.token ?? single.push.token, timeoutMs: forward.timeoutMs }, (reason) =>
+          log.warn('push not forwarded', { reason }),
+        )
+      : undefined;
+  const edgeOf = (a: Account): EdgeAccount => ({ appid: a.appid, push: a.push, signatures: a.store, forwarder: a === single ? forwarder : undefined });
 
   const app = createApp({
     log,
     metrics,
-    api: { notifications, templates, apiKeys: config.apiKeys, onAccepted: () => loop.poke() },
+    api: {
+      accounts,
+      accountOfId: (id) => store.accountOfId(id),
+      apiKeys: config.apiKeys,
+      onAccepted: () => loop.poke(),
+      more: platform?.apiRouter,
+    },
     wechat: {
-      token: wx.token,
-      cipher: wx.aesKey ? new WechatCipher(wx.aesKey, wx.appId) : null,
-      acceptPlaintext: wx.acceptPlaintext,
-      signatures: store,
+      async account(appid) {
+        if (appid === null) return single && edgeOf(single);
+        try {
+          const a = await accounts.active(appid);
+          return a && edgeOf(a);
+        } catch (err) {
+          // Whether a merchant is authorised is in the store: while it is away, a push that proves
+          // to be from the platform is kept in the push journal like any other.
+          if (!(err instanceof StoreUnavailableError) || !platform || accounts.ownAccount(appid)) throw err;
+          return { appid, push: { ...platform.directory.pushCredentials, acceptPlaintext: false }, signatures: store.forAccount(appid), unconfirmed: true };
+        }
+      },
       skewSeconds: wx.timestampSkewSeconds,
       handler: pushes,
+      interceptor: platform?.interceptor,
       log,
       onWorkDue: () => loop.poke(),
-      forwarder,
       now,
     },
+    componentEdge: platform?.edgeRouter,
     readiness: async () => {
       const detail: Record<string, unknown> = {};
       let ready = true;
@@ -144,21 +203,40 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           problem: 'WeChat does not answer (connection failures, timeouts or HTTP 5xx): calls are paused and notices wait',
         };
       }
-      if (tokens.lastError) {
-        ready = false;
-        detail.wechat = { errcode: tokens.lastError.errcode, problem: tokens.lastError.fix ?? tokens.lastError.errmsg };
+      // One account's refused token stalls that account only: the instance is not ready only when
+      // every own account is refused (with one account, when it is).
+      const refused = own.map((a) => accounts.runtime(a.appId)).filter((a) => a.tokens.lastError);
+      if (refused.length > 0) {
+        const problems = refused.map((a) => ({ account: a.appid, errcode: a.tokens.lastError?.errcode, problem: a.tokens.lastError?.fix ?? a.tokens.lastError?.message }));
+        detail.wechat = single ? problems[0] : problems;
+        if (refused.length === own.length) ready = false;
       }
       // the quota pause lives in the store too: no point waiting for it when the store is away
-      const paused = detail.store === 'ok' ? await quota.pausedUntil().catch(() => null) : null;
-      if (paused) detail.templateQuota = `exhausted (45009): template sends paused until ${new Date(paused).toISOString()}, notifications use the fallback`;
+      if (detail.store === 'ok') {
+        const paused = await Promise.all(
+          own.map(async (a) => ({ account: a.appId, until: await accounts.runtime(a.appId).delivery.quota.pausedUntil().catch(() => null) })),
+        );
+        const quotaText = (until: number) => `exhausted (45009): template sends paused until ${new Date(until).toISOString()}, notifications use the fallback`;
+        const pausedOnes = paused.filter((p) => p.until);
+        if (pausedOnes.length > 0) {
+          detail.templateQuota = single ? quotaText(pausedOnes[0].until as number) : pausedOnes.map((p) => ({ account: p.account, problem: quotaText(p.until as number) }));
+        }
+      }
       return { ready, detail };
     },
   });
 
-  const sync = () =>
-    templates.sync().catch((err) => log.warn('template list sync failed; keeping what is known', { err }));
-  await sync();
-  const syncTimer = setInterval(sync, config.templateSync.intervalSeconds * 1000);
+  const syncAll = async () => {
+    const appids = await accounts.activeAppids().catch(() => own.map((a) => a.appId));
+    await eachLimited(appids, SYNC_CONCURRENCY, (appid) =>
+      accounts
+        .runtime(appid)
+        .delivery.templates.sync()
+        .catch((err) => log.warn('template list sync failed; keeping what is known', { account: appid, err })),
+    );
+  };
+  await syncAll();
+  const syncTimer = setInterval(() => void syncAll(), config.templateSync.intervalSeconds * 1000);
   syncTimer.unref();
   // Pushes kept while the store was away (or left by a crash) are applied as soon as it answers.
   const replayTimer = setInterval(() => void pushes.replay().then((n) => n > 0 && loop.poke()), 1000);
@@ -190,14 +268,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   loop.start();
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
-  log.info('wxreach listening', { url, appId: wx.appId, mode: wx.aesKey ? 'safe/compatible' : 'plaintext' });
+  log.info('wxreach listening', { url, accounts: own.map((a) => a.appId), platform: config.component?.appId ?? null });
 
   return {
     url,
     server,
-    notifications,
-    templates,
-    tokens,
+    accounts,
+    account(appid) {
+      const a = appid === undefined ? single : accounts.runtime(appid);
+      if (!a) throw new Error('no single account: name one');
+      return a;
+    },
     loop,
     async stop(deadlineMs = STOP_DEADLINE_MS) {
       const deadline = Date.now() + deadlineMs;
@@ -215,6 +296,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         log.warn('notices still in hand at the stop deadline; they are taken again when their lease runs out');
       }
       server.closeAllConnections();
+      await platform?.close();
       await http.close();
       await forwarder?.close();
     },

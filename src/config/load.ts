@@ -68,6 +68,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
   };
   if (env.PORT !== undefined) out.port = num('PORT');
   if (env.REDIS_URL) out.redisUrl = env.REDIS_URL;
+  if (env.REDIS_CLUSTER_NODES) out.redisClusterNodes = env.REDIS_CLUSTER_NODES.split(',').map((n) => n.trim()).filter(Boolean);
+  if (env.WXREACH_PUBLIC_URL) out.publicUrl = env.WXREACH_PUBLIC_URL;
   if (env.WXREACH_API_KEYS !== undefined) out.apiKeys = env.WXREACH_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean);
   if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
   if (env.WECHAT_APPID) wechat.appId = env.WECHAT_APPID;
@@ -76,6 +78,12 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
   if (env.WECHAT_AES_KEY) wechat.aesKey = env.WECHAT_AES_KEY;
   if (env.WECHAT_API_BASE) wechat.apiBase = env.WECHAT_API_BASE;
   if (Object.keys(wechat).length > 0) out.wechat = wechat;
+  const component: Json = {};
+  if (env.WECHAT_COMPONENT_APPID) component.appId = env.WECHAT_COMPONENT_APPID;
+  if (env.WECHAT_COMPONENT_APPSECRET) component.appSecret = env.WECHAT_COMPONENT_APPSECRET;
+  if (env.WECHAT_COMPONENT_TOKEN) component.token = env.WECHAT_COMPONENT_TOKEN;
+  if (env.WECHAT_COMPONENT_AES_KEY) component.aesKey = env.WECHAT_COMPONENT_AES_KEY;
+  if (Object.keys(component).length > 0) out.component = component;
   return out;
 }
 
@@ -83,6 +91,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
 const ENV_NAMES: Record<string, string> = {
   port: 'PORT',
   redisUrl: 'REDIS_URL',
+  redisClusterNodes: 'REDIS_CLUSTER_NODES',
+  publicUrl: 'WXREACH_PUBLIC_URL',
   apiKeys: 'WXREACH_API_KEYS',
   logLevel: 'LOG_LEVEL',
   'wechat.appId': 'WECHAT_APPID',
@@ -90,7 +100,13 @@ const ENV_NAMES: Record<string, string> = {
   'wechat.token': 'WECHAT_TOKEN',
   'wechat.aesKey': 'WECHAT_AES_KEY',
   'wechat.apiBase': 'WECHAT_API_BASE',
+  'component.appId': 'WECHAT_COMPONENT_APPID',
+  'component.appSecret': 'WECHAT_COMPONENT_APPSECRET',
+  'component.token': 'WECHAT_COMPONENT_TOKEN',
+  'component.aesKey': 'WECHAT_COMPONENT_AES_KEY',
 };
+
+const invalid = (lines: string[]) => new ConfigError(`invalid configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`);
 
 /**
  * config/default.json < the file named by WXREACH_CONFIG < environment variables, validated.
@@ -110,17 +126,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultsFile = 
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const config = result.data;
+  if (config.redisUrl && config.redisClusterNodes) throw invalid(['redisUrl (REDIS_URL) and redisClusterNodes (REDIS_CLUSTER_NODES): set one, not both']);
   if (env.NODE_ENV === 'production') {
-    if (!config.redisUrl) throw new ConfigError('invalid configuration:\n  redisUrl (REDIS_URL): required when NODE_ENV=production');
-    if (config.apiKeys.length === 0) throw new ConfigError('invalid configuration:\n  apiKeys (WXREACH_API_KEYS): required when NODE_ENV=production');
-    // without an AppID wxreach would start demo mode, talking to its built-in fake WeChat
-    if (!config.wechat.appId) {
-      throw new ConfigError('invalid configuration:\n  wechat.appId (WECHAT_APPID): required when NODE_ENV=production (demo mode is not for production)');
+    if (!config.redisUrl && !config.redisClusterNodes) throw invalid(['redisUrl (REDIS_URL) or redisClusterNodes (REDIS_CLUSTER_NODES): required when NODE_ENV=production']);
+    if (config.apiKeys.length === 0) throw invalid(['apiKeys (WXREACH_API_KEYS): required when NODE_ENV=production']);
+    // with no account at all wxreach would start demo mode, talking to its built-in fake WeChat
+    if (!hasAccounts(config)) {
+      throw invalid(['wechat.appId (WECHAT_APPID), accounts or component (WECHAT_COMPONENT_APPID): one is required when NODE_ENV=production (demo mode is not for production)']);
     }
   }
   const wx = config.wechat;
   if (wx.appId && (!wx.appSecret || !wx.token)) {
-    throw new ConfigError('invalid configuration:\n  wechat.appSecret (WECHAT_APPSECRET) and wechat.token (WECHAT_TOKEN): required with WECHAT_APPID');
+    throw invalid(['wechat.appSecret (WECHAT_APPSECRET) and wechat.token (WECHAT_TOKEN): required with WECHAT_APPID']);
   }
+  if (wx.appId && Object.hasOwn(config.accounts, wx.appId)) throw invalid([`accounts.${wx.appId}: the same account as WECHAT_APPID; define it once`]);
+  if (config.component && Object.hasOwn(config.accounts, config.component.appId)) throw invalid([`accounts.${config.component.appId}: that is the third-party platform's own appid`]);
   return config;
+}
+
+/** Some account is configured (demo mode starts only when none is). */
+export function hasAccounts(config: Config): boolean {
+  return config.wechat.appId !== null || Object.keys(config.accounts).length > 0 || config.component !== null;
 }

@@ -1,35 +1,81 @@
 import { z } from 'zod';
 
-const templateSchema = z.object({
-  /** WeChat template id; may change without touching business systems. */
-  id: z.string().min(1),
-  /** Sentence pattern with {{field}} placeholders (and {{url}}) used for the customer-service fallback. */
-  fallback: z.string().min(1).optional(),
-  /** Short id from the template library: lets wxreach re-add a deleted template. */
-  shortId: z.string().min(1).optional(),
-});
+const templateSchema = z
+  .object({
+    /** WeChat template id; may change without touching business systems. */
+    id: z.string().min(1).optional(),
+    /** The template's title in the account's list: finds its id there when no id is given (the list carries no short id). */
+    title: z.string().min(1).optional(),
+    /** Sentence pattern with {{field}} placeholders (and {{url}}) used for the customer-service fallback. */
+    fallback: z.string().min(1).optional(),
+    /** Short id from the template library: lets wxreach add the template (or re-add a deleted one). */
+    shortId: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((t) => t.id !== undefined || t.title !== undefined || t.shortId !== undefined, 'needs an id, a title or a shortId to find the template by');
+
+const templateName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'template names: letters, digits, _ . -');
+const templates = z.record(templateName, templateSchema);
+
+const appId = z.string().regex(/^wx[0-9a-zA-Z]{6,32}$/, 'must look like wx0123456789abcdef');
+const serverToken = z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3-32 letters or digits, as WeChat requires');
+const aesKey = z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be the 43-character EncodingAESKey');
+const tokenMode = z.enum(['stable', 'classic']);
+
+/** One Official Account of the operator's own (config `accounts`). */
+const ownAccountSchema = z
+  .object({
+    appSecret: z.string().min(1),
+    token: serverToken,
+    aesKey: aesKey.nullable().optional(),
+    acceptPlaintext: z.boolean().optional(),
+    tokenMode: tokenMode.optional(),
+    /** This account's templates; an entry here wins over `templateDefaults`. */
+    templates: templates.optional(),
+  })
+  .strict();
 
 const positiveInt = z.number().int().positive();
 
 export const configSchema = z.object({
   port: z.number().int().min(0).max(65535),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').nullable(),
+  /** A Redis Cluster instead of one Redis: some of its nodes, as host:port. */
+  redisClusterNodes: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')).min(1).nullable(),
   redisPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -'),
-  apiKeys: z.array(z.string().min(16, 'API keys must be at least 16 characters')),
+  /** `key` (every account) or `key=appid1|appid2` (only those accounts). */
+  apiKeys: z.array(
+    z
+      .string()
+      .regex(/^[^=\s]{16,}(=wx[0-9a-zA-Z]{6,32}(\|wx[0-9a-zA-Z]{6,32})*)?$/, 'API keys must be at least 16 characters, optionally followed by =appid1|appid2'),
+  ),
+  /** wxreach's own public https base URL (the third-party platform's authorisation callback is under it). */
+  publicUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).nullable(),
   wechat: z.object({
-    appId: z.string().regex(/^wx[0-9a-zA-Z]{6,32}$/, 'must look like wx0123456789abcdef').nullable(),
+    /** The single account of the environment variables (WECHAT_APPID…); more go in `accounts`. */
+    appId: appId.nullable(),
     appSecret: z.string().min(1).nullable(),
-    token: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3-32 letters or digits, as WeChat requires').nullable(),
-    aesKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be the 43-character EncodingAESKey').nullable(),
+    token: serverToken.nullable(),
+    aesKey: aesKey.nullable(),
     /** With an AES key, still accept plaintext pushes: only while migrating the account to compatible mode. */
     acceptPlaintext: z.boolean(),
     apiBase: z.url().transform((u) => u.replace(/\/+$/, '')),
-    tokenMode: z.enum(['stable', 'classic']),
+    tokenMode,
     timeoutMs: positiveInt,
     maxInFlight: positiveInt,
     timestampSkewSeconds: positiveInt,
   }),
-  templates: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'template names: letters, digits, _ . -'), templateSchema),
+  /** The single account's templates (the one of WECHAT_APPID). */
+  templates,
+  /** Templates every account has, found in each account's list by title or added by short id. */
+  templateDefaults: templates,
+  /** More Official Accounts of the operator's own, by appid. */
+  accounts: z.record(appId, ownAccountSchema),
+  /** Third-party platform mode: merchants authorise this platform and their accounts are served too. */
+  component: z
+    .object({ appId, appSecret: z.string().min(1), token: serverToken, aesKey })
+    .strict()
+    .nullable(),
   retry: z.object({ maxAttempts: positiveInt.max(20), baseDelayMs: positiveInt }),
   /** WeChat unreachable (or giving no token): notices wait this long per leg, then end `failed`. */
   outage: z.object({ maxWaitSeconds: positiveInt }),
@@ -51,3 +97,4 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 export type TemplateConfig = z.infer<typeof templateSchema>;
+export type OwnAccountConfig = z.infer<typeof ownAccountSchema>;

@@ -36,7 +36,8 @@ export class CustomerServiceLeg {
   private async fallbackText(n: Notification): Promise<string> {
     if (n.text) return n.text;
     const resolved = await this.templates.resolve(n.template);
-    const state = resolved ? await this.templates.state(n.templateId ?? resolved.templateId) : undefined;
+    const templateId = n.templateId ?? resolved?.templateId;
+    const state = templateId === undefined ? undefined : await this.templates.state(templateId);
     return renderFallback(
       { explicitText: n.fallbackText, pattern: resolved?.config?.fallback, templateContent: state?.content, templateTitle: state?.title },
       plainValues(n.data),

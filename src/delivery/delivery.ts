@@ -1,8 +1,9 @@
 import type { TemplateConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
-import type { Metrics } from '../metrics/metrics';
-import type { Store } from '../store/store';
+import type { AccountMetrics, Metrics } from '../metrics/metrics';
+import type { AccountStore } from '../store/store';
 import type { TemplateMessage } from '../wechat/api-client';
+import type { AccountState } from './accounts';
 import { CustomerServiceLeg } from './customer-service-leg';
 import { CustomerServiceWindow } from './customer-service-window';
 import { Dispatcher } from './dispatcher';
@@ -37,20 +38,30 @@ export interface DeliverySettings {
   callMs: number;
   /** Waiting for WeChat (outage, token): the bound and the circuit breaker's view. */
   wait: WechatWaitSettings;
+  /** Whether the account may still send (default: always). */
+  accountState?: () => Promise<AccountState>;
 }
 
+/** The delivery classes of one account. */
+export type Delivery = ReturnType<typeof createDelivery>;
+
 /**
- * The delivery classes of one account, wired together: what the service runs and what the unit
+ * The delivery classes of one account (`store` is its part of the store), wired together: what the service runs and what the unit
  * tests drive without HTTP (one wiring, so a test exercises exactly what runs).
  */
 export function createDelivery(
-  store: Store,
+  store: AccountStore,
   api: DeliveryApi,
   settings: DeliverySettings,
   log: Logger,
-  metrics: Pick<Metrics, 'statusChanged' | 'pushReceived'>,
+  allMetrics: Pick<Metrics, 'statusChanged' | 'pushReceived'>,
   now: () => number = Date.now,
 ) {
+  const { account } = store;
+  const metrics: AccountMetrics = {
+    statusChanged: (status: string) => allMetrics.statusChanged(status, account),
+    pushReceived: (kind: string, duplicate: boolean) => allMetrics.pushReceived(kind, duplicate, account),
+  };
   const templates = new TemplateRegistry(store, api, settings.templates, log, now);
   const quota = new TemplateQuota(store, log, now);
   // Closed windows are remembered a day past the longest a notice waits for its user.
@@ -72,7 +83,8 @@ export function createDelivery(
     log,
     now,
   );
-  const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, log, now);
+  const accountState = settings.accountState ?? (() => Promise.resolve<AccountState>('active'));
+  const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, accountState, log, now);
   const intake = new PushIntake(store, templateLeg, parking, window, metrics, log, now);
   return { templates, quota, window, lifecycle, notifications, parking, customerService, templateLeg, dispatcher, intake };
 }

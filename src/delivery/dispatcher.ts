@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger';
+import type { AccountState } from './accounts';
 import { StoreUnavailableError } from '../store/unavailable';
 import type { CustomerServiceLeg } from './customer-service-leg';
 import { KeyedSerializer } from './keyed-serializer';
@@ -28,6 +29,8 @@ export class Dispatcher {
     private readonly customerService: CustomerServiceLeg,
     private readonly parking: Parking,
     private readonly retryBaseDelayMs: number,
+    /** Whether the notice's account may still send (a merchant may revoke the platform's authorisation). */
+    private readonly accountState: () => Promise<AccountState>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -47,6 +50,10 @@ export class Dispatcher {
   }
 
   private async step(n: Notification): Promise<void> {
+    if (!TERMINAL.has(n.status)) {
+      const state = await this.accountState();
+      if (state !== 'active') return this.accountGone(n, state);
+    }
     switch (n.status) {
       case 'queued':
         return this.templateLeg.send(n);
@@ -61,6 +68,17 @@ export class Dispatcher {
       default:
         await this.lifecycle.move('unschedule', n, { detail: null, dueAt: null });
     }
+  }
+
+  /** The account can no longer send: the notice ends here, whatever it was waiting for. */
+  private async accountGone(n: Notification, state: Exclude<AccountState, 'active'>): Promise<void> {
+    const waiting = n.status === 'awaiting_receipt' && n.msgid ? ` while awaiting the receipt of msgid ${n.msgid}` : '';
+    const detail =
+      state === 'unauthorized'
+        ? `the account ${n.account} revoked its authorisation${waiting}: nothing more is sent`
+        : `the account ${n.account} is no longer configured${waiting}: nothing more is sent`;
+    const reason = state === 'unauthorized' ? 'account_unauthorized' : 'account_unknown';
+    await this.lifecycle.move('fail', n, { detail, set: { reason, csCallAt: '' }, dueAt: null }, { from: [n.status] });
   }
 
   /**

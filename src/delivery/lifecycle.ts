@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger';
-import type { Metrics } from '../metrics/metrics';
+import type { AccountMetrics } from '../metrics/metrics';
 import type { Fields, NotificationRecords, ParkedLists, RecordMove } from '../store/store';
 
 /**
@@ -111,7 +111,7 @@ export class Lifecycle {
   constructor(
     private readonly store: Pick<NotificationRecords, 'move' | 'park' | 'releaseAsReply' | 'appendHistory'> & ParkedLists,
     private readonly log: Logger,
-    private readonly metrics: Pick<Metrics, 'statusChanged'>,
+    private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
     private readonly retentionSeconds: number,
     private readonly now: () => number = Date.now,
   ) {}

@@ -19,6 +19,8 @@ export interface NotificationRequest {
 
 export interface Notification extends NotificationRequest {
   id: string;
+  /** The Official Account's appid (known from where the record is kept, not stored in it). */
+  account: string;
   status: Status;
   /**
    * The API client that created it (the short name of its key, `open` when the API has no keys);
@@ -54,7 +56,7 @@ const OPTIONAL_STRINGS = ['client', 'templateId', 'msgid', 'channel', 'reason', 
 const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil', 'receiptDueAt', 'stepErrors'] as const;
 
 /** The store keeps flat strings; these two functions are the only place that knows the mapping. */
-export function toFields(n: Omit<Notification, 'history'>): Fields {
+export function toFields(n: Omit<Notification, 'history' | 'account'>): Fields {
   const f: Fields = {
     status: n.status,
     openid: n.openid,
@@ -70,9 +72,10 @@ export function toFields(n: Omit<Notification, 'history'>): Fields {
   return f;
 }
 
-export function fromFields(id: string, f: Fields, history: HistoryEntry[]): Notification {
+export function fromFields(id: string, account: string, f: Fields, history: HistoryEntry[]): Notification {
   const n: Notification = {
     id,
+    account,
     status: f.status as Status,
     openid: f.openid,
     template: f.template,
@@ -95,5 +98,5 @@ export function plainValues(data: Record<string, FieldValue>): Record<string, st
 
 /** The notice as it is after a move that set `fields` (as the store would read it back). */
 export function withFields(n: Notification, fields: Fields): Notification {
-  return fromFields(n.id, { ...toFields(n), ...fields }, n.history);
+  return fromFields(n.id, n.account, { ...toFields(n), ...fields }, n.history);
 }

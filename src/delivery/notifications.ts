@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
-import type { Metrics } from '../metrics/metrics';
-import type { Store } from '../store/store';
+import type { AccountMetrics } from '../metrics/metrics';
+import type { AccountStore } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
 import type { TemplateRegistry } from './template-registry';
@@ -43,11 +43,11 @@ function canonical(value: unknown): string {
  */
 export class Notifications {
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore,
     private readonly templates: TemplateRegistry,
     private readonly log: Logger,
     private readonly retentionSeconds: number,
-    private readonly metrics: Pick<Metrics, 'statusChanged'>,
+    private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -55,7 +55,7 @@ export class Notifications {
   async accept(request: NotificationRequest, client: string, idempotencyKey?: string): Promise<AcceptResult> {
     const resolved = await this.templates.resolve(request.template);
     if (!resolved) throw new UnknownTemplateError(request.template);
-    const id = `n${randomBytes(12).toString('hex')}`;
+    const id = this.store.newId(request.openid);
     const now = this.now();
     const fingerprint = createHash('sha256').update(canonical(request)).digest('hex');
     const fields = toFields({ ...request, id, client, status: 'queued', attempts: 0, csAttempts: 0, createdAt: now });
@@ -86,7 +86,7 @@ export class Notifications {
   async get(id: string, client?: string): Promise<Notification | null> {
     const record = await this.store.get(id);
     if (!record) return null;
-    const n = fromFields(id, record.fields, record.history);
+    const n = fromFields(id, this.store.account, record.fields, record.history);
     return client === undefined || n.client === undefined || n.client === client ? n : null;
   }
 }

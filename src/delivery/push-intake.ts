@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger';
-import type { Metrics } from '../metrics/metrics';
+import type { AccountMetrics } from '../metrics/metrics';
 import type { PushMemory } from '../store/store';
 import { WINDOW_OPENED_BY, type WindowKind } from '../wechat/customer-service-window';
 import type { Push } from '../wechat/push';
@@ -47,7 +47,7 @@ export class PushIntake {
     private readonly templateLeg: TemplateLeg,
     private readonly parking: Parking,
     private readonly window: CustomerServiceWindow,
-    private readonly metrics: Pick<Metrics, 'pushReceived'>,
+    private readonly metrics: Pick<AccountMetrics, 'pushReceived'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -67,7 +67,7 @@ export class PushIntake {
     this.metrics.pushReceived(push.kind, !first);
     if (!first) return { workDue: false, ...(await this.recordedReplies(push)) };
     // Held while this handler lives, however slow it is; an instance that dies lets it lapse.
-    const renewal = setInterval(() => void this.store.renewPushClaim(push.dedupeKey, CLAIM_SECONDS).catch(() => undefined), RENEW_MS);
+    const renewal = setInterval(() => void this.store.renewPushClaim(push.openid, push.dedupeKey, CLAIM_SECONDS).catch(() => undefined), RENEW_MS);
     try {
       // An earlier try of this push that died after choosing its answer: that answer stands.
       const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push, forward !== undefined);
@@ -78,9 +78,9 @@ export class PushIntake {
       if (downstreamReply !== undefined) {
         // Needed only if this answer gets lost: failing to keep it must not fail a handled push.
         // The business bot's reply is kept as long as ours, for the same re-sends.
-        await this.store.rememberBotReply(push.dedupeKey, downstreamReply, REPLY_MEMORY_MS).catch((err: unknown) => this.log.warn('bot reply not kept for re-sends', { err }));
+        await this.store.rememberBotReply(push.openid, push.dedupeKey, downstreamReply, REPLY_MEMORY_MS).catch((err: unknown) => this.log.warn('bot reply not kept for re-sends', { err }));
       }
-      await this.store.keepPushSeen(push.dedupeKey, DEDUPE_SECONDS).catch((err: unknown) => this.log.warn('push not kept as seen', { err }));
+      await this.store.keepPushSeen(push.openid, push.dedupeKey, DEDUPE_SECONDS).catch((err: unknown) => this.log.warn('push not kept as seen', { err }));
       return outcome;
     } catch (err) {
       // A notice already marked as this push's reply must still be answered; otherwise let
@@ -90,7 +90,7 @@ export class PushIntake {
         this.log.warn('push partly handled; answering with the reply already recorded', { err });
         return { workDue: true, reply };
       }
-      await this.store.forgetPush(push.dedupeKey).catch(() => undefined);
+      await this.store.forgetPush(push.openid, push.dedupeKey).catch(() => undefined);
       throw err;
     } finally {
       clearInterval(renewal);
@@ -105,8 +105,8 @@ export class PushIntake {
    */
   private async claim(push: Push): Promise<boolean> {
     for (let polls = (CLAIM_SECONDS * 1000) / CLAIM_POLL_MS + 1; ; polls -= 1) {
-      if (await this.store.firstSeenPush(push.dedupeKey, CLAIM_SECONDS)) return true;
-      if ((await this.store.pushState(push.dedupeKey)) !== 'claimed') return false;
+      if (await this.store.firstSeenPush(push.openid, push.dedupeKey, CLAIM_SECONDS)) return true;
+      if ((await this.store.pushState(push.openid, push.dedupeKey)) !== 'claimed') return false;
       const recorded = await this.recordedReplies(push);
       if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return false;
       // Still being handled: answering `success` now would lose the reply it may yet choose.
@@ -117,12 +117,12 @@ export class PushIntake {
 
   /** The passive replies already given to this push: ours (a parked notice) and, when `withBot`, the business bot's. */
   private async recordedReplies(push: Push, withBot = true): Promise<{ reply?: string; downstreamReply?: string }> {
-    const [reply, downstreamReply] = await Promise.all([this.storedReply(push), withBot ? this.store.botReplyFor(push.dedupeKey) : null]);
+    const [reply, downstreamReply] = await Promise.all([this.storedReply(push), withBot ? this.store.botReplyFor(push.openid, push.dedupeKey) : null]);
     return { reply, downstreamReply: downstreamReply ?? undefined };
   }
 
   private async storedReply(push: Push): Promise<string | undefined> {
-    return (await this.store.replyFor(push.dedupeKey)) ?? undefined;
+    return (await this.store.replyFor(push.openid, push.dedupeKey)) ?? undefined;
   }
 
   private async act(push: Push, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean }> {

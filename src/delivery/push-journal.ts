@@ -4,8 +4,13 @@ import { StoreUnavailableError } from '../store/unavailable';
 import type { Push } from '../wechat/push';
 import type { PushIntake, PushOutcome } from './push-intake';
 
-/** A journal entry: the push alone (applied later it gives no passive reply, so when it came does not matter). */
+/**
+ * A journal entry: the push and its account (applied later it gives no passive reply, so when it
+ * came does not matter). Entries written before accounts were recorded have no `account`: they
+ * belong to the single account.
+ */
 export interface JournaledPush {
+  account?: string;
   push: Push;
 }
 
@@ -21,25 +26,32 @@ export class JournaledPushes {
   private replaying = false;
 
   constructor(
-    private readonly handler: PushIntake,
+    /** The push intake of an account (`null`: the single account, for entries that name none). */
+    private readonly intakeFor: (account: string | null) => PushIntake | null,
     private readonly journal: FileJournal<JournaledPush>,
     private readonly log: Logger,
   ) {}
 
   /** `storeAway`: the caller just found the store unreachable; keep the push without trying it again. */
-  async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = Date.now(), storeAway = false): Promise<PushOutcome> {
-    if (storeAway) return this.keep(push);
+  async handle(account: string, push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = Date.now(), storeAway = false): Promise<PushOutcome> {
+    if (storeAway) return this.keep(account, push);
     try {
-      return await this.handler.handle(push, forward, receivedAt);
+      return await this.intake(account).handle(push, forward, receivedAt);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      return this.keep(push);
+      return this.keep(account, push);
     }
   }
 
-  private keep(push: Push): PushOutcome {
-    this.journal.append({ push });
-    this.log.warn('store unreachable: push kept in the local journal until it is back', { kind: push.kind, dedupeKey: push.dedupeKey });
+  private intake(account: string | null): PushIntake {
+    const intake = this.intakeFor(account);
+    if (!intake) throw new Error(`no account ${account ?? '(single)'} to apply a push to`);
+    return intake;
+  }
+
+  private keep(account: string, push: Push): PushOutcome {
+    this.journal.append({ account, push });
+    this.log.warn('store unreachable: push kept in the local journal until it is back', { account, kind: push.kind, dedupeKey: push.dedupeKey });
     return { workDue: false };
   }
 
@@ -49,7 +61,7 @@ export class JournaledPushes {
     this.replaying = true;
     try {
       const applied = await this.journal.drain(
-        (entry) => this.handler.handle(entry.push, undefined, undefined, true).then(() => undefined),
+        (entry) => this.intake(entry.account ?? null).handle(entry.push, undefined, undefined, true).then(() => undefined),
         (line) => this.log.error('unreadable line in the push journal dropped', { bytes: line.length }),
       );
       if (applied > 0) this.log.info('journaled pushes applied', { applied });

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger';
-import type { Store } from '../store/store';
+import type { AccountStore } from '../store/store';
 import type { TemplateMessage } from '../wechat/api-client';
 import { receiptOutcome, type Push } from '../wechat/push';
 import type { CustomerServiceLeg } from './customer-service-leg';
@@ -42,7 +42,7 @@ export class TemplateLeg {
   constructor(
     private readonly lifecycle: Lifecycle,
     private readonly notifications: Notifications,
-    private readonly correlation: Pick<Store, 'linkMsgid' | 'resolveMsgid'>,
+    private readonly correlation: Pick<AccountStore, 'linkMsgid' | 'resolveMsgid'>,
     private readonly api: { sendTemplate(message: TemplateMessage): Promise<string> },
     private readonly templates: TemplateRegistry,
     private readonly quota: TemplateQuota,
@@ -57,6 +57,7 @@ export class TemplateLeg {
     const resolved = await this.templates.resolve(n.template);
     if (!resolved) return this.failed(n, 'unknown template');
     const { templateId } = resolved;
+    if (templateId === undefined) return this.failed(n, `template "${n.template}" is not in this account yet (not found by title, not added by short id): no template call`);
     const state = await this.templates.state(templateId);
     if (!state.valid) {
       return this.failed(n, `template ${templateId} is invalid (${state.reason ?? 'unusable'}): no template call`, { templateId });
@@ -95,7 +96,7 @@ export class TemplateLeg {
    * beat the send's answer is kept for the send to pick up.
    */
   async receipt(push: Extract<Push, { kind: 'receipt' }>): Promise<boolean> {
-    const id = await this.correlation.resolveMsgid(push.msgid, push.status, this.settings.msgidSeconds);
+    const id = await this.correlation.resolveMsgid(push.openid, push.msgid, push.status, this.settings.msgidSeconds);
     if (id === null) {
       this.log.info('receipt before its send was recorded; kept for it', { msgid: push.msgid, status: push.status });
       return false;

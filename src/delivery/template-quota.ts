@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger';
-import type { Store } from '../store/store';
+import type { AccountStore } from '../store/store';
 import { nextChinaMidnight } from '../wechat/quota-day';
 
 const PAUSE_KEY = 'tpl-quota-paused-until';
@@ -15,7 +15,7 @@ export class TemplateQuota {
   private cache: { at: number; until: number | null } | null = null;
 
   constructor(
-    private readonly store: Pick<Store, 'getValue' | 'setValue'>,
+    private readonly store: Pick<AccountStore, 'getValue' | 'setValue'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}

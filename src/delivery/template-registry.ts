@@ -1,6 +1,6 @@
 import type { TemplateConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
-import type { Store } from '../store/store';
+import type { AccountStore } from '../store/store';
 import type { PrivateTemplate } from '../wechat/api-client';
 
 export interface TemplateApi {
@@ -9,7 +9,11 @@ export interface TemplateApi {
 }
 
 export interface ResolvedTemplate {
-  templateId: string;
+  /**
+   * Absent for a configured name whose id this account does not have yet (a default template not
+   * found by title in the account's list nor added by short id so far): no template can be sent.
+   */
+  templateId?: string;
   /** Set when the notification used a logical name from the config. */
   config?: TemplateConfig;
 }
@@ -45,7 +49,7 @@ export class TemplateRegistry {
   private readonly cache = new Map<string, { at: number; value: unknown }>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore,
     private readonly api: TemplateApi,
     private readonly templates: Readonly<Record<string, TemplateConfig>>,
     private readonly log: Logger,
@@ -62,13 +66,17 @@ export class TemplateRegistry {
     return value;
   }
 
-  /** A logical name (current id, following self-healing) or a raw id; null when unknown. */
+  /**
+   * A logical name (the id found by title, added or re-added by self-healing, else the configured
+   * one) or a raw id; null when unknown.
+   */
   async resolve(template: string): Promise<ResolvedTemplate | null> {
     // Own names only: `constructor` or `__proto__` must not find Object.prototype's members.
     const config = Object.hasOwn(this.templates, template) ? this.templates[template] : undefined;
     if (config) {
-      const healed = await this.cached(key.alias(template), () => this.store.getValue(key.alias(template)));
-      return { templateId: healed ?? config.id, config };
+      const found = await this.cached(key.alias(template), () => this.store.getValue(key.alias(template)));
+      const templateId = found ?? config.id;
+      return templateId === undefined ? { config } : { templateId, config };
     }
     const state = await this.state(template);
     if (state.content !== undefined) return { templateId: template };
@@ -106,7 +114,11 @@ export class TemplateRegistry {
     return this.store.incrementHash(key.stats(templateId), what);
   }
 
-  /** Compares the account's template list with what we know; heals configured templates with a shortId. */
+  /**
+   * Compares the account's template list with what we know. A configured name without a listed id
+   * takes the listed template with its title (the list carries no short id), else is added (or
+   * re-added, when its id vanished) from the library by its short id.
+   */
   async sync(): Promise<void> {
     const list = await this.api.listTemplates();
     const listed = new Set(list.map((t) => t.template_id));
@@ -114,25 +126,36 @@ export class TemplateRegistry {
     await this.store.setValue(key.listed, new Date(this.now()).toISOString());
     for (const [name, config] of Object.entries(this.templates)) {
       const { templateId } = (await this.resolve(name)) as ResolvedTemplate;
-      if (listed.has(templateId)) continue;
-      await this.markInvalid(templateId, 'missing from the template list');
-      if (config.shortId) await this.heal(name, templateId, config.shortId);
+      if (templateId !== undefined && listed.has(templateId)) continue;
+      if (templateId !== undefined) await this.markInvalid(templateId, 'missing from the template list');
+      const byTitle = config.title === undefined ? undefined : list.find((t) => t.title === config.title);
+      if (byTitle) {
+        await this.store.setValue(key.alias(name), byTitle.template_id);
+        this.cache.clear();
+        this.log.info('template found in the account by its title', { template: name, templateId: byTitle.template_id });
+      } else if (config.shortId) {
+        await this.heal(name, templateId, config.shortId);
+      }
     }
   }
 
-  /** Re-adds a vanished template once (per vanished id, across instances) and switches the name to the new id. */
-  private async heal(name: string, oldId: string, shortId: string): Promise<void> {
-    if (!(await this.store.firstSeen(key.healed(oldId), 30 * 86_400))) return;
+  /**
+   * Adds the template once (per vanished id, or per name when it never had one; across instances)
+   * and switches the name to the new id.
+   */
+  private async heal(name: string, oldId: string | undefined, shortId: string): Promise<void> {
+    const once = key.healed(oldId ?? `name:${name}`);
+    if (!(await this.store.firstSeen(once, 30 * 86_400))) return;
     try {
       const newId = await this.api.addTemplate(shortId);
       await this.store.setValue(key.alias(name), newId);
       this.cache.clear();
-      this.log.warn('template re-added from the library', { template: name, oldTemplateId: oldId, newTemplateId: newId, shortId });
+      this.log.warn(oldId ? 'template re-added from the library' : 'template added from the library', { template: name, oldTemplateId: oldId, newTemplateId: newId, shortId });
       const fresh = (await this.api.listTemplates()).find((t) => t.template_id === newId);
       if (fresh) await this.markValid(fresh);
     } catch (err) {
-      this.log.error('template could not be re-added; trying again at the next sync', { template: name, shortId, err });
-      await this.store.forget(key.healed(oldId)).catch(() => undefined);
+      this.log.error('template could not be added; trying again at the next sync', { template: name, shortId, err });
+      await this.store.forget(once).catch(() => undefined);
     }
   }
 
@@ -141,6 +164,10 @@ export class TemplateRegistry {
     const out: Array<Record<string, unknown>> = [];
     for (const name of Object.keys(this.templates)) {
       const { templateId } = (await this.resolve(name)) as ResolvedTemplate;
+      if (templateId === undefined) {
+        out.push({ name, templateId: null, valid: false, since: null, reason: 'not in this account yet (not found by title, not added by short id)', title: this.templates[name].title ?? null, counts: {} });
+        continue;
+      }
       const s = await this.state(templateId);
       const stats = await this.store.getHash(key.stats(templateId));
       out.push({

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger';
-import type { Store } from '../store/store';
+import type { DueSchedule, DueWork } from '../store/store';
 import type { Dispatcher } from './dispatcher';
 
 export interface WorkLoopSettings {
@@ -11,9 +11,10 @@ export interface WorkLoopSettings {
 }
 
 /**
- * Claims due notifications from the store with a short lease and hands them to the dispatcher.
- * Any number of instances can run one: a claim is atomic, and a crash leaves the claimed work due
- * again when its lease ends.
+ * Claims due notifications of every account from the store with a short lease (fairly between
+ * accounts: see DueSchedule.claimDue) and hands each to its account's dispatcher. Any number of
+ * instances can run one: a claim is atomic, and a crash leaves the claimed work due again when its
+ * lease ends.
  */
 export class WorkLoop {
   private running = false;
@@ -22,8 +23,9 @@ export class WorkLoop {
   private loop: Promise<void> | null = null;
 
   constructor(
-    private readonly store: Store,
-    private readonly dispatcher: Dispatcher,
+    private readonly store: DueSchedule,
+    /** The dispatcher of an account. */
+    private readonly dispatcherFor: (account: string) => Dispatcher,
     private readonly settings: WorkLoopSettings,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -66,7 +68,7 @@ export class WorkLoop {
         await this.pause(this.settings.pollMs);
         continue;
       }
-      let ids: string[];
+      let ids: DueWork[];
       try {
         const claimedAt = this.now();
         ids = await this.store.claimDue(claimedAt, this.settings.leaseMs, room);
@@ -89,14 +91,16 @@ export class WorkLoop {
     }
   }
 
-  private dispatch(id: string): void {
-    const done = this.dispatcher
-      .handle(id)
-      .catch(async (err) => {
-        this.log.error('dispatch failed', { id, err });
-        await this.dispatcher.stepFailed(id, err);
-      })
-      .catch((err) => this.log.error('cannot record the failed step; the notice is due again after its lease', { id, err }))
+  private dispatch({ account, id }: DueWork): void {
+    const done = Promise.resolve()
+      .then(() => this.dispatcherFor(account))
+      .then((dispatcher) =>
+        dispatcher.handle(id).catch(async (err) => {
+          this.log.error('dispatch failed', { id, account, err });
+          await dispatcher.stepFailed(id, err);
+        }),
+      )
+      .catch((err) => this.log.error('cannot record the failed step; the notice is due again after its lease', { id, account, err }))
       .finally(() => {
         this.inHand.delete(done);
         this.poke();

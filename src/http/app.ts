@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
 import { BODY_LIMIT_BYTES, refuseLargeBodies } from './body-limit';
@@ -10,6 +10,8 @@ import type { MetricsEndpoint } from '../metrics/metrics';
 export interface AppDeps {
   api: ApiDeps;
   wechat: WechatEdgeDeps;
+  /** The third-party platform's authorisation-event URL and callback (/wechat/component…), when in that mode. */
+  componentEdge?: Router;
   log: Logger;
   metrics: MetricsEndpoint;
   /** Extra readiness problems (token refused, quota paused…), empty when none. */
@@ -24,6 +26,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(refuseLargeBodies(BODY_LIMIT_BYTES));
+  if (deps.componentEdge) app.use('/wechat/component', deps.componentEdge);
   app.use('/wechat', wechatRouter(deps.wechat));
   app.use('/v1', apiRouter(deps.api));
   app.get('/healthz', (_req, res) => {

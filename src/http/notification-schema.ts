@@ -38,6 +38,8 @@ const dataFields = z.preprocess(
 /** POST /v1/notifications body (README "API"). */
 export const notificationBody = z
   .object({
+    /** The Official Account's appid; required when the API key can use more than one. */
+    account: z.string().regex(/^wx[0-9a-zA-Z]{6,32}$/, 'must be an AppID (wx…)').optional(),
     openid: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be an OpenID (6-64 letters, digits, _ or -)'),
     template: text().min(1).max(128),
     data: dataFields,

@@ -2,11 +2,17 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 /** What the rest of wxreach reports; the one place that knows Prometheus. */
 export interface Metrics {
-  statusChanged(status: string): void;
-  pushReceived(kind: string, duplicate: boolean): void;
+  statusChanged(status: string, account: string): void;
+  pushReceived(kind: string, duplicate: boolean, account: string): void;
   wechatCall(path: string, outcome: 'ok' | 'errcode' | 'transport', seconds: number, errcode?: number): void;
   /** The circuit breaker opened (WeChat unreachable) or closed again. */
   wechatCircuit(open: boolean): void;
+}
+
+/** The same, as one account's delivery reports it (the account label is added for it). */
+export interface AccountMetrics {
+  statusChanged(status: string): void;
+  pushReceived(kind: string, duplicate: boolean): void;
 }
 
 export interface MetricsEndpoint extends Metrics {
@@ -22,13 +28,13 @@ export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt:
   const statuses = new Counter({
     name: 'wxreach_status_changes_total',
     help: 'Notifications entering each status (accepted ones enter queued).',
-    labelNames: ['status'],
+    labelNames: ['status', 'account'],
     registers: [registry],
   });
   const pushes = new Counter({
     name: 'wxreach_pushes_total',
     help: 'Pushes from WeChat by kind (receipt, message, subscribe, …); duplicate re-sends separately.',
-    labelNames: ['kind', 'duplicate'],
+    labelNames: ['kind', 'duplicate', 'account'],
     registers: [registry],
   });
   const calls = new Histogram({
@@ -62,8 +68,8 @@ export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt:
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),
-    statusChanged: (status) => statuses.inc({ status }),
-    pushReceived: (kind, duplicate) => pushes.inc({ kind, duplicate: String(duplicate) }),
+    statusChanged: (status, account) => statuses.inc({ status, account }),
+    pushReceived: (kind, duplicate, account) => pushes.inc({ kind, duplicate: String(duplicate), account }),
     wechatCall: (path, outcome, seconds, errcode) => calls.observe({ path, outcome, errcode: errcode === undefined ? '' : String(errcode) }, seconds),
     wechatCircuit: (open) => circuit.set(open ? 1 : 0),
   };
