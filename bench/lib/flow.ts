@@ -39,7 +39,8 @@ export async function untilAllTerminal(stack: BenchStack, timeoutMs: number, eve
 export async function countStatuses(stack: BenchStack, ids: readonly string[], concurrency = 64): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   await runTimed(ids.length, concurrency, async (i) => {
-    const status = (await stack.store.get(ids[i]))?.fields.status ?? '(gone)';
+    const account = stack.store.accountOfId(ids[i]);
+    const status = (account === null ? null : await stack.store.forAccount(account).get(ids[i]))?.fields.status ?? '(gone)';
     counts[status] = (counts[status] ?? 0) + 1;
   });
   return counts;

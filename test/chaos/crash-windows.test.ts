@@ -13,21 +13,14 @@ import { TERMINAL } from '../../src/delivery/lifecycle';
 import type { EmulatorOptions, InboxEntry } from '../../src/emulator';
 import { startService } from '../../src/service';
 import type { RecordMove, Store } from '../../src/store/store';
+import { hookedStore, type StoreHook } from '../helpers/store-proxy';
 import { TEMPLATES, USER, connectTestRedis, startHarness, type Harness } from '../helpers/harness';
 
 /** Sees every store call; `call` sends it to Redis. It may throw, stall, or call through and then throw. */
-type Hook = (method: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>;
+type Hook = StoreHook;
 const passThrough: Hook = (_method, _args, call) => call();
 
-function withHook(store: Store, hook: { current: Hook }): Store {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => hook.current(String(prop), args, async () => (value as (...a: unknown[]) => unknown).apply(target, args));
-    },
-  });
-}
+const withHook = (store: Store, hook: { current: Hook }): Store => hookedStore(store, (method, args, call) => hook.current(method, args, call));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -8,6 +8,8 @@ import { parsePush, type Push } from '../../src/wechat/push';
 import { capturedLogger } from './logs';
 
 export const T0 = 1_700_000_000_000;
+/** The account the rig's notices belong to. */
+export const APPID = 'wxunits0000000001';
 export const USER = 'oUSER_units_0001';
 export const OTHER_USER = 'oUSER_units_0002';
 export const TEMPLATE_ID = 'TPL_ORDER_PAID_000000001';
@@ -62,12 +64,13 @@ export interface RigOptions {
 export function deliveryRig(options: RigOptions = {}) {
   let clock = T0;
   const now = () => clock;
-  const store = new MemoryStore({ now });
+  const backing = new MemoryStore({ now });
+  const store = backing.forAccount(APPID);
   const { log, text: logs } = capturedLogger();
-  const metrics = { statusChanged: jest.fn<void, [string]>(), pushReceived: jest.fn<void, [string, boolean]>() };
+  const metrics = { statusChanged: jest.fn<void, [string, string]>(), pushReceived: jest.fn<void, [string, boolean, string]>() };
   const api = fakeWechat();
   const breaker = new CircuitBreaker(now);
-  const wait = { maxWaitMs: SETTINGS.maxWaitMs, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
+  const wait = { maxWaitMs: SETTINGS.maxWaitMs, circuit: () => breaker.view(), storeUnreachableAt: () => backing.lastUnreachableAt() };
 
   const delivery = createDelivery(
     store,
@@ -89,8 +92,6 @@ export function deliveryRig(options: RigOptions = {}) {
   );
   const { notifications } = delivery;
 
-  let seq = 0;
-
   /** The notice as stored now (throws when there is none: every test expects it). */
   async function get(id: string): Promise<Notification> {
     const n = await notifications.get(id);
@@ -106,17 +107,20 @@ export function deliveryRig(options: RigOptions = {}) {
 
   /** A notice created directly in `status` (due now), e.g. one whose template leg already failed. */
   async function noticeIn(status: Status, extra: Partial<Notification> = {}): Promise<Notification> {
-    const id = `n${(seq += 1)}`;
+    const openid = extra.openid ?? REQUEST.openid;
+    const id = store.newId(openid);
     const n = { ...REQUEST, id, status, attempts: 0, csAttempts: 0, createdAt: clock, ...extra };
     await store.create(id, toFields(n), { at: new Date(clock).toISOString(), status, detail: 'created for the test' }, { ttlSeconds: SETTINGS.retentionSeconds, dueAt: clock });
     return get(id);
   }
 
-  /** Claims what is due at `at` (default now), oldest first, as the work loop does (a 1 ms lease). */
-  const claim = (at = clock) => store.claimDue(at, 1, 100);
+  /** Claims what is due at `at` (default now), oldest first, as the work loop does (a 1 ms lease); the ids. */
+  const claim = async (at = clock) => (await backing.claimDue(at, 1, 100)).map((w) => w.id);
 
   return {
     store,
+    /** The whole store: its schedule spans every account. */
+    schedule: backing,
     api,
     log,
     logs,

@@ -94,10 +94,11 @@ describe('the business API', () => {
   });
 
   it('shows a notification recorded before owners were kept to every key', async () => {
-    const id = 'n00000000000000000000beef';
+    const account = h.store.forAccount(h.config.wechat.appId as string);
+    const id = account.newId(USER);
     const fields = toFields({ id, status: 'delivered', openid: USER, template: 'order_paid', data: { order_no: { value: 'OLD' } }, attempts: 1, csAttempts: 0, createdAt: Date.now() });
     expect(fields.client).toBeUndefined();
-    await h.store.create(id, fields, { at: new Date().toISOString(), status: 'delivered', detail: 'accepted' }, { ttlSeconds: 60 });
+    await account.create(id, fields, { at: new Date().toISOString(), status: 'delivered', detail: 'accepted' }, { ttlSeconds: 60 });
     expect(await read(id, API_KEY)).toMatchObject({ status: 200, body: { id, status: 'delivered' } });
     expect(await read(id, SECOND_KEY)).toMatchObject({ status: 200, body: { id, status: 'delivered' } });
   });

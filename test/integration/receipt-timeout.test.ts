@@ -47,12 +47,12 @@ describe('receipt timeouts', () => {
       const again = await startService({ config: h.config, store: h.store, log: capturedLogger('error').log });
       try {
         for (const id of ids) {
-          const n = (await again.notifications.get(id)) ?? { status: 'missing' };
+          const n = (await again.account().delivery.notifications.get(id)) ?? { status: 'missing' };
           expect(['awaiting_receipt', 'fallback_pending', 'fallback_sent']).toContain(n.status);
         }
-        for (let i = 0; i < 200 && (await Promise.all(ids.map((id) => again.notifications.get(id)))).some((n) => n?.status !== 'fallback_sent'); i++) await sleep(20);
+        for (let i = 0; i < 200 && (await Promise.all(ids.map((id) => again.account().delivery.notifications.get(id)))).some((n) => n?.status !== 'fallback_sent'); i++) await sleep(20);
         for (const id of ids) {
-          const n = await again.notifications.get(id);
+          const n = await again.account().delivery.notifications.get(id);
           expect(n?.status).toBe('fallback_sent');
           expect(n?.history.filter((e) => /no receipt within/.test(e.detail))).toHaveLength(1);
         }

@@ -73,7 +73,7 @@ describe('errcodes that end the template path', () => {
       const n = await h.waitFor(body.id as string, status as 'failed');
       expect(JSON.stringify(n)).toContain(reason);
       expect(calls(h, TEMPLATE_SEND)).toBe(1);
-      const templates = await h.service.templates.overview();
+      const templates = await h.service.account().delivery.templates.overview();
       expect(templates.find((t) => t.name === 'order_paid')?.valid).toBe(status === 'failed');
     } finally {
       await h.close();

@@ -8,7 +8,7 @@ describe('template health', () => {
     try {
       await h.emulator.control.userSendsText(USER, 'hi');
       h.emulator.control.deleteTemplate(TEMPLATES.seat_ready.id);
-      await h.service.templates.sync();
+      await h.service.account().delivery.templates.sync();
       const list = async () =>
         ((await (await fetch(`${h.service.url}/v1/templates`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as { templates: Array<Record<string, unknown>> }).templates;
       expect((await list()).find((t) => t.name === 'seat_ready')).toMatchObject({ valid: false, reason: 'missing from the template list', since: expect.any(String) });
@@ -17,7 +17,7 @@ describe('template health', () => {
       expect(n.text).toBe('取票提醒\n影片：流浪地球\n座位：7排8座'); // built from the last known content
       expect(calls(h, TEMPLATE_SEND)).toBe(0);
       h.emulator.control.addTemplate({ template_id: TEMPLATES.seat_ready.id, title: TEMPLATES.seat_ready.title, content: TEMPLATES.seat_ready.content });
-      await h.service.templates.sync();
+      await h.service.account().delivery.templates.sync();
       expect((await list()).find((t) => t.name === 'seat_ready')).toMatchObject({ valid: true });
       const again = await h.enqueue({ openid: USER, template: 'seat_ready', data: { movie: '流浪地球', seat: '7排9座' } });
       await h.waitFor(again.body.id as string, 'delivered');
@@ -34,8 +34,8 @@ describe('template health', () => {
     });
     try {
       h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
-      await h.service.templates.sync();
-      await h.service.templates.sync();
+      await h.service.account().delivery.templates.sync();
+      await h.service.account().delivery.templates.sync();
       expect(calls(h, '/cgi-bin/template/api_add_template')).toBe(1);
       const { body } = await h.enqueue(paid(1));
       const n = await h.waitFor(body.id as string, 'delivered');

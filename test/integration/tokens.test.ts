@@ -60,7 +60,7 @@ describe('token lifecycle', () => {
     try {
       await h.emulator.control.userSendsText(USER, 'hi');
       h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
-      await h.service.templates.sync();
+      await h.service.account().delivery.templates.sync();
       h.emulator.control.rotateToken();
       h.emulator.control.setFaults({ paths: ['/cgi-bin/stable_token'], dropRate: 1 });
       const { body } = await h.enqueue(paid(1));

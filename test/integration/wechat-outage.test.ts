@@ -5,6 +5,7 @@
  * injection; every test checks that the injected fault really hit calls.
  */
 import type { RecordMove, Store } from '../../src/store/store';
+import { hookedStore } from '../helpers/store-proxy';
 import { calls } from '../helpers/emulator-calls';
 import { TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
 
@@ -58,7 +59,7 @@ describe('a WeChat outage', () => {
   it('delays the customer-service text too, and sends it once WeChat is back', async () => {
     h = await startHarness();
     h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
-    await h.service.templates.sync();
+    await h.service.account().delivery.templates.sync();
     await h.emulator.control.userSendsText(USER, 'hi'); // the window is open
     // Only 502s: a dropped customer-service call may have reached WeChat and would end
     // outcome_unknown (never sent twice), which is right but not what this test is about.
@@ -91,22 +92,16 @@ describe('a notice whose step keeps failing for an internal reason', () => {
     // (a bug, or stored data a script cannot take), on every try.
     let fired = 0;
     const poisoned = (store: Store): Store =>
-      new Proxy(store, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver) as unknown;
-          if (prop !== 'move' && prop !== 'park') return typeof value === 'function' ? value.bind(target) : value;
-          return (id: string, move: RecordMove, ...rest: unknown[]) => {
-            if (move.set?.text !== undefined) {
-              fired += 1;
-              return Promise.reject(new Error('ERR user_script:1: cannot take this value'));
-            }
-            return (value as (...a: unknown[]) => Promise<boolean>).call(target, id, move, ...rest);
-          };
-        },
+      hookedStore(store, (method, args, call) => {
+        if ((method === 'move' || method === 'park') && (args[1] as RecordMove).set?.text !== undefined) {
+          fired += 1;
+          return Promise.reject(new Error('ERR user_script:1: cannot take this value'));
+        }
+        return call();
       });
     h = await startHarness({ wrapStore: poisoned });
     h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
-    await h.service.templates.sync();
+    await h.service.account().delivery.templates.sync();
     const { body } = await h.enqueue({ openid: USER, template: 'order_paid', data: { order_no: 'A1', amount: '1' } });
     const n = await h.waitFor(body.id as string, 'failed', 15_000);
     expect(fired).toBe(5);

@@ -16,7 +16,7 @@ describe('CustomerServiceLeg.send', () => {
     const after = await r.get(n.id);
     expect(after).toMatchObject({ status: 'fallback_sent', channel: 'customer_service', text: TEXT, csAttempts: 1 });
     expect(after.csCallAt).toBeUndefined();
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
   });
 
   it('sends the business\'s own text, and a text once built stays the same', async () => {
@@ -41,7 +41,7 @@ describe('CustomerServiceLeg.send', () => {
     expect(parked.history.at(-1)?.detail).toBe('window_closed: errcode 45015; kept until the user interacts');
     await expect(r.window.take(USER)).resolves.toEqual({ state: 'closed' });
     await expect(r.lifecycle.parkedFor(USER, 10)).resolves.toEqual([first.id]);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: PARKED_UNTIL });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: PARKED_UNTIL });
 
     r.advance(1);
     const second = await r.noticeIn('fallback_pending');
@@ -90,7 +90,7 @@ describe('CustomerServiceLeg.send', () => {
     const after = await r.get(n.id);
     expect(after).toMatchObject({ status: 'fallback_pending', csCallAt: T0 });
     expect(after.history).toHaveLength(1);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + CALL_MS });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + CALL_MS });
   });
 
   it('a call marker found set past the call time (the caller died): failed outcome_unknown, never called again', async () => {
@@ -115,7 +115,7 @@ describe('CustomerServiceLeg.send', () => {
     const after = await r.get(n.id);
     expect(after).toMatchObject({ status: 'failed', reason: 'outcome_unknown' });
     expect(after.csCallAt).toBeUndefined();
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
   });
 
   it('a transport error before the request left (sent "no"): waits for WeChat, then calls again', async () => {

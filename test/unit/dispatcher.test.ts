@@ -17,7 +17,7 @@ describe('Dispatcher.handle routes a claimed notice by its status', () => {
     const before = await r.store.get(n.id);
     await r.dispatcher.handle(n.id);
     expect(await r.store.get(n.id)).toEqual(before);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + 10_000 });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + 10_000 });
   });
 
   it('awaiting_receipt past its deadline: the receipt timeout decides (here: the text)', async () => {
@@ -41,7 +41,7 @@ describe('Dispatcher.handle routes a claimed notice by its status', () => {
     const n = await r.noticeIn('awaiting_interaction', { parkedUntil: T0 + 5000 });
     await r.dispatcher.handle(n.id);
     expect((await r.get(n.id)).status).toBe('awaiting_interaction');
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + 5000 });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + 5000 });
     r.advance(5000);
     await r.dispatcher.handle(n.id);
     expect(await r.get(n.id)).toMatchObject({ status: 'failed', reason: 'expired' });
@@ -53,7 +53,7 @@ describe('Dispatcher.handle routes a claimed notice by its status', () => {
     const before = await r.store.get(n.id);
     await r.dispatcher.handle(n.id);
     expect(await r.store.get(n.id)).toEqual(before);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
     expect(r.api.sendTemplate).not.toHaveBeenCalled();
     expect(r.api.sendText).not.toHaveBeenCalled();
   });
@@ -73,7 +73,7 @@ describe('Dispatcher.stepFailed', () => {
       const retried = await r.get(n.id);
       expect(retried).toMatchObject({ status: 'fallback_pending', stepErrors: i });
       expect(retried.history.at(-1)?.detail).toMatch(new RegExp(`^internal error \\(${i} of ${MAX_STEP_ERRORS}\\): bad stored data; trying again in \\d+ ms$`));
-      const { nextDueAt } = await r.store.scheduleInfo();
+      const { nextDueAt } = await r.schedule.scheduleInfo();
       expect(nextDueAt).toBeGreaterThan(r.now());
     }
     await r.dispatcher.stepFailed(n.id, new Error('bad stored data'));
@@ -81,7 +81,7 @@ describe('Dispatcher.stepFailed', () => {
     expect(failed).toMatchObject({ status: 'failed', reason: 'internal_error', stepErrors: MAX_STEP_ERRORS });
     expect(failed.csCallAt).toBeUndefined();
     expect(failed.history.at(-1)?.detail).toBe(`internal error, gave up after ${MAX_STEP_ERRORS} tries: bad stored data`);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
     expect(r.logs()).toContain('notification failed: its step keeps failing');
   });
 
@@ -91,7 +91,7 @@ describe('Dispatcher.stepFailed', () => {
     const before = await r.store.get(n.id);
     for (let i = 0; i < MAX_STEP_ERRORS + 1; i += 1) await r.dispatcher.stepFailed(n.id, new StoreUnavailableError('store down'));
     expect(await r.store.get(n.id)).toEqual(before);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 });
   });
 
   it('a notice that ended meanwhile is left alone', async () => {

@@ -10,14 +10,13 @@ const MOVE_NAMES = Object.keys(MOVES) as MoveName[];
 /** A lifecycle on a fresh in-memory store, with a fixed clock and a metrics spy. */
 function rig() {
   const now = () => T0;
-  const store = new MemoryStore({ now });
+  const store = new MemoryStore({ now }).forAccount('wxlifecycle000001');
   const { log, text } = capturedLogger();
   const metrics = { statusChanged: jest.fn<void, [string]>() };
   const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, now);
-  let seq = 0;
   /** A notice created directly in `status` (due at T0), as the subject a caller would pass. */
   async function notice(status: Status, createdAt = T0) {
-    const id = `n${(seq += 1)}`;
+    const id = store.newId(OPENID);
     await store.create(id, { status, openid: OPENID, createdAt: String(createdAt) }, { at: new Date(createdAt).toISOString(), status, detail: 'created' }, { ttlSeconds: RETENTION_SECONDS, dueAt: T0 });
     return { id, openid: OPENID, status, createdAt };
   }
@@ -42,7 +41,7 @@ describe('the lifecycle table: every move from every status', () => {
     const after = await store.get(n.id);
     expect(moved).toBe(allowed);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual(name === 'park' && allowed ? [n.id] : []);
-    await expect(store.replyFor('reply:push-1')).resolves.toBe(name === 'releaseAsReply' && allowed ? 'the text' : null);
+    await expect(store.replyFor(OPENID, 'reply:push-1')).resolves.toBe(name === 'releaseAsReply' && allowed ? 'the text' : null);
     if (!allowed) {
       expect(after).toEqual(before);
       await expect(store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 });
@@ -215,7 +214,7 @@ describe('the parked list kept by the moves', () => {
     const reply = { key: 'reply:msg:42', text: 'Order A1 paid', ttlMs: 60_000 };
     await expect(lifecycle.move('releaseAsReply', n, { detail: 'as the reply', set: { channel: 'passive_reply' } }, { reply })).resolves.toBe(true);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([]);
-    await expect(store.replyFor('reply:msg:42')).resolves.toBe('Order A1 paid');
+    await expect(store.replyFor(OPENID, 'reply:msg:42')).resolves.toBe('Order A1 paid');
     expect((await store.get(n.id))?.fields).toMatchObject({ status: 'fallback_sent', channel: 'passive_reply' });
   });
 
@@ -223,7 +222,7 @@ describe('the parked list kept by the moves', () => {
     const { store, lifecycle, notice } = rig();
     const n = await notice('fallback_sent');
     await expect(lifecycle.move('releaseAsReply', n, { detail: 'as the reply' }, { reply: { key: 'reply:k', text: 'x', ttlMs: 1000 } })).resolves.toBe(false);
-    await expect(store.replyFor('reply:k')).resolves.toBeNull();
+    await expect(store.replyFor(OPENID, 'reply:k')).resolves.toBeNull();
   });
 
   it('forgetParked drops a stale entry', async () => {

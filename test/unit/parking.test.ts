@@ -19,7 +19,7 @@ describe('Parking.park', () => {
     expect(n).toMatchObject({ text: 'the text', parkedUntil: PARKED_UNTIL });
     expect(n.history.at(-1)?.detail).toBe('window closed; kept until the user interacts');
     await expect(r.lifecycle.parkedFor(USER, 10)).resolves.toEqual([n.id]);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: PARKED_UNTIL });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: PARKED_UNTIL });
   });
 
   it('parked again (released, then the window closed again): keeps its first deadline', async () => {
@@ -55,7 +55,7 @@ describe('Parking.release', () => {
     await expect(r.parking.release(USER, 'reply:msg:1', false)).resolves.toEqual({ reply: 'text 1', released: 3 });
 
     expect(await r.get(first.id)).toMatchObject({ status: 'fallback_sent', channel: 'passive_reply' });
-    await expect(r.store.replyFor('reply:msg:1')).resolves.toBe('text 1');
+    await expect(r.store.replyFor(USER, 'reply:msg:1')).resolves.toBe('text 1');
     expect((await r.get(second.id)).status).toBe('fallback_pending');
     expect((await r.get(third.id)).status).toBe('fallback_pending');
     await expect(r.lifecycle.parkedFor(USER, 10)).resolves.toEqual([]);
@@ -70,9 +70,9 @@ describe('Parking.release', () => {
     await parked(r, T0, 'text 1');
     await r.parking.release(USER, 'reply:msg:1', false);
     r.advance(REPLY_MEMORY_MS - 1);
-    await expect(r.store.replyFor('reply:msg:1')).resolves.toBe('text 1');
+    await expect(r.store.replyFor(USER, 'reply:msg:1')).resolves.toBe('text 1');
     r.advance(1);
-    await expect(r.store.replyFor('reply:msg:1')).resolves.toBeNull();
+    await expect(r.store.replyFor(USER, 'reply:msg:1')).resolves.toBeNull();
   });
 
   it('when the reply is taken: every parked notice goes to customer service now, in order', async () => {
@@ -84,15 +84,15 @@ describe('Parking.release', () => {
 
     expect((await r.get(first.id)).status).toBe('fallback_pending');
     expect((await r.get(second.id)).status).toBe('fallback_pending');
-    await expect(r.store.replyFor('reply:msg:1')).resolves.toBeNull();
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 2, nextDueAt: T0 });
+    await expect(r.store.replyFor(USER, 'reply:msg:1')).resolves.toBeNull();
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 2, nextDueAt: T0 });
     await expect(r.claim(T0 + 1)).resolves.toEqual([first.id, second.id]);
   });
 
   it('nothing parked: no reply, nothing released', async () => {
     const r = deliveryRig();
     await expect(r.parking.release(USER, 'reply:msg:1', false)).resolves.toEqual({ reply: undefined, released: 0 });
-    await expect(r.store.replyFor('reply:msg:1')).resolves.toBeNull();
+    await expect(r.store.replyFor(USER, 'reply:msg:1')).resolves.toBeNull();
   });
 });
 
@@ -105,7 +105,7 @@ describe('Parking.expire', () => {
 
     expect(await r.get(n.id)).toMatchObject({ status: 'failed', reason: 'expired' });
     await expect(r.lifecycle.parkedFor(USER, 10)).resolves.toEqual([]);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
   });
 
   it('a notice released meanwhile is not expired', async () => {

@@ -6,7 +6,7 @@ import { JournaledPushes, type JournaledPush } from '../../src/delivery/push-jou
 import { FileJournal } from '../../src/store/file-journal';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { WINDOW_RULES } from '../../src/wechat/customer-service-window';
-import { deliveryRig, eventPush, messagePush, receiptPush, T0, TEXT, USER, type DeliveryRig } from '../helpers/delivery-rig';
+import { APPID, deliveryRig, eventPush, messagePush, receiptPush, T0, TEXT, USER, type DeliveryRig } from '../helpers/delivery-rig';
 
 /** Everything the store holds about these notices (fields and history). */
 const snapshot = (r: DeliveryRig, ids: string[]) => Promise.all(ids.map((id) => r.store.get(id)));
@@ -22,7 +22,7 @@ describe('PushIntake.handle', () => {
   it('a push claimed by an instance that died half-way is handled on WeChat\'s re-send, once the 3 s claim has passed', async () => {
     const r = deliveryRig();
     const push = messagePush(USER, '9001');
-    await expect(r.store.firstSeenPush(push.dedupeKey, 3)).resolves.toBe(true); // the instance that died
+    await expect(r.store.firstSeenPush(push.openid, push.dedupeKey, 3)).resolves.toBe(true); // the instance that died
     // A re-send while the claim holds waits for it (real time, bounded); the claim outlives the wait
     // here (the test's clock stands still), so it is told to come back: no answer that could lose a reply.
     const started = Date.now();
@@ -43,7 +43,7 @@ describe('PushIntake.handle', () => {
     const first = await parkedNotice(r, T0);
     const second = await parkedNotice(r, T0 + 1);
     const push = messagePush(USER, '9002');
-    await expect(r.store.firstSeenPush(push.dedupeKey, 3)).resolves.toBe(true);
+    await expect(r.store.firstSeenPush(push.openid, push.dedupeKey, 3)).resolves.toBe(true);
     await r.parking.release(USER, push.dedupeKey, false); // the earlier try got this far
     r.advance(3000);
     await expect(r.intake.handle(push)).resolves.toEqual({ reply: TEXT, downstreamReply: undefined, workDue: true });
@@ -88,13 +88,13 @@ describe('PushIntake.handle', () => {
     const push = messagePush(USER, '9001');
     await r.intake.handle(push);
     const before = await snapshot(r, [first.id, second.id]);
-    const schedule = await r.store.scheduleInfo();
+    const schedule = await r.schedule.scheduleInfo();
 
     await expect(r.intake.handle(push)).resolves.toEqual({ reply: TEXT, downstreamReply: undefined, workDue: false });
 
     expect(await snapshot(r, [first.id, second.id])).toEqual(before);
-    await expect(r.store.scheduleInfo()).resolves.toEqual(schedule);
-    expect(r.metrics.pushReceived.mock.calls).toEqual([['message', false], ['message', true]]);
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual(schedule);
+    expect(r.metrics.pushReceived.mock.calls).toEqual([['message', false, APPID], ['message', true, APPID]]);
   });
 
   it('a duplicate receipt changes nothing', async () => {
@@ -108,7 +108,7 @@ describe('PushIntake.handle', () => {
 
     await expect(r.intake.handle(receipt)).resolves.toEqual({ reply: undefined, downstreamReply: undefined, workDue: false });
     expect(await snapshot(r, [n.id])).toEqual(before);
-    expect(r.metrics.pushReceived.mock.calls).toEqual([['receipt', false], ['receipt', true]]);
+    expect(r.metrics.pushReceived.mock.calls).toEqual([['receipt', false, APPID], ['receipt', true, APPID]]);
   });
 
   it('handled too late to answer WeChat: no passive reply, every parked notice through customer service', async () => {
@@ -158,10 +158,10 @@ describe('JournaledPushes', () => {
     const n = await r.accept();
     await r.templateLeg.send(n);
     const journal = new FileJournal<JournaledPush>(path.join(dir, 'pushes.jsonl'));
-    const pushes = new JournaledPushes(r.intake, journal, r.log);
+    const pushes = new JournaledPushes(() => r.intake, journal, r.log);
     const firstSeen = jest.spyOn(r.store, 'firstSeenPush').mockRejectedValueOnce(new StoreUnavailableError('store down'));
 
-    await expect(pushes.handle(receiptPush(USER, '2000000001', 'success'))).resolves.toEqual({ workDue: false });
+    await expect(pushes.handle(APPID, receiptPush(USER, '2000000001', 'success'))).resolves.toEqual({ workDue: false });
     expect(firstSeen).toHaveBeenCalledTimes(1);
     expect(journal.pending).toBe(true);
     expect((await r.get(n.id)).status).toBe('awaiting_receipt');
@@ -175,11 +175,11 @@ describe('JournaledPushes', () => {
     const r = deliveryRig();
     const parked = await parkedNotice(r, T0);
     const journal = new FileJournal<JournaledPush>(path.join(dir, 'pushes.jsonl'));
-    const pushes = new JournaledPushes(r.intake, journal, r.log);
-    await expect(pushes.handle(messagePush(USER, '9100'), undefined, r.now(), true)).resolves.toEqual({ workDue: false });
+    const pushes = new JournaledPushes(() => r.intake, journal, r.log);
+    await expect(pushes.handle(APPID, messagePush(USER, '9100'), undefined, r.now(), true)).resolves.toEqual({ workDue: false });
     // applied at once, well inside the passive-reply deadline: still no reply to give
     await expect(pushes.replay()).resolves.toBe(1);
     expect((await r.get(parked.id)).status).toBe('fallback_pending');
-    await expect(r.store.replyFor(messagePush(USER, '9100').dedupeKey)).resolves.toBeNull();
+    await expect(r.store.replyFor(USER, messagePush(USER, '9100').dedupeKey)).resolves.toBeNull();
   });
 });

@@ -30,7 +30,7 @@ describe('TemplateLeg.send', () => {
     expect(r.api.sendTemplate.mock.calls).toEqual([[{ touser: USER, template_id: TEMPLATE_ID, client_msg_id: n.id, data: REQUEST.data, url: 'https://shop.example/o/A1' }]]);
     expect(await r.get(n.id)).toMatchObject({ status: 'awaiting_receipt', msgid: '2000000001', templateId: TEMPLATE_ID, channel: 'template', receiptDueAt: RECEIPT_DUE });
     expect(r.api.sendText).not.toHaveBeenCalled();
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: RECEIPT_DUE });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: RECEIPT_DUE });
     expect(await counts(r)).toEqual({ sent: 1 });
   });
 
@@ -45,7 +45,7 @@ describe('TemplateLeg.send', () => {
     expect(r.api.sendText.mock.calls).toEqual([[USER, TEXT]]);
     expect(await r.get(n.id)).toMatchObject({ status: 'fallback_sent', channel: 'customer_service', text: TEXT, templateId: TEMPLATE_ID });
     expect(await details(r, n.id)).toEqual(['accepted', 'template path failed: template_unusable: errcode 40037', 'customer-service text accepted']);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
 
     // The next notice of that template skips the template call.
     const next = await r.accept();
@@ -65,7 +65,7 @@ describe('TemplateLeg.send', () => {
     expect(r.api.sendTemplate).toHaveBeenCalledTimes(1);
     expect(r.api.sendText).not.toHaveBeenCalled();
     expect(await r.get(n.id)).toMatchObject({ status: 'failed', reason: 'not_a_follower' });
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
   });
 
   it('45009: template sends pause for every notice and the text goes out instead', async () => {
@@ -122,7 +122,7 @@ describe('TemplateLeg.receipt', () => {
 
     expect(await r.get(n.id)).toMatchObject({ status: 'delivered', channel: 'template' });
     expect((await details(r, n.id)).at(-1)).toBe('receipt for msgid 2000000001: success');
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
     expect(await counts(r)).toEqual({ sent: 1, receipt_success: 1 });
     expect(r.api.sendText).not.toHaveBeenCalled();
   });
@@ -149,7 +149,7 @@ describe('TemplateLeg.receipt', () => {
     expect({ ...after, history: [] }).toEqual({ ...before, history: [] });
     expect(after.history.slice(0, -1)).toEqual(before.history);
     expect(after.history.at(-1)).toMatchObject({ status: 'awaiting_receipt', detail: 'receipt for msgid 2000000001 from another user ignored; changed nothing' });
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: RECEIPT_DUE });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: RECEIPT_DUE });
   });
 
   it('a late receipt (the notice already moved on) only leaves a history line', async () => {
@@ -176,7 +176,7 @@ describe('TemplateLeg.receipt', () => {
     expect(r.api.sendTemplate).toHaveBeenCalledTimes(1);
     expect(await r.get(n.id)).toMatchObject({ status: 'delivered', msgid: '2000000009' });
     expect(await details(r, n.id)).toEqual(['accepted', 'template TPL_ORDER_PAID_000000001 accepted, msgid 2000000009', 'receipt for msgid 2000000009: success']);
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
   });
 
   it('an early failed receipt sends the notice on to the text once linked', async () => {
@@ -214,7 +214,7 @@ describe('TemplateLeg.receiptDeadline', () => {
 
     expect(r.api.sendText).not.toHaveBeenCalled();
     expect(await r.get(n.id)).toMatchObject({ status: 'delivered', reason: 'no_receipt' });
-    await expect(r.store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
   });
 
   it('while WeChat is unreachable, no verdict: looked at again later, one history line', async () => {
@@ -230,7 +230,7 @@ describe('TemplateLeg.receiptDeadline', () => {
     const after = await r.get(n.id);
     expect(after.status).toBe('awaiting_receipt');
     expect(after.history.filter((h) => h.detail.includes('WeChat is unreachable'))).toHaveLength(1);
-    await expect(r.store.scheduleInfo()).resolves.toMatchObject({ nextDueAt: r.now() + 5000 });
+    await expect(r.schedule.scheduleInfo()).resolves.toMatchObject({ nextDueAt: r.now() + 5000 });
   });
 
   it('no verdict for 15 s after the store was unreachable (receipts held meanwhile are still arriving), then the policy decides', async () => {
@@ -244,7 +244,7 @@ describe('TemplateLeg.receiptDeadline', () => {
     expect(r.api.sendText).not.toHaveBeenCalled();
     expect((await r.get(n.id)).status).toBe('awaiting_receipt');
     expect(await details(r, n.id)).toContain(`no receipt within ${SETTINGS.receiptTimeoutSeconds} s, but the store was unreachable moments ago: receipts that came meanwhile are still arriving`);
-    await expect(r.store.scheduleInfo()).resolves.toMatchObject({ nextDueAt: awayAt + 15_000 });
+    await expect(r.schedule.scheduleInfo()).resolves.toMatchObject({ nextDueAt: awayAt + 15_000 });
 
     r.advance(15_000);
     await r.templateLeg.receiptDeadline(await r.get(n.id));

@@ -9,7 +9,7 @@ const NEW_ID = 'TPL_ORDER_PAID_000000002';
 const LISTED = { template_id: OLD_ID, title: 'Order paid', content: 'Order: {{order_no.DATA}}' };
 
 function registry() {
-  const store = new MemoryStore({ now: () => T0 });
+  const store = new MemoryStore({ now: () => T0 }).forAccount('wxtemplates000001');
   const api = fakeWechat();
   const { log, text } = capturedLogger();
   const templates = new TemplateRegistry(store, api, { order_paid: { id: OLD_ID, shortId: 'TM00015' } }, log, () => T0);
