@@ -13,6 +13,8 @@ export type ReplacingKind = Exclude<TokenKind, 'stable'>;
 interface Issued {
   kind: TokenKind;
   expiresAt: number;
+  /** Invalidated before its time (40001); still known, so calls with it still reach its account. */
+  revoked?: boolean;
 }
 
 /** After a new token is issued the previous one stays valid this long (docs/wechat-protocol-notes.md "Access tokens"). */
@@ -37,7 +39,7 @@ export class TokenBook {
   check(token: string | null): TokenCheck {
     if (!token) return ERRCODE.ACCESS_TOKEN_MISSING;
     const t = this.issued.get(token);
-    if (!t) return ERRCODE.INVALID_CREDENTIAL;
+    if (!t || t.revoked) return ERRCODE.INVALID_CREDENTIAL;
     return this.clock.now() >= t.expiresAt ? ERRCODE.ACCESS_TOKEN_EXPIRED : 0;
   }
 
@@ -65,9 +67,9 @@ export class TokenBook {
   issueStable(forceRefresh: boolean): { access_token: string; expires_in: number } {
     const cur = this.current.get('stable');
     const t = cur ? this.issued.get(cur) : undefined;
-    if (cur && t && forceRefresh) this.issued.delete(cur);
+    if (t && forceRefresh) t.revoked = true;
     const margin = Math.min(OVERLAP_MS, (this.expiresInS * 1000) / 2);
-    if (cur && t && !forceRefresh && t.expiresAt - this.clock.now() > margin) {
+    if (cur && t && !t.revoked && t.expiresAt - this.clock.now() > margin) {
       return { access_token: cur, expires_in: Math.floor((t.expiresAt - this.clock.now()) / 1000) };
     }
     return this.mint('stable');
@@ -81,13 +83,13 @@ export class TokenBook {
 
   /** Control: every token invalid (40001); the next fetch mints a fresh one. */
   invalidate(): void {
-    this.issued.clear();
+    for (const t of this.issued.values()) t.revoked = true;
     this.current.clear();
   }
 
   /** Every token of one kind invalid (40001), e.g. a merchant's authorizer tokens when it revokes the component. */
   revoke(kind: TokenKind): void {
-    for (const [token, t] of this.issued) if (t.kind === kind) this.issued.delete(token);
+    for (const t of this.issued.values()) if (t.kind === kind) t.revoked = true;
     this.current.delete(kind);
   }
 
@@ -103,6 +105,6 @@ export class TokenBook {
   private prune(): void {
     if (this.issued.size < 1000) return;
     const horizon = this.clock.now() - 3600_000;
-    for (const [token, t] of this.issued) if (t.expiresAt < horizon) this.issued.delete(token);
+    for (const [token, t] of this.issued) if (t.expiresAt < horizon || t.revoked) this.issued.delete(token);
   }
 }
