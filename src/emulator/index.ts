@@ -1,3 +1,24 @@
+/**
+ * The WeChat platform emulator: Official Account APIs, pushes and a control API, for tests, demos
+ * and benchmarks.
+ *
+ * Accounts. The top-level options describe the default account; `accounts` adds more own
+ * accounts and `merchants` accounts that can authorise the third-party platform (`component`).
+ * Each account has its own users, templates, inbox, quota, customer-service windows, tokens,
+ * faults, call counters, msgid counters (two accounts may hand out the same msgid) and push URL.
+ * An API call acts on the account that issued its access_token (a merchant's authorizer token
+ * included); a token request on the account it names. `handle.control` acts on the default
+ * account, `handle.control.account(appid)` on another; the clock, reset() and whenIdle() are the
+ * whole emulator's. Over HTTP, every `/_emulator/…` account route also exists as
+ * `/_emulator/accounts/<appid>/…` for another account; `GET /_emulator/accounts` lists them.
+ *
+ * The component. Tickets are pushed to its authorisation-event URL at once and every 10 minutes
+ * of the virtual clock; `/cgi-bin/component/api_*` answer as WeChat's; merchants consent on
+ * `/cgi-bin/componentloginpage` (or `control.component.authorize(appid)`), after which their
+ * pushes go to the message URL (`$APPID$` replaced), signed and sealed with the component's
+ * Token and key. `handle.control.component` and `/_emulator/component/…` steer it, including
+ * `releaseTest()`, WeChat's full-network release check.
+ */
 import type { AddressInfo } from 'node:net';
 import { EmulatorControl, seedAll } from './control';
 import { EmulatorCore } from './core';
