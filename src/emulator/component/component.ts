@@ -174,19 +174,20 @@ export class Component {
   authorize(merchant: Account, o: AuthorizeOptions = {}, delivery?: Partial<DeliveryOptions>): Authorized {
     const before = this.authorizations.get(merchant.appId);
     const update = before?.authorized === true;
+    const infoType = update ? 'updateauthorized' : 'authorized';
     const auth: Authorization = update ? before : { authorized: true, authTime: this.core.clock.seconds(), permissionSets: merchant.opts.permissionSets, refreshTokens: new RefreshTokens(this.core.clock) };
     if (o.permissionSets) auth.permissionSets = [...o.permissionSets];
     this.authorizations.set(merchant.appId, auth);
     const authCode = this.authCodes.issue(merchant.appId);
     const push = this.events.push(this.authEventUrl, {
-      InfoType: update ? 'updateauthorized' : 'authorized',
+      InfoType: infoType,
       AuthorizerAppid: merchant.appId,
       AuthorizationCode: authCode,
       AuthorizationCodeExpiredTime: this.core.clock.seconds() + CODE_TTL_S,
       PreAuthCode: o.preAuthCode ?? opaqueCode('preauthcode'),
     }, { delivery });
     const redirectUri = o.redirectUri ?? (o.preAuthCode ? this.preAuthCodes.peek(o.preAuthCode)?.redirectUri : undefined);
-    return { infoType: update ? 'updateauthorized' : 'authorized', authCode, expiresIn: CODE_TTL_S, redirectUrl: redirectUri && withAuthCode(redirectUri, authCode), push };
+    return { infoType, authCode, expiresIn: CODE_TTL_S, redirectUrl: redirectUri && withAuthCode(redirectUri, authCode), push };
   }
 
   /** The merchant revokes: its authorizer and refresh tokens stop working at once; `unauthorized` is pushed. */
