@@ -9,6 +9,8 @@ export const TOKEN = 'testtoken';
 /** The key of the fixed vector (docs/wechat-protocol-notes.md "The AES envelope"). */
 export const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 export const ACCOUNT = 'gh_wxreachdemo';
+/** The component of WeChat's official third-party platform vector (token AAAAA, key "A"×43). */
+export const COMPONENT = { appId: 'wx134c8103faa5a59e', appSecret: 'component-secret', token: 'AAAAA', aesKey: 'A'.repeat(43) };
 
 export function emulator(extra: EmulatorOptions = {}): Promise<EmulatorHandle> {
   return startEmulator({ appId: APPID, appSecret: SECRET, token: TOKEN, receiptDelayMs: 10, ...extra });
@@ -87,6 +89,7 @@ export function xmlFields(xml: string): Record<string, string> {
 }
 
 export interface Received {
+  path: string;
   query: URLSearchParams;
   body: string;
   contentType: string | undefined;
@@ -107,8 +110,10 @@ export class CallbackSink {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://x');
         const r: Received = {
-          query: new URL(req.url ?? '/', 'http://x').searchParams,
+          path: url.pathname,
+          query: url.searchParams,
           body: Buffer.concat(chunks).toString('utf8'),
           contentType: req.headers['content-type'],
           at: Date.now(),
@@ -146,3 +151,19 @@ export class CallbackSink {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Checks a component push independently (both query signatures with the component Token,
+ * encrypt_type=aes, a body of only `outer` and Encrypt, the component appid in the trailer) and
+ * returns the decrypted fields.
+ */
+export function openComponentPush(r: Received, outer: 'AppId' | 'ToUserName'): Record<string, string> {
+  const q = r.query;
+  const [timestamp, nonce] = [q.get('timestamp')!, q.get('nonce')!];
+  expect(q.get('signature')).toBe(sha1Sorted([COMPONENT.token, timestamp, nonce]));
+  expect(q.get('encrypt_type')).toBe('aes');
+  const body = xmlFields(r.body);
+  expect(Object.keys(body)).toEqual([outer, 'Encrypt']);
+  expect(q.get('msg_signature')).toBe(sha1Sorted([COMPONENT.token, timestamp, nonce, body.Encrypt]));
+  return xmlFields(independentDecrypt(COMPONENT.aesKey, body.Encrypt, COMPONENT.appId));
+}

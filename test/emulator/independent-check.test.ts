@@ -1,4 +1,4 @@
-import { AES_KEY, TOKEN, independentDecrypt, sha1Sorted, xmlFields } from './helpers';
+import { AES_KEY, COMPONENT, TOKEN, independentDecrypt, sha1Sorted, xmlFields } from './helpers';
 
 // The receipt tests trust these helpers, so anchor them on the fixed vector of
 // docs/wechat-protocol-notes.md "The AES envelope" (reproduced byte-for-byte by wechatpy).
@@ -22,5 +22,24 @@ describe('the independent check used on emulator pushes (the fixed vector)', () 
     const xml = independentDecrypt(AES_KEY, V.encrypt, V.appid);
     expect(xmlFields(xml)).toEqual({ ToUserName: 'gh_abc', FromUserName: 'oUSER', CreateTime: '1700000000', MsgType: 'text', Content: 'hi', MsgId: '1234567890123456' });
     expect(() => independentDecrypt(AES_KEY, V.encrypt, 'wxOTHER')).toThrow('appid');
+  });
+});
+
+// WeChat's own third-party platform vector: the component tests trust the same helpers with the component's keys.
+const C = {
+  timestamp: '1715943329',
+  nonce: '1590219412',
+  encrypt:
+    'D7yzvUNAL930rd28wf21s4hvXhz0L6Uit/p2Di6C5DHyYGpEgdBRnKjBec34JwoQXicwaZC7fOVihW80F4VtsdvE//1vr7oAbqjDv8KenVp+ajKYpJnyQ4zMRhIC+a31fCVOMC03FfzV/QuC94kBP55a+Za3sJgvAn+ZbsNqZI5DkyuzkhQN8OBqCzFhizGmy0xpM0MEA4agpvE+RuNO1rhHTtuJB5yltw1FiYzecSXJ+y/D2r81VkRn2eYjh2ltsoyfbDR7Is6ookXIFxTfyeNyeHxMeT4KN5WpCDmSbTcUYrbBUlkGLJ9n/rU8YOywma6G7aTb7KZKOqCxgfoUlYEZPk4FUL/TK7ShriFDMVCLyjQJ15Ob++agDWtcxhfUfe6HIoIpRW8mKNBQiY/Jd1svvuskA1wLef1RTtzKfMpagSCX/laZINmdnX4zrF6kIaR9P4xQrWXbsTFHTYe0Mg==',
+  signature: 'cc0c594499c1634947d5b502f158ee518947db27',
+  msgSignature: '6c12a4205838198b8fa631b3220723bb07f1015c',
+};
+
+describe('the independent check used on component pushes (the official third-party vector)', () => {
+  it('computes both signatures and decrypts with the component appid trailer', () => {
+    expect(sha1Sorted([COMPONENT.token, C.timestamp, C.nonce])).toBe(C.signature);
+    expect(sha1Sorted([COMPONENT.token, C.timestamp, C.nonce, C.encrypt])).toBe(C.msgSignature);
+    const xml = independentDecrypt(COMPONENT.aesKey, C.encrypt, COMPONENT.appId);
+    expect(xmlFields(xml)).toEqual({ ToUserName: 'gh_97417a04a28d', FromUserName: 'o9AgO5Kd5ggOC-bXrbNODIiE3bGY', CreateTime: '1715943329', MsgType: 'event', Event: 'debug_demo', debug_str: 'hello world' });
   });
 });
