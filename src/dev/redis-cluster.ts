@@ -11,7 +11,13 @@ export interface RedisClusterOptions {
   masters?: number;
   /** Parent folder of the nodes' folders (`node-0`, …; each must be new). Default: a fresh temp folder that `stop()` removes; a given folder is kept. */
   dir?: string;
-  /** As for RedisServer: with `aof`, a killed master restarts with every write it answered. Default `none`. */
+  /**
+   * As for RedisServer. `aof` uses appendfsync always: each write is in the file, fsynced, before
+   * Redis answers it, so a killed master restarts with every write it acknowledged. (With everysec
+   * Redis keeps answering while it postpones writing the file behind a slow fsync, for up to 2 s: a
+   * SIGKILL then loses acknowledged writes, which a chaos run would count as lost notices.)
+   * Default `none`.
+   */
   persistence?: 'none' | 'aof';
   /** Called when a node exits though nobody killed or stopped it. */
   onUnexpectedExit?: (description: string) => void;

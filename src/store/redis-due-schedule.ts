@@ -43,7 +43,13 @@ const shareOut = (total: number, n: number): number[] => Array.from({ length: n 
  *   back by itself), claims on the shard, and settles the index with the shard's earliest score
  *   after the claim, exactly only if no write hinted in between (else the score may only drop);
  * - the sweep (at the first claim of this process and then every `sweepIntervalMs`) re-hints every
- *   shard of every account that ever had a record, from the shard's own zset.
+ *   shard of every account that ever had a record, from the shard's own zset: one read per shard
+ *   (accounts × shardsPerAccount) per interval and process.
+ *
+ * "No write hinted in between" is a token the hint deletes, not a comparison of the score with the
+ * mark: a write due after the lease end leaves the score at the mark, and a settle that took that
+ * as "nothing happened" would raise the score past the new record (to the shard's next due time
+ * as the claim saw it, maybe hours away) and hide it until the sweep.
  *
  * A hint that cannot be written (its master unreachable) is left to the sweep rather than failing a
  * write that happened.
