@@ -17,6 +17,8 @@ export interface RedisServerOptions {
    * had happened, and a restart replays the file.
    */
   persistence?: 'none' | 'aof';
+  /** More redis-server arguments, kept for restarts (e.g. cluster mode: see RedisCluster). */
+  args?: readonly string[];
   /** Called when redis-server exits though nobody killed or stopped it (a crash, the OOM killer). */
   onUnexpectedExit?: (description: string) => void;
 }
@@ -94,7 +96,7 @@ export class RedisServer {
   private async start(): Promise<void> {
     if (this.child) throw new Error(`redis-server on port ${this.port} is running already`);
     const persistence = this.options.persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--logfile', this.logFile, '--save', '', ...persistence];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--logfile', this.logFile, '--save', '', ...persistence, ...(this.options.args ?? [])];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child = child;
     const failed = new Promise<never>((_resolve, reject) => {

@@ -1,83 +1,48 @@
+import { shardLabel } from './record-ids';
+
 /**
- * The Redis key scheme: every key is `{<prefix>}:<kind>:<name>`, e.g. `{wxr}:rec:<id>`.
+ * The Redis key scheme, with three kinds of hash tag (the part in braces decides the Redis Cluster
+ * slot, so keys with the same tag can be used together in one Lua script):
  *
- * The braces make the whole prefix the hash tag, so every key of one deployment hashes to the same
- * Redis Cluster slot and every script (which may touch any of them) is single-slot. This is BullMQ's
- * choice (one tag per queue); its price is that a deployment's data lives on one shard, which fits
- * wxreach's volume. Each kind has its own segment, so names of different kinds never collide.
+ * - `{<prefix>}:…` the deployment's own values, the due index and the list of accounts;
+ * - `{<prefix>:<appid>}:…` an account's values (token, templates, quota, signatures) and its
+ *   idempotency keys;
+ * - `{<prefix>:<appid>:<shard>}:…` one shard of an account's users (shard = a hash of the openid,
+ *   see RecordIds): everything of a user lives there (records and their histories, the shard's due
+ *   schedule, the user's parked list, windows, push memory and replies, msgid links and early
+ *   receipts).
+ *
+ * So every script stays in one slot, while accounts, and the users of one busy account, spread
+ * over all the masters of a cluster (on one Redis the tags change nothing). Each kind of key has
+ * its own segment after the tag, so names of different kinds never collide.
  */
 export class RedisKeys {
-  private readonly base: string;
+  readonly deployment: DeploymentKeys;
 
-  constructor(prefix: string) {
-    // no braces, colons or glob characters: the tag and the SCAN pattern stay unambiguous
+  constructor(private readonly prefix: string) {
+    // no braces or colons: the tags `{p}`, `{p:appid}` and `{p:appid:shard}` stay distinct
     if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new Error(`Redis key prefix must match [A-Za-z0-9_.-]+, got "${prefix}"`);
-    this.base = `{${prefix}}:`;
+    this.deployment = new DeploymentKeys(`{${prefix}}:`);
   }
 
-  /** SCAN pattern for every key of this prefix. */
-  get all(): string {
-    return `${this.base}*`;
+  /** Keys of account `appid` (checked by the caller: see checkAccount). */
+  account(appid: string): AccountKeys {
+    return new AccountKeys(`{${this.prefix}:${appid}}:`);
   }
 
-  /** The due schedule: zset of record ids scored by due time (ms). */
-  get due(): string {
-    return `${this.base}due`;
+  shard(appid: string, shard: number): ShardKeys {
+    return new ShardKeys(`{${this.prefix}:${appid}:${shardLabel(shard)}}:`);
   }
+}
 
-  /** Record fields (hash); `record('')` is the prefix scripts append ids to. */
-  record(id: string): string {
-    return `${this.base}rec:${id}`;
-  }
+/** A user name inside a key that has another variable part: escaped, so it holds no `:`. */
+const part = (user: string) => encodeURIComponent(user);
 
-  /** Record history (list of JSON entries). */
-  history(id: string): string {
-    return `${this.base}hist:${id}`;
-  }
+/** The namespace of one KeyValueStore. */
+export class ValueKeys {
+  constructor(protected readonly base: string) {}
 
-  /** An Idempotency-Key of one API client (the caller passes `<client>:<key>`). */
-  idempotency(key: string): string {
-    return `${this.base}idem:${key}`;
-  }
-
-  msgid(msgid: string): string {
-    return `${this.base}msgid:${msgid}`;
-  }
-
-  /** A receipt status that arrived before its msgid was linked. */
-  earlyReceipt(msgid: string): string {
-    return `${this.base}early:${msgid}`;
-  }
-
-  /**
-   * A user's parked records (zset by score). The name is the one version 0.1 used, so notices
-   * parked before an upgrade are still released by the user's next interaction.
-   */
-  parked(owner: string): string {
-    return `${this.base}set:parked:${owner}`;
-  }
-
-  /** One customer-service window of a user (hash {remaining, expiresAt}). */
-  window(user: string, kind: string): string {
-    return `${this.base}win:${kind}:${user}`;
-  }
-
-  /** A push from WeChat was seen (dedupe). */
-  pushSeen(pushKey: string): string {
-    return `${this.base}push:${pushKey}`;
-  }
-
-  /** The passive reply given to a push (a parked notice's text). */
-  reply(pushKey: string): string {
-    return `${this.base}reply:${pushKey}`;
-  }
-
-  /** The business bot's reply (XML) to a forwarded push. */
-  botReply(pushKey: string): string {
-    return `${this.base}bot-reply:${pushKey}`;
-  }
-
-  /** A key-value consumer's first-seen mark. */
+  /** A first-seen mark. */
   seen(key: string): string {
     return `${this.base}seen:${key}`;
   }
@@ -92,5 +57,94 @@ export class RedisKeys {
 
   hash(key: string): string {
     return `${this.base}hash:${key}`;
+  }
+}
+
+export class DeploymentKeys extends ValueKeys {
+  /**
+   * The due index: zset of shards (`<appid>:<shard>`, see dueIndexMember) scored by when the shard
+   * next has a record due, so the work loop finds due work without polling every shard.
+   */
+  get dueIndex(): string {
+    return `${this.base}due-index`;
+  }
+
+  /** The claim in progress on each shard of the due index (hash member → token). */
+  get dueClaims(): string {
+    return `${this.base}due-claims`;
+  }
+
+  /** Every account that has ever had a record (set of appids), for the due index's sweep. */
+  get accounts(): string {
+    return `${this.base}accounts`;
+  }
+}
+
+/** A shard's member in the due index. */
+export const dueIndexMember = (appid: string, shard: number): string => `${appid}:${shardLabel(shard)}`;
+
+export function parseDueIndexMember(member: string): { account: string; shard: number } {
+  const colon = member.lastIndexOf(':');
+  return { account: member.slice(0, colon), shard: parseInt(member.slice(colon + 1), 16) };
+}
+
+export class AccountKeys extends ValueKeys {
+  /** An Idempotency-Key of one API client (the caller passes `<client>:<key>`). */
+  idempotency(key: string): string {
+    return `${this.base}idem:${key}`;
+  }
+}
+
+export class ShardKeys {
+  constructor(private readonly base: string) {}
+
+  /** The shard's due schedule: zset of record ids scored by due time (ms). */
+  get due(): string {
+    return `${this.base}due`;
+  }
+
+  /** Record fields (hash); `record('')` is the prefix scripts append ids to. */
+  record(id: string): string {
+    return `${this.base}rec:${id}`;
+  }
+
+  /** Record history (list of JSON entries). */
+  history(id: string): string {
+    return `${this.base}hist:${id}`;
+  }
+
+  /** A user's parked records (zset by score). */
+  parked(owner: string): string {
+    return `${this.base}set:parked:${owner}`;
+  }
+
+  /** One customer-service window of a user (hash {remaining, expiresAt}). */
+  window(user: string, kind: string): string {
+    return `${this.base}win:${kind}:${part(user)}`;
+  }
+
+  /** A push from WeChat was claimed or handled (dedupe). */
+  pushSeen(user: string, pushKey: string): string {
+    return `${this.base}push:${part(user)}:${pushKey}`;
+  }
+
+  /** The passive reply given to a push (a parked notice's text). */
+  reply(user: string, pushKey: string): string {
+    return `${this.base}reply:${part(user)}:${pushKey}`;
+  }
+
+  /** The business bot's reply (XML) to a forwarded push. */
+  botReply(user: string, pushKey: string): string {
+    return `${this.base}bot-reply:${part(user)}:${pushKey}`;
+  }
+
+  /** msgid → record id (msgids are unique within an account; the tag makes them per account and shard). */
+  msgid(msgid: string): string {
+    return `${this.base}msgid:${msgid}`;
+  }
+
+  /** A receipt status that arrived before its msgid was linked. */
+  earlyReceipt(msgid: string): string {
+    return `${this.base}early:${msgid}`;
   }
 }

@@ -1,5 +1,5 @@
 import { MemoryStore } from '../../src/store/memory-store';
-import { describeStoreContract } from './contract';
+import { APP, describeStoreContract } from './contract';
 
 describeStoreContract('MemoryStore', async () => {
   const store = new MemoryStore();
@@ -10,14 +10,17 @@ describe('MemoryStore specifics', () => {
   it('follows an injected clock and sweeps expired entries', async () => {
     let now = 1_000_000;
     const store = new MemoryStore({ now: () => now });
-    await store.setValue('v', 'x', 1000);
-    await store.firstSeen('k', 1);
+    const account = store.forAccount(APP);
+    await account.setValue('v', 'x', 1000);
+    await account.firstSeen('k', 1);
+    await store.deployment.setValue('d', 'y', 1000);
     now += 999;
-    await expect(store.getValue('v')).resolves.toBe('x');
+    await expect(account.getValue('v')).resolves.toBe('x');
     now += 1;
     store.sweep();
-    await expect(store.getValue('v')).resolves.toBeNull();
-    await expect(store.firstSeen('k', 1)).resolves.toBe(true);
+    await expect(account.getValue('v')).resolves.toBeNull();
+    await expect(store.deployment.getValue('d')).resolves.toBeNull();
+    await expect(account.firstSeen('k', 1)).resolves.toBe(true);
     await store.close();
   });
 
@@ -30,5 +33,12 @@ describe('MemoryStore specifics', () => {
     const calls = sweep.mock.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sweep.mock.calls.length).toBe(calls);
+  });
+
+  it('gives the same account part for the same appid', async () => {
+    const store = new MemoryStore();
+    await store.forAccount(APP).setValue('k', 'v');
+    await expect(store.forAccount(APP).getValue('k')).resolves.toBe('v');
+    await store.close();
   });
 });

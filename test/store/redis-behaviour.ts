@@ -1,0 +1,189 @@
+import { RedisConnection, type RedisTarget } from '../../src/store/redis-connection';
+import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store';
+import type { LuaScript } from '../../src/store/scripts/lua-script';
+import type { HistoryEntry } from '../../src/store/store';
+import { StoreUnavailableError } from '../../src/store/unavailable';
+import { APP } from './contract';
+import type { RedisAdmin } from './redis-admin';
+
+const entry = (status: string): HistoryEntry => ({ at: new Date(0).toISOString(), status, detail: '' });
+const HOUR_MS = 3_600_000;
+
+/**
+ * What only the Redis store has to get right, on one Redis and on a cluster: where keys go and how
+ * long they live, the idempotency key and its record in two steps, and the due index (its races
+ * and its sweep). `target()` is read when a test runs (a cluster starts in the file's beforeAll).
+ */
+export function describeRedisStore(name: string, target: () => RedisTarget, admin: () => RedisAdmin, newPrefix: () => string): void {
+  describe(`RedisStore on ${name}`, () => {
+    const open: RedisStore[] = [];
+    const used: string[] = [];
+    async function connect(options: Partial<RedisStoreOptions> & { prefix?: string } = {}) {
+      const prefix = options.prefix ?? newPrefix();
+      const store = await RedisStore.connect({ ...target(), indexSweepIntervalMs: HOUR_MS, ...options, prefix } as RedisStoreOptions);
+      open.push(store);
+      used.push(prefix);
+      return { store, prefix, account: store.forAccount(APP) };
+    }
+    afterEach(async () => {
+      jest.restoreAllMocks();
+      await Promise.all(open.splice(0).map((store) => store.close()));
+      for (const prefix of used.splice(0)) await admin().del(await admin().keysContaining(prefix));
+    });
+
+    /** Touches every kind of key once; returns the record's id. */
+    async function useEveryKind(store: RedisStore): Promise<string> {
+      const now = Date.now();
+      const account = store.forAccount(APP);
+      const id = account.newId('o1');
+      await account.create(id, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now, idempotency: { key: 'ik', fingerprint: 'f' } });
+      await account.move(id, { from: ['queued'], to: 'awaiting_receipt', history: entry('awaiting_receipt') });
+      await account.linkMsgid('m1', id, 600);
+      await account.resolveMsgid('o1', 'm2', 'success', 600);
+      await account.firstSeen('push', 600);
+      await account.setValue('token', 't', 60_000);
+      await account.setValue('forever', 'f');
+      await account.acquireLock('refresh', 'me', 60_000);
+      await account.setHash('templates', { a: '1' });
+      await account.openWindow('o1', 'message', 5, now + 60_000, 60);
+      await account.park(id, { from: ['awaiting_receipt'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 600 });
+      await account.firstSeenPush('o1', 'msg:1', 600);
+      await account.rememberBotReply('o1', 'msg:1', '<xml/>', 60_000);
+      await store.deployment.setValue('ticket', 'x');
+      await store.claimDue(now, 60_000, 10);
+      return id;
+    }
+
+    it('puts every key under its tag: the deployment, the account, or the user\'s shard', async () => {
+      const { store, prefix } = await connect();
+      const id = await useEveryKind(store);
+      const shard = `{${prefix}:${APP}:${id.slice(1, 3)}}:`;
+      await expect(admin().keysContaining(prefix)).resolves.toEqual(
+        [
+          ...[`accounts`, `due-index`, `val:ticket`].map((rest) => `{${prefix}}:${rest}`),
+          ...['hash:templates', 'idem:ik', 'lock:refresh', 'seen:push', 'val:forever', 'val:token'].map((rest) => `{${prefix}:${APP}}:${rest}`),
+          ...['bot-reply:o1:msg:1', 'due', 'early:m2', `hist:${id}`, 'msgid:m1', 'push:o1:msg:1', `rec:${id}`, 'set:parked:o1', 'win:message:o1'].map((rest) => shard + rest),
+        ].sort(),
+      );
+    });
+
+    it('sets TTLs on everything but the schedules, the account list, hashes and values kept for good', async () => {
+      const { store, prefix } = await connect();
+      await useEveryKind(store);
+      for (const key of await admin().keysContaining(prefix)) {
+        const kept = /(:due|:due-index|:accounts|:hash:templates|:val:forever|:val:ticket)$/.test(key);
+        expect([key, (await admin().ttl(key)) > 0]).toEqual([key, !kept]);
+      }
+    });
+
+    it('never hands the same id to two connections claiming at once', async () => {
+      const a = await connect();
+      const b = await connect({ prefix: a.prefix });
+      const ids = Array.from({ length: 60 }, (_, i) => a.account.newId(`user-${i % 13}`));
+      await Promise.all(ids.map((id, i) => a.account.create(id, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: i })));
+      const all: string[] = [];
+      for (let round = 0; round < 20 && all.length < ids.length; round++) {
+        const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).store.claimDue(1000, 60_000, 7)));
+        all.push(...claims.flat().map((work) => work.id));
+      }
+      expect(new Set(all).size).toBe(all.length);
+      expect(all.sort()).toEqual([...ids].sort());
+    });
+
+    /** Lets `script` run through `before()` first, the first time it is called; returns whether that happened. */
+    function beforeFirst(script: string, before: () => Promise<void>): () => boolean {
+      const run = RedisConnection.prototype.run;
+      let fired = false;
+      jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(async function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
+        if (lua.name === script && !fired) {
+          fired = true;
+          await before();
+        }
+        return run.call(this, lua, keys, args);
+      });
+      return () => fired;
+    }
+
+    it('completes a request cut short between its idempotency key and its record, under the first id', async () => {
+      const { store, account } = await connect();
+      const first = account.newId('o1');
+      const create = (id: string, fingerprint = 'f') =>
+        account.create(id, { status: 'queued', body: 'b' }, entry('queued'), { ttlSeconds: 600, dueAt: 5, idempotency: { key: 'client:k1', fingerprint } });
+      // the record's write fails after the key was taken: what an instance dying between the steps leaves
+      const run = RedisConnection.prototype.run;
+      const failed = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(async function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
+        if (lua.name === 'create') throw new StoreUnavailableError('injected: the instance died');
+        return run.call(this, lua, keys, args);
+      });
+      await expect(create(first)).rejects.toThrow('injected');
+      expect(failed).toHaveBeenCalled();
+      failed.mockRestore();
+      await expect(account.get(first)).resolves.toBeNull();
+
+      // another fingerprint under the same key is refused and creates nothing
+      await expect(create(account.newId('o1'), 'other')).resolves.toEqual({ created: false, existingId: first, fingerprint: 'f' });
+      await expect(account.get(first)).resolves.toBeNull();
+      // the client's retry (a fresh id, the same request) completes the first id's record
+      const retry = account.newId('o1');
+      await expect(create(retry)).resolves.toEqual({ created: false, existingId: first, fingerprint: 'f' });
+      await expect(account.get(retry)).resolves.toBeNull();
+      await expect(account.get(first)).resolves.toEqual({ fields: { status: 'queued', body: 'b' }, history: [entry('queued')] });
+      await expect(create(account.newId('o1'))).resolves.toEqual({ created: false, existingId: first, fingerprint: 'f' });
+      await expect(store.claimDue(10, 1000, 10)).resolves.toEqual([{ account: APP, id: first }]); // on the schedule too
+    });
+
+    it('claims a record made due while a claim on its shard was between mark and settle', async () => {
+      const { store, account } = await connect();
+      const now = 1_000_000;
+      const [first, second] = [account.newId('o1'), account.newId('o1')];
+      await account.create(first, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now });
+      const fired = beforeFirst('settleDueClaim', async () => {
+        await account.create(second, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now });
+      });
+      await expect(store.claimDue(now, 60_000, 10)).resolves.toEqual([{ account: APP, id: first }]); // its shard looked empty after
+      expect(fired()).toBe(true);
+      await expect(store.claimDue(now, 60_000, 10)).resolves.toEqual([{ account: APP, id: second }]);
+    });
+
+    it('claims a record made due, after the lease end, while a claim was between mark and settle', async () => {
+      const { store, account } = await connect();
+      const now = 1_000_000;
+      const [far, soon] = [account.newId('o1'), account.newId('o1')];
+      await account.create(far, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now });
+      await account.move(far, { from: ['queued'], to: 'queued', dueAt: now + HOUR_MS }); // the index still says `now`
+      const fired = beforeFirst('settleDueClaim', async () => {
+        await account.create(soon, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now + 5000 });
+      });
+      // the claim finds nothing due and sees the shard's next due time an hour away; the record made
+      // due in 5 s meanwhile must not be hidden behind that hour
+      await expect(store.claimDue(now, 1000, 10)).resolves.toEqual([]);
+      expect(fired()).toBe(true);
+      await expect(store.claimDue(now + 5000, 1000, 10)).resolves.toEqual([{ account: APP, id: soon }]);
+    });
+
+    it('sweeps: a hint lost from the due index is found again at the first claim and every interval', async () => {
+      const { store, prefix, account } = await connect({ indexSweepIntervalMs: 400 });
+      const now = 1_000_000;
+      await expect(store.claimDue(now, 1000, 10)).resolves.toEqual([]); // the first claim swept (nothing yet)
+      const id = account.newId('o1');
+      await account.create(id, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now });
+      const loseHint = () => admin().zRem(`{${prefix}}:due-index`, `${APP}:${id.slice(1, 3)}`);
+      await expect(loseHint()).resolves.toBe(1);
+      await expect(store.claimDue(now, 1000, 10)).resolves.toEqual([]); // lost until the sweep
+      const fresh = await connect({ prefix });
+      await expect(fresh.store.claimDue(now, 1000, 10)).resolves.toEqual([{ account: APP, id }]);
+      await expect(loseHint()).resolves.toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      await expect(store.claimDue(now + 1000, 1000, 10)).resolves.toEqual([{ account: APP, id }]);
+    });
+
+    it('knows the schedule over accounts and shards', async () => {
+      const { store, account } = await connect();
+      const other = store.forAccount('wxother');
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? account : other).create((i % 2 ? account : other).newId(`u${i}`), { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: 500 + i })),
+      );
+      await expect(store.scheduleInfo()).resolves.toEqual({ size: 20, nextDueAt: 500 });
+    });
+  });
+}
