@@ -1,13 +1,12 @@
-import { ConfigError, loadConfig } from './config/load';
+import { ConfigError, hasAccounts, loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { startDemo } from './demo';
 import { createLogger } from './log/logger';
 import { startService, STOP_DEADLINE_MS } from './service';
-import { MemoryStore } from './store/memory-store';
-import { RedisStore } from './store/redis-store';
-import type { Store } from './store/store';
+import { parseApiKey } from './http/auth';
+import { connectStore } from './store/connect-store';
 
-/** `npm start`: load config, connect the store, start HTTP and the work loop; demo mode without an AppID. */
+/** `npm start`: load config, connect the store, start HTTP and the work loop; demo mode without any account. */
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -19,18 +18,20 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.logLevel, secrets: [config.wechat.appSecret, config.wechat.aesKey, ...config.apiKeys] });
+  const log = createLogger({ level: config.logLevel, secrets: [config.wechat.appSecret, config.wechat.aesKey, ...config.apiKeys.map((k) => parseApiKey(k).key)] });
 
-  let store: Store;
-  if (config.redisUrl) {
-    store = await RedisStore.connect({ url: config.redisUrl, prefix: config.redisPrefix, onError: (err) => log.error('redis error', { err }) });
-  } else {
-    log.warn('REDIS_URL is not set: using the in-memory store; state is lost on exit and instances cannot share work');
-    store = new MemoryStore();
+  const store = await connectStore({
+    redisUrl: config.redisUrl,
+    redisClusterNodes: config.redisClusterNodes,
+    prefix: config.redisPrefix,
+    onError: (err) => log.error('redis error', { err }),
+  });
+  if (!config.redisUrl && !config.redisClusterNodes) {
+    log.warn('neither REDIS_URL nor REDIS_CLUSTER_NODES is set: using the in-memory store; state is lost on exit and instances cannot share work');
   }
   if (config.apiKeys.length === 0) log.warn('WXREACH_API_KEYS is not set: the /v1 API accepts requests without a key');
 
-  const demo = config.wechat.appId ? null : await startDemo(config);
+  const demo = hasAccounts(config) ? null : await startDemo(config);
   const service = await startService({ config: demo?.config ?? config, store, log, host: process.env.HOST ?? '0.0.0.0' });
   if (demo) await demo.ready(service.url);
 

@@ -103,7 +103,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
   }
 
   /** Signatures seen while the shared store is unreachable, so pushes still get through to the push journal. */
-  const localSignatures = new MemoryStore({ now });
+  const localSignatures = new MemoryStore({ now }).deployment;
 
   /**
    * `allowed` false when the signature already came with other content (kept while its timestamp

@@ -230,7 +230,7 @@ describe('the built server as its own process', () => {
       // the notices in hand got their answer from WeChat and recorded it before the exit
       const store = await RedisStore.connect({ url: process.env.TEST_REDIS_URL as string });
       try {
-        const statuses = await Promise.all(inHand.map(async (id) => (await store.get(id))?.fields.status));
+        const statuses = await Promise.all(inHand.map(async (id) => (await store.forAccount(store.accountOfId(id) as string).get(id))?.fields.status));
         for (const status of statuses) expect(['awaiting_receipt', 'delivered']).toContain(status);
       } finally {
         await store.close();

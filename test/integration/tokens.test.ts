@@ -41,7 +41,7 @@ describe('token lifecycle', () => {
     const http = new JsonHttp(h.emulator.url, 500, 4);
     let clock = Date.now();
     try {
-      const source = new TokenSource({ http, appId: APP.appId, appSecret: APP.appSecret, mode: 'stable', storage: store, now: () => clock });
+      const source = new TokenSource({ http, appId: APP.appId, appSecret: APP.appSecret, mode: 'stable', storage: store.forAccount(APP.appId), now: () => clock });
       const first = await source.get();
       clock += 7000 * 1000; // inside the last 5 minutes of its 7200 s
       h.emulator.control.setFaults({ paths: ['/cgi-bin/stable_token'], dropRate: 1 });
@@ -81,7 +81,7 @@ describe('token lifecycle', () => {
     const https = stores.map(() => new JsonHttp(h.emulator.url, 2000, 4));
     try {
       const before = calls(h, '/cgi-bin/stable_token');
-      const sources = stores.map((storage, i) => new TokenSource({ http: https[i], appId: APP.appId, appSecret: APP.appSecret, mode: 'stable', storage }));
+      const sources = stores.map((storage, i) => new TokenSource({ http: https[i], appId: APP.appId, appSecret: APP.appSecret, mode: 'stable', storage: storage.forAccount(APP.appId) }));
       const tokens = await Promise.all(sources.flatMap((s) => [s.get(), s.get(), s.get()]));
       expect(new Set(tokens).size).toBe(1);
       expect(calls(h, '/cgi-bin/stable_token') - before).toBe(1);

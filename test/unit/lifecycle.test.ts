@@ -10,7 +10,8 @@ const MOVE_NAMES = Object.keys(MOVES) as MoveName[];
 /** A lifecycle on a fresh in-memory store, with a fixed clock and a metrics spy. */
 function rig() {
   const now = () => T0;
-  const store = new MemoryStore({ now }).forAccount('wxlifecycle000001');
+  const all = new MemoryStore({ now });
+  const store = all.forAccount('wxlifecycle000001');
   const { log, text } = capturedLogger();
   const metrics = { statusChanged: jest.fn<void, [string]>() };
   const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, now);
@@ -20,7 +21,7 @@ function rig() {
     await store.create(id, { status, openid: OPENID, createdAt: String(createdAt) }, { at: new Date(createdAt).toISOString(), status, detail: 'created' }, { ttlSeconds: RETENTION_SECONDS, dueAt: T0 });
     return { id, openid: OPENID, status, createdAt };
   }
-  return { store, lifecycle, metrics, logs: text, notice };
+  return { store, all, lifecycle, metrics, logs: text, notice };
 }
 
 /** What every move needs besides the change (releaseAsReply needs the reply it becomes). */
@@ -32,7 +33,7 @@ describe('the lifecycle table: every move from every status', () => {
   const cases = MOVE_NAMES.flatMap((name) => STATUSES.map((status) => [name, status, allowedFrom(name).includes(status)] as const));
 
   it.each(cases)('%s from %s: allowed = %s', async (name, status, allowed) => {
-    const { store, lifecycle, notice } = rig();
+    const { store, all, lifecycle, notice } = rig();
     const n = await notice(status);
     const before = await store.get(n.id);
 
@@ -44,14 +45,14 @@ describe('the lifecycle table: every move from every status', () => {
     await expect(store.replyFor(OPENID, 'reply:push-1')).resolves.toBe(name === 'releaseAsReply' && allowed ? 'the text' : null);
     if (!allowed) {
       expect(after).toEqual(before);
-      await expect(store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 });
+      await expect(all.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 });
       return;
     }
     const to = MOVES[name].to === 'same' ? status : MOVES[name].to;
     expect(after?.fields).toMatchObject({ status: to, mark: name });
     expect(after?.history).toHaveLength(2);
     expect(after?.history[1]).toEqual({ at: new Date(T0).toISOString(), status: to, detail: `move ${name}` });
-    await expect(store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + 5000 });
+    await expect(all.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: T0 + 5000 });
   });
 
   it('the table allows exactly these moves (a change to it is a change of behaviour)', () => {

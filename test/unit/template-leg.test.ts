@@ -238,7 +238,7 @@ describe('TemplateLeg.receiptDeadline', () => {
     const n = await sent(r);
     r.advance(SETTINGS.receiptTimeoutSeconds * 1000);
     const awayAt = r.now() - 1000;
-    const unreachable = jest.spyOn(r.store, 'lastUnreachableAt').mockReturnValue(awayAt);
+    const unreachable = jest.spyOn(r.schedule, 'lastUnreachableAt').mockReturnValue(awayAt);
     await r.templateLeg.receiptDeadline(await r.get(n.id));
     expect(unreachable).toHaveBeenCalled();
     expect(r.api.sendText).not.toHaveBeenCalled();
