@@ -2,10 +2,13 @@ import { buildXml } from './xml';
 import type { WechatCipher } from './cipher';
 import { signatureMatches, wechatSignature } from './signature';
 
-/** Safe-mode request body WeChat posts: only ToUserName and the ciphertext. */
-export function sealPush(cipher: WechatCipher, token: string, account: string, xml: string, timestamp: string, nonce: string) {
+/**
+ * Safe-mode request body WeChat posts: only the addressee and the ciphertext. An account's pushes
+ * name it as ToUserName (its gh_ id); a third-party platform's authorisation events as AppId.
+ */
+export function sealPush(cipher: WechatCipher, token: string, addressee: { ToUserName: string } | { AppId: string }, xml: string, timestamp: string, nonce: string) {
   const encrypt = cipher.encrypt(xml);
-  return { body: buildXml({ ToUserName: account, Encrypt: encrypt }), msgSignature: wechatSignature([token, timestamp, nonce, encrypt]) };
+  return { body: buildXml({ ...addressee, Encrypt: encrypt }), msgSignature: wechatSignature([token, timestamp, nonce, encrypt]) };
 }
 
 /** Sealed passive reply (docs/wechat-protocol-notes.md "Passive replies"): Encrypt, MsgSignature, TimeStamp (capital S), Nonce. */

@@ -50,8 +50,23 @@ export const ERRCODE = {
   USER_BLOCKED_MESSAGES: 48002,
   API_BANNED: 48004,
   ACCOUNT_FROZEN: 50007,
+  /** Third-party platform: the account revoked (or never granted) the platform's authorisation. */
+  COMPONENT_NOT_AUTHORIZED: 61003,
   /** What the newer platform answers for a caller outside the IP whitelist. */
   IP_NOT_WHITELISTED_NEW: 61004,
+  /** Third-party platform: the component_verify_ticket is stale / not one WeChat issued. */
+  COMPONENT_TICKET_EXPIRED: 61005,
+  COMPONENT_TICKET_INVALID: 61006,
+  /** Third-party platform: the merchant did not grant the permission set of this API. */
+  API_NOT_GRANTED_TO_COMPONENT: 61007,
+  /** Third-party platform: the authorization code is used, unknown or for another account / expired. */
+  AUTH_CODE_INVALID: 61009,
+  AUTH_CODE_EXPIRED: 61010,
+  INVALID_COMPONENT: 61011,
+  /** Third-party platform: the authorizer refresh token is stale, lost or revoked. */
+  REFRESH_TOKEN_INVALID: 61023,
+  /** A list call asked for more than it may (api_get_authorizer_list: at most 500). */
+  INVALID_COUNT: 40170,
   IP_AWAITING_CONFIRMATION: 89501,
   IP_NEEDS_CONFIRMATION: 89503,
   IP_BLOCKED_24H: 89506,

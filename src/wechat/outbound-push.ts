@@ -16,8 +16,11 @@ export interface PushSigning {
   nonce?: string;
   /** The sender's openid, which current pushes carry in the query. */
   openid?: string;
-  /** Compatible or safe mode: sealed with `cipher`; `account` (gh_…) is the ToUserName of a safe-mode body. */
-  seal?: { mode: Exclude<PushMode, 'plain'>; cipher: WechatCipher; account: string };
+  /**
+   * Compatible or safe mode: sealed with `cipher`; `account` (gh_…) is the ToUserName of a
+   * safe-mode body, or, for a third-party platform's authorisation event, `component` its AppId.
+   */
+  seal?: { mode: Exclude<PushMode, 'plain'>; cipher: WechatCipher } & ({ account: string } | { component: string });
 }
 
 /** A push ready to post (as text/xml). */
@@ -49,7 +52,7 @@ export function outboundPush(url: string, xml: string, o: PushSigning): Outbound
 }
 
 function seal(xml: string, s: NonNullable<PushSigning['seal']>, token: string, timestamp: string, nonce: string) {
-  if (s.mode === 'safe') return sealPush(s.cipher, token, s.account, xml, timestamp, nonce);
+  if (s.mode === 'safe') return sealPush(s.cipher, token, 'component' in s ? { AppId: s.component } : { ToUserName: s.account }, xml, timestamp, nonce);
   // Compatible mode: the plaintext fields plus <Encrypt> in one packet.
   const encrypt = s.cipher.encrypt(xml);
   return {

@@ -70,7 +70,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', ...account })).toThrow(/WXREACH_API_KEYS/);
     const keys = `${'a'.repeat(16)}, ${'b'.repeat(16)}`;
     expect(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_API_KEYS: keys })).toThrow(
-      /wechat\.appId \(WECHAT_APPID\): required when NODE_ENV=production/,
+      /wechat\.appId \(WECHAT_APPID\), accounts or component \(WECHAT_COMPONENT_APPID\): one is required when NODE_ENV=production/,
     );
     expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_API_KEYS: keys, ...account }).apiKeys).toHaveLength(2);
   });

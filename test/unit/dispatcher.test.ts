@@ -60,7 +60,7 @@ describe('Dispatcher.handle routes a claimed notice by its status', () => {
 
   it('a notice gone with its retention: nothing', async () => {
     const r = deliveryRig();
-    await expect(r.dispatcher.handle('n-gone')).resolves.toBeUndefined();
+    await expect(r.dispatcher.handle(r.store.newId(USER))).resolves.toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { WechatApiError, WechatTransportError } from '../../src/wechat/api-errors';
 import { ERRCODE } from '../../src/wechat/errcodes';
-import { deliveryRig, OTHER_USER, receiptPush, REQUEST, SETTINGS, T0, TEMPLATE_ID, TEXT, USER, type DeliveryRig } from '../helpers/delivery-rig';
+import { deliveryRig, receiptPush, REQUEST, SETTINGS, T0, TEMPLATE_ID, TEXT, USER, type DeliveryRig } from '../helpers/delivery-rig';
 
 const SEND_PATH = '/cgi-bin/message/template/send';
 const refusal = (errcode: number) => new WechatApiError(errcode, `errmsg ${errcode} rid: 1`, SEND_PATH);
@@ -139,16 +139,31 @@ describe('TemplateLeg.receipt', () => {
     expect(r.api.sendText).not.toHaveBeenCalled();
   });
 
-  it('a receipt from another openid changes nothing but the history', async () => {
+  /** An openid whose data sits in the same store shard as USER's (ids carry the shard), or in another one. */
+  const neighbour = (r: DeliveryRig, sameShard: boolean) => {
+    const shard = (openid: string) => r.store.newId(openid).slice(1, 3);
+    for (let i = 0; ; i++) if ((shard(`oOTHER_user_${i}`) === shard(USER)) === sameShard) return `oOTHER_user_${i}`;
+  };
+
+  it('a receipt from another openid changes nothing but the history (msgid links are kept per shard of users)', async () => {
     const r = deliveryRig();
     const n = await sent(r);
     const before = await r.get(n.id);
-    await r.templateLeg.receipt(receiptPush(OTHER_USER, '2000000001', 'failed:user block'));
+    await r.templateLeg.receipt(receiptPush(neighbour(r, true), '2000000001', 'failed:user block'));
 
     const after = await r.get(n.id);
     expect({ ...after, history: [] }).toEqual({ ...before, history: [] });
     expect(after.history.slice(0, -1)).toEqual(before.history);
     expect(after.history.at(-1)).toMatchObject({ status: 'awaiting_receipt', detail: 'receipt for msgid 2000000001 from another user ignored; changed nothing' });
+    await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: RECEIPT_DUE });
+  });
+
+  it('a receipt from an openid of another shard does not even find the notice', async () => {
+    const r = deliveryRig();
+    const n = await sent(r);
+    const before = await r.get(n.id);
+    await expect(r.templateLeg.receipt(receiptPush(neighbour(r, false), '2000000001', 'failed:user block'))).resolves.toBe(false);
+    expect(await r.get(n.id)).toEqual(before);
     await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: RECEIPT_DUE });
   });
 

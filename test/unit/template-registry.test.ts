@@ -54,7 +54,7 @@ describe('TemplateRegistry', () => {
     await templates.sync();
     expect(api.addTemplate).toHaveBeenCalledTimes(1);
     await expect(templates.resolve('order_paid')).resolves.toMatchObject({ templateId: OLD_ID });
-    expect(logs()).toContain('template could not be re-added; trying again at the next sync');
+    expect(logs()).toContain('template could not be added; trying again at the next sync');
 
     api.addTemplate.mockResolvedValueOnce(NEW_ID);
     await templates.sync();

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { WechatCipher } from '../../wechat/cipher';
 import { outboundPush, type OutboundPush } from '../../wechat/outbound-push';
-import { wechatSignature } from '../../wechat/signature';
 import { buildXml } from '../../wechat/xml';
 import { newCounters, type DeliveryOptions, type DeliveryResult } from '../callback';
 import type { EmulatorCore } from '../core';
@@ -32,16 +30,7 @@ const KEPT_RECORDS = 1000;
  * pushes), with signature, timestamp, nonce, encrypt_type=aes and msg_signature in the query.
  */
 function authEventPush(url: string, xml: string, keys: ComponentKeys): () => OutboundPush {
-  return () => {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = String(randomBytes(4).readUInt32BE(0));
-    const encrypt = keys.cipher.encrypt(xml);
-    const push = outboundPush(url, buildXml({ AppId: keys.appId, Encrypt: encrypt }), { token: keys.token, timestamp, nonce });
-    const target = new URL(push.url);
-    target.searchParams.set('encrypt_type', 'aes');
-    target.searchParams.set('msg_signature', wechatSignature([keys.token, timestamp, nonce, encrypt]));
-    return { url: target.toString(), body: push.body };
-  };
+  return () => outboundPush(url, xml, { token: keys.token, seal: { mode: 'safe', cipher: keys.cipher, component: keys.appId } });
 }
 
 /** Pushes to the component's authorisation-event URL (tickets, (un)authorisations) and keeps a record of each. */

@@ -1,16 +1,16 @@
-/** The third-party platform errcodes the emulator answers (beside the account ones in wechat/errcodes). */
+import { ERRCODE } from '../../wechat/errcodes';
+
+/** The third-party platform errcodes the emulator answers, by the names it uses. */
 export const COMPONENT_ERRCODE = {
-  /** The account revoked (or never granted) the component's authorisation. */
-  NOT_AUTHORIZED: 61003,
-  TICKET_EXPIRED: 61005,
-  TICKET_INVALID: 61006,
-  /** The merchant did not grant the permission set of this API. */
-  API_NOT_GRANTED: 61007,
-  CODE_INVALID: 61009,
-  CODE_EXPIRED: 61010,
-  INVALID_COMPONENT: 61011,
-  REFRESH_TOKEN_INVALID: 61023,
-  INVALID_COUNT: 40170,
+  NOT_AUTHORIZED: ERRCODE.COMPONENT_NOT_AUTHORIZED,
+  TICKET_EXPIRED: ERRCODE.COMPONENT_TICKET_EXPIRED,
+  TICKET_INVALID: ERRCODE.COMPONENT_TICKET_INVALID,
+  API_NOT_GRANTED: ERRCODE.API_NOT_GRANTED_TO_COMPONENT,
+  CODE_INVALID: ERRCODE.AUTH_CODE_INVALID,
+  CODE_EXPIRED: ERRCODE.AUTH_CODE_EXPIRED,
+  INVALID_COMPONENT: ERRCODE.INVALID_COMPONENT,
+  REFRESH_TOKEN_INVALID: ERRCODE.REFRESH_TOKEN_INVALID,
+  INVALID_COUNT: ERRCODE.INVALID_COUNT,
 } as const;
 
 export const COMPONENT_ERRMSG: Readonly<Record<number, string>> = {
