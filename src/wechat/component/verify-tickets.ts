@@ -58,28 +58,31 @@ export class VerifyTickets {
     }
   }
 
-  /** Keeps `ticket` unless a newer one is kept already (pushes can arrive out of order); true when kept. */
+  /**
+   * Keeps `ticket` unless a newer one is kept already (pushes can arrive out of order, and be
+   * re-sent); true when kept. Of two tickets with the same CreateTime second, the later arrival wins.
+   */
   async keep(ticket: string, createTime: number): Promise<boolean> {
     this.o.onSecret(ticket);
     return underLock(this.o.kv, LOCK, async () => {
       const current = await this.latest();
-      if (current && current.createTime >= createTime) return false;
+      if (current && (current.createTime > createTime || current.ticket === ticket)) return false;
       await this.o.kv.setValue(KEY, JSON.stringify({ ticket, createTime }));
       return true;
     });
   }
 
   /**
-   * A ticket newer than `than` (any, when null): asks WeChat to push one and waits for it.
-   * Throws TicketWaitError when none arrives in time.
+   * A ticket other than `than` (any, when null): asks WeChat to push one and waits for it to be
+   * kept. Throws TicketWaitError when none arrives in time.
    */
   async awaitNewer(than: VerifyTicket | null): Promise<VerifyTicket> {
     this.waiting ??= this.requestAndWait(than).finally(() => {
       this.waiting = null;
     });
     const got = await this.waiting;
-    // A wait started for an older ticket may end with one that is not newer than ours: wait again.
-    return than === null || got.createTime > than.createTime ? got : this.awaitNewer(than);
+    // A wait that started for no ticket may end with the very one this caller has: wait again.
+    return than === null || got.ticket !== than.ticket ? got : this.awaitNewer(than);
   }
 
   private async requestAndWait(than: VerifyTicket | null): Promise<VerifyTicket> {
@@ -88,7 +91,7 @@ export class VerifyTickets {
     const started = Date.now();
     for (;;) {
       const current = await this.latest();
-      if (current && (than === null || current.createTime > than.createTime)) return current;
+      if (current && current.ticket !== than?.ticket) return current;
       if (Date.now() - started >= this.o.waitMs) throw new TicketWaitError(this.o.waitMs);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
