@@ -1,17 +1,17 @@
 import { Agent, request } from 'undici';
 import type { WechatCipher } from '../wechat/cipher';
-import { outboundPush, type PushMode, type PushSigning } from '../wechat/outbound-push';
-import { buildXml } from '../wechat/xml';
+import { outboundPush, type OutboundPush, type PushMode } from '../wechat/outbound-push';
 
 export type PushFields = Record<string, string | number | bigint>;
 
-export interface CallbackConfig {
+/** Where one account's pushes go and how they are signed and sealed (also how its passive replies are read). */
+export interface PushTarget {
+  url: string;
   token: string;
   mode: PushMode;
+  /** The account's original id (gh_…): ToUserName of a safe-mode body. */
   account: string;
   cipher?: WechatCipher;
-  timeoutMs: number;
-  retries: number;
 }
 
 /** The first 2xx answer, or why every attempt failed. */
@@ -23,38 +23,43 @@ export interface CallbackCounters {
   failed: number;
 }
 
+export interface DeliveryOptions {
+  timeoutMs: number;
+  /** Re-sends after the first attempt. */
+  retries: number;
+}
+
+export const newCounters = (): CallbackCounters => ({ attempts: 0, delivered: 0, failed: 0 });
+
+/** A user message, event or receipt as WeChat posts it to `target` (with the sender's openid in the query). */
+export function accountPush(target: PushTarget, xml: string, openid: string): () => OutboundPush {
+  const seal = target.mode === 'plain' || !target.cipher ? undefined : { mode: target.mode, cipher: target.cipher, account: target.account };
+  return () => outboundPush(target.url, xml, { token: target.token, openid, seal });
+}
+
 /**
- * Posts pushes to the account's server as WeChat does: signed query (wall-clock timestamp, since
- * the receiver checks freshness against its own clock), the XML body in the configured mode, and a
- * re-send when there is no 2xx answer within the timeout, up to `retries` more times.
+ * Posts pushes as WeChat does: a re-send when there is no 2xx answer within the timeout, up to
+ * `retries` more times. Each attempt is built afresh (signed with the wall-clock timestamp, since
+ * the receiver checks freshness against its own clock; new nonce and random prefix), like a real
+ * re-send may be. One keep-alive pool for every account's pushes.
  */
 export class CallbackClient {
-  url: string | undefined;
-  readonly counters: CallbackCounters = { attempts: 0, delivered: 0, failed: 0 };
-  private readonly agent: Agent;
-  private readonly seal: PushSigning['seal'];
+  private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
   private closed = false;
 
-  constructor(
-    url: string | undefined,
-    private readonly cfg: CallbackConfig,
-  ) {
-    this.url = url;
-    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
-    this.seal = cfg.mode === 'plain' || !cfg.cipher ? undefined : { mode: cfg.mode, cipher: cfg.cipher, account: cfg.account };
-  }
+  constructor(private readonly defaults: DeliveryOptions) {}
 
-  async deliver(fields: PushFields, openid: string): Promise<DeliveryResult> {
-    const xml = buildXml(fields);
-    let lastError = 'no callback URL configured';
+  async deliver(build: () => OutboundPush, counters: CallbackCounters, options: Partial<DeliveryOptions> = {}): Promise<DeliveryResult> {
+    const { timeoutMs, retries } = { ...this.defaults, ...options };
+    let lastError = 'the emulator is closing';
     let attempts = 0;
-    for (let i = 0; i <= this.cfg.retries && this.url && !this.closed; i++) {
+    for (let i = 0; i <= retries && !this.closed; i++) {
       attempts++;
-      this.counters.attempts++;
+      counters.attempts++;
       try {
-        const { status, body } = await this.post(this.url, xml, openid);
+        const { status, body } = await this.post(build(), timeoutMs);
         if (status >= 200 && status < 300) {
-          this.counters.delivered++;
+          counters.delivered++;
           return { ok: true, status, body, attempts };
         }
         lastError = `callback answered HTTP ${status}`;
@@ -62,7 +67,7 @@ export class CallbackClient {
         lastError = `callback failed: ${(err as Error).message}`;
       }
     }
-    this.counters.failed++;
+    counters.failed++;
     return { ok: false, error: lastError, attempts };
   }
 
@@ -71,17 +76,15 @@ export class CallbackClient {
     await this.agent.destroy();
   }
 
-  /** Each attempt is signed and sealed afresh (new timestamp, nonce and random prefix), like a real re-send may be. */
-  private async post(url: string, xml: string, openid: string): Promise<{ status: number; body: string }> {
-    const push = outboundPush(url, xml, { token: this.cfg.token, openid, seal: this.seal });
+  private async post(push: OutboundPush, timeoutMs: number): Promise<{ status: number; body: string }> {
     const res = await request(push.url, {
       method: 'POST',
       dispatcher: this.agent,
       headers: { 'content-type': 'text/xml' },
       body: push.body,
-      headersTimeout: this.cfg.timeoutMs,
-      bodyTimeout: this.cfg.timeoutMs,
-      signal: AbortSignal.timeout(this.cfg.timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
     });
     return { status: res.statusCode, body: await res.body.text() };
   }

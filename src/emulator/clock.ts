@@ -6,6 +6,7 @@ import { chinaDay } from '../wechat/quota-day';
  */
 export class VirtualClock {
   private offsetMs = 0;
+  private readonly advanced: (() => void)[] = [];
 
   now(): number {
     return Date.now() + this.offsetMs;
@@ -26,6 +27,12 @@ export class VirtualClock {
 
   advance(seconds: number): void {
     this.offsetMs += seconds * 1000;
+    for (const listener of this.advanced) listener();
+  }
+
+  /** Work due at virtual times (ticket pushes) runs when the clock jumps past them, not only on real timers. */
+  onAdvance(listener: () => void): void {
+    this.advanced.push(listener);
   }
 
   reset(): void {

@@ -1,26 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import { COMPONENT_CONTROL_ROUTES } from './component/control-routes';
 import { ControlError, type EmulatorControl } from './control';
+import { ok, route, type Params, type Route } from './control-route';
 import type { EmulatorCore } from './core';
 import * as S from './control-schemas';
 import { BodyTooLarge, readBody, sendJson } from './http';
 
-type Params = Record<string, string>;
-interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
-  pattern: string;
-  schema?: z.ZodType;
-  run: (c: EmulatorControl, p: Params, body: never) => unknown;
-}
-
-const route = <T extends z.ZodType>(method: Route['method'], pattern: string, schema: T | undefined, run: (c: EmulatorControl, p: Params, body: z.infer<T>) => unknown): Route => ({
-  method,
-  pattern,
-  schema,
-  run: run as Route['run'],
-});
-
-/** The control API: each route validates its body, then calls the EmulatorControl method of the same name. */
+/**
+ * The control API: each route validates its body, then calls the EmulatorControl method of the
+ * same name. These act on the default account; prefixed with `/_emulator/accounts/<appid>` (e.g.
+ * `POST /_emulator/accounts/wx…/users/oX/messages`) they act on that account instead. The clock,
+ * reset and `/_emulator/component/…` are the whole emulator's; `GET /_emulator/accounts` lists the accounts.
+ */
 export const CONTROL_ROUTES: Route[] = [
   route('POST', '/_emulator/users', S.userBody, (c, _p, b) => c.addUser(b)),
   route('GET', '/_emulator/users/:openid', undefined, (c, p) => c.user(p.openid)),
@@ -41,12 +32,15 @@ export const CONTROL_ROUTES: Route[] = [
   route('POST', '/_emulator/reset', undefined, (c) => ok(c.reset())),
   route('GET', '/_emulator/stats', undefined, (c) => c.stats()),
   route('POST', '/_emulator/callback-url', S.callbackBody, (c, _p, b) => ok(c.setCallbackUrl(b.url))),
-  route('GET', '/_emulator', undefined, (c) => ({ now: c.now(), routes: CONTROL_ROUTES.map((r) => `${r.method} ${r.pattern}`) })),
 ];
 
-function ok(_: void): { ok: true } {
-  return { ok: true };
-}
+const GLOBAL_ROUTES: Route[] = [
+  route('GET', '/_emulator/accounts', undefined, (c) => c.accounts()),
+  ...COMPONENT_CONTROL_ROUTES,
+  route('GET', '/_emulator', undefined, (c) => ({ now: c.now(), routes: [...CONTROL_ROUTES, ...GLOBAL_ROUTES].map((r) => `${r.method} ${r.pattern}`) })),
+];
+
+const ACCOUNT_PREFIX = /^\/_emulator\/accounts\/([^/]+)(\/.*)$/;
 
 function match(pattern: string, path: string): Params | undefined {
   const want = pattern.split('/');
@@ -71,14 +65,37 @@ function parseBody(text: string): unknown {
   return JSON.parse(text);
 }
 
-/** Answers one `/_emulator` request: 400 bad JSON/body, 404 unknown route or entity, 405 wrong method. */
-export async function dispatchControl(core: EmulatorCore, control: EmulatorControl, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const candidates = CONTROL_ROUTES.map((r) => ({ r, params: match(r.pattern, path.replace(/\/+$/, '') || '/') })).filter((x) => x.params);
-  // Counted per route pattern (not per openid) so the counters stay few.
-  core.count(candidates.length > 0 ? candidates[0].r.pattern : '(unknown)');
-  if (candidates.length === 0) return sendJson(res, 404, { error: `no control route ${path}` });
+/** The control a request acts on and the route path left once an account prefix is taken off. */
+function selectAccount(control: EmulatorControl, path: string): { control: EmulatorControl; path: string; routes: Route[] } {
+  const m = ACCOUNT_PREFIX.exec(path);
+  if (!m) return { control, path, routes: [...CONTROL_ROUTES, ...GLOBAL_ROUTES] };
+  let appid: string;
+  try {
+    appid = decodeURIComponent(m[1]);
+  } catch {
+    throw new ControlError(404, `no account ${m[1]}`);
+  }
+  return { control: control.account(appid), path: `/_emulator${m[2]}`, routes: CONTROL_ROUTES };
+}
+
+/** Answers one `/_emulator` request: 400 bad JSON/body, 404 unknown route, account or entity, 405 wrong method. */
+export async function dispatchControl(core: EmulatorCore, defaultControl: EmulatorControl, rawPath: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let selected: ReturnType<typeof selectAccount>;
+  try {
+    selected = selectAccount(defaultControl, rawPath.replace(/\/+$/, '') || '/');
+  } catch (err) {
+    if (err instanceof ControlError) return sendJson(res, err.status, { error: err.message });
+    throw err;
+  }
+  const { control, path } = selected;
+  const candidates = selected.routes.map((r) => ({ r, params: match(r.pattern, path) })).filter((x) => x.params);
+  // Counted per route pattern (not per openid) so the counters stay few: on the component for its routes, else on the account.
+  const pattern = candidates.length > 0 ? candidates[0].r.pattern : '(unknown)';
+  const callee = pattern.startsWith('/_emulator/component') && core.component ? core.component : (core.accounts.get(control.appId) ?? core.defaultAccount);
+  callee.count(pattern);
+  if (candidates.length === 0) return sendJson(res, 404, { error: `no control route ${rawPath}` });
   const hit = candidates.find((x) => x.r.method === req.method);
-  if (!hit || !hit.params) return sendJson(res, 405, { error: `use ${candidates.map((x) => x.r.method).join(' or ')} for ${path}` });
+  if (!hit || !hit.params) return sendJson(res, 405, { error: `use ${candidates.map((x) => x.r.method).join(' or ')} for ${rawPath}` });
   let body: unknown;
   try {
     body = parseBody(await readBody(req));

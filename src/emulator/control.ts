@@ -1,22 +1,16 @@
+import type { Account } from './account';
+import { ComponentControl } from './component/control';
+import { ControlError } from './control-error';
 import { closeAllowances, openEventAllowance, openMessageAllowance } from './cs-window';
 import type { EmulatorCore } from './core';
 import type { FaultSettings } from './faults';
 import { event, pushInteraction, textMessage } from './interactions';
 import type { PassiveReplyResult } from './passive-reply';
-import type { SeedTemplate, SeedUser } from './options';
+import type { AccountKind, SeedData, SeedTemplate, SeedUser } from './options';
 import type { EmulatedUser, InboxEntry, ReceiptOutcomeSetting } from './state';
 import { addTemplate } from './templates';
 
-/** A control call that cannot be done; `status` is the HTTP status the control route answers. */
-export class ControlError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ControlError';
-  }
-}
+export { ControlError };
 
 export interface UserView {
   openid: string;
@@ -24,6 +18,15 @@ export interface UserView {
   messageAllowance?: { expiresAt: string; left: number };
   eventAllowance?: { expiresAt: string; left: number };
   refused: string[];
+}
+
+export interface AccountView {
+  appId: string;
+  /** The original id (gh_…), ToUserName of its pushes. */
+  account: string;
+  kind: AccountKind;
+  /** Where its pushes go now (a merchant's: the component's message URL while authorised). */
+  pushUrl?: string;
 }
 
 export interface EmulatorStats {
@@ -35,15 +38,42 @@ export interface EmulatorStats {
 }
 
 /**
- * Everything a test or a person can do to stage a scenario. The `/_emulator` HTTP routes call
- * these same methods, so both ways behave identically.
+ * Everything a test or a person can do to stage a scenario, for one account (`account(appid)`
+ * gives another's; the clock, reset() and whenIdle() are the whole emulator's). The `/_emulator`
+ * HTTP routes call these same methods, so both ways behave identically.
  */
 export class EmulatorControl {
-  constructor(private readonly core: EmulatorCore) {}
+  constructor(
+    private readonly core: EmulatorCore,
+    private readonly acct: Account = core.defaultAccount,
+  ) {}
+
+  /** The appid of the account this control acts on. */
+  get appId(): string {
+    return this.acct.appId;
+  }
+
+  /** The control of another account (own or merchant). */
+  account(appId: string): EmulatorControl {
+    const acct = this.core.accounts.get(appId);
+    if (!acct) throw new ControlError(404, `no account ${appId}`);
+    return new EmulatorControl(this.core, acct);
+  }
+
+  /** Every account: the default one first, then the other own accounts, then the merchants. */
+  accounts(): AccountView[] {
+    return [...this.core.accounts.values()].map((a) => ({ appId: a.appId, account: a.opts.account, kind: a.opts.kind, pushUrl: a.pushTarget()?.url }));
+  }
+
+  /** The third-party platform's control (404 when none is configured). */
+  get component(): ComponentControl {
+    if (!this.core.component) throw new ControlError(404, 'no component configured');
+    return new ComponentControl(this.core, this.core.component);
+  }
 
   addUser(u: SeedUser): UserView {
-    const existing = this.core.state.users.get(u.openid);
-    const user = existing ?? this.core.state.newUser(u.openid, u.subscribed ?? true);
+    const existing = this.acct.state.users.get(u.openid);
+    const user = existing ?? this.acct.state.newUser(u.openid, u.subscribed ?? true);
     if (existing && u.subscribed !== undefined) user.subscribed = u.subscribed;
     return this.view(user);
   }
@@ -54,10 +84,10 @@ export class EmulatorControl {
 
   /** A (re-)follow: opens the 3 / 1-minute window and pushes `subscribe`; an unknown openid becomes a new follower. */
   subscribe(openid: string): Promise<PassiveReplyResult> {
-    const user = this.core.state.users.get(openid) ?? this.core.state.newUser(openid, true);
+    const user = this.acct.state.users.get(openid) ?? this.acct.state.newUser(openid, true);
     user.subscribed = true;
-    openEventAllowance(user, this.core.clock.now());
-    return pushInteraction(this.core, user, event('subscribe', { EventKey: '' }));
+    openEventAllowance(user, this.acct.clock.now());
+    return pushInteraction(this.acct, user, event('subscribe', { EventKey: '' }));
   }
 
   /** Unfollow: closes both windows (45015 afterwards), template sends get 43004; pushes `unsubscribe`. */
@@ -65,16 +95,16 @@ export class EmulatorControl {
     const user = this.mustUser(openid);
     user.subscribed = false;
     closeAllowances(user);
-    return pushInteraction(this.core, user, event('unsubscribe', { EventKey: '' }));
+    return pushInteraction(this.acct, user, event('unsubscribe', { EventKey: '' }));
   }
 
   addTemplate(t: SeedTemplate): string {
     if (!t.title || typeof t.content !== 'string') throw new ControlError(400, 'a template needs a title and a content');
-    return addTemplate(this.core, t);
+    return addTemplate(this.acct, t);
   }
 
   deleteTemplate(templateId: string): void {
-    if (!this.core.state.templates.delete(templateId)) throw new ControlError(404, `no template ${templateId}`);
+    if (!this.acct.state.templates.delete(templateId)) throw new ControlError(404, `no template ${templateId}`);
   }
 
   /** Per user, or per user + template (which wins over the per-user setting). */
@@ -93,25 +123,25 @@ export class EmulatorControl {
 
   userSendsText(openid: string, text: string): Promise<PassiveReplyResult> {
     const user = this.mustFollower(openid);
-    openMessageAllowance(user, this.core.clock.now());
-    return pushInteraction(this.core, user, textMessage(this.core, text));
+    openMessageAllowance(user, this.acct.clock.now());
+    return pushInteraction(this.acct, user, textMessage(this.acct, text));
   }
 
   userClicksMenu(openid: string, key: string): Promise<PassiveReplyResult> {
     const user = this.mustFollower(openid);
-    openEventAllowance(user, this.core.clock.now());
-    return pushInteraction(this.core, user, event('CLICK', { EventKey: key }));
+    openEventAllowance(user, this.acct.clock.now());
+    return pushInteraction(this.acct, user, event('CLICK', { EventKey: key }));
   }
 
   /** A parametric QR code: SCAN for a follower, subscribe with `qrscene_` for anyone else. */
   userScans(openid: string, scene: string): Promise<PassiveReplyResult> {
-    const user = this.core.state.users.get(openid) ?? this.core.state.newUser(openid, false);
+    const user = this.acct.state.users.get(openid) ?? this.acct.state.newUser(openid, false);
     const wasFollower = user.subscribed;
     user.subscribed = true;
-    openEventAllowance(user, this.core.clock.now());
-    const Ticket = `gQ${this.core.ids.nonce()}`;
+    openEventAllowance(user, this.acct.clock.now());
+    const Ticket = `gQ${this.acct.ids.nonce()}`;
     const fields = wasFollower ? event('SCAN', { EventKey: scene, Ticket }) : event('subscribe', { EventKey: `qrscene_${scene}`, Ticket });
-    return pushInteraction(this.core, user, fields);
+    return pushInteraction(this.acct, user, fields);
   }
 
   inbox(openid: string): InboxEntry[] {
@@ -119,16 +149,16 @@ export class EmulatorControl {
   }
 
   setFaults(f: FaultSettings): FaultSettings {
-    return this.core.faults.set(f);
+    return this.acct.faults.set(f);
   }
 
   /** Every issued token becomes invalid (40001); the fetch endpoints hand out the new ones. */
   rotateToken(): { classic: string; stable: string } {
-    return this.core.tokens.rotate();
+    return this.acct.tokens.rotate();
   }
 
   invalidateTokens(): void {
-    this.core.tokens.invalidate();
+    this.acct.tokens.invalidate();
   }
 
   advanceClock(seconds: number): { now: string } {
@@ -141,23 +171,28 @@ export class EmulatorControl {
     return this.core.clock.iso();
   }
 
-  /** Back to the start: seed users/templates only, no tokens, no faults, counters and clock at zero. */
+  /**
+   * The whole emulator back to the start: every configured account holds its seed only, no
+   * tokens, no faults, counters and clock at zero; the component has no tickets, codes or
+   * authorisations (and pushes a ticket at once if it has an authorisation-event URL). URLs stay as set.
+   */
   reset(): void {
     this.core.resetState();
-    seed(this);
+    seedAll(this);
   }
 
   stats(): EmulatorStats {
     return {
-      calls: Object.fromEntries(this.core.calls),
-      callbacks: { ...this.core.callback.counters },
-      templateQuotaUsedToday: this.core.state.quotaDay === this.core.clock.chinaDay() ? this.core.state.quotaUsed : 0,
+      calls: Object.fromEntries(this.acct.calls),
+      callbacks: { ...this.acct.counters },
+      templateQuotaUsedToday: this.acct.state.quotaDay === this.core.clock.chinaDay() ? this.acct.state.quotaUsed : 0,
     };
   }
 
+  /** The account's own push URL (a merchant's pushes go to the component while it is authorised). */
   setCallbackUrl(url: string | undefined): void {
     if (url !== undefined && !/^https?:\/\//.test(url)) throw new ControlError(400, 'the callback URL must start with http:// or https://');
-    this.core.callback.url = url;
+    this.acct.callbackUrl = url;
   }
 
   /** Resolves once no receipt or push is scheduled or in flight (handy in tests). */
@@ -165,13 +200,13 @@ export class EmulatorControl {
     return this.core.whenIdle();
   }
 
-  /** The seed from the options, used at start and by reset(). */
-  get seedData() {
-    return this.core.opts.seed;
+  /** The account's seed from the options, used at start and by reset(). */
+  get seedData(): SeedData | undefined {
+    return this.acct.opts.seed;
   }
 
   private mustUser(openid: string): EmulatedUser {
-    const user = this.core.state.users.get(openid);
+    const user = this.acct.state.users.get(openid);
     if (!user) throw new ControlError(404, `no user ${openid}`);
     return user;
   }
@@ -188,10 +223,13 @@ export class EmulatorControl {
   }
 }
 
-/** Applies the options' seed through the control methods. */
-export function seed(control: EmulatorControl): void {
-  const s = control.seedData;
-  for (const u of s?.users ?? []) control.addUser(u);
-  for (const t of s?.templates ?? []) control.addTemplate(t);
-  for (const o of s?.outcomes ?? []) control.setReceiptOutcome(o);
+/** Applies every account's seed from the options through the control methods. */
+export function seedAll(control: EmulatorControl): void {
+  for (const { appId } of control.accounts()) {
+    const c = control.account(appId);
+    const s = c.seedData;
+    for (const u of s?.users ?? []) c.addUser(u);
+    for (const t of s?.templates ?? []) c.addTemplate(t);
+    for (const o of s?.outcomes ?? []) c.setReceiptOutcome(o);
+  }
 }

@@ -1,48 +1,43 @@
-import { WechatCipher } from '../wechat/cipher';
-import { CallbackClient, type DeliveryResult, type PushFields } from './callback';
+import { Account } from './account';
+import { CallbackClient } from './callback';
 import { VirtualClock } from './clock';
-import { Faults } from './faults';
+import { Component } from './component/component';
 import { IdSource } from './ids';
-import type { ResolvedOptions } from './options';
-import { EmulatorState } from './state';
-import { TokenBook } from './tokens';
+import type { ResolvedAccount, ResolvedOptions } from './options';
 
 /**
- * The emulator's shared parts: options, virtual clock, state, tokens, the callback client, faults,
- * counters, and the background work (receipt timers) that close()/reset() must cancel.
+ * The emulator's shared parts: options, virtual clock, the accounts (own ones and merchants), the
+ * component, the push client, and the background work (receipt timers, pushes) that
+ * close()/reset() must cancel.
  */
 export class EmulatorCore {
   readonly clock = new VirtualClock();
+  /** Request ids and nonces (random; msgids are counted per account). */
   readonly ids = new IdSource();
-  readonly state = new EmulatorState();
-  readonly faults = new Faults();
-  readonly calls = new Map<string, number>();
-  readonly cipher?: WechatCipher;
   readonly callback: CallbackClient;
-  tokens: TokenBook;
+  readonly accounts = new Map<string, Account>();
+  readonly defaultAccount: Account;
+  readonly component?: Component;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly opts: ResolvedOptions) {
-    this.cipher = opts.aesKey ? new WechatCipher(opts.aesKey, opts.appId) : undefined;
-    this.tokens = new TokenBook(this.clock, this.ids, opts.tokenExpiresIn);
-    this.callback = new CallbackClient(opts.callbackUrl, {
-      token: opts.token,
-      mode: opts.mode,
-      account: opts.account,
-      cipher: this.cipher,
-      timeoutMs: opts.callbackTimeoutMs,
-      retries: opts.callbackRetries,
-    });
+    this.callback = new CallbackClient({ timeoutMs: opts.callbackTimeoutMs, retries: opts.callbackRetries });
+    for (const a of [...opts.accounts, ...opts.merchants]) this.addAccount(a);
+    this.defaultAccount = this.accounts.get(opts.accounts[0].appId)!;
+    this.component = opts.component && new Component(this, opts.component);
   }
 
-  count(path: string): void {
-    this.calls.set(path, (this.calls.get(path) ?? 0) + 1);
+  addAccount(o: ResolvedAccount): Account {
+    const account = new Account(this, o);
+    this.accounts.set(o.appId, account);
+    return account;
   }
 
-  /** Pushes one packet to the callback (with WeChat's re-sends); tracked so whenIdle() can wait for it. */
-  push(fields: PushFields, openid: string): Promise<DeliveryResult> {
-    return this.track(this.callback.deliver(fields, openid));
+  /** The account that issued this access token (valid or expired), if any. */
+  accountByToken(token: string): Account | undefined {
+    for (const a of this.accounts.values()) if (a.tokens.knows(token)) return a;
+    return undefined;
   }
 
   /** Runs `fn` after `ms` unless close()/reset() comes first. */
@@ -73,14 +68,18 @@ export class EmulatorCore {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.inFlight.clear();
+    this.component?.stop();
   }
 
+  /** Back to the configured accounts (accounts added later, like release-test accounts, go), each at its start. */
   resetState(): void {
     this.cancelScheduled();
-    this.state.clear();
-    this.tokens = new TokenBook(this.clock, this.ids, this.opts.tokenExpiresIn);
-    this.faults.set({});
-    this.calls.clear();
+    const configured = new Set([...this.opts.accounts, ...this.opts.merchants].map((a) => a.appId));
+    for (const [appId, account] of this.accounts) {
+      if (configured.has(appId)) account.reset();
+      else this.accounts.delete(appId);
+    }
     this.clock.reset();
+    this.component?.reset();
   }
 }

@@ -1,12 +1,19 @@
 import type { AddressInfo } from 'node:net';
-import { EmulatorControl, seed } from './control';
+import { EmulatorControl, seedAll } from './control';
 import { EmulatorCore } from './core';
 import { resolveOptions, type EmulatorOptions } from './options';
 import { createEmulatorServer } from './server';
 
 export { ControlError, EmulatorControl } from './control';
-export type { EmulatorStats, UserView } from './control';
-export type { EmulatorOptions, SeedTemplate, SeedUser } from './options';
+export type { AccountView, EmulatorStats, UserView } from './control';
+export { ComponentControl } from './component/control';
+export type { AuthorizeResult, AuthorizerView, ComponentView } from './component/control';
+export type { AuthorizeOptions } from './component/component';
+export type { AuthEventRecord } from './component/auth-events';
+export type { ReleaseCheck, ReleaseReport } from './component/release-test';
+export { RELEASE_TEST_ACCOUNTS } from './component/test-accounts';
+export type { DeliveryResult } from './callback';
+export type { AccountOptions, ComponentOptions, EmulatorOptions, SeedData, SeedTemplate, SeedUser } from './options';
 export type { PushMode } from '../wechat/outbound-push';
 export type { FaultSettings } from './faults';
 export type { PassiveReplyResult } from './passive-reply';
@@ -26,7 +33,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const opts = resolveOptions(options);
   const core = new EmulatorCore(opts);
   const control = new EmulatorControl(core);
-  seed(control);
+  seedAll(control);
   const server = createEmulatorServer(core, control);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -35,6 +42,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       resolve();
     });
   });
+  core.component?.start();
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   let closing: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import type { EmulatorCore } from './core';
+import type { Account } from './account';
 import type { EmulatedUser, ReceiptOutcomeSetting, ReceiptStatus } from './state';
 
 export function outcomeFor(user: EmulatedUser, templateId: string): ReceiptOutcomeSetting {
@@ -10,12 +10,12 @@ export function reachesUser(outcome: ReceiptOutcomeSetting): boolean {
   return typeof outcome === 'object' || outcome === 'success' || outcome === 'none' || outcome === 'before_answer';
 }
 
-function receiptFields(core: EmulatorCore, openid: string, msgid: string, status: ReceiptStatus) {
+function receiptFields(account: Account, openid: string, msgid: string, status: ReceiptStatus) {
   // The documented shape (docs/wechat-protocol-notes.md "Receipts"), including the `MsgID` spelling.
   return {
-    ToUserName: core.opts.account,
+    ToUserName: account.opts.account,
     FromUserName: openid,
-    CreateTime: core.clock.seconds(),
+    CreateTime: account.clock.seconds(),
     MsgType: 'event',
     Event: 'TEMPLATESENDJOBFINISH',
     MsgID: BigInt(msgid),
@@ -27,15 +27,15 @@ function receiptFields(core: EmulatorCore, openid: string, msgid: string, status
  * Sends the TEMPLATESENDJOBFINISH receipt(s) for one template message. Returns a promise only for
  * 'before_answer', which the send handler awaits before writing its answer.
  */
-export function scheduleReceipt(core: EmulatorCore, openid: string, msgid: string, outcome: ReceiptOutcomeSetting): Promise<unknown> | undefined {
-  if (outcome === 'none' || !core.callback.url) return undefined;
-  if (outcome === 'before_answer') return core.push(receiptFields(core, openid, msgid, 'success'), openid);
+export function scheduleReceipt(account: Account, openid: string, msgid: string, outcome: ReceiptOutcomeSetting): Promise<unknown> | undefined {
+  if (outcome === 'none' || !account.pushTarget()) return undefined;
+  if (outcome === 'before_answer') return account.push(receiptFields(account, openid, msgid, 'success'), openid);
   const status: ReceiptStatus = typeof outcome === 'object' ? 'success' : outcome;
   const times = typeof outcome === 'object' ? outcome.repeat : 1;
-  core.later(core.opts.receiptDelayMs, async () => {
+  account.core.later(account.core.opts.receiptDelayMs, async () => {
     // A repeated receipt is byte-identical in plaintext (same CreateTime), like WeChat's re-sends.
-    const fields = receiptFields(core, openid, msgid, status);
-    for (let i = 0; i < times; i++) await core.push(fields, openid);
+    const fields = receiptFields(account, openid, msgid, status);
+    for (let i = 0; i < times; i++) await account.push(fields, openid);
   });
   return undefined;
 }

@@ -2,14 +2,21 @@ import { ERRCODE } from '../wechat/errcodes';
 import type { VirtualClock } from './clock';
 import type { IdSource } from './ids';
 
-type TokenKind = 'classic' | 'stable';
+/**
+ * `classic` and `stable`: an account's own tokens; `authorizer`: a merchant's tokens issued to the
+ * component; `component`: the component's own.
+ */
+export type TokenKind = 'classic' | 'stable' | 'authorizer' | 'component';
+/** The kinds where every fetch gives a new token and the previous one keeps 5 more minutes. */
+export type ReplacingKind = Exclude<TokenKind, 'stable'>;
+
 interface Issued {
   kind: TokenKind;
   expiresAt: number;
 }
 
-/** Classic tokens: after a new one is issued the previous stays valid this long (docs/wechat-protocol-notes.md "Access tokens"). */
-const OVERLAP_MS = 300_000;
+/** After a new token is issued the previous one stays valid this long (docs/wechat-protocol-notes.md "Access tokens"). */
+export const OVERLAP_MS = 300_000;
 
 export type TokenCheck = 0 | typeof ERRCODE.ACCESS_TOKEN_MISSING | typeof ERRCODE.INVALID_CREDENTIAL | typeof ERRCODE.ACCESS_TOKEN_EXPIRED;
 
@@ -19,7 +26,7 @@ export type TokenCheck = 0 | typeof ERRCODE.ACCESS_TOKEN_MISSING | typeof ERRCOD
  */
 export class TokenBook {
   private readonly issued = new Map<string, Issued>();
-  private readonly current: Record<TokenKind, string | undefined> = { classic: undefined, stable: undefined };
+  private readonly current = new Map<TokenKind, string>();
 
   constructor(
     private readonly clock: VirtualClock,
@@ -34,11 +41,21 @@ export class TokenBook {
     return this.clock.now() >= t.expiresAt ? ERRCODE.ACCESS_TOKEN_EXPIRED : 0;
   }
 
-  /** `/cgi-bin/token`: always a new token; the previous one keeps at most 5 more minutes. */
-  issueClassic(): { access_token: string; expires_in: number } {
-    const prev = this.current.classic && this.issued.get(this.current.classic);
+  /** Whether this book issued the token (valid or expired): how an API call finds its account. */
+  knows(token: string): boolean {
+    return this.issued.has(token);
+  }
+
+  kindOf(token: string): TokenKind | undefined {
+    return this.issued.get(token)?.kind;
+  }
+
+  /** `/cgi-bin/token` and its kin: always a new token; the previous one keeps at most 5 more minutes. */
+  issueReplacing(kind: ReplacingKind): { access_token: string; expires_in: number } {
+    const cur = this.current.get(kind);
+    const prev = cur && this.issued.get(cur);
     if (prev) prev.expiresAt = Math.min(prev.expiresAt, this.clock.now() + OVERLAP_MS);
-    return this.mint('classic');
+    return this.mint(kind);
   }
 
   /**
@@ -46,7 +63,7 @@ export class TokenBook {
    * (5 min, or half the lifetime when that is shorter); force_refresh kills the old one at once.
    */
   issueStable(forceRefresh: boolean): { access_token: string; expires_in: number } {
-    const cur = this.current.stable;
+    const cur = this.current.get('stable');
     const t = cur ? this.issued.get(cur) : undefined;
     if (cur && t && forceRefresh) this.issued.delete(cur);
     const margin = Math.min(OVERLAP_MS, (this.expiresInS * 1000) / 2);
@@ -56,23 +73,28 @@ export class TokenBook {
     return this.mint('stable');
   }
 
-  /** Control: new current tokens for both kinds, every older one invalid (40001) at once. */
+  /** Control: new current tokens for both own kinds, every older one invalid (40001) at once. */
   rotate(): { classic: string; stable: string } {
-    this.issued.clear();
+    this.invalidate();
     return { classic: this.mint('classic').access_token, stable: this.mint('stable').access_token };
   }
 
   /** Control: every token invalid (40001); the next fetch mints a fresh one. */
   invalidate(): void {
     this.issued.clear();
-    this.current.classic = undefined;
-    this.current.stable = undefined;
+    this.current.clear();
+  }
+
+  /** Every token of one kind invalid (40001), e.g. a merchant's authorizer tokens when it revokes the component. */
+  revoke(kind: TokenKind): void {
+    for (const [token, t] of this.issued) if (t.kind === kind) this.issued.delete(token);
+    this.current.delete(kind);
   }
 
   private mint(kind: TokenKind): { access_token: string; expires_in: number } {
     const token = this.ids.accessToken();
     this.issued.set(token, { kind, expiresAt: this.clock.now() + this.expiresInS * 1000 });
-    this.current[kind] = token;
+    this.current.set(kind, token);
     this.prune();
     return { access_token: token, expires_in: this.expiresInS };
   }

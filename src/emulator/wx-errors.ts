@@ -1,4 +1,5 @@
 import { ERRCODE } from '../wechat/errcodes';
+import { COMPONENT_ERRMSG } from './component/errcodes';
 
 /** errmsg texts as WeChat writes them (docs/wechat-protocol-notes.md "Errcodes"). */
 export const WX_ERRMSG: Readonly<Record<number, string>> = {
@@ -30,6 +31,8 @@ export const WX_ERRMSG: Readonly<Record<number, string>> = {
   [ERRCODE.IP_NOT_WHITELISTED]: 'invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist',
   [ERRCODE.DATA_FORMAT_ERROR]: 'data format error',
   [ERRCODE.INVALID_TEMPLATE_ARGUMENT]: 'argument invalid!',
+  [ERRCODE.IP_NOT_WHITELISTED_NEW]: 'access clientip is not registered',
+  ...COMPONENT_ERRMSG,
 };
 
 /** An error answer: `{"errcode":N,"errmsg":"… rid: …"}` (sent with HTTP 200, like WeChat). */

@@ -1,6 +1,6 @@
 import { ERRCODE } from '../../wechat/errcodes';
 import { TEXT_LIMIT_BYTES } from '../../wechat/text-limit';
-import type { EmulatorCore } from '../core';
+import type { Account } from '../account';
 import { consumeAllowance } from '../cs-window';
 import { WX_OK, wxError } from '../wx-errors';
 import { jsonObject, type ApiRequest } from './types';
@@ -43,15 +43,15 @@ function shownText(b: Record<string, unknown>): string | number {
  * POST /cgi-bin/message/custom/send (text, news, miniprogrampage). Precedence: 47001 → 40003 →
  * message errors (40008/44004/45002/45008, so a bad message never uses the window) → 45015/45047 → ok.
  */
-export function customSend(core: EmulatorCore, req: ApiRequest): string {
+export function customSend(account: Account, req: ApiRequest): string {
   const b = jsonObject(req.body);
   if (!b) return wxError(ERRCODE.DATA_FORMAT_ERROR, req.rid);
-  const user = typeof b.touser === 'string' ? core.state.users.get(b.touser) : undefined;
+  const user = typeof b.touser === 'string' ? account.state.users.get(b.touser) : undefined;
   if (!user) return wxError(ERRCODE.INVALID_OPENID, req.rid);
   const text = shownText(b);
   if (typeof text === 'number') return wxError(text, req.rid);
-  const windowCode = consumeAllowance(user, core.clock.now());
+  const windowCode = consumeAllowance(user, account.clock.now());
   if (windowCode) return wxError(windowCode, req.rid);
-  user.inbox.push({ at: core.clock.iso(), channel: 'customer_service', text });
+  user.inbox.push({ at: account.clock.iso(), channel: 'customer_service', text });
   return WX_OK;
 }

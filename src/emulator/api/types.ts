@@ -1,4 +1,4 @@
-import type { EmulatorCore } from '../core';
+import type { Account } from '../account';
 
 export interface ApiRequest {
   query: URLSearchParams;
@@ -10,12 +10,17 @@ export interface ApiRequest {
 /** A JSON text (not an object) so msgids can be written as bare 64-bit literals. */
 export type ApiAnswer = string;
 
-export type ApiHandler = (core: EmulatorCore, req: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
+export type ApiHandler = (account: Account, req: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
 
 export interface ApiRoute {
   method: 'GET' | 'POST';
-  /** false only for the token endpoints themselves. */
-  needsToken: boolean;
+  /**
+   * How a call names its account: its access_token (an own token, or a merchant's authorizer
+   * token), or, for the token endpoints themselves, the appid it asks a token for.
+   */
+  caller: 'access_token' | ((req: ApiRequest) => unknown);
+  /** A call with an authorizer token needs the merchant to have granted this permission set (else 61007). */
+  permissionSet?: number;
   handler: ApiHandler;
 }
 
