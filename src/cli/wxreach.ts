@@ -44,8 +44,9 @@ async function call(o: Options, method: 'GET' | 'POST', path: string): Promise<u
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new CliError(`cannot reach wxreach at ${base}: ${cause ?? (err as Error).message}`);
+    // fetch says only "fetch failed": the reason (ECONNREFUSED, ENOTFOUND, a bad port…) is its cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(`cannot reach wxreach at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
   }
   const text = await res.text();
   let body: unknown;

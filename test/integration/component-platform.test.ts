@@ -54,6 +54,8 @@ describe('third-party platform against the emulator', () => {
         expect.objectContaining({ appid: A.appId, state: 'authorized', userName: A.account, funcs: [1, 2, 3, 7, 11, 15, 89], needsAuthorisation: false }),
       ]);
       expect(await storedRefreshToken(rig, A.appId)).toBe(wechatRefreshToken(rig, A.appId));
+      expect(await rig.platform.authorizer(A.appId)).toMatchObject({ appid: A.appId, userName: A.account });
+      expect(await rig.platform.authorizer(B.appId)).toBeNull();
 
       // The token that came with the code reaches the merchant's user, and its pushes reach /wechat/<appid>.
       const merchant = rig.emulator.control.account(A.appId);

@@ -7,7 +7,7 @@ import type { SharedToken } from '../shared-token';
 import type { AccessTokens } from '../token-source';
 import { authorizationEventKey, type AuthorizationEvent } from './authorization-events';
 import { AuthorizerTokens } from './authorizer-tokens';
-import { Authorizers } from './authorizers';
+import { Authorizers, type Authorizer } from './authorizers';
 import { BackgroundTasks } from './background';
 import { ComponentApi } from './component-api';
 import { componentToken } from './component-token';
@@ -98,6 +98,17 @@ export function checkedNext(next: unknown): URL {
   return url;
 }
 
+function view(a: Authorizer): AuthorizerView {
+  return {
+    appid: a.appid,
+    state: a.state,
+    ...(a.userName ? { userName: a.userName } : {}),
+    funcs: a.funcs,
+    authorizedAt: a.authorizedAt,
+    needsAuthorisation: a.state === 'authorized' && a.refreshToken === '',
+  };
+}
+
 /**
  * wxreach as a WeChat third-party platform: the verify ticket and component token, the directory
  * of authorised merchants and their tokens, authorisation links and events, recovery from
@@ -161,14 +172,16 @@ export class Platform {
   }
 
   async authorizers(): Promise<AuthorizerView[]> {
-    return (await this.directory.list()).map((a) => ({
-      appid: a.appid,
-      state: a.state,
-      ...(a.userName ? { userName: a.userName } : {}),
-      funcs: a.funcs,
-      authorizedAt: a.authorizedAt,
-      needsAuthorisation: a.state === 'authorized' && a.refreshToken === '',
-    }));
+    return (await this.directory.list()).map(view);
+  }
+
+  /**
+   * One authoriser from the same second-old view as isAuthorized (null when never seen): its
+   * userName is what the account's pushes carry as ToUserName.
+   */
+  async authorizer(appid: string): Promise<AuthorizerView | null> {
+    const a = await this.directory.recent(appid);
+    return a && view(a);
   }
 
   /** The authorizer_access_token of `appid` (one per appid for the life of the platform). */
