@@ -4,6 +4,7 @@ import { startDemo } from './demo';
 import { createLogger } from './log/logger';
 import { startService, STOP_DEADLINE_MS } from './service';
 import { parseApiKey } from './http/auth';
+import { platformFor } from './platform-wiring';
 import { connectStore } from './store/connect-store';
 
 /** `npm start`: load config, connect the store, start HTTP and the work loop; demo mode without any account. */
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.logLevel, secrets: [config.wechat.appSecret, config.wechat.aesKey, ...config.apiKeys.map((k) => parseApiKey(k).key)] });
+  const log = createLogger({ level: config.logLevel, secrets: [config.wechat.appSecret, config.wechat.aesKey, config.component?.appSecret, config.component?.aesKey, ...config.apiKeys.map((k) => parseApiKey(k).key)] });
 
   const store = await connectStore({
     redisUrl: config.redisUrl,
@@ -32,7 +33,9 @@ async function main(): Promise<void> {
   if (config.apiKeys.length === 0) log.warn('WXREACH_API_KEYS is not set: the /v1 API accepts requests without a key');
 
   const demo = hasAccounts(config) ? null : await startDemo(config);
-  const service = await startService({ config: demo?.config ?? config, store, log, host: process.env.HOST ?? '0.0.0.0' });
+  const { component } = config;
+  const platform = component ? platformFor(component, config.publicUrl) : undefined;
+  const service = await startService({ config: demo?.config ?? config, store, log, host: process.env.HOST ?? '0.0.0.0', platform });
   if (demo) await demo.ready(service.url);
 
   // Stop accepting, answer what is in flight, let the notices in hand finish, then exit 0. A second

@@ -24,6 +24,7 @@ import { CircuitBreaker } from './wechat/circuit-breaker';
 import { WechatCipher } from './wechat/cipher';
 import { PushForwarder } from './wechat/forwarder';
 import { JsonHttp } from './wechat/http-json';
+import type { PlatformEvents } from './wechat/component/platform';
 import { TokenSource, type AccessTokens } from './wechat/token-source';
 
 /** The third-party platform as the service wires it (src/wechat/component). */
@@ -35,6 +36,8 @@ export interface PlatformWiring {
   apiRouter: Router;
   /** WeChat's release test of a platform. */
   interceptor: PushInterceptor;
+  /** For /readyz: the age of the verify ticket, a refused component token. */
+  health(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -42,8 +45,8 @@ export interface ServiceOptions {
   config: Config;
   store: Store;
   log: Logger;
-  /** Third-party platform mode: builds the platform on the service's WeChat client and store. */
-  platform?: (deps: { http: JsonHttp; store: Store; log: Logger; now: () => number }) => PlatformWiring;
+  /** Third-party platform mode: builds the platform on the service's WeChat client and store (src/platform-wiring.ts). */
+  platform?: (deps: { http: JsonHttp; store: Store; log: Logger; now: () => number; events: PlatformEvents }) => PlatformWiring;
   /** Tests move time forward; defaults to the wall clock. */
   now?: () => number;
   /** Listen host (default 127.0.0.1 in tests, 0.0.0.0 from main). */
@@ -101,7 +104,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
-  const platform = options.platform ? options.platform({ http, store, log, now }) : null;
+  // A merchant's authorisation changes: a new one gets its templates synced; a revoked one's
+  // notices all become due now, and the work loop ends each (`account_unauthorized`).
+  const events: PlatformEvents = {
+    authorized: (appid) => {
+      void accounts
+        .runtime(appid)
+        .delivery.templates.sync()
+        .catch((err) => log.warn('template list sync failed; keeping what is known', { account: appid, err }));
+    },
+    unauthorized: async (appid) => {
+      const ended = await store.forAccount(appid).allDueNow(now());
+      log.warn('account revoked its authorisation: its notices end now', { account: appid, notices: ended });
+      loop.poke();
+    },
+  };
+  const platform = options.platform ? options.platform({ http, store, log, now, events }) : null;
 
   const deliverySettings = {
     retry: config.retry,
@@ -211,6 +229,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         detail.wechat = single ? problems[0] : problems;
         if (refused.length === own.length) ready = false;
       }
+      if (platform) detail.platform = await platform.health().catch((err: Error) => `unknown: ${err.message}`);
       // the quota pause lives in the store too: no point waiting for it when the store is away
       if (detail.store === 'ok') {
         const paused = await Promise.all(

@@ -31,8 +31,8 @@ export interface EdgeAccount {
 
 /** What an edge answers a push for instead of delivery (WeChat's release test of a third-party platform). */
 export interface PushInterceptor {
-  /** null: not for it; otherwise the passive reply text ('' answers with no reply). */
-  handle(appid: string, push: Push, plainXml: string): Promise<{ reply: string } | null>;
+  /** null: not for it; otherwise the passive reply's plaintext XML ('' answers with no reply). */
+  handle(appid: string, push: Push, plainXml: string): Promise<string | null>;
 }
 
 export interface WechatEdgeDeps {
@@ -162,10 +162,10 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     }
 
     const sealed = encrypted ? { cipher: credentials.cipher as WechatCipher, token: credentials.token, timestamp: auth.timestamp } : undefined;
-    const intercepted = await deps.interceptor?.handle(appid, push, plainXml);
-    if (intercepted) {
-      if (intercepted.reply === '') return res.type('text/plain').send(NO_REPLY);
-      return res.type('application/xml').send(replyBody(textReply(push, intercepted.reply, now()), sealed));
+    const intercepted = (await deps.interceptor?.handle(appid, push, plainXml)) ?? null;
+    if (intercepted !== null) {
+      if (intercepted === '') return res.type('text/plain').send(NO_REPLY);
+      return res.type('application/xml').send(replyBody(intercepted, sealed));
     }
 
     const { forwarder } = account;
