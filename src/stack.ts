@@ -2,10 +2,24 @@ import { loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from './emulator';
 import type { Logger } from './log/logger';
+import { platformFor } from './platform-wiring';
 import { startService, type Service } from './service';
 import { MemoryStore } from './store/memory-store';
 import { RedisStore } from './store/redis-store';
 import type { Store } from './store/store';
+import { createServer } from 'node:net';
+
+/** A port free on 127.0.0.1 right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** The Official Account both sides share: the emulator plays it, wxreach is configured with it. */
 export interface StackAccount {
@@ -39,42 +53,90 @@ export interface AccountOptions {
   emulator?: Omit<EmulatorOptions, keyof StackAccount | 'seed'>;
 }
 
-/** The WeChat side of a stack: the emulator playing the account, and a wxreach config pointed at it. */
+/** One more account of the stack: an own account, or a merchant of the third-party platform. */
+export interface StackMoreAccount {
+  account: StackAccount;
+  templates: Record<string, StackTemplate>;
+  users: readonly string[];
+  /** The emulator's daily template quota of this account (default: plenty). */
+  dailyTemplateQuota?: number;
+}
+
+/** Third-party platform mode: the platform's keys, its merchants, and the templates every account has. */
+export interface StackComponent {
+  keys: { appId: string; appSecret: string; token: string; aesKey: string };
+  /** Merchants that can authorise the platform (the emulator plays them; wxreach learns of them when they do). */
+  merchants: StackMoreAccount[];
+  /** wxreach's `templateDefaults`: found in each merchant's list by title. */
+  templateDefaults: Config['templateDefaults'];
+}
+
+/** The WeChat side of a stack: the emulator playing the accounts, and a wxreach config pointed at it. */
 export interface EmulatedAccount {
   emulator: EmulatorHandle;
   config: Config;
 }
 
-/** Starts the emulator for the account and points `base` (wxreach's config) at it. */
-export async function startEmulatedAccount(options: AccountOptions, base: Config): Promise<EmulatedAccount> {
-  const { account, templates } = options;
+/** The emulator's seed of an account: its followers and the templates still on the WeChat side. */
+const seedOf = (templates: Record<string, StackTemplate>, users: readonly string[]) => ({
+  users: users.map((openid) => ({ openid, subscribed: true })),
+  templates: Object.values(templates)
+    .filter((t) => !t.deletedAtWechat)
+    .map((t) => ({ template_id: t.id, title: t.title, content: t.content, short_id: t.shortId })),
+});
+
+/** wxreach's templates of an account, by name. */
+const configuredTemplates = (templates: Record<string, StackTemplate>) =>
+  Object.fromEntries(Object.entries(templates).map(([name, t]) => [name, t.fallback === undefined ? { id: t.id } : { id: t.id, fallback: t.fallback }]));
+
+/** Starts the emulator for the accounts and points `base` (wxreach's config) at it. */
+export async function startEmulatedAccount(options: AccountOptions & { more?: StackMoreAccount[]; component?: StackComponent }, base: Config): Promise<EmulatedAccount> {
+  const { account, templates, more = [], component } = options;
   const emulator = await startEmulator({
     ...options.emulator,
     ...account,
-    seed: {
-      users: options.users.map((openid) => ({ openid, subscribed: true })),
-      templates: Object.values(templates)
-        .filter((t) => !t.deletedAtWechat)
-        .map((t) => ({ template_id: t.id, title: t.title, content: t.content, short_id: t.shortId })),
-    },
+    seed: seedOf(templates, options.users),
+    accounts: more.map((m) => ({ ...m.account, dailyTemplateQuota: m.dailyTemplateQuota, seed: seedOf(m.templates, m.users) })),
+    ...(component && {
+      component: component.keys,
+      merchants: component.merchants.map((m) => ({ ...m.account, seed: seedOf(m.templates, m.users) })),
+    }),
   });
   const config: Config = {
     ...base,
     wechat: { ...base.wechat, appId: account.appId, appSecret: account.appSecret, token: account.token, aesKey: account.aesKey ?? null, apiBase: emulator.url },
-    templates: Object.fromEntries(Object.entries(templates).map(([name, t]) => [name, t.fallback === undefined ? { id: t.id } : { id: t.id, fallback: t.fallback }])),
+    templates: configuredTemplates(templates),
+    accounts: Object.fromEntries(
+      more.map((m) => [m.account.appId, { appSecret: m.account.appSecret, token: m.account.token, aesKey: m.account.aesKey ?? null, templates: configuredTemplates(m.templates) }]),
+    ),
+    component: component?.keys ?? null,
+    templateDefaults: component?.templateDefaults ?? base.templateDefaults,
   };
   return { emulator, config };
 }
 
-/** The emulator pushes (receipts, user messages, events) to the wxreach service at `serviceUrl`. */
+/**
+ * The emulator pushes (receipts, user messages, events) to the wxreach service at `serviceUrl`:
+ * to /wechat when it has one account, else each to /wechat/<appid>; a platform's events to
+ * /wechat/component and its merchants' pushes to /wechat/$APPID$.
+ */
 export function wirePushes(emulator: EmulatorHandle, serviceUrl: string): void {
-  emulator.control.setCallbackUrl(`${serviceUrl}/wechat`);
+  const own = emulator.control.accounts().filter((a) => a.kind === 'own');
+  for (const a of own) emulator.control.account(a.appId).setCallbackUrl(own.length === 1 ? `${serviceUrl}/wechat` : `${serviceUrl}/wechat/${a.appId}`);
+  if (emulator.control.accounts().some((a) => a.kind === 'merchant')) {
+    emulator.control.component.setMessageUrl(`${serviceUrl}/wechat/$APPID$`);
+    emulator.control.component.setAuthEventUrl(`${serviceUrl}/wechat/component`);
+  }
 }
 
 /** Where the stack's service keeps its notifications. */
 export type StoreChoice = 'memory' | { redisUrl: string; prefix: string };
 
 export interface StackOptions extends AccountOptions {
+  /** More own accounts beside `account`. */
+  more?: StackMoreAccount[];
+  /** Third-party platform mode. */
+  component?: StackComponent;
   apiKeys: string[];
   /** Last word on the service config (after the account's settings, on a free port). */
   config?: (c: Config) => Config;
@@ -99,8 +161,12 @@ export interface Stack {
  * a free port, and its store, wired together: the emulator's pushes reach the service.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const { emulator, config: accountConfig } = await startEmulatedAccount(options, { ...loadConfig({}), port: 0, apiKeys: options.apiKeys });
+  // A platform's authorisation links come back to wxreach itself: its port is chosen up front.
+  const port = options.component ? await freePort() : 0;
+  const base = { ...loadConfig({}), port, apiKeys: options.apiKeys, publicUrl: options.component ? `http://127.0.0.1:${port}` : null };
+  const { emulator, config: accountConfig } = await startEmulatedAccount(options, base);
   const config = options.config ? options.config(accountConfig) : accountConfig;
+  const platform = config.component ? platformFor(config.component, config.publicUrl, { loginPageUrl: `${emulator.url}/cgi-bin/componentloginpage` }) : undefined;
   // A stack that fails half-way closes what it started, so no server outlives the failure.
   const closing =
     (...started: Array<{ close(): Promise<void> }>) =>
@@ -112,7 +178,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     options.store === 'memory'
       ? new MemoryStore()
       : await RedisStore.connect({ url: options.store.redisUrl, prefix: options.store.prefix }).catch(closing(emulator));
-  const service = await startService({ config, store: options.wrapStore ? options.wrapStore(store) : store, log: options.log, now: options.now }).catch(
+  const service = await startService({ config, store: options.wrapStore ? options.wrapStore(store) : store, log: options.log, now: options.now, platform }).catch(
     closing(store, emulator),
   );
   wirePushes(emulator, service.url);

@@ -6,7 +6,7 @@ import type { Config } from '../../src/config/schema';
 import type { Status } from '../../src/delivery/lifecycle';
 import type { EmulatorHandle, EmulatorOptions } from '../../src/emulator';
 import type { Service } from '../../src/service';
-import { startStack, type StackTemplate } from '../../src/stack';
+import { startStack, type StackOptions, type StackTemplate } from '../../src/stack';
 import { RedisStore } from '../../src/store/redis-store';
 import type { Store } from '../../src/store/store';
 
@@ -54,6 +54,11 @@ export interface HarnessOptions {
   redisPrefix?: string;
   /** Wraps the store the service uses (fault injection); `store` stays the plain one. */
   wrapStore?: (store: Store) => Store;
+  /** More own accounts, and a third-party platform with its merchants. */
+  more?: StackOptions['more'];
+  component?: StackOptions['component'];
+  /** API keys beside API_KEY (e.g. `key=appid`, limited to accounts). */
+  extraApiKeys?: string[];
 }
 
 function testRedisUrl(): string {
@@ -77,7 +82,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     templates: options.templates ?? TEMPLATES,
     users: [USER],
     emulator: { receiptDelayMs: 20, ...emulatorOptions },
-    apiKeys: [API_KEY],
+    more: options.more,
+    component: options.component,
+    apiKeys: [API_KEY, ...(options.extraApiKeys ?? [])],
     config: (c) => {
       const quick: Config = {
         ...c,
