@@ -76,7 +76,7 @@ describe('the built server as its own process', () => {
     const within = (r: Running) => Promise.race([r.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 5000))]);
     try {
       expect(await within(server)).toBe(2);
-      expect(server.output()).toMatch(/wechat\.appId \(WECHAT_APPID\): required when NODE_ENV=production/);
+      expect(server.output()).toMatch(/wechat\.appId \(WECHAT_APPID\), accounts or component \(WECHAT_COMPONENT_APPID\): one is required when NODE_ENV=production/);
       expect(await within(cli)).toBe(2);
       expect(cli.output()).toMatch(/refusing to start with NODE_ENV=production/);
     } finally {
