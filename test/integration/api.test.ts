@@ -178,9 +178,9 @@ describe('metrics', () => {
       const res = await fetch(`${h.service.url}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/text\/plain/);
       const text = await res.text();
-      expect(text).toMatch(/wxreach_status_changes_total\{status="queued"\} 1/);
-      expect(text).toMatch(/wxreach_status_changes_total\{status="delivered"\} 1/);
-      expect(text).toMatch(/wxreach_pushes_total\{kind="receipt",duplicate="false"\} 1/);
+      expect(text).toMatch(/wxreach_status_changes_total\{status="queued",account="wx[0-9a-z]+"\} 1/);
+      expect(text).toMatch(/wxreach_status_changes_total\{status="delivered",account="wx[0-9a-z]+"\} 1/);
+      expect(text).toMatch(/wxreach_pushes_total\{kind="receipt",duplicate="false",account="wx[0-9a-z]+"\} 1/);
       expect(text).toMatch(/wxreach_wechat_call_seconds_count\{path="\/cgi-bin\/message\/template\/send",outcome="ok",errcode=""\} 1/);
       expect(text).toMatch(/wxreach_scheduled_notifications 0/);
       expect(text).toMatch(/wxreach_schedule_lag_seconds 0/);

@@ -15,7 +15,7 @@ describe('the patent flow against the emulator and a real Redis', () => {
   it('delivers a template: receipt success → delivered, with the exact 19-digit msgid', async () => {
     const res = await h.enqueue(paid);
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ id: expect.stringMatching(/^n[0-9a-f]{24}$/), status: 'queued' });
+    expect(res.body).toEqual({ id: expect.stringMatching(/^n[0-9a-f]{24}\.wx[0-9A-Za-z]+$/), status: 'queued' });
     const n = await h.waitFor(res.body.id as string, 'delivered');
     const inbox = h.emulator.control.inbox(USER);
     expect(inbox).toHaveLength(1);
