@@ -12,6 +12,12 @@ const SECOND: StackMoreAccount = {
   users: [USER],
   dailyTemplateQuota: 1,
 };
+/** An own account whose AppSecret in wxreach's config is wrong: WeChat refuses its token. */
+const REFUSED: StackMoreAccount = {
+  account: { appId: 'wx3c3c3c3c3c3c3c3c', appSecret: 'refused-account-secret', token: 'refusedtoken' },
+  templates: { order_paid: { ...TEMPLATES.order_paid, id: 'TPL_REFUSED_ORDER_PAID_01' } },
+  users: [USER],
+};
 const COMPONENT = { appId: 'wxc0c0c0c0c0c0c0c0', appSecret: 'component-secret-0001', token: 'componenttoken', aesKey: 'Zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVUT' };
 const merchant = (appId: string, i: number): StackMoreAccount => ({
   account: { appId, appSecret: `merchant-secret-${i}`, token: `merchant${i}` },
@@ -51,7 +57,8 @@ describe('many accounts in one deployment', () => {
 
   beforeAll(async () => {
     h = await startHarness({
-      more: [SECOND],
+      more: [SECOND, REFUSED],
+      config: (c) => ({ ...c, accounts: { ...c.accounts, [REFUSED.account.appId]: { ...c.accounts[REFUSED.account.appId], appSecret: 'not-the-secret' } } }),
       component: {
         keys: COMPONENT,
         merchants: MERCHANTS,
@@ -61,13 +68,13 @@ describe('many accounts in one deployment', () => {
     });
     // Merchants 2 and 3 authorise the platform as WeChat tells it (the `authorized` push).
     for (const appid of [M2, M3]) await h.emulator.control.component.authorize(appid);
-    for (let i = 0; i < 200 && (await call('GET', '/v1/accounts')).body.accounts.length < 4; i++) await sleep(20);
+    for (let i = 0; i < 200 && (await call('GET', '/v1/accounts')).body.accounts.length < 5; i++) await sleep(20);
   }, 30_000);
   afterAll(() => h.close());
 
   it('lists the accounts with their state, and /wechat alone no longer names one', async () => {
     const { body: listed } = await call('GET', '/v1/accounts');
-    expect(listed.accounts.map((a: { appid: string }) => a.appid).sort()).toEqual([APP.appId, A2, M2, M3].sort());
+    expect(listed.accounts.map((a: { appid: string }) => a.appid).sort()).toEqual([APP.appId, A2, REFUSED.account.appId, M2, M3].sort());
     expect(listed.accounts.find((a: { appid: string }) => a.appid === M2)).toMatchObject({ kind: 'authorizer', state: 'active', token: { ok: true } });
     const res = await fetch(`${h.service.url}/wechat?signature=x&timestamp=1&nonce=1`, { method: 'POST', body: '<xml/>' });
     expect(res.status).toBe(404);
@@ -104,6 +111,19 @@ describe('many accounts in one deployment', () => {
     expect(denied.status).toBe(403);
     const accounts = await call('GET', '/v1/accounts', LIMITED_KEY);
     expect(accounts.body.accounts.map((a: { appid: string }) => a.appid)).toEqual([A2]);
+  });
+
+  it("a refused token stalls that account only: its notice waits, the others' are delivered, and the instance stays ready", async () => {
+    const stalled = await call('POST', '/v1/notifications', API_KEY, body(REFUSED.account.appId));
+    const fine = await call('POST', '/v1/notifications', API_KEY, body(APP.appId, { data: { order_no: 'T1', amount: '1' } }));
+    expect(await h.waitFor(fine.body.id, 'delivered')).toMatchObject({ account: APP.appId });
+    for (let i = 0; i < 200 && (await call('GET', '/v1/accounts')).body.accounts.find((a: { appid: string }) => a.appid === REFUSED.account.appId).token.ok; i++) await sleep(20);
+    const refused = (await call('GET', '/v1/accounts')).body.accounts.find((a: { appid: string }) => a.appid === REFUSED.account.appId);
+    expect(refused.token).toMatchObject({ ok: false, errcode: expect.any(Number) });
+    expect((await h.get(stalled.body.id)).status).toBe('queued');
+    const ready = await fetch(`${h.service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { wechat: Array<{ account: string }> }).wechat).toEqual([expect.objectContaining({ account: REFUSED.account.appId })]);
   });
 
   it('a spent template quota (45009) pauses that account only', async () => {
