@@ -70,13 +70,6 @@ export class Accounts {
     return first !== undefined && more.length === 0 ? this.runtime(first) : null;
   }
 
-  /** More than one account may exist, so a notification must name its account. */
-  async several(): Promise<boolean> {
-    if (this.own.size > 1) return true;
-    if (!this.o.directory) return false;
-    return this.own.size + (await this.o.directory.authorizedAppids()).length > 1;
-  }
-
   async state(appid: string): Promise<AccountState> {
     if (this.own.has(appid)) return 'active';
     const state = this.o.directory ? await this.o.directory.authorizerState(appid) : null;
