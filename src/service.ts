@@ -25,7 +25,8 @@ import { WechatCipher } from './wechat/cipher';
 import { PushForwarder } from './wechat/forwarder';
 import { JsonHttp } from './wechat/http-json';
 import type { PlatformEvents } from './wechat/component/platform';
-import { TokenSource, type AccessTokens } from './wechat/token-source';
+import type { AccessTokens } from './wechat/access-tokens';
+import { TokenSource } from './wechat/token-source';
 
 /** The third-party platform as the service wires it (src/wechat/component). */
 export interface PlatformWiring {

@@ -1,11 +1,10 @@
 import type { OwnAccount } from '../config/accounts';
 import type { AccountStore } from '../store/store';
 import type { WechatCipher } from '../wechat/cipher';
-import type { AccessTokens } from '../wechat/token-source';
+import type { AccessTokens } from '../wechat/access-tokens';
+import type { AccountState } from './account-state';
 import type { Delivery } from './delivery';
 
-/** `active`: may send; `unauthorized`: the merchant revoked the platform; `unknown`: not configured nor authorised. */
-export type AccountState = 'active' | 'unauthorized' | 'unknown';
 
 export type AccountKind = 'own' | 'authorizer';
 

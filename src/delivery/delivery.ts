@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger';
 import type { AccountMetrics, Metrics } from '../metrics/metrics';
 import type { AccountStore } from '../store/store';
 import type { TemplateMessage } from '../wechat/api-client';
-import type { AccountState } from './accounts';
+import type { AccountState } from './account-state';
 import { CustomerServiceLeg } from './customer-service-leg';
 import { CustomerServiceWindow } from './customer-service-window';
 import { Dispatcher } from './dispatcher';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger';
-import type { AccountState } from './accounts';
+import type { AccountState } from './account-state';
 import { StoreUnavailableError } from '../store/unavailable';
 import type { CustomerServiceLeg } from './customer-service-leg';
 import { KeyedSerializer } from './keyed-serializer';

@@ -1,5 +1,6 @@
 import express, { Router, type Response } from 'express';
-import type { Account, AccountState } from '../delivery/accounts';
+import type { AccountState } from '../delivery/account-state';
+import type { Account } from '../delivery/accounts';
 import { IdempotencyConflictError, UnknownTemplateError } from '../delivery/notifications';
 import type { Notification, NotificationRequest } from '../delivery/notification';
 import { bearerAuth } from './auth';

@@ -1,7 +1,7 @@
 import { WechatApiError, WechatTransportError } from './api-errors';
 import { TOKEN_ERRCODES } from './errcodes';
 import type { JsonHttp, JsonObject } from './http-json';
-import type { AccessTokens } from './token-source';
+import type { AccessTokens } from './access-tokens';
 
 export interface TemplateMessage {
   touser: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TOKEN_FIXES, WechatApiError } from './api-errors';
-import type { AccessTokens } from './token-source';
+import type { AccessTokens } from './access-tokens';
 
 /** What a shared token needs from shared storage (a subset of the Store, so all instances share one token). */
 export interface SharedTokenStorage {

@@ -2,7 +2,7 @@ import { WechatApiError, WechatTransportError } from '../api-errors';
 import { TOKEN_ERRCODES } from '../errcodes';
 import type { JsonHttp, JsonObject } from '../http-json';
 import { TokenFetchError, type FreshToken } from '../shared-token';
-import type { AccessTokens } from '../token-source';
+import type { AccessTokens } from '../access-tokens';
 import { COMPONENT_TOKEN_FIXES } from './component-errcodes';
 
 /** What api_query_auth hands over when a merchant authorises the platform. */

@@ -4,7 +4,7 @@ import { WechatApiClient } from '../api-client';
 import { WechatCipher } from '../cipher';
 import type { JsonHttp } from '../http-json';
 import type { SharedToken } from '../shared-token';
-import type { AccessTokens } from '../token-source';
+import type { AccessTokens } from '../access-tokens';
 import { authorizationEventKey, type AuthorizationEvent } from './authorization-events';
 import { AuthorizerTokens } from './authorizer-tokens';
 import { Authorizers, type Authorizer } from './authorizers';
