@@ -45,6 +45,11 @@ const ENQUEUE_MS = 12_000;
  * (every 30 s) that re-hints what a master lost while it was down.
  */
 const DRAIN_MS = 60_000;
+/**
+ * How long an instance may take to listen: it first syncs the template list of every account (4 s
+ * for 50 accounts on an idle 2-core machine, 7-10 s for the restart in the middle of the run).
+ */
+const START_TIMEOUT_MS = 60_000;
 /** The key prefix wxreach uses by default: the due index lives under it. */
 const PREFIX = 'wxr';
 /** Log lines an instance writes when a store call fails because its master is down. */
@@ -119,7 +124,7 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
       WXREACH_CONFIG: configFile,
       LOG_LEVEL: 'info',
     };
-    const { a, b, proxy } = await startFleet(run, env);
+    const { a, b, proxy } = await startFleet(run, env, START_TIMEOUT_MS);
     for (const control of controls) control.setCallbackUrl(`${proxy.url}/wechat/${control.appId}`);
     run.note(`cluster ${cluster.nodes.join(' ')}, emulator, A, B and the proxy up`);
     const client = new BusinessClient(proxy.url, API_KEY);
@@ -144,7 +149,7 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
       run.note(`instance B SIGKILLed (after ${run.started} enqueued)`);
       await sleep(1500);
       if (!run.live) return;
-      await b.start();
+      await b.start(START_TIMEOUT_MS);
       run.note('instance B restarted');
       await run.until(() => run.started >= N * 0.6);
       crowd.burst(20);
