@@ -1,16 +1,21 @@
 import type { InboxEntry } from '../../src/emulator';
-import { FALLBACK_TEXT } from './scenario';
+import { FALLBACK_TEXT, recipientKey } from './scenario';
 
 /** What the business learned at accept time plus the final GET /v1/notifications/:id. */
 export interface Accepted {
   seq: string;
   id: string;
+  /** The appid of the Official Account the notice was enqueued for. */
+  account: string;
   openid: string;
   template: string;
+  /** The id the account has for `template` at WeChat: the only one its notice may be sent with. */
+  templateId: string;
   final?: FinalView;
 }
 
 export interface FinalView {
+  account: string;
   status: string;
   reason?: string;
   channel?: string;
@@ -59,8 +64,8 @@ function templatePath(n: FinalView): string {
 /**
  * Joins the final statuses with what reached the users. Template entries are counted by
  * client_msg_id (= notification id), customer-service and passive entries by the unique text.
- */
-/**
+ * `inboxes` holds each user's inbox at the emulator under recipientKey(account, openid): the same
+ * openid in two accounts is two users, and an entry in the wrong account's inbox is a problem.
  * `silentTemplates`: template ids whose receipts the emulator never sends; only their notices may
  * reach a user by both channels without a failed receipt (no receipt, then the timeout fallback).
  */
@@ -72,25 +77,25 @@ export function check(accepted: Accepted[], inboxes: Map<string, InboxEntry[]>, 
   const problems: Problem[] = [];
   const inbox = { template: 0, customer_service: 0, passive_reply: 0 };
 
-  for (const [openid, entries] of inboxes) {
+  for (const [recipient, entries] of inboxes) {
     for (const e of entries) {
       inbox[e.channel] += 1;
       if (e.channel === 'template') {
         const a = e.client_msg_id ? byId.get(e.client_msg_id) : undefined;
         if (!a) {
-          problems.push({ kind: 'orphan template entry', seq: '?', id: e.client_msg_id ?? '?', detail: `${openid}: ${JSON.stringify(e)}` });
+          problems.push({ kind: 'orphan template entry', seq: '?', id: e.client_msg_id ?? '?', detail: `${recipient}: ${JSON.stringify(e)}` });
           continue;
         }
-        if (a.openid !== openid) problems.push({ kind: 'wrong user', seq: a.seq, id: a.id, detail: `template reached ${openid}, not ${a.openid}` });
+        if (recipientKey(a.account, a.openid) !== recipient) problems.push({ kind: 'wrong user', seq: a.seq, id: a.id, detail: `template reached ${recipient}, not ${recipientKey(a.account, a.openid)}` });
         tpl.set(a.id, (tpl.get(a.id) ?? 0) + 1);
       } else {
         const m = e.text.match(FALLBACK_TEXT);
         const a = m ? bySeq.get(m[1]) : undefined;
         if (!a) {
-          problems.push({ kind: `orphan ${e.channel} entry`, seq: m?.[1] ?? '?', id: '?', detail: `${openid}: ${JSON.stringify(e)}` });
+          problems.push({ kind: `orphan ${e.channel} entry`, seq: m?.[1] ?? '?', id: '?', detail: `${recipient}: ${JSON.stringify(e)}` });
           continue;
         }
-        if (a.openid !== openid) problems.push({ kind: 'wrong user', seq: a.seq, id: a.id, detail: `${e.channel} reached ${openid}, not ${a.openid}` });
+        if (recipientKey(a.account, a.openid) !== recipient) problems.push({ kind: 'wrong user', seq: a.seq, id: a.id, detail: `${e.channel} reached ${recipient}, not ${recipientKey(a.account, a.openid)}` });
         fb.set(a.id, [...(fb.get(a.id) ?? []), e]);
       }
     }
@@ -124,6 +129,8 @@ export function check(accepted: Accepted[], inboxes: Map<string, InboxEntry[]>, 
       say('no final status', 'GET never answered');
       continue;
     }
+    if (n.account !== a.account) say('wrong account', `enqueued for ${a.account}, the notice says ${n.account}`);
+    if (n.templateId !== undefined && n.templateId !== a.templateId) say('wrong template', `the account's ${a.template} is ${a.templateId}, the notice used ${n.templateId}`);
     const path = templatePath(n);
     const templateFailedByReceipt = path.startsWith('fallback: receipt failed');
     const silent = path === 'fallback: no receipt' && silentTemplates.has(n.templateId ?? '');

@@ -13,6 +13,7 @@ import { TERMINAL } from '../../src/delivery/lifecycle';
 import type { EmulatorOptions, InboxEntry } from '../../src/emulator';
 import { startService } from '../../src/service';
 import type { RecordMove, Store } from '../../src/store/store';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { hookedStore, type StoreHook } from '../helpers/store-proxy';
 import { TEMPLATES, USER, connectTestRedis, startHarness, type Harness } from '../helpers/harness';
 
@@ -91,6 +92,8 @@ interface Rig extends Omit<Harness, 'enqueue'> {
   prefix: string;
   /** Puts `act` on the first store call of this service that matches. */
   inject(match: Match, act: Act): Fault;
+  /** While away, every store call fails unreachable, as when the Redis (or cluster master) holding the data is down. */
+  storeAway(away: boolean): void;
   /** POST /v1/notifications; the new id (throws on anything but 202). */
   enqueue(body: unknown): Promise<string>;
 }
@@ -98,13 +101,17 @@ interface Rig extends Omit<Harness, 'enqueue'> {
 async function startRig(emulator: EmulatorOptions = {}): Promise<Rig> {
   const prefix = `cw${randomBytes(4).toString('hex')}`;
   const hook = { current: passThrough };
+  let away = false;
+  const gate: { current: Hook } = {
+    current: (method, args, call) => (away ? Promise.reject(new StoreUnavailableError(`Redis failed ${method}: the test took it away`)) : hook.current(method, args, call)),
+  };
   const h = await startHarness({
     emulator,
     // The template is gone before wxreach starts: no template call, straight to the fallback.
     templates: { order_paid: { ...TEMPLATES.order_paid, fallback: 'Order {{order_no}} is paid: {{amount}}', deletedAtWechat: true } },
     config: (c) => ({ ...c, worker: { ...c.worker, leaseMs: 1000 } }),
     redisPrefix: prefix,
-    wrapStore: (store) => withHook(store, hook),
+    wrapStore: (store) => withHook(store, gate),
   });
   return {
     ...h,
@@ -114,6 +121,9 @@ async function startRig(emulator: EmulatorOptions = {}): Promise<Rig> {
       hook.current = fault.hook;
       return fault;
     },
+    storeAway(on) {
+      away = on;
+    },
     async enqueue(body) {
       const res = await h.enqueue(body);
       if (res.status !== 202) throw new Error(`enqueue: ${res.status} ${JSON.stringify(res.body)}`);
@@ -121,6 +131,7 @@ async function startRig(emulator: EmulatorOptions = {}): Promise<Rig> {
     },
     async close() {
       hook.current = passThrough;
+      away = false;
       await h.close();
     },
   };
@@ -225,6 +236,41 @@ describe('crash windows, deterministic', () => {
       promiseKept(n, inbox, `the passive-reply step failed ${point} Redis ran it`);
     },
   );
+
+  it('the store goes away right after the move to the passive reply, a second notice parked: the push still carries the first, the second still goes out', async () => {
+    rig = await startRig();
+    const r = rig;
+    const first = await r.enqueue(notice);
+    await r.waitFor(first, 'awaiting_interaction');
+    const second = await r.enqueue({ ...notice, data: { order_no: 'CW-2', amount: '1.00' } });
+    await r.waitFor(second, 'awaiting_interaction');
+    // The Redis holding the user's data dies just after it ran the move: releasing the second
+    // notice, and everything after, finds it gone (the moment a SIGKILLed cluster master hit).
+    const fault = r.inject(storeCall('releaseAsReply'), async (call) => {
+      const moved = await call();
+      r.storeAway(true);
+      return moved;
+    });
+    const { reply } = await r.emulator.control.userSendsText(USER, 'hi, I am back');
+    expect(fault.fired).toBe(true);
+    r.storeAway(false);
+    const n = await r.get(first);
+    bug(
+      reply === TEXT,
+      'the push whose parked notice had just become its passive reply was answered without it (kept in the push journal, answered `success`): the notice is marked sent by passive reply and never reaches the user',
+      { reply, status: n.status, channel: n.channel, inbox: r.emulator.control.inbox(USER), history: n.history },
+    );
+    const inboxOf = (text: string) => r.emulator.control.inbox(USER).filter((e) => e.text === text);
+    promiseKept(n, inboxOf(TEXT), 'the store went away right after the passive-reply step');
+    // The user wrote, so the window is open: the second notice goes out through customer service
+    // once the store is back, without waiting for another interaction.
+    const n2 = await r.waitFor(second, TERMINAL, 5000).catch(async () => r.get(second));
+    bug(n2.status === 'fallback_sent', 'the other parked notice of that push stays parked after the store came back, though the window is open', {
+      status: n2.status,
+      history: n2.history,
+    });
+    promiseKept(n2, inboxOf('Order CW-2 is paid: 1.00'), 'the second parked notice of that push');
+  });
 
   it.each(['before', 'after'] as const)(
     'the instance dies %s the move to the passive reply reached Redis and WeChat re-sends the push: the notice reaches the user once',

@@ -12,27 +12,20 @@
  * CHAOS_KEEP=1 keeps the temp dir (logs, AOF) even when the test passes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startEmulator, type EmulatorHandle, type InboxEntry } from '../../src/emulator';
+import { startEmulator, type InboxEntry } from '../../src/emulator';
 import { API_KEY, APP } from '../helpers/harness';
 import { serverEnv } from '../helpers/process';
-import { freePort } from '../../src/dev/free-port';
 import { RedisServer } from '../../src/dev/redis-server';
-import { check, formatReport, TERMINAL, type Accepted, type FinalView } from './check';
-import { buildIfStale, WxreachProcess } from './processes';
-import { startProxy, type Proxy } from './proxy';
-import {
-  CHAOS_TEMPLATES,
-  FALLBACK_PATTERN,
-  openidOf,
-  prng,
-  seqLabel,
-  TEMPLATE_CONTENT,
-  templateFor,
-  windowGroup,
-} from './scenario';
+import { BusinessClient } from './business-client';
+import { check, formatReport, type Accepted } from './check';
+import { drain } from './drain';
+import { startFleet } from './fleet';
+import { buildIfStale } from './processes';
+import { ChaosRun, sleep } from './run';
+import { CHAOS_SETTINGS, CHAOS_TEMPLATES, configTemplates, openidOf, prng, seedTemplates, seqLabel, templateFor } from './scenario';
+import { Crowd, keyOf, stageOutcomes, type Recipient } from './users';
 
 const N = Number(process.env.CHAOS_NOTIFICATIONS ?? 2400);
 const USERS = Number(process.env.CHAOS_USERS ?? 200);
@@ -40,11 +33,6 @@ const SEED = Number(process.env.CHAOS_SEED ?? randomBytes(4).readUInt32BE(0));
 /** Notifications are enqueued over about this long, so the crashes land in the middle of the flow. */
 const ENQUEUE_MS = 14_000;
 const DRAIN_MS = 45_000;
-/**
- * Short, so the run sees "no receipt" fallbacks, but longer than a receipt can be held up by a
- * killed instance (its 3 s push claim lapses, WeChat re-sends): the default is 600 s.
- */
-const RECEIPT_TIMEOUT_S = 8;
 /** How long Redis stays down. Longer than the 3 s lease, so claims run out while instances wait for it. */
 const REDIS_DOWN_MS = Number(process.env.CHAOS_REDIS_DOWN_MS ?? 3500);
 /** A WeChat outage (every API call answered HTTP 502 or its connection dropped): notices must wait, not fail. */
@@ -52,263 +40,127 @@ const WECHAT_OUTAGE_MS = Number(process.env.CHAOS_WECHAT_OUTAGE_MS ?? 60_000);
 /** A long Redis outage while receipts and user messages keep coming: pushes go to the local journal. */
 const REDIS_OUTAGE_MS = Number(process.env.CHAOS_REDIS_OUTAGE_MS ?? 30_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (i < items.length) await fn(items[i++]);
-    }),
-  );
-}
-
-/** False once the test is over (passed or not): background loops stop, nothing new is started. */
-let live = true;
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) {
-    if (!live) throw new Error('the chaos test ended');
-    await sleep(10);
-  }
-}
-
 describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AOF replay', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  let dir = '';
+  let current: ChaosRun | undefined;
   let passed = false;
 
   beforeAll(() => {
     buildIfStale();
   }, 90_000);
 
-  afterAll(async () => {
-    live = false;
-    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
-    if (dir && (passed && !process.env.CHAOS_KEEP)) rmSync(dir, { recursive: true, force: true });
-    else if (dir) console.log(`chaos: logs, config and AOF kept in ${dir}`);
-  }, 30_000);
+  afterAll(() => current?.end(passed), 30_000);
 
   it(`${N} notifications to ${USERS} users reach each user at most once per channel and all end terminal`, async () => {
-    const t0 = Date.now();
     const random = prng(SEED);
-    dir = mkdtempSync(path.join(tmpdir(), 'wxreach-chaos-'));
-    const events: string[] = [];
-    const note = (what: string) => events.push(`+${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+    const run = new ChaosRun('chaos');
+    current = run;
+    const { dir } = run;
 
     // --- Redis with AOF ---------------------------------------------------------------------
     const redis = await RedisServer.launch({ persistence: 'aof', dir: path.join(dir, 'redis') });
-    cleanups.push(() => redis.stop());
+    run.defer(() => redis.stop());
 
     // --- the emulator: users, templates, outcomes ---------------------------------------------
     const openids = Array.from({ length: USERS }, (_, u) => openidOf(u));
-    const emulator: EmulatorHandle = await startEmulator({
+    const emulator = await startEmulator({
       ...APP,
       receiptDelayMs: 50,
-      seed: {
-        users: openids.map((openid) => ({ openid, subscribed: true })),
-        templates: Object.values(CHAOS_TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: TEMPLATE_CONTENT })),
-      },
+      seed: { users: openids.map((openid) => ({ openid, subscribed: true })), templates: seedTemplates(CHAOS_TEMPLATES) },
     });
-    cleanups.push(() => emulator.close());
+    run.defer(() => emulator.close());
     const { control } = emulator;
-    openids.forEach((openid, u) => {
-      control.setReceiptOutcome({ openid, template_id: CHAOS_TEMPLATES.t_none.id, outcome: 'none' });
-      control.setReceiptOutcome({ openid, template_id: CHAOS_TEMPLATES.t_block.id, outcome: 'failed:user block' });
-      control.setReceiptOutcome({ openid, template_id: CHAOS_TEMPLATES.t_sysfail.id, outcome: 'failed: system failed' });
-      control.setReceiptOutcome({ openid, template_id: CHAOS_TEMPLATES.t_repeat.id, outcome: { repeat: 3 } });
-      if (u % 2 === 1) control.refuseTemplate(openid, CHAOS_TEMPLATES.t_ref.id);
-    });
+    const recipients: Recipient[] = openids.map((openid, u) => ({ control, openid, u }));
+    stageOutcomes(recipients, () => CHAOS_TEMPLATES);
+    const crowd = new Crowd(recipients, random);
 
     // --- two wxreach instances behind a round-robin proxy --------------------------------------
     const configFile = path.join(dir, 'wxreach.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        templates: Object.fromEntries(Object.entries(CHAOS_TEMPLATES).map(([name, t]) => [name, { id: t.id, fallback: FALLBACK_PATTERN }])),
-        receipt: { timeoutSeconds: RECEIPT_TIMEOUT_S, onTimeout: 'fallback' },
-        retry: { maxAttempts: 5, baseDelayMs: 100 },
-        worker: { pollMs: 20, leaseMs: 3000, batchSize: 64, concurrency: 32 },
-        window: { parkSeconds: 600 },
-        wechat: { timeoutMs: 3000 },
-      }),
-    );
+    writeFileSync(configFile, JSON.stringify({ ...CHAOS_SETTINGS, templates: configTemplates(CHAOS_TEMPLATES) }));
     const env = serverEnv(emulator.url, { REDIS_URL: redis.url, WXREACH_CONFIG: configFile, LOG_LEVEL: 'info' });
-    const a = new WxreachProcess('A', await freePort(), env, path.join(dir, 'wxreach-A.log'));
-    const b = new WxreachProcess('B', await freePort(), env, path.join(dir, 'wxreach-B.log'));
-    cleanups.push(() => a.stop(), () => b.stop());
-    await Promise.all([a.start(), b.start()]);
-    const proxy: Proxy = await startProxy(() => [a.url, b.url]);
-    cleanups.push(() => proxy.close());
+    const { a, b, proxy } = await startFleet(run, env);
     control.setCallbackUrl(`${proxy.url}/wechat`);
-    note('redis, emulator, A, B and the proxy up');
+    run.note('redis, emulator, A, B and the proxy up');
+    const client = new BusinessClient(proxy.url, API_KEY);
 
-    // --- the business client: POST with an Idempotency-Key, repeated until it gets an answer -------
-    let clientRetries = 0;
-    const call = async (method: 'GET' | 'POST', p: string, body?: unknown, headers: Record<string, string> = {}) => {
-      for (let attempt = 1; ; attempt++) {
-        // A timer of our own (cleared), not AbortSignal.timeout: that one keeps jest alive after the run.
-        const abort = new AbortController();
-        const timer = setTimeout(() => abort.abort(), 8000);
-        try {
-          const res = await fetch(`${proxy.url}${p}`, {
-            method,
-            headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-            body: body ? JSON.stringify(body) : undefined,
-            signal: abort.signal,
-          });
-          const text = await res.text();
-          if (res.status < 500) return { status: res.status, body: JSON.parse(text) as Record<string, unknown> };
-          if (attempt >= 60) throw new Error(`${method} ${p}: HTTP ${res.status} ${text}`);
-        } catch (err) {
-          if (attempt >= 60) throw err;
-        } finally {
-          clearTimeout(timer);
-        }
-        clientRetries += 1;
-        await sleep(Math.min(50 * attempt, 500));
-      }
-    };
-    const getView = async (id: string): Promise<FinalView> => {
-      const res = await call('GET', `/v1/notifications/${id}`);
-      if (res.status !== 200) throw new Error(`GET ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body as unknown as FinalView;
-    };
-
-    // --- open some windows before the first notice ---------------------------------------------
-    await pool(openids.map((o, u) => [o, u] as const), 16, async ([openid, u]) => {
-      if (windowGroup(u) === 0) await control.userSendsText(openid, 'hello');
-      if (windowGroup(u) === 1) await control.subscribe(openid);
-    });
-    note('windows opened: a text from 1/4 of the users, a follow from 1/4; 1/2 never seen');
-
-    // --- users coming back while notices flow ----------------------------------------------------
-    let comersOn = true;
-    let comebacks = 0;
-    const comers = (async () => {
-      while (comersOn && live) {
-        const picks = Array.from({ length: 3 }, () => openids[Math.floor(random() * USERS)]);
-        await Promise.all(picks.map((o) => control.userSendsText(o, 'back again').then(() => comebacks++)));
-        await sleep(300);
-      }
-    })();
+    await crowd.openWindows();
+    run.note('windows opened: a text from 1/4 of the users, a follow from 1/4; 1/2 never seen');
+    const comers = crowd.keepComing(run);
 
     // --- the chaos timeline, keyed to enqueue progress -------------------------------------------
-    let started = 0;
     let timeToRedis = 0;
     let outageCalls = 0;
-    // Users who never talked to the account have parked notices: a burst of them comes back right
-    // before each crash, so pushes are in the middle of releasing parked notices when it hits.
-    const burst = (size: number) => {
-      const never = openids.filter((_, u) => windowGroup(u) >= 2);
-      for (let i = 0; i < size; i++) void control.userSendsText(never[Math.floor(random() * never.length)], 'back in a burst').then(() => comebacks++);
-    };
     const chaos: Promise<void> = (async () => {
-      await until(() => started >= N * 0.25);
+      const r = run;
+      await r.until(() => r.started >= N * 0.25);
       control.deleteTemplate(CHAOS_TEMPLATES.t_del.id);
-      note(`template t_del deleted at the emulator (after ${started} enqueued)`);
-      await until(() => started >= N * 0.35);
-      burst(20);
+      r.note(`template t_del deleted at the emulator (after ${r.started} enqueued)`);
+      await r.until(() => r.started >= N * 0.35);
+      crowd.burst(20);
       await sleep(5);
       await b.kill();
-      note(`instance B SIGKILLed (after ${started} enqueued)`);
+      r.note(`instance B SIGKILLed (after ${r.started} enqueued)`);
       await sleep(1500);
-      if (!live) return;
+      if (!r.live) return;
       await b.start();
-      note('instance B restarted');
-      await until(() => started >= N * 0.65);
-      burst(20);
+      r.note('instance B restarted');
+      await r.until(() => r.started >= N * 0.65);
+      crowd.burst(20);
       await sleep(5);
-      note(`redis SIGKILLed (after ${started} enqueued)`);
+      r.note(`redis SIGKILLed (after ${r.started} enqueued)`);
       timeToRedis = await redis.crashAndRestart(REDIS_DOWN_MS);
-      note(`redis restarted from its AOF after ${REDIS_DOWN_MS} ms down, answering PING ${timeToRedis} ms after spawn`);
-      await until(() => started >= N * 0.8);
+      r.note(`redis restarted from its AOF after ${REDIS_DOWN_MS} ms down, answering PING ${timeToRedis} ms after spawn`);
+      await r.until(() => r.started >= N * 0.8);
       control.setFaults({ http5xxRate: 0.5, dropRate: 0.5 });
       const callsBefore = control.stats().calls;
-      note(`WeChat outage: every API call answered HTTP 502 or dropped (after ${started} enqueued)`);
+      r.note(`WeChat outage: every API call answered HTTP 502 or dropped (after ${r.started} enqueued)`);
       await sleep(WECHAT_OUTAGE_MS);
-      if (!live) return;
+      if (!r.live) return;
       control.setFaults({});
       const callsDuring = Object.entries(control.stats().calls).reduce((sum, [p, n]) => sum + n - (callsBefore[p] ?? 0), 0);
       outageCalls = callsDuring;
-      note(`WeChat answers again after ${WECHAT_OUTAGE_MS} ms (${callsDuring} calls hit the outage)`);
+      r.note(`WeChat answers again after ${WECHAT_OUTAGE_MS} ms (${callsDuring} calls hit the outage)`);
       await sleep(1500); // the backlog flows again: sends, then their receipts
-      burst(20);
-      note('redis SIGKILLed for the long outage, while receipts and user messages keep coming');
+      crowd.burst(20);
+      r.note('redis SIGKILLed for the long outage, while receipts and user messages keep coming');
       await redis.crashAndRestart(REDIS_OUTAGE_MS);
-      note(`redis back from its AOF after ${REDIS_OUTAGE_MS} ms down`);
+      r.note(`redis back from its AOF after ${REDIS_OUTAGE_MS} ms down`);
     })();
-
     chaos.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
-    comers.catch(() => undefined);
 
     // --- enqueue ---------------------------------------------------------------------------------
     const accepted: Accepted[] = new Array(N);
-    const tEnqueue = Date.now();
-    const seqs = Array.from({ length: N }, (_, i) => i);
-    const users = seqs.map(() => Math.floor(random() * USERS));
-    await pool(seqs, 24, async (i) => {
-      started = Math.max(started, i + 1);
-      const wait = tEnqueue + (i * ENQUEUE_MS) / N - Date.now();
-      if (wait > 0) await sleep(wait);
+    const users = Array.from({ length: N }, () => Math.floor(random() * USERS));
+    await run.enqueueSpread(N, ENQUEUE_MS, 24, async (i) => {
       const seq = seqLabel(i);
       const openid = openids[users[i]];
       const template = templateFor(i);
-      const res = await call(
-        'POST',
-        '/v1/notifications',
-        { openid, template, data: { seq, body: `chaos ${SEED} item ${i}` } },
-        { 'idempotency-key': `chaos-${SEED}-${seq}` },
-      );
-      if (res.status !== 202) throw new Error(`POST ${seq}: ${res.status} ${JSON.stringify(res.body)}`);
-      accepted[i] = { seq, id: String(res.body.id), openid, template };
+      const id = await client.enqueue({ openid, template, data: { seq, body: `chaos ${SEED} item ${i}` } }, `chaos-${SEED}-${seq}`);
+      accepted[i] = { seq, id, account: APP.appId, openid, template, templateId: CHAOS_TEMPLATES[template].id };
     });
-    note(`${N} notifications accepted`);
+    run.note(`${N} notifications accepted`);
     await chaos;
-    comersOn = false;
-    await comers;
+    await comers.stop();
 
     // --- drain: poll statuses; users with parked notices come back until none is left -------------
-    const drainDeadline = Date.now() + DRAIN_MS;
-    let pending = accepted;
-    let rounds = 0;
-    let drainTexts = 0;
-    for (;;) {
-      rounds += 1;
-      await pool(pending, 32, async (n) => {
-        n.final = await getView(n.id);
-      });
-      pending = pending.filter((n) => !TERMINAL.has(n.final?.status ?? ''));
-      if (pending.length === 0 || Date.now() > drainDeadline) break;
-      const parkedUsers = [...new Set(pending.filter((n) => n.final?.status === 'awaiting_interaction').map((n) => n.openid))];
-      await pool(parkedUsers, 16, async (openid) => {
-        await control.userSendsText(openid, 'anything for me?');
-        drainTexts += 1;
-      });
-      await sleep(parkedUsers.length > 0 ? 200 : 500);
-    }
-    note(`drained in ${rounds} rounds (${drainTexts} texts from users with parked notices); ${pending.length} not terminal`);
+    const drained = await drain(accepted, client, crowd, DRAIN_MS);
+    run.note(`drained in ${drained.rounds} rounds (${drained.texts} texts from users with parked notices); ${drained.pending.length} not terminal`);
     await control.whenIdle();
 
     // --- what reached the users --------------------------------------------------------------------
-    const inboxes = new Map<string, InboxEntry[]>(openids.map((o) => [o, control.inbox(o)]));
+    const inboxes = new Map<string, InboxEntry[]>(recipients.map((r) => [keyOf(r), r.control.inbox(r.openid)]));
     const report = check(accepted, inboxes, new Set([CHAOS_TEMPLATES.t_none.id]));
-    const logErrors = [a, b].map((p) => {
-      const lines = readFileSync(p.logFile, 'utf8').split('\n');
-      return `${p.name}: ${lines.filter((l) => l.includes('"level":"error"')).length} error lines, ${lines.filter((l) => l.includes('"level":"warn"')).length} warn lines`;
-    });
     console.log(
       formatReport(report, {
         seed: SEED,
         users: USERS,
         'redis persistence': 'appendonly yes, appendfsync always; crash = SIGKILL, restart replays the AOF',
-        timeline: events,
-        'users coming back during the run': comebacks,
-        'business client retries (5xx / network)': clientRetries,
+        timeline: run.events,
+        'users coming back during the run': crowd.comebacks,
+        'business client retries (5xx / network)': client.retries,
         'proxy': proxy.stats,
         'emulator callbacks': control.stats().callbacks,
-        'instance logs': logErrors,
-        'elapsed': `${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        'instance logs': [a.logSummary(), b.logSummary()],
+        'elapsed': run.seconds(),
       }),
     );
 
@@ -316,7 +168,7 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
     expect(a.starts + b.starts).toBe(3); // B was SIGKILLed and started again
     expect(redis.restarts).toBe(2);
     expect(outageCalls).toBeGreaterThan(0); // the WeChat outage was real: calls hit it
-    const journaled = [a, b].reduce((sum, p) => sum + (readFileSync(p.logFile, 'utf8').match(/push kept in the local journal/g) ?? []).length, 0);
+    const journaled = a.countInLog('push kept in the local journal') + b.countInLog('push kept in the local journal');
     expect(journaled).toBeGreaterThan(0); // and so was the Redis outage: pushes were journaled
     expect(accepted.filter(Boolean)).toHaveLength(N);
     expect(new Set(accepted.map((n) => n.id)).size).toBe(N);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readdirSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { killChild, stopChild } from '../../src/dev/child-process';
 
@@ -93,6 +93,16 @@ export class WxreachProcess {
       log.write(`{"chaos":"${this.name} exited","code":${JSON.stringify(code)},"signal":${JSON.stringify(signal)},"at":"${new Date().toISOString()}"}\n`);
       if (this.child === child) this.child = undefined;
     });
+  }
+
+  /** How many lines of the log so far contain `text`. */
+  countInLog(text: string): number {
+    return readFileSync(this.logFile, 'utf8').split('\n').filter((line) => line.includes(text)).length;
+  }
+
+  /** "A: 3 error lines, 12 warn lines", for the report. */
+  logSummary(): string {
+    return `${this.name}: ${this.countInLog('"level":"error"')} error lines, ${this.countInLog('"level":"warn"')} warn lines`;
   }
 
   /** SIGKILL: no shutdown, work in hand is abandoned mid-step. */

@@ -3,6 +3,22 @@
  * and which notification goes to whom. Pure data, so the test and any runner share it.
  */
 
+/**
+ * The wxreach settings of a chaos run (beside its accounts): short timeouts and a fast work loop,
+ * so the outcomes all happen within the run.
+ */
+export const CHAOS_SETTINGS = {
+  /**
+   * Short, so the run sees "no receipt" fallbacks, but longer than a receipt can be held up by a
+   * killed instance (its 3 s push claim lapses, WeChat re-sends): the default is 600 s.
+   */
+  receipt: { timeoutSeconds: 8, onTimeout: 'fallback' },
+  retry: { maxAttempts: 5, baseDelayMs: 100 },
+  worker: { pollMs: 20, leaseMs: 3000, batchSize: 64, concurrency: 32 },
+  window: { parkSeconds: 600 },
+  wechat: { timeoutMs: 3000 },
+} as const;
+
 /** Every template shows the same two fields; the fallback sentence makes each notice's text unique. */
 export const TEMPLATE_CONTENT = 'Seq: {{seq.DATA}}\nBody: {{body.DATA}}';
 export const FALLBACK_PATTERN = 'Notice {{seq}}: {{body}}';
@@ -28,6 +44,21 @@ export const CHAOS_TEMPLATES = {
 } as const;
 
 export type TemplateName = keyof typeof CHAOS_TEMPLATES;
+export type ChaosTemplates = Record<TemplateName, { id: string; title: string }>;
+
+/**
+ * The chaos templates as one more account has them: the same titles, ids of its own (`tag`
+ * appended), as two Official Accounts never share a template id.
+ */
+export const taggedTemplates = (tag: string): ChaosTemplates =>
+  Object.fromEntries(Object.entries(CHAOS_TEMPLATES).map(([name, t]) => [name, { id: `${t.id}_${tag}`, title: t.title }])) as ChaosTemplates;
+
+/** Config `templates` of an account: every chaos template by its name, with the fallback sentence. */
+export const configTemplates = (templates: ChaosTemplates) =>
+  Object.fromEntries(Object.entries(templates).map(([name, t]) => [name, { id: t.id, fallback: FALLBACK_PATTERN }]));
+
+/** The emulator's template list of an account. */
+export const seedTemplates = (templates: ChaosTemplates) => Object.values(templates).map((t) => ({ template_id: t.id, title: t.title, content: TEMPLATE_CONTENT }));
 
 /** By sequence number mod 10: 40 % plain success, 10 % each of the others. */
 const MIX: TemplateName[] = ['t_ok', 't_ok', 't_ok', 't_ok', 't_none', 't_block', 't_sysfail', 't_repeat', 't_del', 't_ref'];
@@ -35,6 +66,8 @@ const MIX: TemplateName[] = ['t_ok', 't_ok', 't_ok', 't_ok', 't_none', 't_block'
 export const templateFor = (seq: number): TemplateName => MIX[seq % MIX.length];
 
 export const openidOf = (u: number) => `oCHAOS_user_${String(u).padStart(4, '0')}`;
+/** A user is an openid in one account: the same openid in two accounts is two people. */
+export const recipientKey = (account: string, openid: string) => `${account}/${openid}`;
 export const seqLabel = (seq: number) => `S${String(seq).padStart(6, '0')}`;
 
 /**
