@@ -43,9 +43,25 @@ export class Parking {
    * reply unless `replyTaken` (the business's bot answered, or it is too late to answer); the others
    * are due for customer service now, in order. Marking the reply and recording its text for the
    * push is one atomic step, so a re-sent push is answered with the same text.
+   *
+   * Once a notice is the reply, that reply must reach the user whatever happens next: a failure
+   * while releasing the others is returned as `unfinished` (with the reply), not thrown.
    */
-  async release(openid: string, pushKey: string, replyTaken: boolean): Promise<{ reply?: string; released: number }> {
+  async release(openid: string, pushKey: string, replyTaken: boolean): Promise<{ reply?: string; released: number; unfinished?: unknown }> {
     const ids = await this.lifecycle.parkedFor(openid, PARKED_PER_INTERACTION);
+    let reply: string | undefined;
+    let released = 0;
+    try {
+      released = await this.releaseEach(openid, ids, pushKey, replyTaken, (text) => (reply = text));
+    } catch (err) {
+      if (reply === undefined) throw err;
+      return { reply, released, unfinished: err };
+    }
+    return { reply, released };
+  }
+
+  /** Releases `ids` in order; `onReply` receives the text of the one that became the passive reply. */
+  private async releaseEach(openid: string, ids: string[], pushKey: string, replyTaken: boolean, onReply: (text: string) => void): Promise<number> {
     let reply: string | undefined;
     let order = 0;
     let released = 0;
@@ -61,7 +77,7 @@ export class Parking {
           { detail: "sent as the passive reply to the user's interaction", set: { channel: 'passive_reply' }, dueAt: null },
           { reply: { key: pushKey, text, ttlMs: REPLY_MEMORY_MS } },
         );
-        if (moved) reply = text;
+        if (moved) onReply((reply = text));
       } else {
         // After a passive reply, wait a moment: a customer-service message must not overtake it.
         const after = reply === undefined ? 0 : AFTER_REPLY_MS;
@@ -71,7 +87,7 @@ export class Parking {
       // Not waiting any more (sent, expired, gone): the entry is stale.
       else await this.lifecycle.forgetParked(openid, id);
     }
-    return { reply, released };
+    return released;
   }
 
   /** An `awaiting_interaction` notice whose deadline passed. */

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger';
+import { StoreUnavailableError } from '../store/unavailable';
 import type { AccountMetrics } from '../metrics/metrics';
 import type { PushMemory } from '../store/store';
 import { WINDOW_OPENED_BY, type WindowKind } from '../wechat/customer-service-window';
@@ -14,6 +15,11 @@ export interface PushOutcome {
   downstreamReply?: string;
   /** Work became due now (the loop should look). */
   workDue: boolean;
+  /**
+   * The push was only partly acted on (the store went away after its passive reply was chosen):
+   * answer with the reply, and apply the push again later (from the push journal) for the rest.
+   */
+  unfinished?: boolean;
 }
 
 /** Pushes are re-sent by WeChat for up to ~20 s; receipts may repeat much later. */
@@ -69,8 +75,9 @@ export class PushIntake {
     // Held while this handler lives, however slow it is; an instance that dies lets it lapse.
     const renewal = setInterval(() => void this.store.renewPushClaim(push.openid, push.dedupeKey, CLAIM_SECONDS).catch(() => undefined), RENEW_MS);
     try {
-      // An earlier try of this push that died after choosing its answer: that answer stands.
-      const recorded = push.kind === 'receipt' ? {} : await this.recordedReplies(push, forward !== undefined);
+      // An earlier try of this push that died after choosing its answer: that answer stands. (A push
+      // from the journal has no answer to give: it is acted on in full.)
+      const recorded = push.kind === 'receipt' || fromJournal ? {} : await this.recordedReplies(push, forward !== undefined);
       if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return { workDue: true, ...recorded };
       const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
       const replyTaken = fromJournal || downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
@@ -125,7 +132,7 @@ export class PushIntake {
     return (await this.store.replyFor(push.openid, push.dedupeKey)) ?? undefined;
   }
 
-  private async act(push: Push, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean }> {
+  private async act(push: Push, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean; unfinished?: boolean }> {
     switch (push.kind) {
       case 'receipt':
         return { workDue: await this.templateLeg.receipt(push) };
@@ -136,8 +143,13 @@ export class PushIntake {
         return { workDue: false };
       default: {
         await this.window.open(push.openid, WINDOW_OPENED_BY[push.kind] as WindowKind);
-        const { reply, released } = await this.parking.release(push.openid, push.dedupeKey, replyTaken);
-        return { reply, workDue: released > 0 };
+        const { reply, released, unfinished } = await this.parking.release(push.openid, push.dedupeKey, replyTaken);
+        if (unfinished === undefined) return { reply, workDue: released > 0 };
+        if (!(unfinished instanceof StoreUnavailableError)) {
+          this.log.error('parked notices not all released; they go out at the next interaction or expire', { err: unfinished });
+          return { reply, workDue: true };
+        }
+        return { reply, workDue: true, unfinished: true };
       }
     }
   }

@@ -36,7 +36,10 @@ export class JournaledPushes {
   async handle(account: string, push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = Date.now(), storeAway = false): Promise<PushOutcome> {
     if (storeAway) return this.keep(account, push);
     try {
-      return await this.intake(account).handle(push, forward, receivedAt);
+      const outcome = await this.intake(account).handle(push, forward, receivedAt);
+      // Answered with its passive reply, but the rest of it waits for the store: kept for the replay.
+      if (outcome.unfinished) this.keep(account, push);
+      return outcome;
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       return this.keep(account, push);
