@@ -351,10 +351,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(claimed).toHaveLength(5);
       });
 
-      it('is fair: an account with 5,000 due notices does not hold back another account\'s single one', async () => {
+      it('is fair: an account with 2,000 due notices does not hold back another account\'s single one', async () => {
         const now = 1_000_000;
         const busy = store.forAccount(OTHER_APP);
-        const flood = await createMany(busy, 5000, 200, (i) => now - 10_000 + i); // all older than the single one
+        // a few creates in flight at a time: on a busy machine hundreds at once can outlast the call timeout
+        const flood = await createMany(busy, 2000, 16, (i) => now - 10_000 + i); // all older than the single one
         const [single] = await createMany(account, 1, 1, () => now);
         const first = await store.claimDue(now, 60_000, 10);
         expect(first).toContainEqual({ account: APP, id: single });
