@@ -76,6 +76,7 @@ const int = (n: number) => n.toLocaleString('en');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const median = (values: number[]) => percentile([...values].sort((x, y) => x - y), 50);
 const pad = (s: string | number, n: number) => String(s).padStart(n);
+const accountsText = (o: Options) => `${o.accounts} account${o.accounts === 1 ? '' : 's'}`;
 
 function settingsLine(stack: BenchStack): string {
   const w = stack.config.worker;
@@ -177,7 +178,10 @@ async function fairness(o: Options): Promise<void> {
     await runTimed(o.flood, o.concurrency, async (i) => {
       ids[i] = await acceptA(i);
       accepted++;
-      if (accepted === points[probes.length]) probes.push(probe(stack, b, appidB, probes.length, accepted, accepted - (sentBy(stack, appidA) - sentBefore), i, o.timeoutMs));
+      if (accepted !== points[probes.length]) return;
+      const pending = probe(stack, b, appidB, probes.length, accepted, accepted - (sentBy(stack, appidA) - sentBefore), i, o.timeoutMs);
+      pending.catch(() => undefined); // awaited below; if the run fails first, its failure is the one reported
+      probes.push(pending);
     });
     const acceptMs = msSince(t0);
     console.log(`A: ${int(o.flood)} accepted in ${seconds(acceptMs)} = ${int(perSecond(o.flood, acceptMs))}/s`);
@@ -232,7 +236,7 @@ interface ThroughputRow {
 /** `count` notices spread evenly over the accounts (and 1000 users each), accept → all terminal. */
 async function throughput(kind: RedisKind, o: Options): Promise<ThroughputRow> {
   const stack = await startBenchStack({ users: USERS, receiptDelayMs: o.receiptDelayMs, clientConcurrency: o.concurrency, accounts: o.accounts, redis: kind, config: o.config });
-  console.log(`\n== Throughput on ${stack.redisDescription}: ${int(o.count)} notices over ${o.accounts} accounts, POST /v1/notifications ${o.concurrency} in flight`);
+  console.log(`\n== Throughput on ${stack.redisDescription}: ${int(o.count)} notices over ${accountsText(o)}, POST /v1/notifications ${o.concurrency} in flight`);
   console.log(`${settingsLine(stack)}; receipt delay ${o.receiptDelayMs} ms`);
   try {
     await warmUp(stack, o, 50);
@@ -281,7 +285,7 @@ async function main(): Promise<void> {
     const rows: ThroughputRow[] = [];
     for (const kind of REDIS_KINDS) rows.push(await throughput(kind, o));
     const w = 27;
-    console.log(`\nTHROUGHPUT, ${int(o.count)} notices over ${o.accounts} accounts:`);
+    console.log(`\nTHROUGHPUT, ${int(o.count)} notices over ${accountsText(o)}:`);
     console.log(`${''.padEnd(w)}${rows.map((r) => pad(r.redis, w)).join('')}`);
     console.log(`${'POST /v1/notifications/s'.padEnd(w)}${rows.map((r) => pad(int(r.acceptPerSecond), w)).join('')}`);
     console.log(`${'end to end, notices/s'.padEnd(w)}${rows.map((r) => pad(int(r.endToEndPerSecond), w)).join('')}`);

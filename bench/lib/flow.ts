@@ -1,7 +1,7 @@
 import { msSince } from './stats';
 import { runTimed, until } from './pool';
 import type { HistoryEntry, StoredRecord } from '../../src/store/store';
-import type { BenchStack } from './stack';
+import { describeCalls, type BenchStack } from './stack';
 
 export interface Accepted {
   ids: string[];
@@ -52,7 +52,7 @@ export async function untilReceipted(stack: BenchStack, since: number, count: nu
     async () => acknowledgedPushes(stack) - since >= count,
     20,
     timeoutMs,
-    async () => `${acknowledgedPushes(stack) - since} of ${count} receipts acknowledged`,
+    async () => `${acknowledgedPushes(stack) - since} of ${count} receipts acknowledged; ${describeCalls(stack)}`,
   );
   await untilAllTerminal(stack, Math.max(1000, timeoutMs - (Date.now() - start)));
 }
