@@ -131,8 +131,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       emulator: { receiptDelayMs: options.receiptDelayMs, dailyTemplateQuota: 1e9 },
       apiKeys: [BENCH_API_KEY],
       config: (c) => {
-        const quiet = { ...c, pushJournal: { file: path.join(journalDir, 'push-journal.jsonl') } };
-        return options.config ? options.config(quiet) : quiet;
+        const withJournal = { ...c, pushJournal: { file: path.join(journalDir, 'push-journal.jsonl') } };
+        return options.config ? options.config(withJournal) : withJournal;
       },
       store: 'memory',
       wrapStore: () => store,
