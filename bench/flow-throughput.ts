@@ -2,7 +2,7 @@ import { benchArgs } from './lib/args';
 import { acceptAll, countStatuses, sampleLatencies, untilAllTerminal } from './lib/flow';
 import { runTimed } from './lib/pool';
 import { BENCH_TEMPLATES, describeCalls, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
-import { describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:flow -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N              notifications per run (default 20000)
@@ -57,10 +57,10 @@ async function run(stack: BenchStack, o: ReturnType<typeof options>, template: k
   console.log(`  end-to-end:  all ${o.count} terminal ${(e2eMs / 1000).toFixed(2)} s after the first POST = ${perSecond(o.count, e2eMs)} notifications/s (${((e2eMs - accepted.ms) / 1000).toFixed(2)} s after the last accept)`);
   const redisAfter = await stack.redis.commandCalls();
   const sample = await sampleLatencies(stack, accepted.ids, o.samples, final);
-  console.log(`  accept→${final} (${sample.latencies.length} sampled via GET${sample.missing ? `, ${sample.missing} never ${final}` : ''}; includes the wait in the backlog): ${describeLatencies(sample.latencies)}, max ${sample.latencies.at(-1)} ms`);
+  console.log(`  accept→${final} (${sample.latencies.length} sampled from the store${sample.missing ? `, ${sample.missing} never ${final}` : ''}; includes the wait in the backlog): ${describeLatencies(sample.latencies)}, max ${sample.latencies.at(-1)} ms`);
   const statuses = await countStatuses(stack, accepted.ids);
   console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
-  console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(redisBefore, redisAfter, o.count)}`);
+  console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(deltaPer(redisBefore, redisAfter, o.count))}`);
   console.log(`  ${describeCalls(stack)}`);
 }
 

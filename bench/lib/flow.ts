@@ -1,6 +1,7 @@
 import { msSince } from './stats';
 import { runTimed, until } from './pool';
-import type { BenchStack } from './stack';
+import type { HistoryEntry, StoredRecord } from '../../src/store/store';
+import { describeCalls, type BenchStack } from './stack';
 
 export interface Accepted {
   ids: string[];
@@ -35,20 +36,56 @@ export async function untilAllTerminal(stack: BenchStack, timeoutMs: number, eve
   );
 }
 
+/** Pushes (receipts, user messages) the service acknowledged, over every account: the emulator's counters. */
+export function acknowledgedPushes(stack: BenchStack): number {
+  return stack.appids.reduce((sum, appid) => sum + stack.emulator.control.account(appid).stats().callbacks.delivered, 0);
+}
+
+/**
+ * For runs where every notice ends with its receipt: waits until the service has acknowledged
+ * `count` more pushes than `since`, polling the emulator only (no Redis command, so the command
+ * counts are the service's), then until the due schedule is empty.
+ */
+export async function untilReceipted(stack: BenchStack, since: number, count: number, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  await until(
+    async () => acknowledgedPushes(stack) - since >= count,
+    20,
+    timeoutMs,
+    async () => `${acknowledgedPushes(stack) - since} of ${count} receipts acknowledged; ${describeCalls(stack)}`,
+  );
+  await untilAllTerminal(stack, Math.max(1000, timeoutMs - (Date.now() - start)));
+}
+
+/** The record of `id` (of any account) from the store, or null. */
+export async function readRecord(stack: BenchStack, id: string): Promise<StoredRecord | null> {
+  const account = stack.store.accountOfId(id);
+  return account === null ? null : stack.store.forAccount(account).get(id);
+}
+
 /** Status → count over `ids`, read from the store (after the timed part). */
 export async function countStatuses(stack: BenchStack, ids: readonly string[], concurrency = 64): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   await runTimed(ids.length, concurrency, async (i) => {
-    const account = stack.store.accountOfId(ids[i]);
-    const status = (account === null ? null : await stack.store.forAccount(account).get(ids[i]))?.fields.status ?? '(gone)';
+    const status = (await readRecord(stack, ids[i]))?.fields.status ?? '(gone)';
     counts[status] = (counts[status] ?? 0) + 1;
   });
   return counts;
 }
 
 /**
- * Accept → `final` latency (ms) of every k-th id, from the history the API returns (the
- * `queued` entry's time to the first `final` entry's time; millisecond resolution).
+ * Milliseconds from the first history entry with status `from` to the first with status `to`
+ * (millisecond resolution), or null when either is missing.
+ */
+export function stepMs(history: readonly HistoryEntry[], from: string, to: string): number | null {
+  const start = history.find((h) => h.status === from);
+  const end = history.find((h) => h.status === to);
+  return start && end ? Date.parse(end.at) - Date.parse(start.at) : null;
+}
+
+/**
+ * Accept → `final` latency (ms) of every k-th id, from the records' histories in the store (the
+ * `queued` entry's time to the first `final` entry's time).
  */
 export async function sampleLatencies(stack: BenchStack, ids: readonly string[], samples: number, final: string): Promise<{ latencies: number[]; missing: number }> {
   const step = Math.max(1, Math.floor(ids.length / samples));
@@ -56,11 +93,9 @@ export async function sampleLatencies(stack: BenchStack, ids: readonly string[],
   const latencies: number[] = [];
   let missing = 0;
   await runTimed(picked.length, 16, async (i) => {
-    const { history } = await stack.get(picked[i]);
-    const start = history.find((h) => h.status === 'queued');
-    const end = history.find((h) => h.status === final);
-    if (start && end) latencies.push(Date.parse(end.at) - Date.parse(start.at));
-    else missing++;
+    const ms = stepMs((await readRecord(stack, picked[i]))?.history ?? [], 'queued', final);
+    if (ms === null) missing++;
+    else latencies.push(ms);
   });
   return { latencies, missing };
 }

@@ -2,37 +2,62 @@ import { createClient } from 'redis';
 
 const connectClient = (url: string) => createClient({ url, socket: { reconnectStrategy: false } });
 
-/** What a bench measures in its Redis, over a plain client of its own (the service has its own). */
+type Client = ReturnType<typeof connectClient>;
+
+/**
+ * What a bench measures in its Redis, over plain clients of its own (the service has its own): one
+ * per server, so on a Redis Cluster every figure is the sum over its masters.
+ */
 export interface RedisStats {
-  /** For other measurements (DBSIZE, SCAN, MEMORY USAGE). */
-  client: ReturnType<typeof connectClient>;
-  /** `INFO memory` → used_memory in bytes. */
+  /** One client per server (for DBSIZE, SCAN, MEMORY USAGE of one Redis). */
+  clients: Client[];
+  /** `INFO memory` → used_memory in bytes, summed. */
   usedMemory(): Promise<number>;
-  /** `INFO commandstats` → calls per command (lower case), this bench's own INFO calls included. */
+  /** `INFO commandstats` → calls per command (lower case), summed; this bench's own INFO calls included. */
   commandCalls(): Promise<Record<string, number>>;
+  /** All commands each server has run, in the order of `clients`. */
+  totalCallsByServer(): Promise<number[]>;
   close(): Promise<void>;
 }
 
-export async function connectRedisStats(url: string): Promise<RedisStats> {
-  const client = connectClient(url);
-  client.on('error', () => undefined); // a failed command throws; the event adds nothing
-  await client.connect();
+async function nodeUsedMemory(client: Client): Promise<number> {
+  const info = await client.info('memory');
+  const m = /^used_memory:(\d+)/m.exec(info);
+  if (!m) throw new Error('INFO memory has no used_memory');
+  return Number(m[1]);
+}
+
+async function nodeCommandCalls(client: Client): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const calls: Record<string, number> = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
+  return calls;
+}
+
+/** Connects to each of `urls` (one Redis, or every master of a cluster). */
+export async function connectRedisStats(urls: readonly string[]): Promise<RedisStats> {
+  const clients = urls.map(connectClient);
+  for (const client of clients) client.on('error', () => undefined); // a failed command throws; the event adds nothing
+  await Promise.all(clients.map((client) => client.connect()));
   return {
-    client,
+    clients,
     async usedMemory() {
-      const info = await client.info('memory');
-      const m = /^used_memory:(\d+)/m.exec(info);
-      if (!m) throw new Error('INFO memory has no used_memory');
-      return Number(m[1]);
+      const bytes = await Promise.all(clients.map(nodeUsedMemory));
+      return bytes.reduce((sum, b) => sum + b, 0);
     },
     async commandCalls() {
-      const info = await client.info('commandstats');
       const calls: Record<string, number> = {};
-      for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
+      for (const node of await Promise.all(clients.map(nodeCommandCalls))) {
+        for (const [command, n] of Object.entries(node)) calls[command] = (calls[command] ?? 0) + n;
+      }
       return calls;
     },
+    async totalCallsByServer() {
+      const nodes = await Promise.all(clients.map(nodeCommandCalls));
+      return nodes.map((calls) => Object.values(calls).reduce((sum, n) => sum + n, 0));
+    },
     async close() {
-      await client.quit().catch(() => undefined);
+      await Promise.all(clients.map((client) => client.quit().catch(() => undefined)));
     },
   };
 }

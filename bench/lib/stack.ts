@@ -1,14 +1,18 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { request, type Agent } from 'undici';
 import type { Config } from '../../src/config/schema';
-import { RedisServer } from '../../src/dev/redis-server';
 import type { EmulatorHandle } from '../../src/emulator';
 import { createLogger } from '../../src/log/logger';
 import type { Service } from '../../src/service';
 import { startStack, type StackTemplate } from '../../src/stack';
+import { connectStore } from '../../src/store/connect-store';
 import type { Store } from '../../src/store/store';
 import { keepAliveAgent } from './pool';
 import { connectRedisStats, type RedisStats } from './redis-stats';
+import { launchThrowawayRedis, type RedisKind } from './throwaway-redis';
 
 export const BENCH_APP = { appId: 'wx0b1e2n3c4h5a6p7p', appSecret: 'bench-app-secret-0001', token: 'benchtoken' };
 export const BENCH_AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -31,7 +35,7 @@ export const BENCH_TEMPLATES = {
 } as const satisfies Record<string, StackTemplate>;
 
 export interface BenchStackOptions {
-  /** Followers seeded in the emulator: `openid(i)` for i in [0, users). */
+  /** Followers seeded in the emulator, in every account: `openid(i)` for i in [0, users). */
   users: number;
   /** Emulator's delay before each TEMPLATESENDJOBFINISH (ms). */
   receiptDelayMs: number;
@@ -39,37 +43,54 @@ export interface BenchStackOptions {
   aes?: boolean;
   /** Connections of the bench client to the service. */
   clientConcurrency: number;
+  /** Own accounts in the service's config, all played by the emulator (default 1): see BenchStack.appids. */
+  accounts?: number;
+  /** Where the store lives (default one redis-server). */
+  redis?: RedisKind;
   /** Last word on the service config (worker settings etc.). */
   config?: (c: Config) => Config;
 }
 
-export interface BenchStack {
-  redis: RedisStats;
-  emulator: EmulatorHandle;
-  service: Service;
-  store: Store;
-  config: Config;
-  openid(i: number): string;
+/** The service's API as a client with a keep-alive pool of its own. */
+export interface ApiClient {
   /** POST /v1/notifications; returns the new id (throws on anything but 202). */
   enqueue(body: unknown): Promise<string>;
   /** GET /v1/notifications/:id as JSON. */
   get(id: string): Promise<{ status: string; history: { at: string; status: string; detail: string }[] }>;
+}
+
+export interface BenchStack extends ApiClient {
+  redis: RedisStats;
+  /** "one redis-server" / "a local 3-master Redis Cluster". */
+  redisDescription: string;
+  emulator: EmulatorHandle;
+  service: Service;
+  /** The store the service uses. */
+  store: Store;
+  config: Config;
+  /** The accounts' appids, BENCH_APP's first. */
+  appids: string[];
+  openid(i: number): string;
+  /** Another client of the API, on `connections` connections of its own (another business's client). */
+  apiClient(connections: number): ApiClient;
   /** warn/error lines the service logged (the bench runs it at level warn). */
   logLines(): string[];
   close(): Promise<void>;
 }
 
-/** Throwaway redis-server + in-process emulator (receipts on) + one in-process wxreach service on a RedisStore. */
+/** The `k`-th account's appid: BENCH_APP's, then `wxbench00000000001`… */
+const appidOf = (k: number): string => (k === 0 ? BENCH_APP.appId : `wxbench${String(k).padStart(11, '0')}`);
+
+/**
+ * A throwaway Redis (one server or a local cluster) + in-process emulator playing the accounts
+ * (receipts on) + one in-process wxreach service on a RedisStore.
+ */
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  // A bench whose Redis vanished would otherwise wait forever on queued commands.
-  const server = await RedisServer.launch({
-    onUnexpectedExit: (description) => {
-      console.error(`${description}. Giving up.`);
-      process.exit(1);
-    },
-  });
-  const redis = await connectRedisStats(server.url);
+  const { accounts = 1 } = options;
   const openid = (i: number) => `oBENCH_user_${String(i).padStart(6, '0')}`;
+  const users = Array.from({ length: options.users }, (_, i) => openid(i));
+  const aesKey = options.aes ? BENCH_AES_KEY : undefined;
+  const appids = Array.from({ length: accounts }, (_, k) => appidOf(k));
   const lines: string[] = [];
   const log = createLogger({
     level: 'warn',
@@ -80,52 +101,97 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       },
     }),
   });
-  const { emulator, service, store, config, close } = await startStack({
-    account: { ...BENCH_APP, aesKey: options.aes ? BENCH_AES_KEY : undefined },
-    templates: BENCH_TEMPLATES,
-    users: Array.from({ length: options.users }, (_, i) => openid(i)),
-    emulator: { receiptDelayMs: options.receiptDelayMs, dailyTemplateQuota: 1e9 },
-    apiKeys: [BENCH_API_KEY],
-    config: options.config,
-    store: { redisUrl: server.url, prefix: 'bench' },
-    log,
-  });
 
-  const agent: Agent = keepAliveAgent(options.clientConcurrency);
+  // Torn down in reverse order, also when a later step fails.
+  const started: (() => Promise<unknown>)[] = [];
+  const tearDown = async () => {
+    for (const stop of started.reverse()) await stop();
+  };
+  try {
+    const redisServers = await launchThrowawayRedis(options.redis ?? 'single');
+    started.push(() => redisServers.stop());
+    const redis = await connectRedisStats(redisServers.urls);
+    started.push(() => redis.close());
+    const journalDir = mkdtempSync(path.join(tmpdir(), 'wxreach-bench-'));
+    started.push(async () => rmSync(journalDir, { recursive: true, force: true }));
+    // startStack connects to one Redis only: the store is connected here, from the same settings
+    // main takes (REDIS_URL or REDIS_CLUSTER_NODES), and given to the service in place of its own.
+    const store = await connectStore({ ...redisServers.store, prefix: 'bench' });
+    started.push(() => store.close());
+    const stack = await startStack({
+      account: { ...BENCH_APP, aesKey },
+      templates: BENCH_TEMPLATES,
+      users,
+      more: appids.slice(1).map((appId, k) => ({
+        account: { appId, appSecret: `bench-app-secret-${String(k + 2).padStart(4, '0')}`, token: BENCH_APP.token, aesKey },
+        templates: BENCH_TEMPLATES,
+        users,
+        dailyTemplateQuota: 1e9,
+      })),
+      emulator: { receiptDelayMs: options.receiptDelayMs, dailyTemplateQuota: 1e9 },
+      apiKeys: [BENCH_API_KEY],
+      config: (c) => {
+        const withJournal = { ...c, pushJournal: { file: path.join(journalDir, 'push-journal.jsonl') } };
+        return options.config ? options.config(withJournal) : withJournal;
+      },
+      store: 'memory',
+      wrapStore: () => store,
+      log,
+    });
+    started.push(() => stack.close());
+    const clients: Agent[] = [];
+    started.push(() => Promise.all(clients.map((agent) => agent.close())));
+    const apiClient = (connections: number): ApiClient => {
+      const agent = keepAliveAgent(connections);
+      clients.push(agent);
+      return serviceApi(stack.service.url, agent);
+    };
+    return {
+      ...apiClient(options.clientConcurrency),
+      redis,
+      redisDescription: redisServers.description,
+      emulator: stack.emulator,
+      service: stack.service,
+      store,
+      config: stack.config,
+      appids,
+      openid,
+      apiClient,
+      logLines: () => lines,
+      close: tearDown,
+    };
+  } catch (err) {
+    await tearDown();
+    throw err;
+  }
+}
+
+function serviceApi(url: string, agent: Agent): ApiClient {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` };
   return {
-    redis,
-    emulator,
-    service,
-    store,
-    config,
-    openid,
     async enqueue(body) {
-      const res = await request(`${service.url}/v1/notifications`, { method: 'POST', body: JSON.stringify(body), headers, dispatcher: agent });
+      const res = await request(`${url}/v1/notifications`, { method: 'POST', body: JSON.stringify(body), headers, dispatcher: agent });
       const text = await res.body.text();
       if (res.statusCode !== 202) throw new Error(`POST /v1/notifications answered ${res.statusCode}: ${text}`);
       return (JSON.parse(text) as { id: string }).id;
     },
     async get(id) {
-      const res = await request(`${service.url}/v1/notifications/${id}`, { headers, dispatcher: agent });
+      const res = await request(`${url}/v1/notifications/${id}`, { headers, dispatcher: agent });
       if (res.statusCode !== 200) throw new Error(`GET /v1/notifications/${id} answered ${res.statusCode}: ${await res.body.text()}`);
-      return (await res.body.json()) as Awaited<ReturnType<BenchStack['get']>>;
-    },
-    logLines: () => lines,
-    async close() {
-      await agent.close();
-      await close();
-      await redis.close();
-      await server.stop();
+      return (await res.body.json()) as Awaited<ReturnType<ApiClient['get']>>;
     },
   };
 }
 
-/** A typical notification body for `template` to user `openid`: the fields of that template, plus a URL. */
-export function notificationBody(template: keyof typeof BENCH_TEMPLATES, openid: string, i: number): Record<string, unknown> {
+/**
+ * A typical notification body for `template` to user `openid`: the fields of that template, plus a
+ * URL; for `account` when given (needed when the stack has several).
+ */
+export function notificationBody(template: keyof typeof BENCH_TEMPLATES, openid: string, i: number, account?: string): Record<string, unknown> {
   const order_no = `A${String(i).padStart(10, '0')}`;
   const detail = template === 'order_paid' ? { amount: '¥128.00' } : { carrier: '顺丰速运 SF1234567890' };
   return {
+    ...(account && { account }),
     openid,
     template,
     data: { first: '您好，您的订单有新进展', order_no, ...detail, remark: '感谢您的惠顾' },
@@ -133,9 +199,15 @@ export function notificationBody(template: keyof typeof BENCH_TEMPLATES, openid:
   };
 }
 
-/** Emulator calls per path, control routes left out, as one line. */
+/** Emulator calls per path over every account, control routes left out, as one line. */
 export function describeCalls(stack: BenchStack): string {
-  const { calls, callbacks } = stack.emulator.control.stats();
+  const calls: Record<string, number> = {};
+  const callbacks = { attempts: 0, delivered: 0, failed: 0 };
+  for (const appid of stack.appids) {
+    const stats = stack.emulator.control.account(appid).stats();
+    for (const [p, n] of Object.entries(stats.calls)) calls[p] = (calls[p] ?? 0) + n;
+    for (const k of ['attempts', 'delivered', 'failed'] as const) callbacks[k] += stats.callbacks[k];
+  }
   const wx = Object.entries(calls)
     .filter(([p]) => !p.startsWith('/_emulator'))
     .map(([p, n]) => `${p} ${n}`)

@@ -15,12 +15,16 @@ export const msSince = (t0: bigint): number => Number(process.hrtime.bigint() - 
 
 export const perSecond = (count: number, ms: number): number => Math.round((count * 1000) / ms);
 
-/** "evalsha 3.00, hgetall 2.00, …" per `per` of the calls that grew from `before` to `after`, most first. */
-export function describeDelta(before: Record<string, number>, after: Record<string, number>, per: number): string {
-  const rows = Object.entries(after)
+/** Per `per`, the calls that grew from `before` to `after`, most first. */
+export function deltaPer(before: Record<string, number>, after: Record<string, number>, per: number): (readonly [string, number])[] {
+  return Object.entries(after)
     .map(([k, v]) => [k, (v - (before[k] ?? 0)) / per] as const)
     .filter(([, v]) => v >= 0.005)
     .sort((a, b) => b[1] - a[1]);
+}
+
+/** "36.00 (evalsha 3.00, hgetall 2.00, …)": the total per `per` of the calls that grew, then each. */
+export function describeDelta(rows: readonly (readonly [string, number])[]): string {
   const total = rows.reduce((sum, [, v]) => sum + v, 0);
   return `${total.toFixed(2)} (${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`;
 }
