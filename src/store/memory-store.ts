@@ -1,4 +1,5 @@
 import { checkLease } from './checks';
+import { rotated } from './rotated';
 import { MemoryAccountStore } from './memory-account-store';
 import { MemoryKeyValues } from './memory-key-values';
 import { checkAccount, DEFAULT_SHARDS_PER_ACCOUNT, RecordIds } from './record-ids';
@@ -22,6 +23,8 @@ export class MemoryStore implements Store {
   private readonly now: () => number;
   private readonly ids: RecordIds;
   private readonly accounts = new Map<string, MemoryAccountStore>();
+  /** Counts claims, to rotate which account is served first. */
+  private turn = 0;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -55,10 +58,12 @@ export class MemoryStore implements Store {
    */
   async claimDue(now: number, leaseMs: number, limit: number): Promise<DueWork[]> {
     checkLease(leaseMs);
-    const queues = [...this.accounts.values()]
+    const oldestFirst = [...this.accounts.values()]
       .map((account) => ({ account, due: account.dueEntries(now) }))
       .filter(({ due }) => due.length > 0)
-      .sort((a, b) => a.due[0][1] - b.due[0][1]); // the account with the oldest due work first
+      .sort((a, b) => a.due[0][1] - b.due[0][1]);
+    // as the Redis store: a different account is served first on every claim
+    const queues = rotated(oldestFirst, this.turn++);
     const claimed: DueWork[] = [];
     for (let round = 0; claimed.length < limit && queues.some(({ due }) => round < due.length); round++) {
       for (const { account, due } of queues) {

@@ -1,3 +1,4 @@
+import { rotated } from './rotated';
 import { randomBytes } from 'node:crypto';
 import { checkLease } from './checks';
 import type { RedisConnection } from './redis-connection';
@@ -59,6 +60,8 @@ export class RedisDueSchedule {
   private readonly listed = new Set<string>();
   private lastSweepAt: number | null = null;
   private sweeping: Promise<void> | null = null;
+  /** Counts claims, to rotate which account is served first. */
+  private turn = 0;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -102,13 +105,17 @@ export class RedisDueSchedule {
     const claimed: DueWork[] = [];
     let failure: unknown;
     let remaining = limit;
+    // What does not share out evenly goes first to a different account on every claim: a claim of
+    // one (the work loop's usual size once busy) must not always go to the account with the oldest
+    // work, or one account's flood would hold back every other account.
+    const turn = this.turn++;
     // Each round shares what is left among the accounts and shards still open; a shard that gives
     // fewer than asked has nothing more due and closes. So each round either fills the claim or
     // closes a shard.
     while (remaining > 0 && open.size > 0) {
       const asks: ShardClaim[] = [];
       const accountShares = shareOut(remaining, open.size);
-      [...open].forEach(([account, members], i) => {
+      rotated([...open], turn).forEach(([account, members], i) => {
         shareOut(accountShares[i], members.length).forEach((count, j) => {
           if (count > 0) asks.push({ member: members[j], account, shard: parseDueIndexMember(members[j]).shard, count });
         });

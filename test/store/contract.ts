@@ -1,4 +1,4 @@
-import type { AccountStore, HistoryEntry, Store } from '../../src/store/store';
+import type { AccountStore, DueWork, HistoryEntry, Store } from '../../src/store/store';
 
 export interface StoreHandle {
   store: Store;
@@ -364,6 +364,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(second.map((work) => work.account)).toEqual(Array(10).fill(OTHER_APP));
         expect(new Set([...first, ...second].map((work) => work.id)).size).toBe(20);
         expect(flood).toEqual(expect.arrayContaining(second.map((work) => work.id)));
+      });
+
+      it('is fair one notice at a time too: claims of one serve each account with due work in turn', async () => {
+        const now = 1_000_000;
+        const busy = store.forAccount(OTHER_APP);
+        await createMany(busy, 200, 16, (i) => now - 10_000 + i); // all older than the single one
+        const [single] = await createMany(account, 1, 1, () => now);
+        const claims: DueWork[][] = [];
+        for (let i = 0; i < 2; i++) claims.push(await store.claimDue(now, 60_000, 1));
+        expect(claims.flat()).toContainEqual({ account: APP, id: single });
       });
 
       it('makes every record of one account due now, leased ones too, and no other account\'s', async () => {
