@@ -30,11 +30,21 @@ function remembered(account: Account, key: string | undefined): string | undefin
   return undefined;
 }
 
-/** Keeps memory bounded under load: past 50k ids, forget those older than 10 minutes. */
+/**
+ * Keeps memory bounded under load: past 50k ids, forget those older than 10 minutes. A key is only
+ * added when absent (an expired one is deleted first), so the map's order is the order of time:
+ * the walk stops at the first young one instead of reading every id on every send.
+ */
 function remember(account: Account, key: string, msgid: string): void {
   const ids = account.state.clientMsgIds;
   const now = account.clock.now();
-  if (ids.size >= 50_000) for (const [k, v] of ids) if (now - v.at >= CLIENT_MSG_ID_MS) ids.delete(k);
+  if (ids.size >= 50_000) {
+    for (const [k, v] of ids) {
+      if (now - v.at < CLIENT_MSG_ID_MS) break;
+      ids.delete(k);
+    }
+  }
+  ids.delete(key);
   ids.set(key, { msgid, at: now });
 }
 
