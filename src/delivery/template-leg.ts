@@ -136,6 +136,10 @@ export class TemplateLeg {
 
   /** An `awaiting_receipt` notice whose deadline passed: `receipt.onTimeout` decides. */
   async receiptDeadline(n: Notification): Promise<void> {
+    // A receipt that beat the send's answer is stashed for the send to apply; if the instance
+    // that sent died before applying it, it is still there.
+    const early = n.msgid === undefined ? null : await this.correlation.linkMsgid(n.msgid, n.id, this.settings.msgidSeconds);
+    if (early !== null) return this.applyReceipt(n.id, n.msgid as string, early);
     const after = `no receipt within ${this.settings.receipt.timeoutSeconds} s`;
     const storeAwayAt = this.settings.wait.storeUnreachableAt();
     const reason =

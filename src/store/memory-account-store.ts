@@ -179,9 +179,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
   async linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null> {
     const key = pair(String(this.shardOfRecord(id)), msgid);
     this.msgids.set(key, id, this.inSeconds(ttlSeconds));
-    const early = this.earlyStatuses.get(key);
-    this.earlyStatuses.delete(key);
-    return early ?? null;
+    return this.earlyStatuses.get(key) ?? null; // kept until it expires, as in Redis
   }
 
   async resolveMsgid(user: string, msgid: string, status: string, ttlSeconds: number): Promise<string | null> {

@@ -132,7 +132,8 @@ export interface DueSchedule {
 export interface MsgidCorrelation {
   /**
    * Records `msgid → id` for `ttlSeconds`. When a receipt for this msgid arrived before (stashed by
-   * `resolveMsgid`), returns its status and forgets it; otherwise null.
+   * `resolveMsgid`), returns its status (kept until it expires, so a step that died before
+   * applying it, or the receipt deadline, finds it again); otherwise null.
    */
   linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null>;
   /**

@@ -210,6 +210,20 @@ describe('TemplateLeg.receipt', () => {
 });
 
 describe('TemplateLeg.receiptDeadline', () => {
+  it('an early receipt handed to a send that died before applying it is found at the deadline: delivered, no text', async () => {
+    const r = deliveryRig();
+    const n = await r.accept();
+    // the receipt beat the send's answer and was stashed ...
+    await expect(r.templateLeg.receipt(receiptPush(USER, '2000000001', 'success'))).resolves.toBe(false);
+    // ... the sending instance linked the msgid and recorded the send, then died before applying it
+    await r.store.linkMsgid('2000000001', n.id, SETTINGS.msgidSeconds);
+    await r.lifecycle.move('sent', n, { detail: 'sent', set: { msgid: '2000000001', receiptDueAt: String(RECEIPT_DUE) }, dueAt: RECEIPT_DUE });
+    r.advance(SETTINGS.receiptTimeoutSeconds * 1000);
+    await r.templateLeg.receiptDeadline(await r.get(n.id));
+    expect(await r.get(n.id)).toMatchObject({ status: 'delivered' });
+    expect(r.api.sendText).not.toHaveBeenCalled();
+  });
+
   it('onTimeout fallback: no receipt in time sends the text in the same step', async () => {
     const r = deliveryRig({ onTimeout: 'fallback' });
     const n = await sent(r);
