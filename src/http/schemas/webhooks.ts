@@ -45,7 +45,7 @@ export const webhookEndpointCreate = z
   .object({
     url: z
       .url({ protocol: /^https?$/ })
-      .max(2048)
+      .max(1024)
       .describe('https, resolving to public addresses (checked now and at each delivery); http and private addresses only with `webhooks.allowPrivate`'),
     events: z.array(webhookEventType).min(1).optional().describe('only these event types; every type when left out'),
     accounts: z.array(appid).min(1).optional().describe('only events of these accounts (each one the key may use); every account of the key when left out'),
