@@ -28,7 +28,6 @@ import {
  * what is enforced; this file only says which route takes and answers which schema.
  */
 
-type JsonSchema = Record<string, unknown>;
 type Json = Record<string, unknown>;
 
 /** Named schemas, as `components.schemas` holds them: requests as they are sent, answers as they come. */
@@ -63,8 +62,8 @@ const ANSWERS: Record<string, z.ZodType> = {
 
 const ref = (name: string) => `#/components/schemas/${name}`;
 
-/** A schema converted for the document: OpenAPI 3.1 implies the dialect, and `$id` is not a place. */
-function bare(schema: JsonSchema): JsonSchema {
+/** A schema as the document holds it: OpenAPI 3.1 implies the dialect, and the `$id` zod adds only repeats where it is. */
+function bare(schema: Json): Json {
   const rest = { ...schema };
   delete rest.$schema;
   delete rest.$id;
@@ -79,27 +78,27 @@ const conversion = {
 };
 
 /** The named schemas as JSON Schema; a named schema inside another becomes a `$ref`. */
-function components(named: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonSchema> {
+function components(named: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { ...conversion, io, uri: ref }) as { schemas: Record<string, JsonSchema> };
+  const { schemas } = z.toJSONSchema(registry, { ...conversion, io, uri: ref }) as { schemas: Record<string, Json> };
   return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, bare(s)]));
 }
 
 /** A `$ref` to a named schema, or the schema itself when it has no name. */
-function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
   const named = Object.entries(io === 'input' ? REQUESTS : ANSWERS).find(([, s]) => s === schema);
-  return named ? { $ref: ref(named[0]) } : bare(z.toJSONSchema(schema, { ...conversion, io }) as JsonSchema);
+  return named ? { $ref: ref(named[0]) } : bare(z.toJSONSchema(schema, { ...conversion, io }) as Json);
 }
 
 const json = (schema: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: schemaOf(schema, io) } });
 
-/** The fields of a query schema as OpenAPI parameters. */
-function queryParameters(query: z.ZodObject): Json[] {
-  const converted = z.toJSONSchema(query, { ...conversion, io: 'input' }) as { properties: Record<string, JsonSchema>; required?: string[] };
+/** The fields of a query (or headers) schema as OpenAPI parameters. */
+function parameters(where: 'query' | 'header', fields: z.ZodObject): Json[] {
+  const converted = z.toJSONSchema(fields, { ...conversion, io: 'input' }) as { properties: Record<string, Json>; required?: string[] };
   return Object.entries(converted.properties).map(([name, { description, ...schema }]) => ({
     name,
-    in: 'query',
+    in: where,
     required: converted.required?.includes(name) ?? false,
     ...(description ? { description } : {}),
     schema,
@@ -165,7 +164,7 @@ function paths(): Json {
         summary: 'Send a notification: template message first, customer-service text as the fallback',
         description:
           '`account` may be left out when the API key can use only one account. `data` values are strings or `{ value, color }`. `fallbackText`, when given, is the exact text sent if the template path fails.',
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: idempotencyKey.description, schema: schemaOf(idempotencyKey, 'input') }],
+        parameters: parameters('header', z.object({ 'Idempotency-Key': idempotencyKey.optional() })),
         body: notificationBody,
         ok: [202, 'accepted; follow it with GET /v1/notifications/{id} or the webhooks', notificationAccepted, { 'Idempotent-Replayed': { description: '`true` when an earlier call with this Idempotency-Key made it', schema: { type: 'string', enum: ['true'] } } }],
         errors: [...BODY, 'unknown_account', 'unknown_template', 'forbidden', 'account_unauthorized', 'idempotency_conflict'],
@@ -195,7 +194,7 @@ function paths(): Json {
       get: operation('listTemplates', {
         tag: 'accounts',
         summary: "An account's templates: current id, validity and counts",
-        parameters: queryParameters(accountQuery),
+        parameters: parameters('query', accountQuery),
         ok: [200, 'the templates', templatesAnswer],
         errors: ['invalid_request', 'forbidden', 'not_found'],
       }),
@@ -213,7 +212,7 @@ function paths(): Json {
         tag: 'third-party platform',
         summary: 'A link a merchant opens to authorise the platform',
         description: 'Only when wxreach runs as a third-party platform (404 otherwise).',
-        parameters: queryParameters(authorizeUrlQuery),
+        parameters: parameters('query', authorizeUrlQuery),
         ok: [200, 'the link', authorizeUrlAnswer],
         errors: ['invalid_request', ...PLATFORM],
       }),
@@ -256,7 +255,7 @@ function paths(): Json {
       post: operation('recoverWebhookEndpoint', {
         tag: 'webhooks',
         summary: 'Resend what failed since a time (same webhook-id)',
-        parameters: [pathId('the endpoint id'), ...queryParameters(endpointRecoverQuery)],
+        parameters: [pathId('the endpoint id'), ...parameters('query', endpointRecoverQuery)],
         ok: [202, 'scheduled again', endpointRecovered],
         errors: ['invalid_request', 'not_found'],
       }),
@@ -265,7 +264,7 @@ function paths(): Json {
       get: operation('listWebhookDeliveries', {
         tag: 'webhooks',
         summary: "Deliveries to this key's endpoints",
-        parameters: queryParameters(deliveriesQuery),
+        parameters: parameters('query', deliveriesQuery),
         ok: [200, 'the deliveries', webhookDeliveryList],
         errors: ['invalid_request'],
       }),
