@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+/** `wxreach`: the operator's and the scripts' command line for a running wxreach (package.json `bin`). */
+import { Command, CommanderError } from 'commander';
 import { CliError } from './api-client';
 import { accountCommands } from './commands/accounts';
 import { emulatorCommand } from './commands/emulator';
 import { notificationCommands } from './commands/notifications';
 import { webhookCommands } from './commands/webhooks';
 import { CliContext, DEFAULT_URL, type CliIo } from './context';
-
-/** `wxreach`: the operator's and the scripts' command line for a running wxreach. */
 
 export type { CliIo } from './context';
 
@@ -17,22 +16,20 @@ const USAGE_ERROR = 2;
 function program(cx: CliContext, now: () => number): Command {
   const p = new Command('wxreach')
     .description('talks to a running wxreach over its API (GET /openapi.json describes it)')
-    .addOption(new Option('--url <url>', `where wxreach listens (default: $WXREACH_URL or ${DEFAULT_URL})`))
-    .addOption(new Option('--key, --api-key <key>', 'an API key (default: $WXREACH_API_KEY)'))
+    .option('--url <url>', `where wxreach listens (default: $WXREACH_URL or ${DEFAULT_URL})`)
+    .option('--key, --api-key <key>', 'an API key (default: $WXREACH_API_KEY)')
     .option('--json', 'print answers as JSON, as they came (for scripts)')
     .showHelpAfterError('(wxreach --help lists the commands)')
+    .configureHelp({ showGlobalOptions: true })
+    // Commands made after this inherit these settings: errors come back to `run` as exceptions.
     .exitOverride()
     .configureOutput({ writeOut: (s) => cx.io.out(s.trimEnd()), writeErr: (s) => cx.io.err(s.trimEnd()) });
   notificationCommands(p, cx);
   accountCommands(p, cx);
   webhookCommands(p, cx, now);
   emulatorCommand(p, cx);
-  // Every command reports its usage errors the same way and exits with the same code.
-  for (const cmd of allCommands(p)) cmd.exitOverride().configureOutput(p.configureOutput());
   return p;
 }
-
-const allCommands = (c: Command): Command[] => [c, ...c.commands.flatMap(allCommands)];
 
 /** Runs the command line `argv` (without node and the script); returns the exit code. */
 export async function run(argv: string[], io: CliIo, now: () => number = Date.now): Promise<number> {
