@@ -7,6 +7,7 @@ import { bearerAuth } from './auth';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
 import { fieldErrors, notificationBody } from './notification-schema';
+import { idempotencyKey } from './schemas/common';
 
 /** The accounts as the API needs them (src/delivery/accounts.ts). */
 export interface ApiAccounts {
@@ -80,7 +81,7 @@ export function apiRouter(deps: ApiDeps): Router {
     const parsed = notificationBody.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', 'the body does not match the notification schema', fieldErrors(parsed.error));
     const key = req.get('idempotency-key');
-    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+    if (key !== undefined && !idempotencyKey.safeParse(key).success) {
       throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1-200 printable ASCII characters', [{ field: 'Idempotency-Key', message: 'invalid' }]);
     }
     const { account: named, ...body } = parsed.data;

@@ -3,6 +3,7 @@ import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
 import { BODY_LIMIT_BYTES, refuseLargeBodies } from './body-limit';
 import { errorHandler, notFound } from './errors';
+import { openApiDocument } from './openapi';
 import { wechatRouter, type WechatEdgeDeps } from './wechat-router';
 import type { Logger } from '../log/logger';
 import type { MetricsEndpoint } from '../metrics/metrics';
@@ -29,6 +30,10 @@ export function createApp(deps: AppDeps): Express {
   if (deps.componentEdge) app.use('/wechat/component', deps.componentEdge);
   app.use('/wechat', wechatRouter(deps.wechat));
   app.use('/v1', apiRouter(deps.api));
+  // No key needed: the description holds no secrets, and tells a client how to send its key.
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TEXT_LIMIT_BYTES } from '../wechat/text-limit';
+import { appid } from './schemas/common';
 
 /**
  * Text that has a UTF-8 form: a lone UTF-16 surrogate (JSON allows the escape "\ud800") has none,
@@ -39,7 +40,7 @@ const dataFields = z.preprocess(
 export const notificationBody = z
   .object({
     /** The Official Account's appid; required when the API key can use more than one. */
-    account: z.string().regex(/^wx[0-9a-zA-Z]{6,32}$/, 'must be an AppID (wx…)').optional(),
+    account: appid.optional(),
     openid: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be an OpenID (6-64 letters, digits, _ or -)'),
     template: text().min(1).max(128),
     data: dataFields,

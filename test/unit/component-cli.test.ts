@@ -46,7 +46,8 @@ describe('wxreach CLI', () => {
   });
 
   it('--key wins over the environment; --json prints the answer as it came', async () => {
-    const body = { accounts: [{ appid: 'wxa1', kind: 'component', state: 'authorized' }] };
+    const merchant = { appid: 'wxa1a1a1a1a1a1a1a1', kind: 'authorizer', state: 'active', token: { ok: true }, templates: { valid: ['order_paid'], invalid: [] }, templateQuota: { paused: false } };
+    const body = { accounts: [merchant] };
     const server = await wxreach(200, body);
     try {
       const r = await cli(['accounts', 'list', '--url', server.url, '--key', 'flag-key', '--json'], { WXREACH_API_KEY: 'env-key' });
@@ -54,7 +55,13 @@ describe('wxreach CLI', () => {
       expect(server.seen).toEqual([{ method: 'GET', url: '/v1/accounts', authorization: 'Bearer flag-key' }]);
       expect(JSON.parse(r.out)).toEqual(body);
       const table = await cli(['accounts', 'list', '--url', server.url]);
-      expect(table.out).toBe('wxa1  kind=component  state=authorized');
+      expect(table.out.split('\n')).toEqual([
+        'APPID               KIND        STATE   TOKEN  TEMPLATES   TEMPLATE QUOTA',
+        'wxa1a1a1a1a1a1a1a1  authorizer  active  ok     order_paid  ok',
+      ]);
+      // `accounts` alone lists them too, and --api-key is --key's long name
+      expect((await cli(['accounts', '--url', server.url, '--api-key', 'long-key'])).out).toBe(table.out);
+      expect(server.seen.at(-1)).toEqual({ method: 'GET', url: '/v1/accounts', authorization: 'Bearer long-key' });
     } finally {
       await server.close();
     }
@@ -65,7 +72,7 @@ describe('wxreach CLI', () => {
     try {
       const r = await cli(['accounts', 'recover', '--url', server.url]);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/HTTP 401 unauthorized: missing "Authorization: Bearer <key>" header \(pass --key or set WXREACH_API_KEY\)/);
+      expect(r.err).toMatch(/HTTP 401 unauthorized: missing "Authorization: Bearer <key>" header \(pass --api-key or set WXREACH_API_KEY\)/);
     } finally {
       await server.close();
     }
@@ -79,12 +86,18 @@ describe('wxreach CLI', () => {
     expect(r.err).toBe(`wxreach: cannot reach wxreach at ${server.url}: ECONNREFUSED`);
   });
 
-  it('an unknown command or option shows the usage and exits 2', async () => {
-    for (const argv of [[], ['accounts'], ['accounts', 'delete'], ['accounts', 'list', '--bogus']]) {
+  it('an unknown command or option says so and exits 2; --help exits 0', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[], /^Usage: wxreach \[options\] \[command\]/],
+      [['accounts', 'delete'], /^error: unknown command 'accounts delete'/],
+      [['accounts', 'list', '--bogus'], /^error: unknown option '--bogus'/],
+      [['bogus'], /^error: unknown command 'bogus'/],
+    ];
+    for (const [argv, message] of cases) {
       const r = await cli(argv);
-      expect(r.code).toBe(2);
-      expect(r.err).toContain('usage: wxreach accounts <command>');
+      expect([argv, r.code, r.err]).toEqual([argv, 2, expect.stringMatching(message)]);
     }
-    expect((await cli(['--help'])).code).toBe(0);
+    const help = await cli(['--help']);
+    expect([help.code, help.out]).toEqual([0, expect.stringMatching(/^Usage: wxreach .*accounts/s)]);
   });
 });

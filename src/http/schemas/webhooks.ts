@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { accountView, templateEntry } from './accounts';
+import { appid, isoTime } from './common';
+import { notificationView } from './notifications';
+
+/**
+ * Status webhooks (Standard Webhooks): the event types and payloads wxreach sends, and the bodies
+ * of /v1/webhook-endpoints and /v1/webhook-deliveries. The routes validate with these schemas and
+ * the OpenAPI document is generated from them.
+ */
+
+/** Event types, named after the statuses they report. */
+export const WEBHOOK_EVENT_TYPES = [
+  'notification.delivered',
+  'notification.fallback_sent',
+  'notification.awaiting_interaction',
+  'notification.failed',
+  'template.invalid',
+  'template.valid',
+  'account.unauthorized',
+  'webhook.endpoint_disabled',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const webhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
+
+/** A payload is at most this large (the `data` of a notification is its GET view). */
+export const WEBHOOK_PAYLOAD_LIMIT_BYTES = 20 * 1024;
+
+/** Raw secret bytes: 24 to 64 random bytes. */
+const SECRET_BYTES = { min: 24, max: 64 };
+
+/** `whsec_` + base64 of the raw secret: the form Standard Webhooks libraries take. */
+export const webhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64')
+  .refine((s) => {
+    const bytes = Buffer.from(s.slice('whsec_'.length), 'base64').length;
+    return bytes >= SECRET_BYTES.min && bytes <= SECRET_BYTES.max;
+  }, `the base64 part must hold ${SECRET_BYTES.min} to ${SECRET_BYTES.max} bytes`);
+
+/** POST /v1/webhook-endpoints */
+export const webhookEndpointCreate = z
+  .object({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(1024)
+      .describe('https, resolving to public addresses (checked now and at each delivery); http and private addresses only with `webhooks.allowPrivate`'),
+    events: z.array(webhookEventType).min(1).optional().describe('only these event types; every type when left out'),
+    accounts: z.array(appid).min(1).optional().describe('only events of these accounts (each one the key may use); every account of the key when left out'),
+  })
+  .strict();
+
+export const webhookEndpoint = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(webhookEventType).nullable().describe('null: every type'),
+  accounts: z.array(z.string()).nullable().describe('null: every account of the key'),
+  status: z.enum(['active', 'disabled']),
+  disabledAt: isoTime.optional(),
+  disabledReason: z.string().optional().describe('it answered 410, or every attempt failed for 5 days'),
+  createdAt: isoTime,
+});
+
+/** 201 of POST /v1/webhook-endpoints: the only answer that shows the secret. */
+export const webhookEndpointCreated = webhookEndpoint.extend({ secret: webhookSecret.describe('shown once: verify the signatures with it') });
+
+export const webhookEndpointList = z.object({ endpoints: z.array(webhookEndpoint).describe('the endpoints of this API key') });
+
+/** POST /v1/webhook-endpoints/:id/recover?since=… */
+export const endpointRecoverQuery = z.object({ since: isoTime.describe('resend every delivery to this endpoint that failed since then, with the same webhook-id') });
+
+export const endpointRecovered = z.object({ requeued: z.number().int().min(0).describe('deliveries scheduled again') });
+
+/** `failed`: the latest attempt failed, whether a retry is pending or not. */
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+
+/** GET /v1/webhook-deliveries?status=…&endpoint=… */
+export const deliveriesQuery = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional().describe('failed: the latest attempt failed, retry pending or not'),
+  endpoint: z.string().optional().describe('an endpoint id'),
+});
+
+export const webhookDelivery = z.object({
+  id: z.string().describe('the webhook-id header: the same on every attempt'),
+  endpoint: z.string(),
+  type: webhookEventType,
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number().int().min(0),
+  createdAt: isoTime,
+  lastAttempt: z
+    .object({ at: isoTime, status: z.number().int().nullable().describe('the HTTP status answered; null when none came'), error: z.string().optional() })
+    .nullable(),
+  nextAttemptAt: isoTime.nullable().describe('null: no attempt is scheduled'),
+});
+
+export const webhookDeliveryList = z.object({ deliveries: z.array(webhookDelivery) });
+
+/** `{ type, timestamp, data }`, with `data` the same view as GET at the time of the event. */
+const event = <T extends WebhookEventType, D extends z.ZodType>(type: T, data: D, description: string) =>
+  z.object({ type: z.literal(type), timestamp: isoTime.describe('when the event happened'), data }).describe(description);
+
+/** The payload of each event type (`WEBHOOK_EVENTS[type].parse(payload)` checks one). */
+export const WEBHOOK_EVENTS = {
+  'notification.delivered': event('notification.delivered', notificationView, 'The receipt said success (or no receipt came and the policy assumes delivery).'),
+  'notification.fallback_sent': event('notification.fallback_sent', notificationView, 'WeChat accepted the customer-service text or the passive reply (`channel` says which).'),
+  'notification.awaiting_interaction': event('notification.awaiting_interaction', notificationView, 'The fallback text waits for the user to write: their customer-service window is closed.'),
+  'notification.failed': event('notification.failed', notificationView, 'Neither path can reach the user; `reason` says why.'),
+  'template.invalid': event('template.invalid', templateEntry.extend({ account: z.string() }), 'A template of an account stopped working; sends use the fallback text.'),
+  'template.valid': event('template.valid', templateEntry.extend({ account: z.string() }), 'A template works again.'),
+  'account.unauthorized': event('account.unauthorized', accountView, 'A merchant revoked the platform’s authorisation: its open notifications end failed.'),
+  'webhook.endpoint_disabled': event('webhook.endpoint_disabled', webhookEndpoint, 'An endpoint was disabled (it answered 410, or failed for 5 days); sent to the other endpoints.'),
+} satisfies { [T in WebhookEventType]: z.ZodType };
+
