@@ -8,7 +8,7 @@ import type { Config } from './config/schema';
 import { Accounts, type Account, type AuthorizerDirectory, type PushCredentials } from './delivery/accounts';
 import { createDelivery } from './delivery/delivery';
 import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
-import { STREAM_CLIENT, STREAM_GROUP, StreamIntake } from './delivery/stream-intake';
+import { STREAM_GROUP, StreamIntake } from './delivery/stream-intake';
 import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
 import { createApp } from './http/app';
@@ -290,16 +290,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     });
   });
   loop.start();
-  // Every instance reads the intake stream (a Redis store only), as the stream's own client.
-  const intake = new NotificationIntake(accounts);
+  // Every instance reads the intake stream (a Redis store only).
   const streamIntake =
     store.streams &&
     new StreamIntake(
       store.streams.group(config.intake.stream ?? `${config.redisPrefix}:intake`, STREAM_GROUP),
-      async (notification, key) => {
-        const r = await intake.accept({ client: STREAM_CLIENT, accounts: null }, notification, key);
-        return r.status === 202 ? { id: r.id } : { refused: r.error };
-      },
+      new NotificationIntake(accounts).acceptFromStream,
       { pollMs: config.worker.pollMs, claimIdleMs: config.intake.claimIdleMs, maxEntryBytes: BODY_LIMIT_BYTES },
       log,
       () => loop.poke(),

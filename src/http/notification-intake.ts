@@ -4,6 +4,7 @@ import { IdempotencyConflictError, UnknownTemplateError } from '../delivery/noti
 import type { NotificationRequest } from '../delivery/notification';
 import type { AccountState } from '../delivery/account-state';
 import type { Account } from '../delivery/accounts';
+import { STREAM_CLIENT, type AcceptEntry } from '../delivery/stream-intake';
 import { HttpError } from './errors';
 import { fieldErrors, notificationBody } from './notification-schema';
 
@@ -82,6 +83,12 @@ export class NotificationIntake {
     if (limited !== null && !limited.includes(named)) throw new HttpError(403, 'forbidden', `this API key may not use account ${named}`);
     return named;
   }
+
+  /** The stream intake's way in: as the stream's own client, which may use every account. */
+  readonly acceptFromStream: AcceptEntry = async (notification, key) => {
+    const r = await this.accept({ client: STREAM_CLIENT, accounts: null }, notification, key);
+    return r.status === 202 ? { id: r.id } : { refused: r.error };
+  };
 
   /**
    * Validates `body` and stores it for `requester`. `key` is the idempotency key as sent (undefined:
