@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eachLimited } from '../each-limited';
 import type { Logger } from '../log/logger';
 import type { StreamEntry, StreamGroup } from '../store/store';
@@ -75,7 +76,8 @@ export class StreamIntake {
   private readonly keepAcknowledgedMs: number;
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  /** Aborted by stop(): ends a wait at once. */
+  private stopping = new AbortController();
   /** Entries of this consumer were left pending (the store was away): read them again first. */
   private ownPending = false;
   private nextSweepAt = 0;
@@ -97,6 +99,7 @@ export class StreamIntake {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.log.info('stream intake reading', { stream: this.group.stream, consumer: this.consumer });
     this.loop = this.run();
   }
@@ -104,20 +107,14 @@ export class StreamIntake {
   /** Stops reading, lets the entries in hand be stored, and leaves the group when nothing of this instance is pending. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
+    this.stopping.abort();
     await this.loop;
     await this.group.leave(this.consumer).catch(() => false);
   }
 
+  /** Waits `ms`, or until stop(). */
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
+    return sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -146,9 +143,9 @@ export class StreamIntake {
 
   /**
    * One round: this instance's own leftovers, now and then the entries other instances left
-   * (and the trim), then new entries. Each part runs even when an earlier one failed, so one entry
-   * that cannot be finished never holds up the others; the first failure is thrown at the end.
-   * True when there were new entries (read again at once).
+   * (and the trim), then new entries unless stopping. Each part runs even when an earlier one
+   * failed, so one entry that cannot be finished never holds up the others; the first failure is
+   * thrown at the end. True when there were new entries (read again at once).
    */
   private async round(): Promise<boolean> {
     const failures: unknown[] = [];
@@ -166,11 +163,13 @@ export class StreamIntake {
       await attempt(() => this.sweep());
     }
     let fresh = 0;
-    await attempt(async () => {
-      const entries = await this.group.readNew(this.consumer, READ_COUNT);
-      fresh = entries.length;
-      await this.handle(entries);
-    });
+    if (this.running) {
+      await attempt(async () => {
+        const entries = await this.group.readNew(this.consumer, READ_COUNT);
+        fresh = entries.length;
+        await this.handle(entries);
+      });
+    }
     if (failures.length > 0) throw failures[0];
     return fresh > 0;
   }
