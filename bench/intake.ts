@@ -1,6 +1,7 @@
 import { request, type Agent } from 'undici';
 import { STREAM_GROUP } from '../src/delivery/stream-intake';
 import { notificationBody as notificationSchema } from '../src/http/notification-schema';
+import { deadLetterStream } from '../src/store/redis-keys';
 import { benchArgs } from './lib/args';
 import { acceptAll } from './lib/flow';
 import { keepAliveAgent, runTimed, until } from './lib/pool';
@@ -121,7 +122,7 @@ async function batch(stack: BenchStack, o: Options, agent: Agent): Promise<void>
 }
 
 async function stream(stack: BenchStack, o: Options): Promise<void> {
-  const name = stack.config.intake.stream ?? `${stack.config.redisPrefix}:intake`;
+  const name = stack.store.streams!.group(stack.config.intake.stream, STREAM_GROUP).stream;
   const business = stack.redis.clients[0];
   console.log(`\n(c) Redis Stream ${name}: the business XADDs (pipelined, 500 at a time) while wxreach reads, stores and acknowledges`);
   await measured(stack, o.count, async () => {
@@ -146,7 +147,7 @@ async function stream(stack: BenchStack, o: Options): Promise<void> {
     );
     return `all added after ${(addedMs / 1000).toFixed(2)} s`;
   });
-  console.log(`  dead letters: ${await business.xLen(`${name}:dead`)}`);
+  console.log(`  dead letters: ${await business.xLen(deadLetterStream(name))}`);
 }
 
 /** What validating a notice costs alone: the schema the API checks each body with, on the same bodies. */

@@ -294,7 +294,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const streamIntake =
     store.streams &&
     new StreamIntake(
-      store.streams.group(config.intake.stream ?? `${config.redisPrefix}:intake`, STREAM_GROUP),
+      store.streams.group(config.intake.stream, STREAM_GROUP),
       new NotificationIntake(accounts).acceptFromStream,
       { pollMs: config.worker.pollMs, claimIdleMs: config.intake.claimIdleMs, maxEntryBytes: BODY_LIMIT_BYTES },
       log,

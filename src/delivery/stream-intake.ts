@@ -59,8 +59,8 @@ const KEY_FIELD = 'idempotencyKey';
  * notification <json> [idempotencyKey <key>]`), also while no wxreach instance runs. Every
  * instance reads the stream as one consumer of one group, stores each entry's notification (the
  * same checks as POST /v1/notifications) and acknowledges the entry only once it is stored; an entry
- * that cannot be stored as sent goes to `<stream>:dead` with a field `error` (and its own fields)
- * and is acknowledged then.
+ * that cannot be stored as sent goes to the dead-letter stream (`<stream>:dead`) with a field
+ * `error` (and its own fields) and is acknowledged then.
  *
  * Nothing is lost: an entry stays pending until acknowledged, and the pending entries of an
  * instance that died (idle for `claimIdleMs`) are taken over by another. Nothing is doubled: every
@@ -72,7 +72,6 @@ const KEY_FIELD = 'idempotencyKey';
 export class StreamIntake {
   /** This instance's name in the group: unique, so each instance's pending entries are its own. */
   readonly consumer = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  private readonly deadStream: string;
   private readonly keepAcknowledgedMs: number;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -92,7 +91,6 @@ export class StreamIntake {
     /** Called after a round stored something, so the work loop picks it up at once. */
     private readonly onStored: () => void,
   ) {
-    this.deadStream = `${group.stream}:dead`;
     this.keepAcknowledgedMs = settings.keepAcknowledgedMs ?? DAY_MS;
   }
 
@@ -230,8 +228,8 @@ export class StreamIntake {
     if ('id' in outcome) return true;
     const { code, message, details } = outcome.refused;
     const error = `${code}: ${message}${details === undefined ? '' : ` ${JSON.stringify(details)}`}`;
-    await this.group.append(this.deadStream, { ...entry.fields, error, entry: entry.id });
-    this.log.warn('stream entry refused; moved to the dead-letter stream', { stream: this.group.stream, deadStream: this.deadStream, entry: entry.id, error });
+    await this.group.appendDeadLetter({ ...entry.fields, error, entry: entry.id });
+    this.log.warn('stream entry refused; moved to the dead-letter stream', { stream: this.group.stream, deadLetters: this.group.deadLetters, entry: entry.id, error });
     return false;
   }
 

@@ -35,7 +35,7 @@ export class RedisStore implements Store {
     private readonly schedule: RedisDueSchedule,
   ) {
     this.deployment = new RedisKeyValues(redis, keys.deployment);
-    this.streams = new RedisStreams(redis);
+    this.streams = new RedisStreams(redis, keys);
   }
 
   /**

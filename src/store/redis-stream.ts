@@ -1,5 +1,6 @@
 import { ErrorReply } from 'redis';
 import type { RedisCommands, RedisConnection } from './redis-connection';
+import { deadLetterStream, type RedisKeys } from './redis-keys';
 import type { EntryStreams, Fields, StreamEntry, StreamGroup } from './store';
 
 /** A stream entry as node-redis gives it; `message` is null for an entry deleted while pending. */
@@ -29,19 +30,26 @@ const idAfter = (id: string): string => {
  * would hold the connection every other store call shares, so readers poll.
  */
 export class RedisStreams implements EntryStreams {
-  constructor(private readonly redis: RedisConnection) {}
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly keys: RedisKeys,
+  ) {}
 
-  group(stream: string, group: string): StreamGroup {
-    return new RedisStreamGroup(this.redis, stream, group);
+  group(stream: string | null, group: string): StreamGroup {
+    return new RedisStreamGroup(this.redis, stream ?? this.keys.intakeStream, group);
   }
 }
 
 class RedisStreamGroup implements StreamGroup {
+  readonly deadLetters: string;
+
   constructor(
     private readonly redis: RedisConnection,
     readonly stream: string,
     private readonly group: string,
-  ) {}
+  ) {
+    this.deadLetters = deadLetterStream(stream);
+  }
 
   readNew(consumer: string, count: number): Promise<StreamEntry[]> {
     return this.read(consumer, count, '>');
@@ -62,8 +70,8 @@ class RedisStreamGroup implements StreamGroup {
     await this.redis.call('XACK', (redis) => redis.xAck(this.stream, this.group, [...ids]));
   }
 
-  async append(stream: string, fields: Fields): Promise<void> {
-    await this.redis.call('XADD', (redis) => redis.xAdd(stream, '*', fields));
+  async appendDeadLetter(fields: Fields): Promise<void> {
+    await this.redis.call('XADD', (redis) => redis.xAdd(this.deadLetters, '*', fields));
   }
 
   /**

@@ -251,6 +251,8 @@ export interface StreamEntry {
 export interface StreamGroup {
   /** The stream's name. */
   readonly stream: string;
+  /** The stream its dead letters go to. */
+  readonly deadLetters: string;
   /** Up to `count` entries not yet handed to any consumer of the group, now pending for `consumer`. Creates the group when missing. */
   readNew(consumer: string, count: number): Promise<StreamEntry[]>;
   /** Up to `count` entries pending for `consumer` itself (handed to it and not acknowledged). */
@@ -261,8 +263,8 @@ export interface StreamGroup {
    */
   claimIdle(consumer: string, idleMs: number, count: number, cursor: string): Promise<{ entries: StreamEntry[]; cursor: string }>;
   acknowledge(ids: readonly string[]): Promise<void>;
-  /** Appends `fields` to the stream named `stream` (created when missing). */
-  append(stream: string, fields: Fields): Promise<void>;
+  /** Appends `fields` to the dead-letter stream (created when missing). */
+  appendDeadLetter(fields: Fields): Promise<void>;
   /** Removes entries the group has acknowledged that were added before `before` (epoch ms); other groups are not asked. */
   trimAcknowledged(before: number): Promise<void>;
   /** Removes `consumer` from the group when it has nothing pending; true when removed. */
@@ -272,10 +274,11 @@ export interface StreamGroup {
 /** Streams that other systems append to (a Redis store only). */
 export interface EntryStreams {
   /**
-   * Consumer group `group` of `stream`, which starts at the stream's first entry: entries added
-   * before the group was created (or before the stream was) are read too.
+   * Consumer group `group` of `stream` (null: the store's intake stream), which starts at the
+   * stream's first entry: entries added before the group was created (or before the stream was)
+   * are read too.
    */
-  group(stream: string, group: string): StreamGroup;
+  group(stream: string | null, group: string): StreamGroup;
 }
 
 /** Everything wxreach keeps: each consumer asks only for the part it needs. */

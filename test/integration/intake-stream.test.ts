@@ -22,10 +22,8 @@ async function allAcknowledged(redis: TestRedisClient, stream: string): Promise<
   return group !== undefined && group.pending === 0 && group.lag === 0;
 }
 
-/** The service's config, keyed by `prefix` (so its stream is `<prefix>:intake`) and with a short take-over time. */
-const keyedBy =
-  (prefix: string, claimIdleMs = 1000) =>
-  (c: Config): Config => ({ ...c, redisPrefix: prefix, intake: { stream: null, claimIdleMs } });
+/** The service's config with the default stream (`<prefix>:intake`, the store's key prefix) and a short take-over time. */
+const quickTakeOver = (c: Config): Config => ({ ...c, intake: { stream: null, claimIdleMs: 1000 } });
 
 const freshPrefix = () => `ts${randomBytes(4).toString('hex')}`;
 
@@ -52,7 +50,7 @@ describe('the Redis Stream intake', () => {
     await add(redis, stream, notice('E-20', { account: APP.appId }), 'order-E-20');
     await add(redis, stream, notice('E-21', { account: APP.appId }), 'order-E-21');
 
-    h = await startHarness({ redisPrefix: prefix, config: keyedBy(prefix) });
+    h = await startHarness({ redisPrefix: prefix, config: quickTakeOver });
     await until(() => allAcknowledged(redis, stream), 'every entry stored and acknowledged');
     const stored = await storedNotices(redis, prefix);
     expect(countByOrder(stored)).toEqual(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`E-${i}`, 1])));
@@ -67,7 +65,7 @@ describe('the Redis Stream intake', () => {
     // wxreach stopped: the business goes on adding
     await add(redis, stream, notice('E-30'));
     await add(redis, stream, notice('E-31'), 'order-E-31');
-    h = await startHarness({ redisPrefix: prefix, config: keyedBy(prefix) });
+    h = await startHarness({ redisPrefix: prefix, config: quickTakeOver });
     await until(() => allAcknowledged(redis, stream), 'the new entries stored and acknowledged');
     const after = countByOrder(await storedNotices(redis, prefix));
     expect(after).toEqual({ ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`E-${i}`, 1])), 'E-30': 1, 'E-31': 1 });
@@ -85,7 +83,7 @@ describe('the Redis Stream intake', () => {
     expect(readByTheDead?.[0].messages).toHaveLength(10);
 
     // 2. Another read the other 30, stored them all and died before acknowledging them.
-    h = await startHarness({ redisPrefix: prefix, config: (c) => ({ ...keyedBy(prefix)(c), intake: { stream: `${prefix}:elsewhere`, claimIdleMs: 60_000 } }) });
+    h = await startHarness({ redisPrefix: prefix, config: (c) => ({ ...c, intake: { stream: `${prefix}:elsewhere`, claimIdleMs: 60_000 } }) });
     const real = h.store.streams!.group(stream, STREAM_GROUP);
     let died = false;
     const diesBeforeAcknowledging: StreamGroup = {
@@ -98,7 +96,8 @@ describe('the Redis Stream intake', () => {
         died = true;
         return new Promise<void>(() => undefined); // the process is gone: it never acknowledges
       },
-      append: (s, fields) => real.append(s, fields),
+      deadLetters: real.deadLetters,
+      appendDeadLetter: (fields) => real.appendDeadLetter(fields),
       trimAcknowledged: (before) => real.trimAcknowledged(before),
       leave: (consumer) => real.leave(consumer),
     };
@@ -112,7 +111,7 @@ describe('the Redis Stream intake', () => {
     await h.close();
 
     // 3. A new instance starts: after the entries were idle for claimIdleMs it takes them over.
-    h = await startHarness({ redisPrefix: prefix, config: keyedBy(prefix, 1000) });
+    h = await startHarness({ redisPrefix: prefix, config: quickTakeOver });
     await until(() => allAcknowledged(redis, stream), 'the dead instances\u2019 entries taken over and acknowledged');
     const stored = await storedNotices(redis, prefix);
     expect(countByOrder(stored)).toEqual(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`K-${i}`, 1])));
@@ -128,7 +127,7 @@ describe('the Redis Stream intake', () => {
   it('moves entries that cannot be stored as sent to <stream>:dead with an error and their fields, and acknowledges them', async () => {
     const prefix = freshPrefix();
     const stream = `${prefix}:intake`;
-    h = await startHarness({ redisPrefix: prefix, config: keyedBy(prefix) });
+    h = await startHarness({ redisPrefix: prefix, config: quickTakeOver });
     const sent: Record<string, { expect: RegExp; fields: Record<string, string> }> = {};
     const bad = async (expectError: RegExp, fields: Record<string, string>) => {
       sent[await redis.xAdd(stream, '*', fields)] = { expect: expectError, fields };
@@ -167,7 +166,7 @@ describe('the Redis Stream intake', () => {
       templates: TEMPLATES,
       users: [USER],
       apiKeys: [API_KEY],
-      config: (c) => ({ ...keyedBy(prefix)(c), worker: { ...c.worker, pollMs: 10 } }),
+      config: (c) => ({ ...quickTakeOver(c), worker: { ...c.worker, pollMs: 10 } }),
       store: { redisUrl: server.url, prefix },
       log,
     });
@@ -198,7 +197,7 @@ describe('the Redis Stream intake', () => {
   it('stops reading on service.stop() and leaves the group; the in-memory store has no stream reader', async () => {
     const prefix = freshPrefix();
     const stream = `${prefix}:intake`;
-    h = await startHarness({ redisPrefix: prefix, config: keyedBy(prefix) });
+    h = await startHarness({ redisPrefix: prefix, config: quickTakeOver });
     await add(redis, stream, notice('P-1'));
     await until(() => allAcknowledged(redis, stream), 'P-1 stored');
     expect(h.logs()).toContain('stream intake reading');
@@ -218,7 +217,7 @@ describe('the Redis Stream intake', () => {
   it('keeps every entry not yet acknowledged, and removes acknowledged ones once old enough', async () => {
     const prefix = freshPrefix();
     const stream = `${prefix}:intake`;
-    h = await startHarness({ redisPrefix: prefix, config: (c) => ({ ...keyedBy(prefix)(c), intake: { stream: `${prefix}:elsewhere`, claimIdleMs: 60_000 } }) });
+    h = await startHarness({ redisPrefix: prefix, config: (c) => ({ ...c, intake: { stream: `${prefix}:elsewhere`, claimIdleMs: 60_000 } }) });
     const group = h.store.streams!.group(stream, STREAM_GROUP);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await add(redis, stream, notice(`T-${i}`)));
