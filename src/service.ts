@@ -8,10 +8,13 @@ import type { Config } from './config/schema';
 import { Accounts, type Account, type AuthorizerDirectory, type PushCredentials } from './delivery/accounts';
 import { createDelivery } from './delivery/delivery';
 import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
+import { STREAM_GROUP, StreamIntake } from './delivery/stream-intake';
 import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
 import { createApp } from './http/app';
 import { parseApiKey } from './http/auth';
+import { BODY_LIMIT_BYTES } from './http/body-limit';
+import { NotificationIntake } from './http/notification-intake';
 import type { EdgeAccount, PushInterceptor } from './http/wechat-router';
 import type { Logger } from './log/logger';
 import { createMetrics } from './metrics/metrics';
@@ -181,6 +184,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       apiKeys: config.apiKeys,
       onAccepted: () => loop.poke(),
       more: platform?.apiRouter,
+      log,
     },
     wechat: {
       async account(appid) {
@@ -286,6 +290,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     });
   });
   loop.start();
+  // Every instance reads the intake stream (a Redis store only).
+  const streamIntake =
+    store.streams &&
+    new StreamIntake(
+      store.streams.group(config.intake.stream, STREAM_GROUP),
+      new NotificationIntake(accounts).acceptFromStream,
+      { pollMs: config.worker.pollMs, claimIdleMs: config.intake.claimIdleMs, maxEntryBytes: BODY_LIMIT_BYTES },
+      log,
+      () => loop.poke(),
+    );
+  streamIntake?.start();
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   log.info('wxreach listening', { url, accounts: own.map((a) => a.appId), platform: config.component?.appId ?? null });
@@ -309,9 +324,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       unanswered.forEach(endConnectionAfter);
       // No new connections; idle keep-alive ones are closed now, busy ones after their answer.
       const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+      const streamStopped = streamIntake?.stop();
       if (!(await within(drained, Math.min(DRAIN_MS, left()), () => false))) {
         log.warn('requests still in flight at the stop deadline; closing their connections');
       }
+      await within(streamStopped ?? Promise.resolve(), left(), () => log.warn('stream entries still in hand at the stop deadline; another instance takes them over'));
       if (!(await within(loop.stop().then(() => true), left(), () => false))) {
         log.warn('notices still in hand at the stop deadline; they are taken again when their lease runs out');
       }

@@ -90,6 +90,11 @@ export const configSchema = z.object({
     token: z.string().min(1).nullable(),
     timeoutMs: positiveInt.max(4000, 'must leave time to answer WeChat within its 5 s'),
   }),
+  /**
+   * The Redis Stream business systems append notifications to (null: `<redisPrefix>:intake`), and
+   * how long an entry handed to an instance may stay unacknowledged before another takes it over.
+   */
+  intake: z.object({ stream: z.string().regex(/^[\x21-\x7e]{1,100}$/, '1-100 printable characters, no spaces').nullable(), claimIdleMs: positiveInt.min(1000) }),
   /** Where pushes wait while the store is unreachable (one file per instance); null: var/push-journal-<port>.jsonl. */
   pushJournal: z.object({ file: z.string().min(1).nullable() }),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']),

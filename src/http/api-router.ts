@@ -1,20 +1,15 @@
 import express, { Router, type Response } from 'express';
-import type { AccountState } from '../delivery/account-state';
-import type { Account } from '../delivery/accounts';
-import { IdempotencyConflictError, UnknownTemplateError } from '../delivery/notifications';
-import type { Notification, NotificationRequest } from '../delivery/notification';
+import type { Notification } from '../delivery/notification';
+import { STREAM_CLIENT } from '../delivery/stream-intake';
+import type { Logger } from '../log/logger';
 import { bearerAuth } from './auth';
+import { batchRoute } from './batch-route';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
-import { fieldErrors, notificationBody } from './notification-schema';
-import { idempotencyKey } from './schemas/common';
+import { NotificationIntake, refusalError, requesterOf, type IntakeAccounts } from './notification-intake';
 
 /** The accounts as the API needs them (src/delivery/accounts.ts). */
-export interface ApiAccounts {
-  state(appid: string): Promise<AccountState>;
-  runtime(appid: string): Account;
-  activeAppids(): Promise<string[]>;
-}
+export type ApiAccounts = IntakeAccounts;
 
 export interface ApiDeps {
   accounts: ApiAccounts;
@@ -25,6 +20,7 @@ export interface ApiDeps {
   onAccepted?: () => void;
   /** More routes under /v1, behind the same key check (the third-party platform's). */
   more?: Router;
+  log: Logger;
 }
 
 /** The appids the request's key is limited to, or null (every account). */
@@ -50,59 +46,19 @@ export function notificationView(n: Notification): Record<string, unknown> {
 /** The business API under /v1. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
+  const intake = new NotificationIntake(deps.accounts);
   router.use(bearerAuth(deps.apiKeys));
+  // before the JSON parser below: the batch route reads its larger body itself
+  router.use(batchRoute(intake, () => deps.onAccepted?.(), deps.log));
   router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true }));
-
-  /** The accounts the key may use that exist now. */
-  async function visibleAccounts(res: Response): Promise<string[]> {
-    const active = await deps.accounts.activeAppids();
-    const limited = keyAccounts(res);
-    return limited === null ? active : active.filter((a) => limited.includes(a));
-  }
-
-  /**
-   * The account a request names (body `account` or query `?account=`), or the key's only account
-   * when it names none; errors say what to send instead.
-   */
-  async function chosenAccount(res: Response, named: string | undefined): Promise<string> {
-    const limited = keyAccounts(res);
-    if (named === undefined) {
-      const visible = limited ?? (await visibleAccounts(res));
-      if (visible.length === 1) return visible[0];
-      const detail = [{ field: 'account', message: 'required: more than one account can be used with this key' }];
-      throw new HttpError(400, 'invalid_request', 'name the account (its appid) in "account"', detail);
-    }
-    if (limited !== null && !limited.includes(named)) throw new HttpError(403, 'forbidden', `this API key may not use account ${named}`);
-    return named;
-  }
 
   router.post('/notifications', async (req, res) => {
     if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
-    const parsed = notificationBody.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_request', 'the body does not match the notification schema', fieldErrors(parsed.error));
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !idempotencyKey.safeParse(key).success) {
-      throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1-200 printable ASCII characters', [{ field: 'Idempotency-Key', message: 'invalid' }]);
-    }
-    const { account: named, ...body } = parsed.data;
-    const appid = await chosenAccount(res, named);
-    const state = await deps.accounts.state(appid);
-    if (state === 'unknown') throw new HttpError(400, 'unknown_account', `no account ${appid} here (not configured or not authorised)`, [{ field: 'account', message: 'unknown' }]);
-    if (state === 'unauthorized') throw new HttpError(409, 'account_unauthorized', `account ${appid} revoked its authorisation: nothing can be sent for it`);
-    const request: NotificationRequest = {
-      ...body,
-      data: Object.fromEntries(Object.entries(body.data).map(([k, v]) => [k, typeof v === 'string' ? { value: v } : v])),
-    };
-    try {
-      const result = await deps.accounts.runtime(appid).delivery.notifications.accept(request, res.locals.client as string, key);
-      if (result.replayed) res.set('Idempotent-Replayed', 'true');
-      else deps.onAccepted?.();
-      res.status(202).json({ id: result.id, status: result.status });
-    } catch (err) {
-      if (err instanceof UnknownTemplateError) throw new HttpError(400, 'unknown_template', err.message, [{ field: 'template', message: err.message }]);
-      if (err instanceof IdempotencyConflictError) throw new HttpError(409, 'idempotency_conflict', err.message, { id: err.existingId });
-      throw err;
-    }
+    const result = await intake.accept(requesterOf(res), req.body, { value: req.get('idempotency-key'), field: 'Idempotency-Key' });
+    if (result.status !== 202) throw refusalError(result);
+    if (result.replayed) res.set('Idempotent-Replayed', 'true');
+    else deps.onAccepted?.();
+    res.status(202).json({ id: result.id, status: 'queued' });
   });
 
   router.get('/notifications/:id', async (req, res) => {
@@ -110,14 +66,16 @@ export function apiRouter(deps: ApiDeps): Router {
     const appid = deps.accountOfId(req.params.id);
     const limited = keyAccounts(res);
     const visible = appid !== null && (limited === null || limited.includes(appid));
-    const n = visible ? await deps.accounts.runtime(appid).delivery.notifications.get(req.params.id, res.locals.client as string) : null;
+    const notifications = visible ? deps.accounts.runtime(appid).delivery.notifications : null;
+    // the stream's notices have no API key of their own: every key that may use their account reads them
+    const n = notifications && ((await notifications.get(req.params.id, res.locals.client as string)) ?? (await notifications.get(req.params.id, STREAM_CLIENT)));
     if (!n) throw new HttpError(404, 'not_found', `no notification ${req.params.id}`);
     res.json(notificationView(n));
   });
 
   router.get('/templates', async (req, res) => {
     const named = typeof req.query.account === 'string' ? req.query.account : undefined;
-    const appid = await chosenAccount(res, named);
+    const appid = await intake.chosenAccount(requesterOf(res), named);
     if ((await deps.accounts.state(appid)) === 'unknown') throw new HttpError(404, 'not_found', `no account ${appid}`);
     res.json({ account: appid, templates: await deps.accounts.runtime(appid).delivery.templates.overview() });
   });

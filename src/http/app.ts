@@ -1,7 +1,7 @@
 import express, { type Express, type Router } from 'express';
 import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
-import { BODY_LIMIT_BYTES, refuseLargeBodies } from './body-limit';
+import { BODY_LIMIT_BYTES, LARGER_BODIES, refuseLargeBodies } from './body-limit';
 import { errorHandler, notFound } from './errors';
 import { openApiDocument } from './openapi';
 import { wechatRouter, type WechatEdgeDeps } from './wechat-router';
@@ -26,7 +26,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(refuseLargeBodies(BODY_LIMIT_BYTES));
+  app.use(refuseLargeBodies(BODY_LIMIT_BYTES, LARGER_BODIES));
   if (deps.componentEdge) app.use('/wechat/component', deps.componentEdge);
   app.use('/wechat', wechatRouter(deps.wechat));
   app.use('/v1', apiRouter(deps.api));

@@ -81,7 +81,9 @@ type ClusterClient = ReturnType<typeof newCluster>;
  */
 export type RedisCommands = Pick<
   SingleClient,
-  'get' | 'set' | 'del' | 'exists' | 'hGetAll' | 'hSet' | 'hIncrBy' | 'rPushX' | 'sAdd' | 'sMembers' | 'zAdd' | 'zCard' | 'zRange' | 'zRangeWithScores' | 'zRem' | 'evalSha' | 'eval'
+  | 'get' | 'set' | 'del' | 'exists' | 'hGetAll' | 'hSet' | 'hIncrBy' | 'rPushX' | 'sAdd' | 'sMembers' | 'zAdd' | 'zCard' | 'zRange' | 'zRangeWithScores' | 'zRem' | 'evalSha' | 'eval'
+  // streams (redis-stream.ts)
+  | 'xAck' | 'xAdd' | 'xAutoClaim' | 'xGroupCreate' | 'xGroupDelConsumer' | 'xInfoConsumers' | 'xInfoGroups' | 'xPending' | 'xReadGroup' | 'xTrim'
 >;
 
 /** "host:port" (or "[v6 address]:port") → socket address; a clear error for anything else. */

@@ -33,7 +33,18 @@ export class RedisKeys {
   shard(appid: string, shard: number): ShardKeys {
     return new ShardKeys(`{${this.prefix}:${appid}:${shardLabel(shard)}}:`);
   }
+
+  /**
+   * The stream business systems append notifications to, unless configured otherwise: a name
+   * they type (`<prefix>:intake`), so no hash tag; it is one key, on any master of a cluster.
+   */
+  get intakeStream(): string {
+    return `${this.prefix}:intake`;
+  }
 }
+
+/** Where the entries of `stream` that cannot be taken go, with the reason. */
+export const deadLetterStream = (stream: string): string => `${stream}:dead`;
 
 /** A user name inside a key that has another variable part: escaped, so it holds no `:`. */
 const part = (user: string) => encodeURIComponent(user);

@@ -4,7 +4,8 @@ import { RedisConnection, type RedisConnectionOptions, type RedisTarget } from '
 import { DEFAULT_INDEX_SWEEP_INTERVAL_MS, RedisDueSchedule } from './redis-due-schedule';
 import { RedisKeyValues } from './redis-key-values';
 import { RedisKeys } from './redis-keys';
-import type { AccountStore, DueWork, KeyValueStore, Store } from './store';
+import { RedisStreams } from './redis-stream';
+import type { AccountStore, DueWork, EntryStreams, KeyValueStore, Store } from './store';
 
 export type RedisStoreOptions = RedisTarget &
   RedisConnectionOptions & {
@@ -25,6 +26,7 @@ export type RedisStoreOptions = RedisTarget &
  */
 export class RedisStore implements Store {
   readonly deployment: KeyValueStore;
+  readonly streams: EntryStreams;
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -33,6 +35,7 @@ export class RedisStore implements Store {
     private readonly schedule: RedisDueSchedule,
   ) {
     this.deployment = new RedisKeyValues(redis, keys.deployment);
+    this.streams = new RedisStreams(redis, keys);
   }
 
   /**

@@ -238,8 +238,54 @@ export interface AccountStore extends NotificationRecords, MsgidCorrelation, Par
   allDueNow(now: number): Promise<number>;
 }
 
+/** An entry of a stream: its id (`<ms>-<seq>`, in the order added) and its fields. */
+export interface StreamEntry {
+  id: string;
+  fields: Fields;
+}
+
+/**
+ * One consumer group on one stream that other systems append to: each entry is handed to one
+ * consumer of the group and stays pending until acknowledged, so an entry whose consumer died is
+ * handed on (claimIdle) instead of lost.
+ */
+export interface StreamGroup {
+  /** The stream's name. */
+  readonly stream: string;
+  /** The stream its dead letters go to. */
+  readonly deadLetters: string;
+  /** Up to `count` entries not yet handed to any consumer of the group, now pending for `consumer`. Creates the group when missing. */
+  readNew(consumer: string, count: number): Promise<StreamEntry[]>;
+  /** Up to `count` entries pending for `consumer` itself (handed to it and not acknowledged). */
+  readOwnPending(consumer: string, count: number): Promise<StreamEntry[]>;
+  /**
+   * Entries pending for any consumer for at least `idleMs`, now pending for `consumer`; a scan from
+   * `cursor` ('0-0' to start) that returns where to go on ('0-0' when done).
+   */
+  claimIdle(consumer: string, idleMs: number, count: number, cursor: string): Promise<{ entries: StreamEntry[]; cursor: string }>;
+  acknowledge(ids: readonly string[]): Promise<void>;
+  /** Appends `fields` to the dead-letter stream (created when missing). */
+  appendDeadLetter(fields: Fields): Promise<void>;
+  /** Removes entries the group has acknowledged that were added before `before` (epoch ms); other groups are not asked. */
+  trimAcknowledged(before: number): Promise<void>;
+  /** Removes `consumer` from the group when it has nothing pending; true when removed. */
+  leave(consumer: string): Promise<boolean>;
+}
+
+/** Streams that other systems append to (a Redis store only). */
+export interface EntryStreams {
+  /**
+   * Consumer group `group` of `stream` (null: the store's intake stream), which starts at the
+   * stream's first entry: entries added before the group was created (or before the stream was)
+   * are read too.
+   */
+  group(stream: string | null, group: string): StreamGroup;
+}
+
 /** Everything wxreach keeps: each consumer asks only for the part it needs. */
 export interface Store extends DueSchedule {
+  /** Streams other systems append to; absent when the store has none (process memory). */
+  readonly streams?: EntryStreams;
   /** The part of account `appid` (cheap: a view, not a connection). */
   forAccount(appid: string): AccountStore;
   /** The account a record id (from `AccountStore.newId`) belongs to, or null when it is not such an id. */

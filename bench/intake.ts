@@ -1,0 +1,187 @@
+import { request, type Agent } from 'undici';
+import { STREAM_GROUP } from '../src/delivery/stream-intake';
+import { notificationBody as notificationSchema } from '../src/http/notification-schema';
+import { deadLetterStream } from '../src/store/redis-keys';
+import { benchArgs } from './lib/args';
+import { acceptAll } from './lib/flow';
+import { keepAliveAgent, runTimed, until } from './lib/pool';
+import { BENCH_API_KEY, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
+import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
+
+const HELP = `npm run bench:intake -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
+  --count N              notices per way in (default 20000)
+  --concurrency C        single calls in flight (default 64)
+  --batch-size B         notices per batch call (default 1000)
+  --batch-concurrency K  batch calls in flight (default 2)
+  --keys                 every notice with an idempotency key (one more Redis command each)
+  --with-delivery        keep the work loop sending while notices come in (default: paused, intake alone)
+  --no-stream            skip the Redis Stream run`;
+
+function options() {
+  const a = benchArgs(HELP, {
+    count: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '64' },
+    'batch-size': { type: 'string', default: '1000' },
+    'batch-concurrency': { type: 'string', default: '2' },
+    keys: { type: 'boolean' },
+    'with-delivery': { type: 'boolean' },
+    'no-stream': { type: 'boolean' },
+  });
+  return {
+    count: a.int('count'),
+    concurrency: a.int('concurrency'),
+    batchSize: a.int('batch-size'),
+    batchConcurrency: a.int('batch-concurrency'),
+    keys: a.keys,
+    withDelivery: a['with-delivery'],
+    stream: !a['no-stream'],
+  };
+}
+
+type Options = ReturnType<typeof options>;
+
+/** CPU seconds Redis has used (user + system, summed over its servers). */
+async function redisCpuSeconds(stack: BenchStack): Promise<number> {
+  const each = await Promise.all(
+    stack.redis.clients.map(async (client) => {
+      const info = await client.info('cpu');
+      const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+      return field('used_cpu_user') + field('used_cpu_sys');
+    }),
+  );
+  return each.reduce((sum, s) => sum + s, 0);
+}
+
+/**
+ * Measures `run` (which takes in `count` notices): wall time, CPU of this process (the client, the
+ * HTTP server and wxreach share it) and of Redis, and Redis commands, each per notice.
+ */
+async function measured(stack: BenchStack, count: number, run: () => Promise<string>): Promise<void> {
+  const commands = await stack.redis.commandCalls();
+  const redisCpu = await redisCpuSeconds(stack);
+  const cpu = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const detail = await run();
+  const ms = msSince(t0);
+  const used = process.cpuUsage(cpu);
+  const redisUsed = (await redisCpuSeconds(stack)) - redisCpu;
+  const perNotice = (seconds: number) => `${((seconds * 1e6) / count).toFixed(0)} µs`;
+  console.log(`  ${count} notices in ${(ms / 1000).toFixed(2)} s = ${perSecond(count, ms)} notices/s; ${detail}`);
+  console.log(
+    `  per notice: Node CPU ${perNotice((used.user + used.system) / 1e6)} (all of this process: bench client, HTTP, wxreach), Redis CPU ${perNotice(redisUsed)}, ` +
+      `busy ${(((used.user + used.system) / 1e3 / ms) * 100).toFixed(0)} % of one core in Node, ${(((redisUsed * 1e3) / ms) * 100).toFixed(0)} % in Redis`,
+  );
+  console.log(`  redis commands per notice (inside Lua scripts counted): ${describeDelta(deltaPer(commands, await stack.redis.commandCalls(), count))}`);
+}
+
+/** The `i`-th notice of the run numbered `run` (each run its own order numbers, and idempotency keys with --keys). */
+const bodyOf = (stack: BenchStack, run: number, i: number) => notificationBody('order_paid', stack.openid(i % 1000), run * 10_000_000 + i);
+const keyOf = (run: number, i: number) => `bench-${run}-${i}`;
+
+/** POSTs the JSON `body`; throws unless the answer has status `expected`; returns the answer. */
+async function post(stack: BenchStack, agent: Agent, path: string, body: string, expected: number, headers: Record<string, string> = {}): Promise<unknown> {
+  const res = await request(`${stack.service.url}${path}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}`, ...headers },
+    dispatcher: agent,
+  });
+  const answer = await res.body.json();
+  if (res.statusCode !== expected) throw new Error(`POST ${path} answered ${res.statusCode}: ${JSON.stringify(answer).slice(0, 300)}`);
+  return answer;
+}
+
+async function single(stack: BenchStack, o: Options, agent: Agent): Promise<void> {
+  console.log(`\n(a) POST /v1/notifications, one notice per call, ${o.concurrency} calls in flight`);
+  await measured(stack, o.count, async () => {
+    const latencies = await runTimed(o.count, o.concurrency, async (i) => {
+      await post(stack, agent, '/v1/notifications', JSON.stringify(bodyOf(stack, 1, i)), 202, o.keys ? { 'idempotency-key': keyOf(1, i) } : {});
+    });
+    return `call latency ${describeLatencies(latencies)}`;
+  });
+}
+
+async function batch(stack: BenchStack, o: Options, agent: Agent): Promise<void> {
+  const calls = Math.ceil(o.count / o.batchSize);
+  console.log(`\n(b) POST /v1/notifications/batch, ${o.batchSize} notices per call, ${o.batchConcurrency} calls in flight`);
+  let bytes = 0;
+  await measured(stack, o.count, async () => {
+    const latencies = await runTimed(calls, o.batchConcurrency, async (c) => {
+      const items = Array.from({ length: Math.min(o.batchSize, o.count - c * o.batchSize) }, (_, k) => {
+        const i = c * o.batchSize + k;
+        return o.keys ? { ...bodyOf(stack, 2, i), idempotencyKey: keyOf(2, i) } : bodyOf(stack, 2, i);
+      });
+      const body = JSON.stringify({ notifications: items });
+      bytes += body.length;
+      const answer = (await post(stack, agent, '/v1/notifications/batch', body, 207)) as { results: Array<{ status: number }> };
+      const refused = answer.results.filter((r) => r.status !== 202);
+      if (refused.length > 0) throw new Error(`${refused.length} items not accepted, e.g. ${JSON.stringify(refused[0])}`);
+    });
+    return `call latency ${describeLatencies(latencies)}; ${(bytes / calls / 1024).toFixed(0)} KB per call`;
+  });
+}
+
+async function stream(stack: BenchStack, o: Options): Promise<void> {
+  const name = stack.store.streams!.group(stack.config.intake.stream, STREAM_GROUP).stream;
+  const business = stack.redis.clients[0];
+  console.log(`\n(c) Redis Stream ${name}: the business XADDs (pipelined, 500 at a time) while wxreach reads, stores and acknowledges`);
+  await measured(stack, o.count, async () => {
+    const t0 = process.hrtime.bigint();
+    for (let from = 0; from < o.count; from += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, o.count - from) }, (_, k) => {
+          const i = from + k;
+          return business.xAdd(name, '*', { notification: JSON.stringify(bodyOf(stack, 3, i)), ...(o.keys ? { idempotencyKey: keyOf(3, i) } : {}) });
+        }),
+      );
+    }
+    const addedMs = msSince(t0);
+    await until(
+      async () => {
+        const group = ((await business.xInfoGroups(name)) as Array<Record<string, unknown>>).find((g) => g.name === STREAM_GROUP);
+        return group?.lag === 0 && group.pending === 0;
+      },
+      20,
+      600_000,
+      async () => JSON.stringify(await business.xInfoGroups(name)),
+    );
+    return `all added after ${(addedMs / 1000).toFixed(2)} s`;
+  });
+  console.log(`  dead letters: ${await business.xLen(deadLetterStream(name))}`);
+}
+
+/** What validating a notice costs alone: the schema the API checks each body with, on the same bodies. */
+function schemaCost(stack: BenchStack, count: number): string {
+  const bodies = Array.from({ length: count }, (_, i) => JSON.parse(JSON.stringify(bodyOf(stack, 4, i))) as unknown);
+  const t0 = process.hrtime.bigint();
+  for (const body of bodies) if (!notificationSchema.safeParse(body).success) throw new Error('bench body does not validate');
+  return `${((msSince(t0) * 1000) / count).toFixed(1)} µs`;
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const stack = await startBenchStack({ users: 1000, receiptDelayMs: 5, clientConcurrency: o.concurrency });
+  const agent = keepAliveAgent(Math.max(o.concurrency, o.batchConcurrency));
+  try {
+    if (!o.withDelivery) await stack.service.loop.stop();
+    console.log(`wxreach intake bench: ${o.count} notices per way in, ${o.keys ? 'each with' : 'without'} an idempotency key; one in-process service on ${stack.redisDescription}`);
+    console.log(`the work loop ${o.withDelivery ? 'sends as notices come in' : 'is paused: the figures are intake alone'}; bench client, HTTP server and wxreach share this Node process`);
+    const warm = Math.min(2000, o.count);
+    await acceptAll(stack, warm, o.concurrency, (i) => bodyOf(stack, 0, i));
+    console.log(`warm-up: ${warm} single calls (not counted)`);
+    await single(stack, o, agent);
+    await batch(stack, o, agent);
+    if (o.stream) await stream(stack, o);
+    console.log(`\nthe notification schema alone (zod, in this process): ${schemaCost(stack, 5000)} per notice`);
+    const lines = stack.logLines();
+    console.log(`service warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);
+  } finally {
+    await agent.close();
+    await stack.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

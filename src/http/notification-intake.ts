@@ -1,0 +1,120 @@
+import { idempotencyKey } from './schemas/common';
+import type { Response } from 'express';
+import { IdempotencyConflictError, UnknownTemplateError } from '../delivery/notifications';
+import type { NotificationRequest } from '../delivery/notification';
+import type { AccountState } from '../delivery/account-state';
+import type { Account } from '../delivery/accounts';
+import { STREAM_CLIENT, type AcceptEntry } from '../delivery/stream-intake';
+import { HttpError } from './errors';
+import { fieldErrors, notificationBody } from './notification-schema';
+
+/** The accounts as accepting a notification needs them (src/delivery/accounts.ts). */
+export interface IntakeAccounts {
+  state(appid: string): Promise<AccountState>;
+  runtime(appid: string): Account;
+  activeAppids(): Promise<string[]>;
+}
+
+/**
+ * Who hands in a notification: the client it is recorded under (its owner, who alone reads it back
+ * and whose Idempotency-Key space it uses) and the accounts it may use (null: every account).
+ */
+export interface Requester {
+  client: string;
+  accounts: readonly string[] | null;
+}
+
+/** The request's API key as the requester (`res.locals` as set by bearerAuth). */
+export const requesterOf = (res: Response): Requester => ({ client: res.locals.client as string, accounts: res.locals.accounts as readonly string[] | null });
+
+/** The API's error body. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/** Stored (or found stored under the same idempotency key and body: `replayed`). */
+export interface Accepted {
+  status: 202;
+  id: string;
+  replayed: boolean;
+}
+
+/** Refused for something the sender must change; nothing was stored. */
+export interface Refused {
+  status: 400 | 403 | 409;
+  error: ErrorBody;
+}
+
+
+const refused = (err: HttpError): Refused => ({
+  status: err.status as Refused['status'],
+  error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+});
+
+/** A refusal as the error it is for a single call (answered in the API's error shape). */
+export const refusalError = (r: Refused): HttpError => new HttpError(r.status, r.error.code, r.error.message, r.error.details);
+
+/**
+ * Accepting one notification as POST /v1/notifications does it, for every way in (the single call,
+ * each item of a batch, each entry of the intake stream): the body against the notification
+ * schema, the idempotency key, the account (named, or the requester's only one), its state, the
+ * template, then the record. What the sender must fix is returned as a refusal; the store being
+ * away (StoreUnavailableError) and faults of wxreach are thrown.
+ */
+export class NotificationIntake {
+  constructor(private readonly accounts: IntakeAccounts) {}
+
+  /**
+   * The account a request names, or the requester's only account when it names none; an HttpError
+   * says what to send instead.
+   */
+  async chosenAccount(requester: Requester, named: string | undefined): Promise<string> {
+    const limited = requester.accounts;
+    if (named === undefined) {
+      const visible = limited ?? (await this.accounts.activeAppids());
+      if (visible.length === 1) return visible[0];
+      const detail = [{ field: 'account', message: 'required: more than one account can be used with this key' }];
+      throw new HttpError(400, 'invalid_request', 'name the account (its appid) in "account"', detail);
+    }
+    if (limited !== null && !limited.includes(named)) throw new HttpError(403, 'forbidden', `this API key may not use account ${named}`);
+    return named;
+  }
+
+  /** The stream intake's way in: as the stream's own client, which may use every account. */
+  readonly acceptFromStream: AcceptEntry = async (notification, key) => {
+    const r = await this.accept({ client: STREAM_CLIENT, accounts: null }, notification, key);
+    return r.status === 202 ? { id: r.id } : { refused: r.error };
+  };
+
+  /**
+   * Validates `body` and stores it for `requester`. `key` is the idempotency key as sent (undefined:
+   * none) and `field` where it was sent, for the error.
+   */
+  async accept(requester: Requester, body: unknown, key?: { value: unknown; field: string }): Promise<Accepted | Refused> {
+    const parsed = notificationBody.safeParse(body);
+    if (!parsed.success) return refused(new HttpError(400, 'invalid_request', 'the body does not match the notification schema', fieldErrors(parsed.error)));
+    if (key !== undefined && key.value !== undefined && !idempotencyKey.safeParse(key.value).success) {
+      return refused(new HttpError(400, 'invalid_request', `${key.field} must be 1-200 printable ASCII characters`, [{ field: key.field, message: 'invalid' }]));
+    }
+    const { account: named, ...notification } = parsed.data;
+    try {
+      const appid = await this.chosenAccount(requester, named);
+      const state = await this.accounts.state(appid);
+      if (state === 'unknown') throw new HttpError(400, 'unknown_account', `no account ${appid} here (not configured or not authorised)`, [{ field: 'account', message: 'unknown' }]);
+      if (state === 'unauthorized') throw new HttpError(409, 'account_unauthorized', `account ${appid} revoked its authorisation: nothing can be sent for it`);
+      const request: NotificationRequest = {
+        ...notification,
+        data: Object.fromEntries(Object.entries(notification.data).map(([k, v]) => [k, typeof v === 'string' ? { value: v } : v])),
+      };
+      const result = await this.accounts.runtime(appid).delivery.notifications.accept(request, requester.client, key?.value as string | undefined);
+      return { status: 202, id: result.id, replayed: result.replayed };
+    } catch (err) {
+      if (err instanceof HttpError) return refused(err);
+      if (err instanceof UnknownTemplateError) return refused(new HttpError(400, 'unknown_template', err.message, [{ field: 'template', message: err.message }]));
+      if (err instanceof IdempotencyConflictError) return refused(new HttpError(409, 'idempotency_conflict', err.message, { id: err.existingId }));
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import type { Store } from '../../src/store/store';
+import { StoreUnavailableError } from '../../src/store/unavailable';
+import { API_KEY, APP, USER, startHarness, type Harness } from '../helpers/harness';
+import { hookedStore } from '../helpers/store-proxy';
+import { countByOrder, storedNotices, testRedisClient, type TestRedisClient } from '../helpers/stored-notices';
+
+/** A key limited to another account than the test account. */
+const OTHER_ACCOUNT = 'wx0123456789abcdef';
+const LIMITED_KEY = 'limited-batch-key-0123456789';
+
+type Result = { status: number; id?: string; error?: { code: string; message: string; details?: unknown } };
+
+const notice = (order: string, more: Record<string, unknown> = {}) => ({ openid: USER, template: 'order_paid', data: { order_no: order, amount: '9.90' }, ...more });
+
+async function postBatch(h: Harness, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: { results?: Result[]; error?: { code: string } }; headers: Headers }> {
+  const res = await fetch(`${h.service.url}/v1/notifications/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}`, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { results?: Result[] }, headers: res.headers };
+}
+
+/** The status answered to a batch that announces `length` bytes and sends none of them (it is refused before reading). */
+function declaredLength(h: Harness, length: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${h.service.url}/v1/notifications/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(length), authorization: `Bearer ${API_KEY}` },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
+describe('POST /v1/notifications/batch', () => {
+  let h: Harness;
+  let redis: TestRedisClient;
+  const prefix = `tb${randomBytes(4).toString('hex')}`;
+  beforeAll(async () => {
+    redis = await testRedisClient();
+    h = await startHarness({ redisPrefix: prefix, extraApiKeys: [`${LIMITED_KEY}=${OTHER_ACCOUNT}`] });
+  });
+  afterAll(async () => {
+    await h.close();
+    await redis.close();
+  });
+
+  it('answers every item in the order sent, each as a single call would, and stores only the good ones', async () => {
+    const first = await h.enqueue(notice('B-K0'), { 'idempotency-key': 'single-call-key' });
+    expect(first.status).toBe(202);
+    const items = [
+      notice('B-1'),
+      { ...notice('B-2'), openid: 'x', colour: 'red' },
+      notice('B-3', { template: 'no_such_template' }),
+      42,
+      notice('B-5', { idempotencyKey: 'batch-key-1' }),
+      notice('B-5', { idempotencyKey: 'batch-key-1' }), // the same again in the same call: one record
+      notice('B-7', { idempotencyKey: 'batch-key-1' }), // the key with another body
+      notice('B-8', { idempotencyKey: 'has a space' }),
+      notice('B-9', { account: 'wx1111111111111111' }),
+      notice('B-K0', { idempotencyKey: 'single-call-key' }), // the key of the single call: the same key space
+      notice('B-11'),
+    ];
+    const res = await postBatch(h, { notifications: items });
+    expect(res.status).toBe(207);
+    const results = res.body.results!;
+    expect(results.map((r) => r.status)).toEqual([202, 400, 400, 400, 202, 202, 409, 400, 400, 202, 202]);
+    expect(results[1].error).toMatchObject({ code: 'invalid_request' });
+    expect((results[1].error!.details as Array<{ field: string }>).map((d) => d.field)).toEqual(expect.arrayContaining(['openid']));
+    expect(JSON.stringify(results[1].error)).toMatch(/colour/);
+    expect(results[2].error).toMatchObject({ code: 'unknown_template', details: [{ field: 'template' }] });
+    expect(results[3].error).toMatchObject({ code: 'invalid_request' });
+    expect(results[5].id).toBe(results[4].id);
+    expect(results[6].error).toMatchObject({ code: 'idempotency_conflict', details: { id: results[4].id } });
+    expect(results[7].error).toMatchObject({ code: 'invalid_request', details: [{ field: 'idempotencyKey' }] });
+    expect(results[8].error).toMatchObject({ code: 'unknown_account' });
+    expect(results[9].id).toBe(first.body.id);
+    // an accepted item is exactly what was sent at its place: read back through the API
+    for (const [i, order] of [[0, 'B-1'], [4, 'B-5'], [10, 'B-11']] as const) {
+      const n = await h.get(results[i].id!);
+      expect(n).toMatchObject({ id: results[i].id, openid: USER, status: expect.any(String) });
+      expect((await storedNotices(redis, prefix)).find((s) => s.id === results[i].id)?.data.order_no.value).toBe(order);
+    }
+    expect(countByOrder(await storedNotices(redis, prefix))).toEqual({ 'B-K0': 1, 'B-1': 1, 'B-5': 1, 'B-11': 1 });
+    // the work loop was told: they are sent
+    await h.waitFor(results[10].id!, 'delivered');
+  });
+
+  it('refuses an account the key may not use with 403, item by item', async () => {
+    const res = await postBatch(h, { notifications: [notice('L-1', { account: OTHER_ACCOUNT }), notice('L-2', { account: APP.appId })] }, { authorization: `Bearer ${LIMITED_KEY}` });
+    expect(res.status).toBe(207);
+    expect(res.body.results!.map((r) => [r.status, r.error?.code])).toEqual([
+      [400, 'unknown_account'],
+      [403, 'forbidden'],
+    ]);
+  });
+
+  it('accepts 1,000 notices in one call (a body well over the 64 KB of other calls), each stored once', async () => {
+    const items = Array.from({ length: 1000 }, (_, i) => notice(`M-${i}`, { fallbackText: `Your order M-${i} is paid: 9.90 (batch test)` }));
+    const body = JSON.stringify({ notifications: items });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(128 * 1024);
+    const res = await postBatch(h, body);
+    expect(res.status).toBe(207);
+    const results = res.body.results!;
+    expect(results).toHaveLength(1000);
+    expect(results.filter((r) => r.status === 202)).toHaveLength(1000);
+    expect(new Set(results.map((r) => r.id)).size).toBe(1000);
+    const stored = (await storedNotices(redis, prefix)).filter((n) => n.data.order_no.value.startsWith('M-'));
+    expect(stored).toHaveLength(1000);
+    const byId = new Map(stored.map((n) => [n.id, n.data.order_no.value]));
+    expect(results.map((r) => byId.get(r.id!))).toEqual(items.map((n) => n.data.order_no));
+  });
+
+  it('refuses the call as a whole when its envelope is wrong or too big; other calls keep the 64 KB limit', async () => {
+    const tooMany = await postBatch(h, { notifications: Array.from({ length: 1001 }, (_, i) => notice(`X-${i}`)) });
+    expect(tooMany.status).toBe(400);
+    expect((await postBatch(h, { notifications: [] })).status).toBe(400);
+    expect((await postBatch(h, { notifications: notice('X') })).status).toBe(400);
+    expect((await postBatch(h, [notice('X')])).status).toBe(400);
+    const keyed = await postBatch(h, { notifications: [notice('X-K')] }, { 'idempotency-key': 'whole-batch' });
+    expect(keyed.status).toBe(400);
+    expect((await postBatch(h, '{"notifications": [')).body.error).toMatchObject({ code: 'invalid_json' });
+    expect(await declaredLength(h, 4 * 1024 * 1024 + 1)).toBe(413);
+    const bigSingle = await h.enqueue(notice('X', { fallbackText: 'x'.repeat(100 * 1024) }));
+    expect(bigSingle.status).toBe(413);
+    const unauthenticated = await postBatch(h, { notifications: [notice('X')] }, { authorization: 'Bearer nope-nope-nope-nope' });
+    expect(unauthenticated.status).toBe(401);
+    expect(countByOrder(await storedNotices(redis, prefix))).not.toHaveProperty('X');
+    expect(countByOrder(await storedNotices(redis, prefix))).not.toHaveProperty('X-K');
+  });
+});
+
+describe('POST /v1/notifications/batch while the store goes away', () => {
+  it('answers 202 for the items stored and 503 for the rest; 503 for the whole call when none was stored', async () => {
+    const prefix = `tb${randomBytes(4).toString('hex')}`;
+    let creates = 0;
+    let refusedCalls = 0;
+    // the store answers the first 10 creates, then is gone
+    const fading = (store: Store): Store =>
+      hookedStore(store, (method, _args, call) => {
+        if (method !== 'create') return call();
+        creates += 1;
+        if (creates <= 10) return call();
+        refusedCalls += 1;
+        return Promise.reject(new StoreUnavailableError('Redis failed create: the test took it away'));
+      });
+    const h = await startHarness({ redisPrefix: prefix, wrapStore: fading });
+    const redis = await testRedisClient();
+    try {
+      const res = await postBatch(h, { notifications: Array.from({ length: 200 }, (_, i) => notice(`S-${i}`)) });
+      expect(refusedCalls).toBeGreaterThan(0);
+      expect(res.status).toBe(207);
+      const results = res.body.results!;
+      expect(results.filter((r) => r.status === 202)).toHaveLength(10);
+      expect(results.filter((r) => r.status === 503)).toHaveLength(190);
+      expect(results.find((r) => r.status === 503)?.error?.code).toBe('store_unavailable');
+      // far fewer than 190 tries: once the store is known away, the rest are not sent to it
+      expect(refusedCalls).toBeLessThanOrEqual(64);
+      const stored = await storedNotices(redis, prefix);
+      expect(new Set(stored.map((n) => n.id))).toEqual(new Set(results.filter((r) => r.status === 202).map((r) => r.id)));
+
+      const none = await postBatch(h, { notifications: [notice('S-x'), notice('S-y')] });
+      expect(none.status).toBe(503);
+      expect(none.body.error).toMatchObject({ code: 'store_unavailable' });
+      expect(none.headers.get('retry-after')).toBe('2');
+    } finally {
+      await h.close();
+      await redis.close();
+    }
+  });
+});
