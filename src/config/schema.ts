@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhooksSchema } from '../outbound/config-schema';
 
 const templateSchema = z
   .object({
@@ -90,6 +91,8 @@ export const configSchema = z.object({
     token: z.string().min(1).nullable(),
     timeoutMs: positiveInt.max(4000, 'must leave time to answer WeChat within its 5 s'),
   }),
+  /** Status webhooks: the operator's endpoints (more are registered through the API). */
+  webhooks: webhooksSchema(appId),
   /** Where pushes wait while the store is unreachable (one file per instance); null: var/push-journal-<port>.jsonl. */
   pushJournal: z.object({ file: z.string().min(1).nullable() }),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']),
