@@ -18,12 +18,19 @@ export function payloadOf(event: OutboxEvent): string {
   if (!event.record) return envelope(JSON.parse(event.data ?? 'null') as unknown);
   const view = notificationView(fromFields(event.subject, event.account ?? '', event.record.fields, event.record.history));
   const history = event.record.history;
-  let body = envelope(view);
-  for (let dropped = 1; size(body) > MAX_PAYLOAD_BYTES && dropped < history.length - 1; dropped++) {
+  const whole = envelope(view);
+  // (a view is this big only by its history: the text is at most 2048 bytes)
+  if (size(whole) <= MAX_PAYLOAD_BYTES || history.length < 3) return whole;
+  // lines 1..dropped give way to one line saying so: drop until the rest fits (each line's size with its comma)
+  const lineSizes = history.map((e) => size(JSON.stringify(e)) + 1);
+  let excess = size(whole) - MAX_PAYLOAD_BYTES + 200; // room for the line that says so
+  let dropped = 0;
+  while (excess > 0 && dropped < history.length - 2) excess -= lineSizes[++dropped];
+  for (; ; dropped++) {
     const gap = { at: history[dropped].at, status: history[dropped].status, detail: `${dropped} older history lines left out (GET the notification for all)` };
-    body = envelope({ ...view, history: [history[0], gap, ...history.slice(dropped + 1)] });
+    const body = envelope({ ...view, history: [history[0], gap, ...history.slice(dropped + 1)] });
+    if (size(body) <= MAX_PAYLOAD_BYTES || dropped >= history.length - 2) return body;
   }
-  return body;
 }
 
 /** Who may see a notice's event: the API client that created it (absent: created before owners were kept, every client). */
