@@ -26,6 +26,8 @@ export interface Receiver {
   /** The requests it answered with a 2xx. */
   accepted(): Received[];
   respond(responder: Responder): void;
+  /** Verifies with this secret from now on (one wxreach made when the endpoint was registered). */
+  verifyWith(secret: string): void;
   /** Resolves once `check` holds for the requests (polls every 10 ms). */
   until(check: (requests: Received[]) => boolean, timeoutMs?: number, what?: string): Promise<void>;
   close(): Promise<void>;
@@ -33,7 +35,7 @@ export interface Receiver {
 
 /** A webhook receiver on 127.0.0.1 (a real HTTP server). */
 export async function startReceiver(secret: string, responder: Responder = () => 200): Promise<Receiver> {
-  const verifier = new Webhook(secret);
+  let verifier = new Webhook(secret);
   const requests: Received[] = [];
   const hanging = new Set<ServerResponse>();
   let respond = responder;
@@ -70,6 +72,9 @@ export async function startReceiver(secret: string, responder: Responder = () =>
     accepted: () => requests.filter((r) => typeof r.answered === 'number' && r.answered >= 200 && r.answered < 300),
     respond(next) {
       respond = next;
+    },
+    verifyWith(next) {
+      verifier = new Webhook(next);
     },
     async until(check, timeoutMs = 10_000, what = 'the receiver to get what it waits for') {
       const deadline = Date.now() + timeoutMs;
