@@ -3,6 +3,8 @@ import { paid } from '../helpers/paid-notice';
 import { startReceiver, testSecret, type Receiver, type Received } from '../outbound/receiver';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /** The service's clock, moved forward by the test instead of waiting for the retry schedule. */
 function testClock() {
@@ -32,11 +34,11 @@ async function deliveries(h: Harness, query = ''): Promise<Array<Record<string, 
 }
 
 /** Waits until wxreach has recorded `attempts` attempts of each of `count` deliveries (the receiver sees a request before that). */
-async function recorded(h: Harness, count: number, attempts: number): Promise<void> {
+async function recorded(h: Harness, count: number, attempts: number, query = ''): Promise<Array<Record<string, unknown>>> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const ds = await deliveries(h);
-    if (ds.length === count && ds.every((d) => (d.attempts as number) >= attempts)) return;
+    const ds = await deliveries(h, query);
+    if (ds.length === count && ds.every((d) => (d.attempts as number) >= attempts)) return ds;
     if (Date.now() > deadline) throw new Error(`deliveries did not reach ${attempts} attempts: ${JSON.stringify(ds)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -186,8 +188,9 @@ describe('status webhooks: 410 Gone', () => {
       expect(told.payload?.data).toMatchObject({ id: goneView.id, url: gone.url, disabled: { reason: 'gone' } });
       expect(JSON.stringify(told.payload)).not.toContain(gone.secret);
       // later events wait while it is disabled
-      const second = (await h.enqueue(paid(2))).body.id as string;
-      await h.waitFor(second, 'delivered');
+      // (a notice that needs no receipt: WeChat's clock has not moved with the service's)
+      const second = (await h.enqueue(paid(2, 'oNOT_A_FOLLOWER_0002'))).body.id as string;
+      await h.waitFor(second, 'failed');
       await other.until((rs) => rs.filter((r) => r.type === 'notification.delivered').length === 2, 5000, 'both notices at the other endpoint');
       await new Promise((r) => setTimeout(r, 300));
       expect(gone.requests).toHaveLength(1);
@@ -203,6 +206,54 @@ describe('status webhooks: 410 Gone', () => {
     } finally {
       await h.close();
       await gone.close();
+      await other.close();
+    }
+  });
+});
+
+describe('status webhooks: the schedule and the 5-day rule', () => {
+  it('attempts at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h later, then gives up; an endpoint failing for 5 days is disabled and the others are told', async () => {
+    const failing = await startReceiver(testSecret(), () => 500);
+    const other = await startReceiver(testSecret());
+    const clock = testClock();
+    const h = await withReceivers([failing, other], { now: clock.now });
+    try {
+      const endpoints = ((await (await fetch(`${h.service.url}/v1/webhook-endpoints`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as { endpoints: Array<{ id: string; url: string }> }).endpoints;
+      const only = `?endpoint=${endpoints.find((e) => e.url === failing.url)!.id}`;
+      const first = (await h.enqueue(paid(1))).body.id as string;
+      await h.waitFor(first, 'delivered');
+      await recorded(h, 1, 1, only);
+      const delays = [5000, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
+      for (const [i, delay] of delays.entries()) {
+        clock.advance(delay - 1000);
+        await new Promise((r) => setTimeout(r, 150));
+        expect(failing.requests).toHaveLength(i + 1);
+        clock.advance(1000);
+        await recorded(h, 1, i + 2, only);
+      }
+      const [givenUp] = await recorded(h, 1, 8, only);
+      expect(givenUp).toMatchObject({ status: 'failed', attempts: 8, givenUp: true, nextAttemptAt: null });
+      clock.advance(DAY);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(failing.requests).toHaveLength(8);
+      expect(new Set(failing.requests.map((r) => r.id)).size).toBe(1);
+      // 5 days after its first failure, the next failure disables it
+      clock.advance(5 * DAY - delays.reduce((a, b) => a + b, 0) - DAY);
+      // (a notice that needs no receipt: WeChat's clock has not moved with the service's)
+      const second = (await h.enqueue(paid(2, 'oNOT_A_FOLLOWER_0002'))).body.id as string;
+      await h.waitFor(second, 'failed');
+      await other.until((rs) => rs.some((r) => r.type === 'webhook.endpoint_disabled'), 5000, 'webhook.endpoint_disabled');
+      expect(other.requests.find((r) => r.type === 'webhook.endpoint_disabled')?.payload?.data).toMatchObject({
+        url: failing.url,
+        disabled: { reason: 'failing', message: 'every attempt failed for 5 days' },
+        failingSince: expect.any(String),
+      });
+      expect(failing.requests).toHaveLength(9);
+      const disabled = await recorded(h, 2, 1, only);
+      expect(disabled[0]).toMatchObject({ subject: second, status: 'failed', attempts: 1, givenUp: false });
+    } finally {
+      await h.close();
+      await failing.close();
       await other.close();
     }
   });
