@@ -1,4 +1,4 @@
-import { API_KEY, TEMPLATES, USER, startHarness, type Harness, type HarnessOptions } from '../helpers/harness';
+import { API_KEY, APP, TEMPLATES, USER, startHarness, type Harness, type HarnessOptions } from '../helpers/harness';
 import { paid } from '../helpers/paid-notice';
 import { startReceiver, testSecret, type Receiver, type Received } from '../outbound/receiver';
 
@@ -12,12 +12,10 @@ function testClock() {
   return { now: () => Date.now() + offset, advance: (ms: number) => (offset += ms) };
 }
 
-/** A harness whose config lists `receivers` as webhook endpoints (allowPrivate: they are on 127.0.0.1). */
-function withReceivers(receivers: Receiver[], options: HarnessOptions = {}): Promise<Harness> {
-  return startHarness({
-    ...options,
-    config: (c) => ({ ...c, webhooks: { allowPrivate: true, endpoints: receivers.map((r) => ({ url: r.url, secret: r.secret })) } }),
-  });
+/** A harness whose config lists `receivers` as webhook endpoints (allowPrivate: they are on 127.0.0.1), each maybe limited to accounts. */
+function withReceivers(receivers: Array<Receiver | [Receiver, string[]]>, options: HarnessOptions = {}): Promise<Harness> {
+  const endpoints = receivers.map((r) => (Array.isArray(r) ? { url: r[0].url, secret: r[0].secret, accounts: r[1] } : { url: r.url, secret: r.secret }));
+  return startHarness({ ...options, config: (c) => ({ ...c, webhooks: { allowPrivate: true, endpoints } }) });
 }
 
 const byId = (requests: Received[]) => {
@@ -254,6 +252,69 @@ describe('status webhooks: the schedule and the 5-day rule', () => {
       await h.close();
       await failing.close();
       await other.close();
+    }
+  });
+});
+
+describe('status webhooks: accounts', () => {
+  it("a merchant that revokes the platform: account.unauthorized, then its notices' failure, to the endpoints of that account only", async () => {
+    const MERCHANT = 'wxa1a1a1a1a1a1a1a1';
+    const merchants = await startReceiver(testSecret());
+    const own = await startReceiver(testSecret());
+    const h = await withReceivers([[merchants, [MERCHANT]], [own, [APP.appId]]], {
+      component: {
+        keys: { appId: 'wxc0c0c0c0c0c0c0c0', appSecret: 'component-secret-0001', token: 'componenttoken', aesKey: 'Zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVUT' },
+        merchants: [{ account: { appId: MERCHANT, appSecret: 'merchant-secret-1', token: 'merchant1' }, templates: { order_paid: { ...TEMPLATES.order_paid, id: 'TPL_MERCHANT_ORDER_PAID' } }, users: [USER] }],
+        templateDefaults: { order_paid: { title: TEMPLATES.order_paid.title, fallback: TEMPLATES.order_paid.fallback } },
+      },
+    });
+    try {
+      await h.emulator.control.component.authorize(MERCHANT);
+      h.emulator.control.account(MERCHANT).setReceiptOutcome({ openid: USER, outcome: 'none' });
+      // once wxreach has found the merchant's template (by its title, after the authorisation)
+      const templates = async () => {
+        const res = await fetch(`${h.service.url}/v1/templates?account=${MERCHANT}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+        return res.status === 200 ? ((await res.json()) as { templates: Array<{ valid: boolean }> }).templates : [];
+      };
+      for (let i = 0; i < 200 && !(await templates()).some((t) => t.valid); i++) await new Promise((r) => setTimeout(r, 20));
+      const waiting = (await h.enqueue({ ...paid(1), account: MERCHANT })).body;
+      await h.waitFor(waiting.id as string, 'awaiting_receipt');
+      await h.emulator.control.component.unauthorize(MERCHANT);
+      await h.waitFor(waiting.id as string, 'failed');
+      await merchants.until((rs) => rs.length === 2, 5000, 'the revocation and the failure');
+      // (two subjects: no order between them)
+      expect(merchants.requests.map((r) => [r.type, r.payload?.data])).toEqual(
+        expect.arrayContaining([
+          ['account.unauthorized', { appid: MERCHANT, kind: 'authorizer', state: 'unauthorized' }],
+          ['notification.failed', expect.objectContaining({ id: waiting.id, account: MERCHANT, reason: 'account_unauthorized' })],
+        ]),
+      );
+      const ownNotice = (await h.enqueue(paid(2))).body.id as string;
+      await h.waitFor(ownNotice, 'delivered');
+      await own.until((rs) => rs.length === 1, 5000, "the own account's event");
+      expect(own.requests.map((r) => [r.type, r.payload?.data.id])).toEqual([['notification.delivered', ownNotice]]);
+    } finally {
+      await h.close();
+      await merchants.close();
+      await own.close();
+    }
+  });
+});
+
+describe('status webhooks: in memory (demo mode)', () => {
+  it('the in-memory store records and delivers the events too', async () => {
+    const receiver = await startReceiver(testSecret());
+    const h = await withReceivers([receiver], { memory: true });
+    try {
+      h.emulator.control.deleteTemplate(TEMPLATES.order_paid.id);
+      await h.emulator.control.userSendsText(USER, 'hi');
+      const id = (await h.enqueue(paid(1))).body.id as string;
+      await h.waitFor(id, 'fallback_sent');
+      await receiver.until((rs) => rs.some((r) => r.type === 'notification.fallback_sent'), 5000, 'fallback_sent');
+      expect(receiver.requests.find((r) => r.type === 'notification.fallback_sent')?.payload?.data).toEqual(await h.get(id));
+    } finally {
+      await h.close();
+      await receiver.close();
     }
   });
 });
