@@ -55,7 +55,10 @@ export interface WebhookRouterDeps {
 const clientOf = (res: Response) => res.locals.client as string;
 const keyAccounts = (res: Response) => res.locals.accounts as readonly string[] | null;
 
-/** What a key sees: the endpoints it registered, and (a key of every account) those of the config. */
+/**
+ * What a key sees: the endpoints it registered, and (a key of every account) those of the config,
+ * which it may retry and recover but not delete, and whose bodies it does not see.
+ */
 const visible = (res: Response, e: Endpoint) => e.owner === clientOf(res) || (e.owner === null && keyAccounts(res) === null);
 
 /**
@@ -145,8 +148,9 @@ export function webhookRouter(deps: WebhookRouterDeps): Router {
   });
 
   router.get('/webhook-deliveries/:id', async (req, res) => {
-    const { delivery, attempts } = await visibleDelivery(res, req.params.id);
-    res.json(deliveryView(delivery, { attempts }));
+    const { delivery, attempts, endpoint } = await visibleDelivery(res, req.params.id);
+    // the config's endpoints get every client's notices: their bodies are for their receivers only
+    res.json(deliveryView(delivery, { attempts, body: endpoint.owner !== null }));
   });
 
   router.post('/webhook-deliveries/:id/retry', async (req, res) => {

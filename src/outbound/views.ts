@@ -28,8 +28,8 @@ export function endpointView(e: Endpoint, state: EndpointState): Record<string, 
 
 const attemptView = (a: DeliveryAttempt) => ({ at: iso(a.at), ms: a.ms, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.error ? { error: a.error } : {}) });
 
-/** A delivery as the API lists it; `detail` adds the body sent and every attempt kept. */
-export function deliveryView(d: StoredDelivery, detail?: { attempts: DeliveryAttempt[] }): Record<string, unknown> {
+/** A delivery as the API lists it; `detail` adds every attempt kept and, with `body`, the body sent. */
+export function deliveryView(d: StoredDelivery, detail?: { attempts: DeliveryAttempt[]; body: boolean }): Record<string, unknown> {
   return {
     id: d.id,
     endpoint: d.endpoint,
@@ -43,6 +43,7 @@ export function deliveryView(d: StoredDelivery, detail?: { attempts: DeliveryAtt
     givenUp: d.givenUp,
     createdAt: iso(d.createdAt),
     lastAttempt: d.lastAttempt ? attemptView(d.lastAttempt) : null,
-    ...(detail ? { payload: JSON.parse(d.body) as unknown, attemptLog: detail.attempts.map(attemptView) } : {}),
+    ...(detail ? { attemptLog: detail.attempts.map(attemptView) } : {}),
+    ...(detail?.body ? { payload: JSON.parse(d.body) as unknown } : {}),
   };
 }

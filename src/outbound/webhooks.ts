@@ -67,7 +67,7 @@ export class Webhooks {
     this.guard = new AddressGuard(settings.allowPrivate, resolve);
     this.registry = new EndpointRegistry(store, settings.endpoints.map(configEndpoint));
     this.sender = new WebhookSender(this.guard, 'wxreach-webhooks/1');
-    this.fanOut = new FanOut(store, this.registry, settings.retentionSeconds, log, now, (endpoint) => this.workerFor(endpoint));
+    this.fanOut = new FanOut(store, this.registry, settings.retentionSeconds, log, now, (endpoint) => this.pokeWorker(endpoint));
     for (const e of settings.endpoints) log.secret(e.secret);
   }
 
@@ -145,7 +145,7 @@ export class Webhooks {
   }
 
   /** A delivery was created: its endpoint's worker looks now (an endpoint new to this instance is picked up at the next sync). */
-  private workerFor(endpoint: string): void {
+  private pokeWorker(endpoint: string): void {
     this.workers.get(endpoint)?.poke();
   }
 
@@ -226,7 +226,7 @@ export class Webhooks {
 
   async retry(endpoint: Endpoint, id: string): Promise<RetryResult> {
     const result = await this.store.retryDelivery(endpoint.id, id, this.now());
-    if (result === 'queued') this.workerFor(endpoint.id);
+    if (result === 'queued') this.pokeWorker(endpoint.id);
     return result;
   }
 
@@ -234,7 +234,7 @@ export class Webhooks {
   async recover(endpoint: Endpoint, since: number): Promise<number> {
     const count = await this.store.recoverDeliveries(endpoint.id, since, this.now());
     this.log.info('webhook endpoint recovered', { endpoint: endpoint.id, since: new Date(since).toISOString(), deliveries: count });
-    this.workerFor(endpoint.id);
+    this.pokeWorker(endpoint.id);
     return count;
   }
 }

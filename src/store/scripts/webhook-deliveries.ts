@@ -14,7 +14,8 @@ export const createDelivery = lua(
   'createDelivery',
   `--[[
   Creates a delivery unless it exists; it joins the end of its subject's order, and is scheduled at
-  once when nothing of its subject is before it.
+  once when nothing of its subject is before it. The schedule and the list live as long as their
+  newest delivery (so an endpoint deleted meanwhile leaves nothing for ever).
 
   KEYS[1] the delivery (hash)   KEYS[2] its subject's order (list)   KEYS[3] the schedule (zset)
   KEYS[4] every delivery by creation time (zset)
@@ -32,6 +33,8 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 if redis.call('LINDEX', KEYS[2], 0) == ARGV[1] then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+redis.call('EXPIRE', KEYS[4], ARGV[2])
 return 1
 `,
 );
