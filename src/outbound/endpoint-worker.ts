@@ -123,7 +123,7 @@ export class EndpointWorker {
     if (this.cancel.signal.aborted) return;
     const at = now();
     const succeeded = result.error === undefined;
-    const { disabled } = await store.settleDelivery(this.endpoint.id, delivery.id, {
+    const { disabled } = await store.settleDelivery(delivery, {
       attempt: { at, ...result },
       succeeded,
       retryAt: succeeded ? null : retryAt(delivery.attempts + 1, at),

@@ -9,6 +9,7 @@ import {
   newEventId,
   type DeliveryAttempt,
   type DeliveryPage,
+  type DeliveryRef,
   type DeliveryState,
   type EndpointState,
   type NewDelivery,
@@ -122,7 +123,7 @@ export class MemoryWebhookStore implements WebhookStore {
     return { deliveries: claimed.map((id) => this.view(q, id) as StoredDelivery), nextDueAt: next };
   }
 
-  async settleDelivery(endpoint: string, id: string, s: Settlement): Promise<{ disabled: EndpointState | null }> {
+  async settleDelivery({ id, endpoint }: DeliveryRef, s: Settlement): Promise<{ disabled: EndpointState | null }> {
     const q = this.queuesOf(endpoint);
     const d = this.deliveries.get(id);
     if (!d) return { disabled: null };

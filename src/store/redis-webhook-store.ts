@@ -19,6 +19,7 @@ import {
   deliveryFromFields,
   type DeliveryAttempt,
   type DeliveryPage,
+  type DeliveryRef,
   type DeliveryState,
   type EndpointState,
   type NewDelivery,
@@ -92,10 +93,8 @@ export class RedisWebhookStore implements WebhookStore {
     return { deliveries: read.flatMap((r) => (r ? [r.delivery] : [])), nextDueAt: dueOf(earliest) };
   }
 
-  async settleDelivery(endpoint: string, id: string, s: Settlement): Promise<{ disabled: EndpointState | null }> {
+  async settleDelivery({ id, endpoint, subject }: DeliveryRef, s: Settlement): Promise<{ disabled: EndpointState | null }> {
     const k = this.endpoint(endpoint);
-    const subject = (await this.read(k, id))?.delivery.subject;
-    if (subject === undefined) return { disabled: null };
     const reply = (await this.redis.run(
       settleDelivery,
       [k.delivery(id), k.attempts(id), k.order(subject), k.due, k.state],

@@ -70,6 +70,9 @@ export interface NewDelivery {
   createdAt: number;
 }
 
+/** Which delivery, and where it is kept. */
+export type DeliveryRef = Pick<NewDelivery, 'id' | 'endpoint' | 'subject'>;
+
 /** `failed`: the latest attempt failed, whether another one is scheduled or not. */
 export type DeliveryState = 'pending' | 'succeeded' | 'failed';
 
@@ -138,7 +141,7 @@ export interface WebhookStore {
   /** Leases up to `limit` deliveries of `endpoint` due at `now`; `nextDueAt` is the earliest left on its schedule. */
   claimDeliveries(endpoint: string, now: number, leaseMs: number, limit: number): Promise<{ deliveries: StoredDelivery[]; nextDueAt: number | null }>;
   /** Records an attempt and its consequences; `disabled` when this attempt disabled the endpoint. */
-  settleDelivery(endpoint: string, id: string, settlement: Settlement): Promise<{ disabled: EndpointState | null }>;
+  settleDelivery(delivery: DeliveryRef, settlement: Settlement): Promise<{ disabled: EndpointState | null }>;
   getDelivery(endpoint: string, id: string): Promise<{ delivery: StoredDelivery; attempts: DeliveryAttempt[] } | null>;
   /** Newest first, optionally of one state, after the delivery `after` (a previous page's `next`). */
   listDeliveries(endpoint: string, options: { state?: DeliveryState; after?: string; limit: number }): Promise<DeliveryPage>;

@@ -122,12 +122,12 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       const other = delivery(4, 'n2');
       for (const d of [a, b, c, other]) await hooks.createDelivery(d, DAY);
       expect(await claimIds(T0 + 10)).toEqual([a.id, other.id]);
-      await hooks.settleDelivery('ep_a', a.id, failed(T0 + 20, T0 + 5020));
+      await hooks.settleDelivery(a, failed(T0 + 20, T0 + 5020));
       expect(await claimIds(T0 + 5000)).toEqual([]);
       expect(await claimIds(T0 + 5020)).toEqual([a.id]);
-      await hooks.settleDelivery('ep_a', a.id, succeeded(T0 + 5030));
+      await hooks.settleDelivery(a, succeeded(T0 + 5030));
       expect(await claimIds(T0 + 5030)).toEqual([b.id]);
-      await hooks.settleDelivery('ep_a', b.id, failed(T0 + 5040, null));
+      await hooks.settleDelivery(b, failed(T0 + 5040, null));
       expect(await claimIds(T0 + 5040)).toEqual([c.id]);
       const got = await hooks.getDelivery('ep_a', b.id);
       expect(got?.delivery).toMatchObject({ state: 'failed', attempts: 1, givenUp: true, inOrder: false, dueAt: null, lastAttempt: { status: 500 } });
@@ -140,8 +140,8 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       await hooks.createDelivery(a, DAY);
       await hooks.createDelivery(b, DAY);
       await claimIds(T0 + 10);
-      await hooks.settleDelivery('ep_a', a.id, succeeded(T0 + 20));
-      await hooks.settleDelivery('ep_a', a.id, failed(T0 + 30, null));
+      await hooks.settleDelivery(a, succeeded(T0 + 20));
+      await hooks.settleDelivery(a, failed(T0 + 30, null));
       expect((await hooks.getDelivery('ep_a', a.id))?.delivery).toMatchObject({ state: 'succeeded', attempts: 2 });
       // b is scheduled once (by the success), still in its order
       expect(await claimIds(T0 + 40)).toEqual([b.id]);
@@ -150,7 +150,7 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
 
     it('disables the endpoint when asked (410), or after failing for the limit without a success', async () => {
       await hooks.createDelivery(delivery(1), DAY);
-      expect(await hooks.settleDelivery('ep_a', delivery(1).id, failed(T0 + 10, T0 + 100, { disable: 'gone' }))).toEqual({
+      expect(await hooks.settleDelivery(delivery(1), failed(T0 + 10, T0 + 100, { disable: 'gone' }))).toEqual({
         disabled: { disabledAt: T0 + 10, disabledReason: 'gone', failingSince: T0 + 10 },
       });
       expect(await hooks.endpointState('ep_a')).toEqual({ disabledAt: T0 + 10, disabledReason: 'gone', failingSince: T0 + 10 });
@@ -158,12 +158,12 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       const limit = 5 * DAY * 1000;
       await hooks.createDelivery(delivery(2, 'n1', 'ep_b'), DAY);
       await hooks.createDelivery(delivery(3, 'n2', 'ep_b'), DAY);
-      expect(await hooks.settleDelivery('ep_b', delivery(2, 'n1', 'ep_b').id, failed(T0, T0 + 5))).toEqual({ disabled: null });
-      expect(await hooks.settleDelivery('ep_b', delivery(3, 'n2', 'ep_b').id, succeeded(T0 + 10))).toEqual({ disabled: null });
+      expect(await hooks.settleDelivery(delivery(2, 'n1', 'ep_b'), failed(T0, T0 + 5))).toEqual({ disabled: null });
+      expect(await hooks.settleDelivery(delivery(3, 'n2', 'ep_b'), succeeded(T0 + 10))).toEqual({ disabled: null });
       expect((await hooks.endpointState('ep_b')).failingSince).toBeNull();
-      expect(await hooks.settleDelivery('ep_b', delivery(2, 'n1', 'ep_b').id, failed(T0 + 20, T0 + 30))).toEqual({ disabled: null });
-      expect(await hooks.settleDelivery('ep_b', delivery(2, 'n1', 'ep_b').id, failed(T0 + 20 + limit - 1, T0 + limit))).toEqual({ disabled: null });
-      expect(await hooks.settleDelivery('ep_b', delivery(2, 'n1', 'ep_b').id, failed(T0 + 20 + limit, T0 + limit + 50))).toEqual({
+      expect(await hooks.settleDelivery(delivery(2, 'n1', 'ep_b'), failed(T0 + 20, T0 + 30))).toEqual({ disabled: null });
+      expect(await hooks.settleDelivery(delivery(2, 'n1', 'ep_b'), failed(T0 + 20 + limit - 1, T0 + limit))).toEqual({ disabled: null });
+      expect(await hooks.settleDelivery(delivery(2, 'n1', 'ep_b'), failed(T0 + 20 + limit, T0 + limit + 50))).toEqual({
         disabled: { disabledAt: T0 + 20 + limit, disabledReason: 'failing', failingSince: T0 + 20 },
       });
     });
@@ -175,14 +175,14 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       expect(await hooks.retryDelivery('ep_a', b.id, T0)).toBe('waiting');
       expect(await hooks.retryDelivery('ep_a', `${a.event}.ep_zz`, T0)).toBe('unknown');
       await claimIds(T0 + 10);
-      await hooks.settleDelivery('ep_a', a.id, failed(T0 + 20, T0 + 60_000));
+      await hooks.settleDelivery(a, failed(T0 + 20, T0 + 60_000));
       expect(await hooks.retryDelivery('ep_a', a.id, T0 + 30)).toBe('queued');
       expect(await claimIds(T0 + 30)).toEqual([a.id]);
-      await hooks.settleDelivery('ep_a', a.id, succeeded(T0 + 40));
+      await hooks.settleDelivery(a, succeeded(T0 + 40));
       // b is the first now; a resend of a (accepted already) goes out beside it and is attempted once
       expect(await hooks.retryDelivery('ep_a', a.id, T0 + 50)).toBe('queued');
       expect((await claimIds(T0 + 50)).sort()).toEqual([a.id, b.id].sort());
-      await hooks.settleDelivery('ep_a', a.id, failed(T0 + 60, T0 + 70));
+      await hooks.settleDelivery(a, failed(T0 + 60, T0 + 70));
       expect(await claimIds(T0 + 100_000)).toEqual([b.id]);
     });
 
@@ -190,9 +190,9 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       const [a, b, c] = [delivery(1, 'n1'), delivery(2, 'n2'), delivery(3, 'n3')];
       for (const d of [a, b, c]) await hooks.createDelivery(d, DAY);
       await claimIds(T0 + 10);
-      await hooks.settleDelivery('ep_a', a.id, failed(T0 + 20, null));
-      await hooks.settleDelivery('ep_a', b.id, failed(T0 + 20, T0 + 3_600_000, { disable: 'gone' }));
-      await hooks.settleDelivery('ep_a', c.id, succeeded(T0 + 20));
+      await hooks.settleDelivery(a, failed(T0 + 20, null));
+      await hooks.settleDelivery(b, failed(T0 + 20, T0 + 3_600_000, { disable: 'gone' }));
+      await hooks.settleDelivery(c, succeeded(T0 + 20));
       expect((await hooks.endpointState('ep_a')).disabledAt).toBe(T0 + 20);
       expect(await hooks.recoverDeliveries('ep_a', T0 + 2, T0 + 30)).toBe(1);
       expect(await hooks.endpointState('ep_a')).toEqual({ disabledAt: null, disabledReason: null, failingSince: null });
@@ -206,8 +206,8 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       const ds = [1, 2, 3, 4, 5].map((n) => delivery(n, `n${n}`));
       for (const d of ds) await hooks.createDelivery(d, DAY);
       await claimIds(T0 + 10);
-      await hooks.settleDelivery('ep_a', ds[1].id, succeeded(T0 + 20));
-      await hooks.settleDelivery('ep_a', ds[3].id, failed(T0 + 20, T0 + 100));
+      await hooks.settleDelivery(ds[1], succeeded(T0 + 20));
+      await hooks.settleDelivery(ds[3], failed(T0 + 20, T0 + 100));
       const ids = (page: { deliveries: Array<{ id: string }> }) => page.deliveries.map((d) => d.id);
       const first = await hooks.listDeliveries('ep_a', { limit: 2 });
       expect(ids(first)).toEqual([ds[4].id, ds[3].id]);
