@@ -15,7 +15,7 @@ function testClock() {
 /** A harness whose config lists `receivers` as webhook endpoints (allowPrivate: they are on 127.0.0.1), each maybe limited to accounts. */
 function withReceivers(receivers: Array<Receiver | [Receiver, string[]]>, options: HarnessOptions = {}): Promise<Harness> {
   const endpoints = receivers.map((r) => (Array.isArray(r) ? { url: r[0].url, secret: r[0].secret, accounts: r[1] } : { url: r.url, secret: r.secret }));
-  return startHarness({ ...options, config: (c) => ({ ...c, webhooks: { allowPrivate: true, endpoints } }) });
+  return startHarness({ ...options, config: (c) => ({ ...(options.config ? options.config(c) : c), webhooks: { allowPrivate: true, endpoints } }) });
 }
 
 const byId = (requests: Received[]) => {
@@ -312,6 +312,27 @@ describe('status webhooks: in memory (demo mode)', () => {
       await h.waitFor(id, 'fallback_sent');
       await receiver.until((rs) => rs.some((r) => r.type === 'notification.fallback_sent'), 5000, 'fallback_sent');
       expect(receiver.requests.find((r) => r.type === 'notification.fallback_sent')?.payload?.data).toEqual(await h.get(id));
+    } finally {
+      await h.close();
+      await receiver.close();
+    }
+  });
+});
+
+describe('status webhooks: templates', () => {
+  it('template.invalid when WeChat no longer has it, template.valid when it is back in the list', async () => {
+    const receiver = await startReceiver(testSecret());
+    const h = await withReceivers([receiver], { config: (c) => ({ ...c, templateSync: { intervalSeconds: 1 } }) });
+    try {
+      const { id: templateId, title, content } = TEMPLATES.seat_ready;
+      h.emulator.control.deleteTemplate(templateId);
+      await receiver.until((rs) => rs.some((r) => r.type === 'template.invalid'), 5000, 'template.invalid (found missing by the sync)');
+      h.emulator.control.addTemplate({ template_id: templateId, title, content });
+      await receiver.until((rs) => rs.some((r) => r.type === 'template.valid'), 5000, 'template.valid');
+      expect(receiver.accepted().map((r) => [r.type, r.payload?.data])).toEqual([
+        ['template.invalid', { account: APP.appId, templateId, valid: false, since: expect.any(String), reason: 'missing from the template list' }],
+        ['template.valid', { account: APP.appId, templateId, valid: true, since: expect.any(String), reason: null }],
+      ]);
     } finally {
       await h.close();
       await receiver.close();
