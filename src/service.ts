@@ -12,12 +12,14 @@ import { STREAM_GROUP, StreamIntake } from './delivery/stream-intake';
 import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
 import { createApp } from './http/app';
+import { webhookRouter } from './http/webhook-router';
 import { parseApiKey } from './http/auth';
 import { BODY_LIMIT_BYTES } from './http/body-limit';
 import { NotificationIntake } from './http/notification-intake';
 import type { EdgeAccount, PushInterceptor } from './http/wechat-router';
 import type { Logger } from './log/logger';
 import { createMetrics } from './metrics/metrics';
+import { Webhooks } from './outbound/webhooks';
 import { FileJournal } from './store/file-journal';
 import type { Store } from './store/store';
 import { StoreUnavailableError } from './store/unavailable';
@@ -108,6 +110,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
+  const webhooks = new Webhooks(store.webhooks, { ...config.webhooks, retentionSeconds, pollMs: config.worker.pollMs }, log, now);
   // A merchant's authorisation changes: a new one gets its templates synced; a revoked one's
   // notices all become due now, and the work loop ends each (`account_unauthorized`).
   const events: PlatformEvents = {
@@ -118,6 +121,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         .catch((err) => log.warn('template list sync failed; keeping what is known', { account: appid, err }));
     },
     unauthorized: async (appid) => {
+      await webhooks.accountUnauthorized(appid);
       const ended = await store.forAccount(appid).allDueNow(now());
       log.warn('account revoked its authorisation: its notices end now', { account: appid, notices: ended });
       loop.poke();
@@ -148,7 +152,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const delivery = createDelivery(
         accountStore,
         new WechatApiClient(http, tokens),
-        { ...deliverySettings, templates: mine ? mine.templates : templatesOf(config), accountState: mine ? undefined : () => accounts.state(appid) },
+        {
+          ...deliverySettings,
+          templates: mine ? mine.templates : templatesOf(config),
+          accountState: mine ? undefined : () => accounts.state(appid),
+          onTemplateValidity: (change) => webhooks.templateValidity(appid, change),
+        },
         log,
         metrics,
         now,
@@ -183,7 +192,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       accountOfId: (id) => store.accountOfId(id),
       apiKeys: config.apiKeys,
       onAccepted: () => loop.poke(),
-      more: platform?.apiRouter,
+      more: [platform?.apiRouter, webhookRouter({ webhooks, accountState: (appid) => accounts.state(appid) })],
       log,
     },
     wechat: {
@@ -301,6 +310,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       () => loop.poke(),
     );
   streamIntake?.start();
+  webhooks.start();
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   log.info('wxreach listening', { url, accounts: own.map((a) => a.appId), platform: config.component?.appId ?? null });
@@ -331,6 +341,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await within(streamStopped ?? Promise.resolve(), left(), () => log.warn('stream entries still in hand at the stop deadline; another instance takes them over'));
       if (!(await within(loop.stop().then(() => true), left(), () => false))) {
         log.warn('notices still in hand at the stop deadline; they are taken again when their lease runs out');
+      }
+      if (!(await within(webhooks.stop().then(() => true), left(), () => false))) {
+        log.warn('webhook attempts still in flight at the stop deadline; they are attempted again when their lease runs out');
       }
       server.closeAllConnections();
       await platform?.close();

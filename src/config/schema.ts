@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhooksSchema } from '../outbound/config-schema';
 
 const templateSchema = z
   .object({
@@ -95,6 +96,8 @@ export const configSchema = z.object({
    * how long an entry handed to an instance may stay unacknowledged before another takes it over.
    */
   intake: z.object({ stream: z.string().regex(/^[\x21-\x7e]{1,100}$/, '1-100 printable characters, no spaces').nullable(), claimIdleMs: positiveInt.min(1000) }),
+  /** Status webhooks: the operator's endpoints (more are registered through the API). */
+  webhooks: webhooksSchema(appId),
   /** Where pushes wait while the store is unreachable (one file per instance); null: var/push-journal-<port>.jsonl. */
   pushJournal: z.object({ file: z.string().min(1).nullable() }),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']),

@@ -13,7 +13,7 @@ import { Parking } from './parking';
 import { PushIntake } from './push-intake';
 import { TemplateLeg, type TemplateLegSettings } from './template-leg';
 import { TemplateQuota } from './template-quota';
-import { TemplateRegistry, type TemplateApi } from './template-registry';
+import { TemplateRegistry, type TemplateApi, type ValidityChange } from './template-registry';
 import type { WechatWaitSettings } from './wechat-wait';
 
 /** The WeChat calls delivery makes. */
@@ -40,6 +40,8 @@ export interface DeliverySettings {
   wait: WechatWaitSettings;
   /** Whether the account may still send (default: always). */
   accountState?: () => Promise<AccountState>;
+  /** Told when a template becomes unusable or usable again (the status webhooks). */
+  onTemplateValidity?: (change: ValidityChange) => Promise<void>;
 }
 
 /** The delivery classes of one account. */
@@ -62,7 +64,7 @@ export function createDelivery(
     statusChanged: (status: string) => allMetrics.statusChanged(status, account),
     pushReceived: (kind: string, duplicate: boolean) => allMetrics.pushReceived(kind, duplicate, account),
   };
-  const templates = new TemplateRegistry(store, api, settings.templates, log, now);
+  const templates = new TemplateRegistry(store, api, settings.templates, log, now, settings.onTemplateValidity);
   const quota = new TemplateQuota(store, log, now);
   // Closed windows are remembered a day past the longest a notice waits for its user.
   const window = new CustomerServiceWindow(store, settings.parkSeconds + 86_400, now);

@@ -65,6 +65,12 @@ export const MOVES = {
 
 export type MoveName = keyof typeof MOVES;
 
+/** Arriving in these statuses is an event for the status webhooks (`notification.<status>`), recorded with the move. */
+export const EVENT_STATUSES: ReadonlySet<Status> = new Set(['awaiting_interaction', 'delivered', 'fallback_sent', 'failed']);
+
+/** What an event keeps of the notice: what its GET view shows and whose it is, never the business data. */
+export const EVENT_FIELDS = ['status', 'openid', 'template', 'templateId', 'msgid', 'channel', 'reason', 'text', 'client'] as const;
+
 /** What a move records besides the status. */
 export interface MoveChange {
   /** History line; null for moves that leave no trace (bookkeeping). */
@@ -125,13 +131,15 @@ export class Lifecycle {
     // A 'same' move keeps the status the notice has: the one read, else each allowed one in turn.
     const targets: readonly Status[] = same ? (n.status && allowed.includes(n.status) ? [n.status] : allowed) : [rule.to as Status];
     for (const to of targets) {
+      const at = this.now();
       const move: RecordMove = {
         from: same ? [to] : allowed,
         to,
         set: change.set,
         expect: change.expect,
         dueAt: change.dueAt,
-        history: change.detail === null ? undefined : { at: new Date(this.now()).toISOString(), status: to, detail: change.detail },
+        history: change.detail === null ? undefined : { at: new Date(at).toISOString(), status: to, detail: change.detail },
+        event: !same && EVENT_STATUSES.has(to) ? { type: `notification.${to}`, at, fields: EVENT_FIELDS } : undefined,
       };
       if (!(await this.apply(name, n, move, options))) continue;
       if (change.detail !== null) this.log.info('notification status', { id: n.id, status: to, move: name, detail: change.detail });

@@ -27,6 +27,15 @@ export interface TemplateState {
   content?: string;
 }
 
+/** A template became unusable, or usable again (for the status webhooks). */
+export interface ValidityChange {
+  templateId: string;
+  valid: boolean;
+  reason?: string;
+  /** ISO time of the change. */
+  since: string;
+}
+
 const key = {
   state: (id: string) => `tpl:${id}`,
   stats: (id: string) => `tpl-stats:${id}`,
@@ -54,6 +63,7 @@ export class TemplateRegistry {
     private readonly templates: Readonly<Record<string, TemplateConfig>>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    private readonly onValidity: (change: ValidityChange) => Promise<void> = async () => {},
   ) {}
 
   /** Every send reads the same few keys: serve them from memory for up to CACHE_MS (changes made here clear it). */
@@ -92,8 +102,10 @@ export class TemplateRegistry {
 
   async markInvalid(templateId: string, reason: string): Promise<void> {
     if (await this.store.firstSeen(key.invalid(templateId), 365 * 86_400)) {
-      await this.store.setHash(key.state(templateId), { valid: '0', since: new Date(this.now()).toISOString(), reason });
+      const since = new Date(this.now()).toISOString();
+      await this.store.setHash(key.state(templateId), { valid: '0', since, reason });
       this.log.warn('template marked invalid', { templateId, reason });
+      await this.onValidity({ templateId, valid: false, reason, since });
     }
     this.cache.clear();
   }
@@ -108,6 +120,7 @@ export class TemplateRegistry {
     }
     await this.store.setHash(key.state(t.template_id), fields);
     await this.store.forget(key.invalid(t.template_id));
+    if (h.valid === '0') await this.onValidity({ templateId: t.template_id, valid: true, since: fields.since });
   }
 
   count(templateId: string, what: string): Promise<number> {

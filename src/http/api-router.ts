@@ -1,5 +1,4 @@
 import express, { Router, type Response } from 'express';
-import type { Notification } from '../delivery/notification';
 import { STREAM_CLIENT } from '../delivery/stream-intake';
 import type { Logger } from '../log/logger';
 import { bearerAuth } from './auth';
@@ -7,6 +6,7 @@ import { batchRoute } from './batch-route';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
 import { NotificationIntake, refusalError, requesterOf, type IntakeAccounts } from './notification-intake';
+import { notificationView } from './notification-view';
 
 /** The accounts as the API needs them (src/delivery/accounts.ts). */
 export type ApiAccounts = IntakeAccounts;
@@ -18,30 +18,13 @@ export interface ApiDeps {
   apiKeys: readonly string[];
   /** Called after a notification is accepted, so the work loop picks it up at once. */
   onAccepted?: () => void;
-  /** More routes under /v1, behind the same key check (the third-party platform's). */
-  more?: Router;
+  /** More routes under /v1, behind the same key check (the third-party platform's, the webhooks'). */
+  more?: ReadonlyArray<Router | undefined>;
   log: Logger;
 }
 
 /** The appids the request's key is limited to, or null (every account). */
 const keyAccounts = (res: Response): readonly string[] | null => res.locals.accounts as readonly string[] | null;
-
-/** The GET view of a notification (the API's, the webhooks' and the console's). */
-export function notificationView(n: Notification): Record<string, unknown> {
-  return {
-    id: n.id,
-    account: n.account,
-    status: n.status,
-    openid: n.openid,
-    template: n.template,
-    ...(n.templateId ? { templateId: n.templateId } : {}),
-    ...(n.msgid ? { msgid: n.msgid } : {}),
-    ...(n.channel ? { channel: n.channel } : {}),
-    ...(n.reason ? { reason: n.reason } : {}),
-    ...(n.text ? { text: n.text } : {}),
-    history: n.history,
-  };
-}
 
 /** The business API under /v1. */
 export function apiRouter(deps: ApiDeps): Router {
@@ -87,7 +70,7 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json({ accounts });
   });
 
-  if (deps.more) router.use(deps.more);
+  for (const more of deps.more ?? []) if (more) router.use(more);
   return router;
 }
 

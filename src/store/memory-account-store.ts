@@ -1,5 +1,6 @@
 import { checkCreateFields, recordExistsError } from './checks';
 import { MemoryKeyValues } from './memory-key-values';
+import type { MemoryWebhookStore } from './memory-webhook-store';
 import type { RecordIds } from './record-ids';
 import type {
   AccountStore,
@@ -43,6 +44,8 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     readonly account: string,
     private readonly ids: RecordIds,
     now: () => number,
+    /** Where the moves' events go. */
+    private readonly webhooks: Pick<MemoryWebhookStore, 'recordMoved'>,
   ) {
     super(now);
     this.records = new TtlMap(now);
@@ -116,6 +119,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     for (const [field, value] of Object.entries(move.expect ?? {})) if ((record.fields[field] ?? '') !== value) return false;
     Object.assign(record.fields, move.set, { status: move.to });
     if (move.history) record.history.push({ ...move.history });
+    if (move.event) this.webhooks.recordMoved(this.account, id, move.event, record.fields, record.history);
     if (move.dueAt === null) this.schedule.delete(id);
     else if (move.dueAt !== undefined) this.schedule.set(id, move.dueAt);
     if (unparkFrom !== undefined) await this.forgetParked(unparkFrom, id);

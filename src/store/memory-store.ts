@@ -2,6 +2,7 @@ import { checkLease } from './checks';
 import { rotated } from './rotated';
 import { MemoryAccountStore } from './memory-account-store';
 import { MemoryKeyValues } from './memory-key-values';
+import { MemoryWebhookStore } from './memory-webhook-store';
 import { checkAccount, DEFAULT_SHARDS_PER_ACCOUNT, RecordIds } from './record-ids';
 import type { AccountStore, DueWork, Store } from './store';
 
@@ -20,6 +21,7 @@ export interface MemoryStoreOptions {
  */
 export class MemoryStore implements Store {
   readonly deployment: MemoryKeyValues;
+  readonly webhooks: MemoryWebhookStore;
   private readonly now: () => number;
   private readonly ids: RecordIds;
   private readonly accounts = new Map<string, MemoryAccountStore>();
@@ -31,6 +33,7 @@ export class MemoryStore implements Store {
     this.now = options.now ?? Date.now;
     this.ids = new RecordIds(options.shardsPerAccount ?? DEFAULT_SHARDS_PER_ACCOUNT);
     this.deployment = new MemoryKeyValues(this.now);
+    this.webhooks = new MemoryWebhookStore(this.now);
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref(); // never keeps the process (or jest) alive
   }
@@ -38,13 +41,14 @@ export class MemoryStore implements Store {
   /** Drops every expired entry now (also runs on a timer). */
   sweep(): void {
     this.deployment.sweep();
+    this.webhooks.sweep();
     for (const account of this.accounts.values()) account.sweep();
   }
 
   forAccount(appid: string): AccountStore {
     checkAccount(appid);
     let account = this.accounts.get(appid);
-    if (!account) this.accounts.set(appid, (account = new MemoryAccountStore(appid, this.ids, this.now)));
+    if (!account) this.accounts.set(appid, (account = new MemoryAccountStore(appid, this.ids, this.now, this.webhooks)));
     return account;
   }
 

@@ -2,6 +2,7 @@ import { checkCreateFields, recordExistsError } from './checks';
 import type { RecordIds } from './record-ids';
 import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
+import type { RedisOutboxes } from './redis-outboxes';
 import { RedisKeyValues } from './redis-key-values';
 import type { AccountKeys, RedisKeys, ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
@@ -26,6 +27,7 @@ import type {
   WindowState,
   WindowUse,
 } from './store';
+import { newEventId } from './webhook-store';
 
 const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
 
@@ -48,6 +50,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     private readonly keys: RedisKeys,
     private readonly ids: RecordIds,
     private readonly schedule: RedisDueSchedule,
+    private readonly outboxes: RedisOutboxes,
     readonly account: string,
   ) {
     const accountKeys = keys.account(account);
@@ -138,11 +141,12 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   /** KEYS and ARGV of a record move (see scripts/record-move.ts), then the script's own. */
   private moveArgs(keys: ShardKeys, id: string, move: RecordMove): { keys: string[]; args: string[] } {
-    const { from, to, set = {}, expect = {}, history, dueAt } = move;
+    const { from, to, set = {}, expect = {}, history, dueAt, event } = move;
     const expected = flatten(expect);
     const fields = flatten(set);
+    const recorded = event ? [newEventId(event.at), event.type, String(event.at), this.account, ...event.fields] : [];
     return {
-      keys: [keys.record(id), keys.history(id), keys.due],
+      keys: [keys.record(id), keys.history(id), keys.due, keys.outbox],
       args: [
         id,
         to,
@@ -154,14 +158,17 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
         ...expected,
         String(fields.length),
         ...fields,
+        String(recorded.length),
+        ...recorded,
       ],
     };
   }
 
-  /** After a move that happened: a record put on the schedule is hinted to the due index. */
+  /** After a move that happened: a record put on the schedule is hinted to the due index, an event to the outbox index. */
   private async moved(reply: unknown, id: string, move: RecordMove): Promise<boolean> {
     if (reply !== 1) return false;
     if (typeof move.dueAt === 'number') await this.schedule.hint(this.account, this.shardOfRecord(id), move.dueAt);
+    if (move.event) await this.outboxes.hint(this.recordShard(id).outbox, move.event.at);
     return true;
   }
 

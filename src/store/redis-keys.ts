@@ -9,8 +9,10 @@ import { shardLabel } from './record-ids';
  *   idempotency keys;
  * - `{<prefix>:<appid>:<shard>}:…` one shard of an account's users (shard = a hash of the openid,
  *   see RecordIds): everything of a user lives there (records and their histories, the shard's due
- *   schedule, the user's parked list, windows, push memory and replies, msgid links and early
- *   receipts).
+ *   schedule and outbox, the user's parked list, windows, push memory and replies, msgid links and
+ *   early receipts);
+ * - `{<prefix>:webhook.<endpoint>}:…` one webhook endpoint's deliveries, their order and schedule
+ *   (the `.` keeps it apart from every account's tag).
  *
  * So every script stays in one slot, while accounts, and the users of one busy account, spread
  * over all the masters of a cluster (on one Redis the tags change nothing). Each kind of key has
@@ -40,6 +42,11 @@ export class RedisKeys {
    */
   get intakeStream(): string {
     return `${this.prefix}:intake`;
+  }
+
+  /** Keys of a webhook endpoint (checked by the caller: see checkEndpointId). */
+  webhook(endpoint: string): WebhookKeys {
+    return new WebhookKeys(`{${this.prefix}:webhook.${endpoint}}:`);
   }
 }
 
@@ -89,6 +96,26 @@ export class DeploymentKeys extends ValueKeys {
   get accounts(): string {
     return `${this.base}accounts`;
   }
+
+  /** Events that are not a record's (stream), see WebhookStore. */
+  get outbox(): string {
+    return `${this.base}outbox`;
+  }
+
+  /** The outbox index: zset of outbox keys scored by when they next have events to hand on (as the due index). */
+  get outboxIndex(): string {
+    return `${this.base}outbox-index`;
+  }
+
+  /** The claim in progress on each outbox of the index (outbox key → token). */
+  get outboxClaims(): string {
+    return `${this.base}outbox-claims`;
+  }
+
+  /** Webhook endpoints registered through the API (hash id → definition). */
+  get webhookEndpoints(): string {
+    return `${this.base}webhook-endpoints`;
+  }
 }
 
 /** A shard's member in the due index. */
@@ -112,6 +139,11 @@ export class ShardKeys {
   /** The shard's due schedule: zset of record ids scored by due time (ms). */
   get due(): string {
     return `${this.base}due`;
+  }
+
+  /** Events of the shard's records, appended by their moves (stream), see WebhookStore. */
+  get outbox(): string {
+    return `${this.base}outbox`;
   }
 
   /** Record fields (hash); `record('')` is the prefix scripts append ids to. */
@@ -157,5 +189,39 @@ export class ShardKeys {
   /** A receipt status that arrived before its msgid was linked. */
   earlyReceipt(msgid: string): string {
     return `${this.base}early:${msgid}`;
+  }
+}
+
+export class WebhookKeys {
+  constructor(private readonly base: string) {}
+
+  /** A delivery (hash); `delivery('')` is the prefix scripts append ids to. */
+  delivery(id: string): string {
+    return `${this.base}del:${id}`;
+  }
+
+  /** A delivery's attempts, oldest first (list of JSON). */
+  attempts(id: string): string {
+    return `${this.base}att:${id}`;
+  }
+
+  /** The deliveries of one subject not yet settled, oldest first (list); the first is the one scheduled. */
+  order(subject: string): string {
+    return `${this.base}order:${part(subject)}`;
+  }
+
+  /** The endpoint's schedule: zset of delivery ids by when they are next attempted. */
+  get due(): string {
+    return `${this.base}due`;
+  }
+
+  /** Every delivery kept, by creation time (zset), for listing and recovery. */
+  get all(): string {
+    return `${this.base}all`;
+  }
+
+  /** The endpoint's state (hash: disabledAt, disabledReason, failingSince). */
+  get state(): string {
+    return `${this.base}state`;
   }
 }

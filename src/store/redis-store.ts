@@ -6,6 +6,9 @@ import { RedisKeyValues } from './redis-key-values';
 import { RedisKeys } from './redis-keys';
 import { RedisStreams } from './redis-stream';
 import type { AccountStore, DueWork, EntryStreams, KeyValueStore, Store } from './store';
+import { RedisOutboxes } from './redis-outboxes';
+import { RedisWebhookStore } from './redis-webhook-store';
+import type { WebhookStore } from './webhook-store';
 
 export type RedisStoreOptions = RedisTarget &
   RedisConnectionOptions & {
@@ -16,7 +19,7 @@ export type RedisStoreOptions = RedisTarget &
      * deployment that has data: a user's records, parked list, windows and pushes are in their shard.
      */
     shardsPerAccount?: number;
-    /** How often the due index is swept (see RedisDueSchedule). Default 30 000 ms. */
+    /** How often the due index and the outbox index are swept (see RedisDueSchedule, RedisOutboxes). Default 30 000 ms. */
     indexSweepIntervalMs?: number;
   };
 
@@ -27,15 +30,18 @@ export type RedisStoreOptions = RedisTarget &
 export class RedisStore implements Store {
   readonly deployment: KeyValueStore;
   readonly streams: EntryStreams;
+  readonly webhooks: WebhookStore;
 
   private constructor(
     private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly ids: RecordIds,
     private readonly schedule: RedisDueSchedule,
+    private readonly outboxes: RedisOutboxes,
   ) {
     this.deployment = new RedisKeyValues(redis, keys.deployment);
     this.streams = new RedisStreams(redis, keys);
+    this.webhooks = new RedisWebhookStore(redis, keys, outboxes);
   }
 
   /**
@@ -47,12 +53,12 @@ export class RedisStore implements Store {
     const keys = new RedisKeys(prefix);
     const ids = new RecordIds(shardsPerAccount);
     const redis = await RedisConnection.open(options, options);
-    return new RedisStore(redis, keys, ids, new RedisDueSchedule(redis, keys, ids.shards, indexSweepIntervalMs));
+    return new RedisStore(redis, keys, ids, new RedisDueSchedule(redis, keys, ids.shards, indexSweepIntervalMs), new RedisOutboxes(redis, keys, ids.shards, indexSweepIntervalMs));
   }
 
   forAccount(appid: string): AccountStore {
     checkAccount(appid);
-    return new RedisAccountStore(this.redis, this.keys, this.ids, this.schedule, appid);
+    return new RedisAccountStore(this.redis, this.keys, this.ids, this.schedule, this.outboxes, appid);
   }
 
   accountOfId(id: string): string | null {

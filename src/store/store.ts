@@ -13,6 +13,7 @@
  *
  * Times are epoch milliseconds unless a name says otherwise.
  */
+import type { WebhookStore } from './webhook-store';
 
 /** Flat string fields of a record (a Redis hash). */
 export type Fields = Record<string, string>;
@@ -62,6 +63,17 @@ export interface RecordMove {
   history?: HistoryEntry;
   /** A number puts (or moves) the record on the due schedule; null takes it off; undefined leaves it. */
   dueAt?: number | null;
+  /** An event the move causes, kept in the outbox of the record's user in the same step (see WebhookStore). */
+  event?: RecordEvent;
+}
+
+/** An event about a record: kept with the record's named fields and history as the move left them. */
+export interface RecordEvent {
+  type: string;
+  /** When it happened. */
+  at: number;
+  /** The fields the event keeps (absent ones are left out). */
+  fields: readonly string[];
 }
 
 /** A record joining its owner's ordered list of parked records. */
@@ -286,6 +298,8 @@ export interface EntryStreams {
 export interface Store extends DueSchedule {
   /** Streams other systems append to; absent when the store has none (process memory). */
   readonly streams?: EntryStreams;
+  /** The events the moves recorded, and the status webhooks' endpoints and deliveries. */
+  readonly webhooks: WebhookStore;
   /** The part of account `appid` (cheap: a view, not a connection). */
   forAccount(appid: string): AccountStore;
   /** The account a record id (from `AccountStore.newId`) belongs to, or null when it is not such an id. */

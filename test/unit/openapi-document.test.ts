@@ -1,3 +1,4 @@
+import { webhookRouter, type WebhookRouterDeps } from '../../src/http/webhook-router';
 import { spawnSync } from 'node:child_process';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
@@ -104,7 +105,7 @@ describe('the OpenAPI document', () => {
   it('documents every /v1 route the app serves (in third-party platform mode, which has the most)', () => {
     // Routes are only registered here: nothing is called, so the parts the handlers need are left out.
     const app = createApp({
-      api: { accounts: {} as ApiAccounts, accountOfId: () => null, apiKeys: [], more: componentApiRouter({} as Platform), log: capturedLogger().log },
+      api: { accounts: {} as ApiAccounts, accountOfId: () => null, apiKeys: [], more: [componentApiRouter({} as Platform), webhookRouter({} as WebhookRouterDeps)], log: capturedLogger().log },
       wechat: {} as WechatEdgeDeps,
       log: capturedLogger().log,
       metrics: {} as MetricsEndpoint,

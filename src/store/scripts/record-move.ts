@@ -4,14 +4,18 @@ import { lua } from './lua-script';
  * The compare-and-set every record move starts with (shared by the move scripts below, so the
  * conditions are written once). It reads:
 
-  KEYS[1] record hash   KEYS[2] history list   KEYS[3] due schedule (zset)
+  KEYS[1] record hash   KEYS[2] history list   KEYS[3] due schedule (zset)   KEYS[4] outbox (stream)
   ARGV[1] record id   ARGV[2] new status   ARGV[3] history entry (JSON) or ''
   ARGV[4] schedule: '' leaves it, 'off' removes the id, otherwise the new due time (ms)
   ARGV[5] n, then the n from-statuses; then m, then m/2 expect pairs (field, value);
-          then k, then k/2 set pairs (field, value); then the script's own arguments.
+          then k, then k/2 set pairs (field, value); then e, then the event (e = 0: none):
+          id, type, time (ms), account, then the names of the fields it keeps;
+          then the script's own arguments.
 
- * and leaves `rest` = the index of the script's first own argument. Returns 0 (nothing changed)
- * when the record is gone or a condition fails; flat arguments, so no JSON is decoded in Redis.
+ * and leaves `rest` = the index of the script's first own argument. The event goes to the outbox
+ * with the kept fields (as 'f:<name>') and the history as the move left them. Returns 0 (nothing
+ * changed) when the record is gone or a condition fails; flat arguments, so no JSON is decoded in
+ * Redis. The scripts' own keys start at KEYS[5].
  */
 const MOVE_PRELUDE = `
 local current = redis.call('HGET', KEYS[1], 'status')
@@ -43,35 +47,50 @@ if ARGV[4] == 'off' then
 elseif ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 end
-local rest = i + nset + 1
+i = i + nset + 1
+local nevent = tonumber(ARGV[i])
+if nevent > 0 then
+  local entry = {'id', ARGV[i + 1], 'type', ARGV[i + 2], 'at', ARGV[i + 3], 'account', ARGV[i + 4], 'subject', ARGV[1]}
+  for j = 5, nevent do
+    local value = redis.call('HGET', KEYS[1], ARGV[i + j])
+    if value then
+      entry[#entry + 1] = 'f:' .. ARGV[i + j]
+      entry[#entry + 1] = value
+    end
+  end
+  entry[#entry + 1] = 'history'
+  entry[#entry + 1] = '[' .. table.concat(redis.call('LRANGE', KEYS[2], 0, -1), ',') .. ']'
+  redis.call('XADD', KEYS[4], '*', unpack(entry))
+end
+local rest = i + nevent + 1
 `;
 
 export const moveRecord = lua(
   'moveRecord',
-  `--[[ A record move; KEYS[4], when given, is the owner's parked list the record leaves.
+  `--[[ A record move; KEYS[5], when given, is the owner's parked list the record leaves.
   Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
-if KEYS[4] then redis.call('ZREM', KEYS[4], ARGV[1]) end
+if KEYS[5] then redis.call('ZREM', KEYS[5], ARGV[1]) end
 return 1
 `,
 );
 
 export const parkRecord = lua(
   'parkRecord',
-  `--[[ A record move that parks it: KEYS[4] the owner's parked list (zset), ARGV[rest] the score,
+  `--[[ A record move that parks it: KEYS[5] the owner's parked list (zset), ARGV[rest] the score,
   ARGV[rest + 1] the list's TTL (seconds). Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
-redis.call('ZADD', KEYS[4], ARGV[rest], ARGV[1])
-redis.call('EXPIRE', KEYS[4], ARGV[rest + 1])
+redis.call('ZADD', KEYS[5], ARGV[rest], ARGV[1])
+redis.call('EXPIRE', KEYS[5], ARGV[rest + 1])
 return 1
 `,
 );
 
 export const releaseRecordAsReply = lua(
   'releaseRecordAsReply',
-  `--[[ A record move that makes it the passive reply to a push: KEYS[4] the owner's parked list it
-  leaves, KEYS[5] the push's reply, ARGV[rest] the reply text, ARGV[rest + 1] its TTL (ms).
+  `--[[ A record move that makes it the passive reply to a push: KEYS[5] the owner's parked list it
+  leaves, KEYS[6] the push's reply, ARGV[rest] the reply text, ARGV[rest + 1] its TTL (ms).
   Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('SET', KEYS[5], ARGV[rest], 'PX', ARGV[rest + 1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('SET', KEYS[6], ARGV[rest], 'PX', ARGV[rest + 1])
 return 1
 `,
 );

@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { WebhookStore } from '../store/webhook-store';
+import type { WebhookEventType } from './event-types';
+
+/** Where events go, and which ones. */
+export interface Endpoint {
+  id: string;
+  url: string;
+  secret: string;
+  /** The types it gets; null: every type. */
+  events: readonly WebhookEventType[] | null;
+  /** The accounts whose events it gets; null: every account. */
+  accounts: readonly string[] | null;
+  /** The API client that registered it (it sees only that client's notices); null for one from the config. */
+  owner: string | null;
+  createdAt: number;
+  description?: string;
+}
+
+/** An endpoint from the config: its id follows from its URL, so it is the same in every instance and across restarts. */
+export function configEndpoint(e: { url: string; secret: string; events?: readonly WebhookEventType[]; accounts?: readonly string[] }): Endpoint {
+  const id = `ep_cfg_${createHash('sha256').update(e.url).digest('hex').slice(0, 20)}`;
+  return { id, url: e.url, secret: e.secret, events: e.events ?? null, accounts: e.accounts ?? null, owner: null, createdAt: 0 };
+}
+
+export const newEndpointId = (): string => `ep_${randomBytes(12).toString('hex')}`;
+
+/** What an event needs to be matched against endpoints. */
+export interface EventAudience {
+  type: string;
+  /** The account it concerns (null: the deployment's own). */
+  account: string | null;
+  /** A notice's event: the client that created the notice (absent: every client). */
+  client?: string;
+  /** Only endpoints of this owner and the config's (an endpoint's own events); undefined: no such limit. */
+  owner?: string | null;
+  /** Never this endpoint (the one an event is about). */
+  except?: string;
+}
+
+/** Whether `endpoint` gets an event. */
+export function wants(endpoint: Endpoint, audience: EventAudience): boolean {
+  if (endpoint.id === audience.except) return false;
+  if (endpoint.events && !(endpoint.events as readonly string[]).includes(audience.type)) return false;
+  if (audience.account !== null && endpoint.accounts && !endpoint.accounts.includes(audience.account)) return false;
+  if (endpoint.owner === null) return true;
+  if (audience.owner !== undefined && audience.owner !== endpoint.owner) return false;
+  return audience.client === undefined || audience.client === endpoint.owner;
+}
+
+/** How often an instance re-reads the endpoints registered through the API. */
+const REFRESH_MS = 1000;
+
+/** The endpoints: the config's, and those registered through the API (in the store, shared by every instance). */
+export class EndpointRegistry {
+  private cache: { at: number; endpoints: Endpoint[] } | null = null;
+
+  constructor(
+    private readonly store: Pick<WebhookStore, 'listEndpoints' | 'saveEndpoint' | 'deleteEndpoint'>,
+    private readonly fromConfig: readonly Endpoint[],
+  ) {}
+
+  /** Every endpoint (read from the store at most once a second). */
+  async all(): Promise<Endpoint[]> {
+    if (this.cache && Date.now() - this.cache.at < REFRESH_MS) return this.cache.endpoints;
+    const stored = Object.values(await this.store.listEndpoints()).map((json) => JSON.parse(json) as Endpoint);
+    this.cache = { at: Date.now(), endpoints: [...this.fromConfig, ...stored.sort((a, b) => a.createdAt - b.createdAt)] };
+    return this.cache.endpoints;
+  }
+
+  async get(id: string): Promise<Endpoint | null> {
+    return (await this.all()).find((e) => e.id === id) ?? null;
+  }
+
+  async save(endpoint: Endpoint): Promise<void> {
+    await this.store.saveEndpoint(endpoint.id, JSON.stringify(endpoint));
+    this.cache = null;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.store.deleteEndpoint(id);
+    this.cache = null;
+  }
+
+  isFromConfig(id: string): boolean {
+    return this.fromConfig.some((e) => e.id === id);
+  }
+}
