@@ -18,6 +18,7 @@ import {
   webhookDeliveryList,
   webhookEndpointCreate,
   webhookEndpointCreated,
+  webhookEndpoint,
   webhookEndpointList,
   type WebhookEventType,
 } from './schemas/webhooks';
@@ -233,7 +234,7 @@ function paths(): Json {
         description: 'The answer is the only one that shows the signing secret.',
         body: webhookEndpointCreate,
         ok: [201, 'registered', webhookEndpointCreated],
-        errors: [...BODY, 'forbidden'],
+        errors: [...BODY, 'forbidden', 'too_many_endpoints'],
       }),
       get: operation('listWebhookEndpoints', {
         tag: 'webhooks',
@@ -243,12 +244,19 @@ function paths(): Json {
       }),
     },
     '/v1/webhook-endpoints/{id}': {
+      get: operation('getWebhookEndpoint', {
+        tag: 'webhooks',
+        summary: 'One webhook endpoint (without its secret)',
+        parameters: [pathId('the endpoint id')],
+        ok: [200, 'the endpoint', webhookEndpoint],
+        errors: ['not_found'],
+      }),
       delete: operation('deleteWebhookEndpoint', {
         tag: 'webhooks',
         summary: 'Remove a webhook endpoint; nothing more is sent to it',
         parameters: [pathId('the endpoint id')],
         ok: [204, 'removed'],
-        errors: ['not_found'],
+        errors: ['not_found', 'config_endpoint'],
       }),
     },
     '/v1/webhook-endpoints/{id}/recover': {
@@ -269,13 +277,22 @@ function paths(): Json {
         errors: ['invalid_request'],
       }),
     },
+    '/v1/webhook-deliveries/{id}': {
+      get: operation('getWebhookDelivery', {
+        tag: 'webhooks',
+        summary: 'One delivery: its attempts and the body sent',
+        parameters: [pathId('the delivery id')],
+        ok: [200, 'the delivery', webhookDelivery],
+        errors: ['not_found'],
+      }),
+    },
     '/v1/webhook-deliveries/{id}/retry': {
       post: operation('retryWebhookDelivery', {
         tag: 'webhooks',
         summary: 'Attempt a delivery again now',
-        parameters: [pathId('the delivery id (its webhook-id)')],
+        parameters: [pathId('the delivery id')],
         ok: [202, 'scheduled', webhookDelivery],
-        errors: ['not_found'],
+        errors: ['not_found', 'delivery_waiting'],
       }),
     },
   };

@@ -140,6 +140,7 @@ describe('the OpenAPI document', () => {
         '/v1/notifications/{id}',
         '/v1/templates',
         '/v1/webhook-deliveries',
+        '/v1/webhook-deliveries/{id}',
         '/v1/webhook-deliveries/{id}/retry',
         '/v1/webhook-endpoints',
         '/v1/webhook-endpoints/{id}',
@@ -148,7 +149,7 @@ describe('the OpenAPI document', () => {
     );
     expect(Object.keys(doc.paths['/v1/notifications/batch'].post.responses)).toContain('207');
     expect(Object.keys(doc.paths['/v1/webhook-endpoints'])).toEqual(['post', 'get']);
-    expect(Object.keys(doc.paths['/v1/webhook-endpoints/{id}'])).toEqual(['delete']);
+    expect(Object.keys(doc.paths['/v1/webhook-endpoints/{id}'])).toEqual(['get', 'delete']);
     expect(doc.paths['/v1/webhook-deliveries'].get.parameters.map((p: Json) => [p.name, p.schema.enum ?? p.schema.type])).toEqual([
       ['status', ['pending', 'succeeded', 'failed']],
       ['endpoint', 'string'],
