@@ -1,49 +1,16 @@
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { AccountState } from '../delivery/account-state';
 import { UnsafeUrlError } from '../outbound/address-guard';
 import type { Endpoint } from '../outbound/endpoints';
-import { WEBHOOK_EVENT_TYPES } from '../outbound/event-types';
 import { deliveryView } from '../outbound/views';
 import type { Webhooks } from '../outbound/webhooks';
 import type { StoredDelivery } from '../store/webhook-store';
 import { HttpError } from './errors';
 import { fieldErrors } from './notification-schema';
+import { deliveriesQuery, webhookEndpointCreate } from './schemas/webhooks';
 
 /** An API client may register this many endpoints. */
 export const MAX_ENDPOINTS_PER_CLIENT = 50;
-
-/** POST /v1/webhook-endpoints body. */
-export const endpointBody = z
-  .object({
-    url: z.string().max(2000),
-    /** Only these event types (default: all). */
-    events: z
-      .array(z.enum(WEBHOOK_EVENT_TYPES))
-      .min(1)
-      .refine((e) => new Set(e).size === e.length, 'each type once')
-      .optional(),
-    /** Only these accounts' events (default: every account the key may use). */
-    accounts: z
-      .array(z.string().regex(/^wx[0-9a-zA-Z]{6,32}$/, 'must be an appid'))
-      .min(1)
-      .refine((a) => new Set(a).size === a.length, 'each account once')
-      .optional(),
-    description: z.string().max(200).optional(),
-  })
-  .strict();
-
-/** GET /v1/webhook-deliveries query. */
-export const deliveriesQuery = z
-  .object({
-    status: z.enum(['pending', 'succeeded', 'failed']).optional(),
-    endpoint: z.string().max(60).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
-    /** A previous page's `next` (with `endpoint`). */
-    after: z.string().max(120).optional(),
-  })
-  .strict()
-  .refine((q) => q.after === undefined || q.endpoint !== undefined, { message: 'after needs endpoint', path: ['after'] });
 
 export interface WebhookRouterDeps {
   webhooks: Webhooks;
@@ -96,7 +63,7 @@ export function webhookRouter(deps: WebhookRouterDeps): Router {
 
   router.post('/webhook-endpoints', async (req, res) => {
     if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
-    const parsed = endpointBody.safeParse(req.body);
+    const parsed = webhookEndpointCreate.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', 'the body does not match the webhook endpoint schema', fieldErrors(parsed.error));
     const { url, events, description } = parsed.data;
     try {

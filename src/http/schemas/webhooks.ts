@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { accountView, templateEntry } from './accounts';
 import { appid, isoTime } from './common';
 import { notificationView } from './notifications';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../outbound/event-types';
 
 /**
  * Status webhooks (Standard Webhooks): the event types and payloads wxreach sends, and the bodies
@@ -9,19 +10,7 @@ import { notificationView } from './notifications';
  * the OpenAPI document is generated from them.
  */
 
-/** Event types, named after the statuses they report. */
-export const WEBHOOK_EVENT_TYPES = [
-  'notification.delivered',
-  'notification.fallback_sent',
-  'notification.awaiting_interaction',
-  'notification.failed',
-  'template.invalid',
-  'template.valid',
-  'account.unauthorized',
-  'webhook.endpoint_disabled',
-] as const;
-
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType };
 
 export const webhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 
@@ -40,15 +29,26 @@ export const webhookSecret = z
     return bytes >= SECRET_BYTES.min && bytes <= SECRET_BYTES.max;
   }, `the base64 part must hold ${SECRET_BYTES.min} to ${SECRET_BYTES.max} bytes`);
 
-/** POST /v1/webhook-endpoints */
+/** POST /v1/webhook-endpoints (the route validates with it; the address rules are checked after it). */
 export const webhookEndpointCreate = z
   .object({
     url: z
-      .url({ protocol: /^https?$/ })
-      .max(1024)
+      .string()
+      .max(2000)
       .describe('https, resolving to public addresses (checked now and at each delivery); http and private addresses only with `webhooks.allowPrivate`'),
-    events: z.array(webhookEventType).min(1).optional().describe('only these event types; every type when left out'),
-    accounts: z.array(appid).min(1).optional().describe('only events of these accounts (each one the key may use); every account of the key when left out'),
+    events: z
+      .array(webhookEventType)
+      .min(1)
+      .refine((e) => new Set(e).size === e.length, 'each type once')
+      .optional()
+      .describe('only these event types; every type when left out'),
+    accounts: z
+      .array(appid)
+      .min(1)
+      .refine((a) => new Set(a).size === a.length, 'each account once')
+      .optional()
+      .describe('only events of these accounts (each one the key may use); every account of the key when left out'),
+    description: z.string().max(200).optional().describe('a note of your own'),
   })
   .strict();
 
@@ -76,11 +76,16 @@ export const endpointRecovered = z.object({ requeued: z.number().int().min(0).de
 /** `failed`: the latest attempt failed, whether a retry is pending or not. */
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 
-/** GET /v1/webhook-deliveries?status=…&endpoint=… */
-export const deliveriesQuery = z.object({
-  status: z.enum(DELIVERY_STATUSES).optional().describe('failed: the latest attempt failed, retry pending or not'),
-  endpoint: z.string().optional().describe('an endpoint id'),
-});
+/** GET /v1/webhook-deliveries?status=…&endpoint=…&limit=…&after=… */
+export const deliveriesQuery = z
+  .object({
+    status: z.enum(DELIVERY_STATUSES).optional().describe('failed: the latest attempt failed, retry pending or not'),
+    endpoint: z.string().max(60).optional().describe('an endpoint id'),
+    limit: z.coerce.number().int().min(1).max(100).default(50).describe('deliveries per page'),
+    after: z.string().max(120).optional().describe("a previous page's `next` (with `endpoint`)"),
+  })
+  .strict()
+  .refine((q) => q.after === undefined || q.endpoint !== undefined, { message: 'after needs endpoint', path: ['after'] });
 
 export const webhookDelivery = z.object({
   id: z.string().describe('the webhook-id header: the same on every attempt'),
