@@ -259,16 +259,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
   });
 
-  const syncAll = async () => {
-    const appids = await accounts.activeAppids().catch(() => own.map((a) => a.appId));
-    await eachLimited(appids, SYNC_CONCURRENCY, (appid) =>
+  const syncEach = (appids: readonly string[]) =>
+    eachLimited(appids, SYNC_CONCURRENCY, (appid) =>
       accounts
         .runtime(appid)
         .delivery.templates.sync()
         .catch((err) => log.warn('template list sync failed; keeping what is known', { account: appid, err })),
     );
-  };
-  await syncAll();
+  const ownAppids = own.map((a) => a.appId);
+  const syncAll = async () => syncEach(await accounts.activeAppids().catch(() => ownAppids));
+  // Own accounts are synced before the service listens, as one account always was; a platform's
+  // merchants (there may be thousands, each known from earlier syncs) are synced meanwhile.
+  await syncEach(ownAppids);
+  if (platform) void accounts.activeAppids().then((appids) => syncEach(appids.filter((a) => !ownAppids.includes(a)))).catch(() => undefined);
   const syncTimer = setInterval(() => void syncAll(), config.templateSync.intervalSeconds * 1000);
   syncTimer.unref();
   // Pushes kept while the store was away (or left by a crash) are applied as soon as it answers.

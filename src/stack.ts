@@ -7,19 +7,7 @@ import { startService, type Service } from './service';
 import { MemoryStore } from './store/memory-store';
 import { RedisStore } from './store/redis-store';
 import type { Store } from './store/store';
-import { createServer } from 'node:net';
-
-/** A port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './dev/free-port';
 
 /** The Official Account both sides share: the emulator plays it, wxreach is configured with it. */
 export interface StackAccount {

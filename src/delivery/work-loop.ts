@@ -1,3 +1,4 @@
+import { WakeablePause } from '../wakeable-pause';
 import type { Logger } from '../log/logger';
 import type { DueSchedule, DueWork } from '../store/store';
 import type { Dispatcher } from './dispatcher';
@@ -19,7 +20,7 @@ export interface WorkLoopSettings {
 export class WorkLoop {
   private running = false;
   private readonly inHand = new Set<Promise<void>>();
-  private wakeUp: (() => void) | null = null;
+  private readonly pauses = new WakeablePause();
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -39,7 +40,7 @@ export class WorkLoop {
 
   /** New work is due now: claim it without waiting for the next poll. */
   poke(): void {
-    this.wakeUp?.();
+    this.pauses.wake();
   }
 
   /** Stops claiming and waits for the notices in hand. */
@@ -50,22 +51,11 @@ export class WorkLoop {
     await Promise.all([...this.inHand]);
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-  }
-
   private async run(): Promise<void> {
     while (this.running) {
       const room = Math.min(this.settings.batchSize, this.settings.concurrency - this.inHand.size);
       if (room <= 0) {
-        await this.pause(this.settings.pollMs);
+        await this.pauses.pause(this.settings.pollMs);
         continue;
       }
       let ids: DueWork[];
@@ -80,11 +70,11 @@ export class WorkLoop {
         }
       } catch (err) {
         this.log.error('cannot claim due work; retrying', { err });
-        await this.pause(this.settings.pollMs * 10);
+        await this.pauses.pause(this.settings.pollMs * 10);
         continue;
       }
       if (ids.length === 0) {
-        await this.pause(this.settings.pollMs);
+        await this.pauses.pause(this.settings.pollMs);
         continue;
       }
       for (const id of ids) this.dispatch(id);

@@ -1,3 +1,4 @@
+import { WakeablePause } from '../wakeable-pause';
 import type { Logger } from '../log/logger';
 import type { EndpointState, StoredDelivery, WebhookStore } from '../store/webhook-store';
 import type { Endpoint } from './endpoints';
@@ -30,7 +31,7 @@ export class EndpointWorker {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
-  private wakeUp: (() => void) | null = null;
+  private readonly pauses = new WakeablePause();
   private state: { at: number; disabled: boolean } | null = null;
   /** Ends the attempts still in flight when stopping takes too long. */
   private readonly cancel = new AbortController();
@@ -49,7 +50,7 @@ export class EndpointWorker {
   /** Something may be due now. */
   poke(): void {
     this.state = null;
-    this.wakeUp?.();
+    this.pauses.wake();
   }
 
   /**
@@ -68,17 +69,6 @@ export class EndpointWorker {
     await settled;
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-  }
-
   private async disabled(): Promise<boolean> {
     if (this.state && Date.now() - this.state.at < STATE_CHECK_MS) return this.state.disabled;
     const { disabledAt } = await this.deps.store.endpointState(this.endpoint.id);
@@ -92,16 +82,16 @@ export class EndpointWorker {
       const room = CONNECTIONS_PER_ENDPOINT - this.inFlight.size;
       try {
         if (room <= 0 || (await this.disabled())) {
-          await this.pause(room <= 0 ? idleMs : STATE_CHECK_MS);
+          await this.pauses.pause(room <= 0 ? idleMs : STATE_CHECK_MS);
           continue;
         }
         const at = now();
         const { deliveries, nextDueAt } = await store.claimDeliveries(this.endpoint.id, at, LEASE_MS, room);
         for (const delivery of deliveries) this.attempt(delivery);
-        if (deliveries.length === 0) await this.pause(nextDueAt === null ? idleMs : Math.min(idleMs, nextDueAt - at));
+        if (deliveries.length === 0) await this.pauses.pause(nextDueAt === null ? idleMs : Math.min(idleMs, nextDueAt - at));
       } catch (err) {
         log.error('cannot claim webhook deliveries; retrying', { endpoint: this.endpoint.id, err });
-        await this.pause(idleMs * 10);
+        await this.pauses.pause(idleMs * 10);
       }
     }
   }
@@ -112,7 +102,7 @@ export class EndpointWorker {
       .catch((err) => log.error('webhook attempt not recorded; it is attempted again when its lease ends', { delivery: delivery.id, err }))
       .finally(() => {
         this.inFlight.delete(done);
-        this.wakeUp?.();
+        this.pauses.wake();
       });
     this.inFlight.add(done);
   }

@@ -1,3 +1,4 @@
+import { WakeablePause } from '../wakeable-pause';
 import type { Logger } from '../log/logger';
 import {
   endpointOfDelivery,
@@ -55,7 +56,7 @@ export class Webhooks {
   private readonly workers = new Map<string, EndpointWorker>();
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly pauses = new WakeablePause();
 
   constructor(
     private readonly store: WebhookStore,
@@ -79,7 +80,7 @@ export class Webhooks {
 
   /** Events may be waiting: look now. */
   poke(): void {
-    this.wakeUp?.();
+    this.pauses.wake();
   }
 
   /** Stops handing on and attempting; attempts still in flight after a few seconds are left to their lease. */
@@ -91,17 +92,6 @@ export class Webhooks {
     await this.sender.close();
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-  }
-
   private get idleMs(): number {
     return Math.min(1000, this.settings.pollMs * 10);
   }
@@ -110,10 +100,10 @@ export class Webhooks {
     while (this.running) {
       try {
         await this.syncWorkers();
-        if ((await this.fanOut.runOnce()) === 0) await this.pause(this.settings.pollMs);
+        if ((await this.fanOut.runOnce()) === 0) await this.pauses.pause(this.settings.pollMs);
       } catch (err) {
         this.log.error('cannot hand webhook events on; retrying', { err });
-        await this.pause(this.settings.pollMs * 10);
+        await this.pauses.pause(this.settings.pollMs * 10);
       }
     }
   }

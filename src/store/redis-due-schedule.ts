@@ -1,3 +1,4 @@
+import { PeriodicTask } from './periodic-task';
 import { rotated } from './rotated';
 import { randomBytes } from 'node:crypto';
 import { checkLease } from './checks';
@@ -58,8 +59,7 @@ const shareOut = (total: number, n: number): number[] => Array.from({ length: n 
 export class RedisDueSchedule {
   /** Accounts this process has added to the deployment's list (one SADD per account per process). */
   private readonly listed = new Set<string>();
-  private lastSweepAt: number | null = null;
-  private sweeping: Promise<void> | null = null;
+  private readonly sweeper: PeriodicTask;
   /** Counts claims, to rotate which account is served first. */
   private turn = 0;
 
@@ -67,8 +67,10 @@ export class RedisDueSchedule {
     private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly shards: number,
-    private readonly sweepIntervalMs: number,
-  ) {}
+    sweepIntervalMs: number,
+  ) {
+    this.sweeper = new PeriodicTask(sweepIntervalMs, () => this.sweepOnce());
+  }
 
   /** Adds `account` to the accounts the sweep looks at; called before its first record is written. */
   async listAccount(account: string): Promise<void> {
@@ -92,7 +94,7 @@ export class RedisDueSchedule {
   async claimDue(now: number, leaseMs: number, limit: number): Promise<DueWork[]> {
     checkLease(leaseMs);
     if (limit <= 0) return [];
-    await this.sweepWhenDue();
+    await this.sweeper.whenDue();
     const due = await this.redis.call('claimDue', (redis) =>
       redis.zRangeWithScores(this.keys.deployment.dueIndex, '-inf', now, { BY: 'SCORE', LIMIT: { offset: 0, count: INDEX_READ_LIMIT } }),
     );
@@ -152,17 +154,12 @@ export class RedisDueSchedule {
     return ids;
   }
 
-  private async sweepWhenDue(): Promise<void> {
-    if (this.lastSweepAt !== null && Date.now() - this.lastSweepAt < this.sweepIntervalMs) return;
-    this.sweeping ??= this.sweep().finally(() => {
-      this.sweeping = null;
-    });
-    await this.sweeping;
+  /** Hints every shard of every listed account that has something on its schedule. */
+  sweep(): Promise<void> {
+    return this.sweeper.run();
   }
 
-  /** Hints every shard of every listed account that has something on its schedule. */
-  async sweep(): Promise<void> {
-    const startedAt = Date.now();
+  private async sweepOnce(): Promise<void> {
     const accounts = await this.redis.call('sweep', (redis) => redis.sMembers(this.keys.deployment.accounts));
     const shards = accounts.flatMap((account) => Array.from({ length: this.shards }, (_, shard) => ({ account, shard })));
     const firsts = await Promise.all(
@@ -171,7 +168,6 @@ export class RedisDueSchedule {
     const hints = firsts.flatMap((first, i) => (first.length > 0 ? [{ value: dueIndexMember(shards[i].account, shards[i].shard), score: first[0].score }] : []));
     // LT: the sweep only adds what is missing or lowers what is too late; it never undoes a hint
     if (hints.length > 0) await this.redis.call('sweep', (redis) => redis.zAdd(this.keys.deployment.dueIndex, hints, { comparison: 'LT' }));
-    this.lastSweepAt = startedAt;
   }
 
   /** Every record of `account` on the schedule becomes due at `now`; returns how many. */

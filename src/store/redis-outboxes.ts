@@ -1,3 +1,4 @@
+import { PeriodicTask } from './periodic-task';
 import { randomBytes } from 'node:crypto';
 import { checkLease } from './checks';
 import type { RedisConnection } from './redis-connection';
@@ -32,15 +33,16 @@ function toEvent([entry, flat]: StreamEntry): OutboxEvent {
  * by at most that long and never loses it.
  */
 export class RedisOutboxes {
-  private lastSweepAt: number | null = null;
-  private sweeping: Promise<void> | null = null;
+  private readonly sweeper: PeriodicTask;
 
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly shards: number,
-    private readonly sweepIntervalMs: number,
-  ) {}
+    sweepIntervalMs: number,
+  ) {
+    this.sweeper = new PeriodicTask(sweepIntervalMs, () => this.sweepOnce());
+  }
 
   /** After an append to `outbox` (unreachable: the sweep puts it right). */
   async hint(outbox: string, at: number): Promise<void> {
@@ -59,7 +61,7 @@ export class RedisOutboxes {
 
   async claim(now: number, leaseMs: number, outboxes: number, events: number): Promise<OutboxBatch[]> {
     checkLease(leaseMs);
-    await this.sweepWhenDue();
+    await this.sweeper.whenDue();
     const { outboxIndex, outboxClaims } = this.keys.deployment;
     const due = await this.redis.call('claimOutbox', (redis) => redis.zRange(outboxIndex, '-inf', now, { BY: 'SCORE', LIMIT: { offset: 0, count: outboxes } }));
     const batches = await Promise.all(
@@ -84,16 +86,12 @@ export class RedisOutboxes {
     await this.redis.run(settleDueClaim, [outboxIndex, outboxClaims], [batch.outbox, batch.token, left > 0 ? String(now) : '']);
   }
 
-  private async sweepWhenDue(): Promise<void> {
-    if (this.lastSweepAt !== null && Date.now() - this.lastSweepAt < this.sweepIntervalMs) return;
-    this.sweeping ??= this.sweep().finally(() => {
-      this.sweeping = null;
-    });
-    await this.sweeping;
+  /** Hints every outbox that holds events: each shard of every account that ever had a record, and the deployment's. */
+  sweep(): Promise<void> {
+    return this.sweeper.run();
   }
 
-  /** Hints every outbox that holds events: each shard of every account that ever had a record, and the deployment's. */
-  async sweep(): Promise<void> {
+  private async sweepOnce(): Promise<void> {
     const startedAt = Date.now();
     const accounts = await this.redis.call('sweepOutboxes', (redis) => redis.sMembers(this.keys.deployment.accounts));
     const outboxes = [this.keys.deployment.outbox, ...accounts.flatMap((account) => Array.from({ length: this.shards }, (_, shard) => this.keys.shard(account, shard).outbox))];
@@ -101,6 +99,5 @@ export class RedisOutboxes {
     const held = outboxes.filter((_, i) => lengths[i] > 0).map((value) => ({ value, score: startedAt }));
     // LT: the sweep only adds what is missing or lowers what is too late
     if (held.length > 0) await this.redis.call('sweepOutboxes', (redis) => redis.zAdd(this.keys.deployment.outboxIndex, held, { comparison: 'LT' }));
-    this.lastSweepAt = startedAt;
   }
 }

@@ -1,18 +1,14 @@
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { startEmulator, type EmulatorHandle } from '../../src/emulator';
+import type { EmulatorHandle } from '../../src/emulator';
 import { RedisStore } from '../../src/store/redis-store';
-import { APP, API_KEY, TEMPLATES, USER } from '../helpers/harness';
+import { APP, API_KEY, TEMPLATES, USER, startAppEmulator } from '../helpers/harness';
 import { runEmulatorCli, runServer, serverEnv, stopServer, type Running } from '../helpers/process';
 
 describe('the built server as its own process', () => {
   let emulator: EmulatorHandle;
   beforeAll(async () => {
-    emulator = await startEmulator({
-      ...APP,
-      receiptDelayMs: 20,
-      seed: { users: [{ openid: USER }], templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content })) },
-    });
+    emulator = await startAppEmulator();
   });
   afterAll(async () => {
     await emulator.close();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../src/config/schema';
 import type { Status } from '../../src/delivery/lifecycle';
-import type { EmulatorHandle, EmulatorOptions } from '../../src/emulator';
+import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
 import type { Service } from '../../src/service';
 import { startStack, type StackOptions, type StackTemplate } from '../../src/stack';
 import { RedisStore } from '../../src/store/redis-store';
@@ -133,6 +133,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     close,
   };
   return h;
+}
+
+/** The emulator playing APP with USER and TEMPLATES, for tests that run wxreach as its own process. */
+export function startAppEmulator(): Promise<EmulatorHandle> {
+  return startEmulator({
+    ...APP,
+    receiptDelayMs: 20,
+    seed: { users: [{ openid: USER }], templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content })) },
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,30 +1,11 @@
 import { API_KEY, APP, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
-import type { StackMoreAccount } from '../../src/stack';
+import { merchant, platformWith, REFUSED, refusingSecret, SECOND } from '../helpers/accounts';
 
 /**
  * One deployment, many accounts: two own accounts (the env one, APP, and SECOND from `accounts`)
  * and a third-party platform with three merchants, all played by one emulator, on the test Redis.
  * The same openid (USER) follows every account.
  */
-const SECOND: StackMoreAccount = {
-  account: { appId: 'wx2b2b2b2b2b2b2b2b', appSecret: 'second-account-secret', token: 'secondtoken' },
-  templates: { order_paid: { ...TEMPLATES.order_paid, id: 'TPL_SECOND_ORDER_PAID_001' } },
-  users: [USER],
-  dailyTemplateQuota: 1,
-};
-/** An own account whose AppSecret in wxreach's config is wrong: WeChat refuses its token. */
-const REFUSED: StackMoreAccount = {
-  account: { appId: 'wx3c3c3c3c3c3c3c3c', appSecret: 'refused-account-secret', token: 'refusedtoken' },
-  templates: { order_paid: { ...TEMPLATES.order_paid, id: 'TPL_REFUSED_ORDER_PAID_01' } },
-  users: [USER],
-};
-const COMPONENT = { appId: 'wxc0c0c0c0c0c0c0c0', appSecret: 'component-secret-0001', token: 'componenttoken', aesKey: 'Zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVUT' };
-const merchant = (appId: string, i: number): StackMoreAccount => ({
-  account: { appId, appSecret: `merchant-secret-${i}`, token: `merchant${i}` },
-  // each merchant has the template under its own id; wxreach finds it by its title
-  templates: { order_paid: { ...TEMPLATES.order_paid, id: `TPL_MERCHANT_${i}_ORDER_PAID` } },
-  users: [USER],
-});
 const MERCHANTS = [merchant('wxa1a1a1a1a1a1a1a1', 1), merchant('wxa2a2a2a2a2a2a2a2', 2), merchant('wxa3a3a3a3a3a3a3a3', 3)];
 const [M1, M2, M3] = MERCHANTS.map((m) => m.account.appId);
 const A2 = SECOND.account.appId;
@@ -58,12 +39,8 @@ describe('many accounts in one deployment', () => {
   beforeAll(async () => {
     h = await startHarness({
       more: [SECOND, REFUSED],
-      config: (c) => ({ ...c, accounts: { ...c.accounts, [REFUSED.account.appId]: { ...c.accounts[REFUSED.account.appId], appSecret: 'not-the-secret' } } }),
-      component: {
-        keys: COMPONENT,
-        merchants: MERCHANTS,
-        templateDefaults: { order_paid: { title: TEMPLATES.order_paid.title, fallback: TEMPLATES.order_paid.fallback } },
-      },
+      config: refusingSecret,
+      component: platformWith(MERCHANTS),
       extraApiKeys: [`${LIMITED_KEY}=${A2}`],
     });
     // Merchants 2 and 3 authorise the platform as WeChat tells it (the `authorized` push).

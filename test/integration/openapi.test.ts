@@ -1,5 +1,5 @@
 import { openApiDocument } from '../../src/http/openapi';
-import type { StackMoreAccount } from '../../src/stack';
+import { merchant, platformWith, REFUSED, refusingSecret } from '../helpers/accounts';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { API_KEY, APP, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
 import { DocumentSchemas } from '../helpers/openapi';
@@ -13,18 +13,6 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
  * The tests share one service and run in order (a merchant revoked in one is listed in the next).
  */
 
-/** An own account whose AppSecret in wxreach's config is wrong: WeChat refuses its token. */
-const REFUSED: StackMoreAccount = {
-  account: { appId: 'wx3c3c3c3c3c3c3c3c', appSecret: 'refused-account-secret', token: 'refusedtoken' },
-  templates: { order_paid: { ...TEMPLATES.order_paid, id: 'TPL_REFUSED_ORDER_PAID_01' } },
-  users: [USER],
-};
-const COMPONENT = { appId: 'wxc0c0c0c0c0c0c0c0', appSecret: 'component-secret-0001', token: 'componenttoken', aesKey: 'Zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVUT' };
-const merchant = (appId: string, i: number): StackMoreAccount => ({
-  account: { appId, appSecret: `merchant-secret-${i}`, token: `merchant${i}` },
-  templates: { order_paid: { ...TEMPLATES.order_paid, id: `TPL_MERCHANT_${i}_ORDER_PAID` } },
-  users: [USER],
-});
 const [M1, M2] = ['wxa1a1a1a1a1a1a1a1', 'wxa2a2a2a2a2a2a2a2'];
 /** A key limited to the env account, and one limited to an account that does not exist. */
 const LIMITED_KEY = 'limited-key-0123456789';
@@ -103,12 +91,8 @@ describe('the service answers as its OpenAPI document says', () => {
   beforeAll(async () => {
     h = await startHarness({
       more: [REFUSED],
-      config: (c) => ({ ...c, accounts: { ...c.accounts, [REFUSED.account.appId]: { ...c.accounts[REFUSED.account.appId], appSecret: 'not-the-secret' } } }),
-      component: {
-        keys: COMPONENT,
-        merchants: [merchant(M1, 1), merchant(M2, 2)],
-        templateDefaults: { order_paid: { title: TEMPLATES.order_paid.title, fallback: TEMPLATES.order_paid.fallback } },
-      },
+      config: refusingSecret,
+      component: platformWith([merchant(M1, 1), merchant(M2, 2)]),
       extraApiKeys: [`${LIMITED_KEY}=${APP.appId}`, `${STRANGER_KEY}=${NOWHERE}`, `${REVOKED_KEY}=${M2}`],
       wrapStore: (store) => hookedStore(store, (_method, _args, go) => (storeDown ? Promise.reject(new StoreUnavailableError('the test stopped the store')) : go())),
     });

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmulator, type EmulatorHandle } from '../../src/emulator';
+import type { EmulatorHandle } from '../../src/emulator';
 import type { Store } from '../../src/store/store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import type { WebhookStore } from '../../src/store/webhook-store';
-import { API_KEY, APP, TEMPLATES, USER, startHarness, type Harness } from '../helpers/harness';
+import { API_KEY, TEMPLATES, startAppEmulator, startHarness, type Harness } from '../helpers/harness';
 import { paid } from '../helpers/paid-notice';
 import { runServer, serverEnv, type Running } from '../helpers/process';
 import { startReceiver, testSecret, type Receiver, type Received } from '../outbound/receiver';
@@ -79,11 +79,7 @@ describe('webhooks survive a crash between the status change and the delivery', 
   describe('the built server, SIGKILLed', () => {
     let emulator: EmulatorHandle;
     beforeAll(async () => {
-      emulator = await startEmulator({
-        ...APP,
-        receiptDelayMs: 20,
-        seed: { users: [{ openid: USER }], templates: Object.values(TEMPLATES).map((t) => ({ template_id: t.id, title: t.title, content: t.content })) },
-      });
+      emulator = await startAppEmulator();
     });
     afterAll(async () => {
       await emulator.close();
