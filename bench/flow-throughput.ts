@@ -1,6 +1,8 @@
 import { benchArgs } from './lib/args';
 import { acceptAll, countStatuses, sampleLatencies, untilAllTerminal } from './lib/flow';
 import { runTimed } from './lib/pool';
+import { measureEmulatorRate } from './lib/emulator-rate';
+import { countRoundTrips, describeRoundTrips } from './lib/round-trips';
 import { BENCH_TEMPLATES, describeCalls, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
@@ -12,6 +14,8 @@ const HELP = `npm run bench:flow -- [options]   (each option also as an env vari
   --worker-concurrency W the service's worker.concurrency (default: config/default.json)
   --aes                  safe-mode (encrypted) pushes instead of plaintext
   --no-fallback          skip the fallback run
+  --round-trips N        notifications of the extra pass that counts round trips with MONITOR (default 500; 0 skips it)
+  --emulator-s S         seconds of the emulator-alone run, the ceiling of the template path (default 5; 0 skips it)
   --timeout-s T          give up waiting for a run after T seconds (default 300)`;
 
 /**
@@ -29,6 +33,8 @@ function options() {
     'worker-concurrency': { type: 'string' },
     aes: { type: 'boolean' },
     'no-fallback': { type: 'boolean' },
+    'round-trips': { type: 'string', default: '500' },
+    'emulator-s': { type: 'string', default: '5' },
     'timeout-s': { type: 'string', default: '300' },
   });
   return {
@@ -39,6 +45,8 @@ function options() {
     workerConcurrency: a['worker-concurrency'] === undefined ? undefined : a.int('worker-concurrency'),
     aes: a.aes,
     fallback: !a['no-fallback'],
+    roundTrips: a.int('round-trips', 0),
+    emulatorSeconds: a.int('emulator-s', 0),
     timeoutMs: a.int('timeout-s') * 1000,
   };
 }
@@ -47,7 +55,7 @@ function options() {
 const CS_PER_WINDOW = 5;
 
 /** One run: accept `count` notifications for `template` round-robin over `users`, then wait until all are terminal. */
-async function run(stack: BenchStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<void> {
+async function run(stack: BenchStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<number> {
   const redisBefore = await stack.redis.commandCalls();
   const t0 = process.hrtime.bigint();
   const accepted = await acceptAll(stack, o.count, o.concurrency, (i) => notificationBody(template, stack.openid(i % users), i));
@@ -62,6 +70,26 @@ async function run(stack: BenchStack, o: ReturnType<typeof options>, template: k
   console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
   console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(deltaPer(redisBefore, redisAfter, o.count))}`);
   console.log(`  ${describeCalls(stack)}`);
+  return perSecond(o.count, e2eMs);
+}
+
+/** Users 0…n-1 each send a message, which opens (or renews) their customer-service window. */
+async function openWindows(stack: BenchStack, users: number): Promise<void> {
+  await runTimed(users, 32, async (i) => {
+    await stack.emulator.control.userSendsText(stack.openid(i), '你好');
+  });
+}
+
+/**
+ * Round trips per notice (what wxreach sends to Redis; a script call counts once), counted exactly
+ * with MONITOR over a pass of its own, as MONITOR slows Redis too much to run while timing.
+ */
+async function roundTrips(stack: BenchStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, users: number, offset: number): Promise<void> {
+  const counting = await countRoundTrips(stack.redisUrls);
+  await acceptAll(stack, o.roundTrips, o.concurrency, (i) => notificationBody(template, stack.openid((offset + i) % users), offset + i));
+  await untilAllTerminal(stack, o.timeoutMs, 500); // polled seldom: its commands are counted too
+  const count = await counting.stop();
+  console.log(`  round trips per notification (${o.roundTrips} more, counted with MONITOR; the bench's polling of the schedule every 500 ms included): ${describeRoundTrips(count, o.roundTrips)}`);
 }
 
 async function main(): Promise<void> {
@@ -85,17 +113,26 @@ async function main(): Promise<void> {
     console.log(`warm-up: ${warmIds.length} notifications delivered in ${(msSince(t) / 1000).toFixed(2)} s (not counted)`);
 
     console.log(`\n(a)+(b) template path → delivered, ${o.count} notifications over 1000 users`);
-    await run(stack, o, 'order_paid', 'delivered', 1000);
+    const templateRate = await run(stack, o, 'order_paid', 'delivered', 1000);
+    if (o.roundTrips > 0) await roundTrips(stack, o, 'order_paid', 1000, o.count);
+    if (o.emulatorSeconds > 0) {
+      // the same machine, the same moment: the emulator alone is the ceiling of the template path
+      const alone = await measureEmulatorRate({ seconds: o.emulatorSeconds, concurrency: o.concurrency, receipts: true });
+      console.log(`  the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s): ${alone.perSecond} sends/s; template path end to end = ${(templateRate / alone.perSecond).toFixed(2)}× the emulator's own rate`);
+    }
 
     if (o.fallback) {
       console.log(`\n(c) fallback: template ${BENCH_TEMPLATES.order_shipped.id} deleted, ${fallbackUsers} users with an open customer-service window (${CS_PER_WINDOW} messages each) → fallback_sent`);
       stack.emulator.control.deleteTemplate(BENCH_TEMPLATES.order_shipped.id);
       const t0 = process.hrtime.bigint();
-      await runTimed(fallbackUsers, 32, async (i) => {
-        await stack.emulator.control.userSendsText(stack.openid(i), '你好');
-      });
+      await openWindows(stack, fallbackUsers);
       console.log(`  set-up: ${fallbackUsers} user messages pushed to /wechat in ${(msSince(t0) / 1000).toFixed(2)} s (not counted)`);
       await run(stack, o, 'order_shipped', 'fallback_sent', fallbackUsers);
+      if (o.roundTrips > 0) {
+        const users = Math.ceil(o.roundTrips / CS_PER_WINDOW);
+        await openWindows(stack, users); // the run used up the windows' messages
+        await roundTrips(stack, o, 'order_shipped', users, 0);
+      }
     }
     const lines = stack.logLines();
     console.log(`\nservice warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);

@@ -61,6 +61,8 @@ export interface ApiClient {
 
 export interface BenchStack extends ApiClient {
   redis: RedisStats;
+  /** `redis://…` of every server (each master of a cluster). */
+  redisUrls: readonly string[];
   /** "one redis-server" / "a local 3-master Redis Cluster". */
   redisDescription: string;
   emulator: EmulatorHandle;
@@ -149,6 +151,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     return {
       ...apiClient(options.clientConcurrency),
       redis,
+      redisUrls: redisServers.urls,
       redisDescription: redisServers.description,
       emulator: stack.emulator,
       service: stack.service,
