@@ -57,7 +57,8 @@ export class Notifications {
     if (!resolved) throw new UnknownTemplateError(request.template);
     const id = this.store.newId(request.openid);
     const now = this.now();
-    const fingerprint = createHash('sha256').update(canonical(request)).digest('hex');
+    // only a request with a key is ever compared with another
+    const fingerprint = idempotencyKey === undefined ? '' : createHash('sha256').update(canonical(request)).digest('hex');
     const fields = toFields({ ...request, id, client, status: 'queued', attempts: 0, csAttempts: 0, createdAt: now });
     const result = await this.store.create(
       id,

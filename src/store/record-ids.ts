@@ -36,6 +36,22 @@ function fnv1a(text: string): number {
   return hash;
 }
 
+/**
+ * 11 random bytes as 22 hex digits, cut from a pool filled 4 KiB at a time: one call to the
+ * system's generator per 372 ids instead of one per id (a batch intake makes thousands at once).
+ */
+const POOL_BYTES = 4092; // a multiple of 11
+let pool = Buffer.alloc(0);
+let used = 0;
+function randomHex22(): string {
+  if (used === pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    used = 0;
+  }
+  used += 11;
+  return pool.toString('hex', used - 11, used);
+}
+
 export class RecordIds {
   constructor(readonly shards: number = DEFAULT_SHARDS_PER_ACCOUNT) {
     if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
@@ -49,7 +65,7 @@ export class RecordIds {
   }
 
   newId(account: string, user: string): string {
-    return `n${shardLabel(this.shardOfUser(user))}${randomBytes(11).toString('hex')}.${account}`;
+    return `n${shardLabel(this.shardOfUser(user))}${randomHex22()}.${account}`;
   }
 
   /** Account and shard of an id made by `newId` (with this shard count), or null for anything else. */
