@@ -98,7 +98,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(other.firstSeenPush('o1', 'msg:1', DAY)).resolves.toBe(true);
         await account.openWindow('o1', 'message', 5, Date.now() + 60_000, 60);
         await expect(other.getWindow('o1', 'message')).resolves.toBeNull();
-        await account.park(mine, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY });
+        await account.park(mine, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY, until: Date.now() + 3_600_000 });
         await expect(other.parkedFor('o1', 10)).resolves.toEqual([]);
         await expect(account.parkedFor('o1', 10)).resolves.toEqual([mine]);
 
@@ -125,7 +125,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const mine = account.newId('o1');
         await createQueued(mine);
         const stranger = Array.from({ length: 100 }, (_, i) => `u${i}`).find((user) => account.newId(user).slice(0, 3) !== mine.slice(0, 3))!;
-        await expect(account.park(mine, { from: ['queued'], to: 'parked' }, { owner: stranger, score: 1, ttlSeconds: DAY })).rejects.toThrow(/owner/);
+        await expect(account.park(mine, { from: ['queued'], to: 'parked' }, { owner: stranger, score: 1, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).rejects.toThrow(/owner/);
         await expect(account.get(mine)).resolves.toMatchObject({ fields: { status: 'queued' } });
       });
     });
@@ -211,9 +211,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await createQueued(n0);
         await createQueued(n1);
         await createQueued(n2);
-        await expect(account.park(n0, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 2, ttlSeconds: DAY })).resolves.toBe(true);
-        await expect(account.park(n1, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY })).resolves.toBe(true);
-        await expect(account.park(n2, { from: ['fallback_pending'], to: 'parked' }, { owner: 'o1', score: 0, ttlSeconds: DAY })).resolves.toBe(false);
+        await expect(account.park(n0, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 2, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).resolves.toBe(true);
+        await expect(account.park(n1, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).resolves.toBe(true);
+        await expect(account.park(n2, { from: ['fallback_pending'], to: 'parked' }, { owner: 'o1', score: 0, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).resolves.toBe(false);
         expect(await account.parkedFor('o1', 10)).toEqual([n1, n0]);
         expect(await account.parkedFor('o1', 1)).toEqual([n1]);
 
@@ -540,7 +540,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const park = async (recordId: string, score: number) => {
           if (!(await account.get(recordId))) await createQueued(recordId);
           await account.move(recordId, { from: ['queued', 'parked'], to: 'queued' });
-          return account.park(recordId, { from: ['queued'], to: 'parked' }, { owner: 'o1', score, ttlSeconds: DAY });
+          return account.park(recordId, { from: ['queued'], to: 'parked' }, { owner: 'o1', score, ttlSeconds: DAY, until: Date.now() + 3_600_000 });
         };
         const [a, b, c, z, y] = [id(1), id(2), id(3), id(26), id(25)];
         for (const [recordId, score] of [[c, 2], [b, 2], [z, 1], [a, 3], [y, 2]] as const) await park(recordId, score);
@@ -604,7 +604,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await account.acquireLock('lock', 'i1', 300);
       await account.openWindow('u', 'w', 1, now, 1);
       await account.create(p, { status: 'queued' }, entry('queued'), { ttlSeconds: DAY });
-      await account.park(p, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 1 });
+      await account.park(p, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 1, until: Date.now() + 3_600_000 });
       await account.firstSeenPush('o1', 'push-ttl', 1);
       await account.rememberBotReply('o1', 'push-ttl', 'x', 300);
 

@@ -46,7 +46,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       await account.acquireLock('refresh', 'me', 60_000);
       await account.setHash('templates', { a: '1' });
       await account.openWindow('o1', 'message', 5, now + 60_000, 60);
-      await account.park(id, { from: ['awaiting_receipt'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 600 });
+      await account.park(id, { from: ['awaiting_receipt'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 600, until: Date.now() + 3_600_000 });
       await account.firstSeenPush('o1', 'msg:1', 600);
       await account.rememberBotReply('o1', 'msg:1', '<xml/>', 60_000);
       await store.deployment.setValue('ticket', 'x');
