@@ -194,7 +194,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       apiKeys: config.apiKeys,
       operatorKeys: config.operatorKeys,
       onAccepted: () => loop.poke(),
-      more: [platform?.apiRouter, webhookRouter({ webhooks, accountState: (appid) => accounts.state(appid) })],
+      more: [platform?.apiRouter, webhookRouter({ webhooks, accountState: (appid) => accounts.state(appid), notifications: { accounts, accountOfId: (id) => store.accountOfId(id) } })],
       log,
     },
     wechat: {

@@ -1,13 +1,14 @@
 import express, { Router, type Response } from 'express';
 import type { Logger } from '../log/logger';
 import { renderedTemplate } from '../delivery/template-display';
-import { bearerAuth, creatorsSeenBy } from './auth';
+import { bearerAuth } from './auth';
 import { batchRoute } from './batch-route';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
 import { NotificationIntake, refusalError, requesterOf, type IntakeAccounts } from './notification-intake';
 import { notificationSearchRouter } from './notification-search';
 import { notificationView } from './notification-view';
+import { visibleNotification } from './visible-notification';
 
 /** The accounts as the API needs them (src/delivery/accounts.ts). */
 export type ApiAccounts = IntakeAccounts;
@@ -48,14 +49,9 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   router.get('/notifications/:id', async (req, res) => {
-    // Another client's (or another account's) notification answers exactly as an unknown id does.
-    const appid = deps.accountOfId(req.params.id);
-    const limited = keyAccounts(res);
-    const visible = appid !== null && (limited === null || limited.includes(appid));
-    const delivery = visible ? deps.accounts.runtime(appid).delivery : null;
-    const n = delivery && (await delivery.notifications.get(req.params.id, creatorsSeenBy(res)));
-    if (!delivery || !n) throw new HttpError(404, 'not_found', `no notification ${req.params.id}`);
-    res.json(notificationView(n, await renderedTemplate(n, delivery.templates)));
+    const found = await visibleNotification(deps, req.params.id, res);
+    if (!found) throw new HttpError(404, 'not_found', `no notification ${req.params.id}`);
+    res.json(notificationView(found.n, await renderedTemplate(found.n, found.delivery.templates)));
   });
 
   router.use(notificationSearchRouter(deps.accounts, intake));

@@ -76,16 +76,21 @@ export const endpointRecovered = z.object({ requeued: z.number().int().min(0).de
 /** `failed`: the latest attempt failed, whether a retry is pending or not. */
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 
-/** GET /v1/webhook-deliveries?status=…&endpoint=…&limit=…&after=… */
+/** GET /v1/webhook-deliveries?status=…&endpoint=…&notification=…&limit=…&after=… */
 export const deliveriesQuery = z
   .object({
     status: z.enum(DELIVERY_STATUSES).optional().describe('failed: the latest attempt failed, retry pending or not'),
     endpoint: z.string().max(60).optional().describe('an endpoint id'),
+    notification: z.string().max(100).optional().describe('only the deliveries of this notification (all of them: no paging)'),
     limit: z.coerce.number().int().min(1).max(100).default(50).describe('deliveries per page'),
-    after: z.string().max(120).optional().describe("a previous page's `next` (with `endpoint`)"),
+    after: z
+      .string()
+      .regex(/^evt_[0-9a-f]{28}\.ep_[A-Za-z0-9_]{1,48}$/, "must be a previous page's `next`")
+      .optional()
+      .describe("a previous page's `next`"),
   })
   .strict()
-  .refine((q) => q.after === undefined || q.endpoint !== undefined, { message: 'after needs endpoint', path: ['after'] });
+  .refine((q) => q.after === undefined || q.notification === undefined, { message: 'a notification has one page: no after', path: ['after'] });
 
 export const webhookDelivery = z.object({
   id: z.string().describe('the webhook-id header: the same on every attempt'),
@@ -100,7 +105,10 @@ export const webhookDelivery = z.object({
   nextAttemptAt: isoTime.nullable().describe('null: no attempt is scheduled'),
 });
 
-export const webhookDeliveryList = z.object({ deliveries: z.array(webhookDelivery) });
+export const webhookDeliveryList = z.object({
+  deliveries: z.array(webhookDelivery).describe('newest first'),
+  next: z.string().nullable().describe('pass as `after` for the next page; null when there is no more (a page may be short and still have a next)'),
+});
 
 /** `{ type, timestamp, data }`, with `data` the same view as GET at the time of the event. */
 const event = <T extends WebhookEventType, D extends z.ZodType>(type: T, data: D, description: string) =>
