@@ -45,7 +45,7 @@ const done = webhookDelivery.parse({ ...pending, id: 'msg_9zZ', status: 'succeed
 
 describe('wxreach deliveries', () => {
   it('list: a table (or the JSON) of the deliveries, filtered by status and endpoint', async () => {
-    const body = webhookDeliveryList.parse({ deliveries: [pending, done] });
+    const body = webhookDeliveryList.parse({ deliveries: [pending, done], next: null });
     const s = await standIn({ 'GET /v1/webhook-deliveries': [200, body] });
     try {
       const table = await cli(['deliveries', 'list', '--url', s.url, '--status', 'failed', '--endpoint', 'ep_1']);
