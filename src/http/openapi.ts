@@ -367,7 +367,7 @@ function build(): Json {
     paths: paths(),
     webhooks: webhooks(),
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'one of WXREACH_API_KEYS' } },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'one of WXREACH_API_KEYS, or of WXREACH_OPERATOR_KEYS (which also read every client’s notifications)' } },
       schemas: { ...components(REQUESTS, 'input'), ...components(ANSWERS, 'output') },
     },
   };

@@ -74,6 +74,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     for (const map of [this.records, this.idempotency, this.msgids, this.earlyStatuses, this.windows, this.pushes, this.replies, this.botReplies, this.parked, this.terms]) {
       map.sweep();
     }
+    for (const id of this.parkedIndex.keys()) if (!this.records.has(id)) this.parkedIndex.delete(id);
   }
 
   newId(user: string): string {

@@ -202,8 +202,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const shard = this.ownerShard(id, entry.owner);
     const { keys, args } = this.moveArgs(shard, id, move);
     keys.push(shard.parked(entry.owner), shard.parkedIndex);
-    const args2 = [...args, String(entry.score), String(entry.ttlSeconds), String(entry.until), String(entry.until - entry.ttlSeconds * 1000)];
-    return this.moved(await this.redis.run(parkRecord, keys, args2), id, move);
+    const own = [String(entry.score), String(entry.ttlSeconds), String(entry.until), String(entry.until - entry.ttlSeconds * 1000)];
+    return this.moved(await this.redis.run(parkRecord, keys, [...args, ...own]), id, move);
   }
 
   async releaseAsReply(id: string, move: RecordMove, owner: string, reply: { pushKey: string; text: string; ttlMs: number }): Promise<boolean> {

@@ -1,4 +1,6 @@
 import { API_KEY, APP, TEMPLATES, USER, startHarness, type Harness } from '../helpers/harness';
+import { openApiDocument } from '../../src/http/openapi';
+import { DocumentSchemas } from '../helpers/openapi';
 import { paid } from '../helpers/paid-notice';
 import { startReceiver, testSecret, type Receiver } from '../outbound/receiver';
 import { redisAdmin, type RedisAdmin } from '../store/redis-admin';
@@ -19,6 +21,9 @@ const ELSEWHERE_OPERATOR_KEY = `elsewhere-operator-0123456789=${OTHER_APP}`;
 const OTHER_USER = 'oUSER_harness_0002';
 const RETENTION_SECONDS = 30 * 86_400;
 const PREFIX = `tsearch${process.pid}`;
+const schemas = new DocumentSchemas(openApiDocument());
+/** The problems of an answer against a named schema of the OpenAPI document ([] when it matches). */
+const problems = (name: string, value: unknown) => schemas.problems(['components', 'schemas', name], value);
 
 describe('notice search and timeline', () => {
   let h: Harness;
@@ -88,6 +93,7 @@ describe('notice search and timeline', () => {
 
     const own = await allPages(API_KEY, `openid=${USER}`, 50);
     expect(own.sizes).toEqual([50, 50, 20]);
+    expect(problems('NotificationPage', (await get(API_KEY, `/notifications?openid=${USER}&limit=2`)).body)).toEqual([]);
     expect([...own.ids].sort()).toEqual([...mine].sort());
     expect(own.ids).toEqual(newestFirst(own.items));
     expect(own.items.every((n) => n.openid === USER && n.account === APP.appId)).toBe(true);
@@ -148,6 +154,7 @@ describe('notice search and timeline', () => {
       await waitParked(id, key);
       ids.push(id);
     }
+    expect(problems('NotificationPage', (await get(OPERATOR_KEY, `/notifications?status=awaiting_interaction&account=${APP.appId}`)).body)).toEqual([]);
     const own = await allPages(API_KEY, 'status=awaiting_interaction', 1);
     expect(own.ids).toEqual([ids[0], ids[2]]);
     expect(own.items.every((n) => n.status === 'awaiting_interaction')).toBe(true);
@@ -189,6 +196,7 @@ describe('notice search and timeline', () => {
     await h.waitFor(id, 'fallback_sent');
 
     const view = (await get(API_KEY, `/notifications/${id}`)).body;
+    expect(problems('Notification', view)).toEqual([]);
     expect(view.rendered).toBe(`${TEMPLATES.order_paid.title}\nOrder: B-0008\nAmount: 12.50`);
     const steps = (view.history as Json[]).map((e) => [e.status, e.call ?? null]);
     expect(steps).toEqual([
@@ -214,6 +222,7 @@ describe('notice search and timeline', () => {
     await receiver.until((rs) => rs.some((r) => r.payload?.data.id === id), 5000, 'the fallback_sent event');
     const deliveries = await get(API_KEY, `/webhook-deliveries?notification=${id}`);
     expect(deliveries.status).toBe(200);
+    expect(problems('WebhookDeliveryList', deliveries.body)).toEqual([]);
     expect(deliveries.body).toEqual({ deliveries: [expect.objectContaining({ subject: id, type: 'notification.fallback_sent', endpoint: endpoint.body.id })], next: null });
     expect((await get(SECOND_KEY, `/webhook-deliveries?notification=${id}`)).status).toBe(404);
   });

@@ -92,17 +92,29 @@ export const deliveriesQuery = z
   .strict()
   .refine((q) => q.after === undefined || q.notification === undefined, { message: 'a notification has one page: no after', path: ['after'] });
 
+const deliveryAttempt = z.object({
+  at: isoTime,
+  ms: z.number().int().min(0).describe('how long the attempt took'),
+  status: z.number().int().optional().describe('the HTTP status answered; absent when none came'),
+  error: z.string().optional().describe('why it failed, when it did'),
+});
+
+/** A delivery as GET /v1/webhook-deliveries lists it (GET of one adds `attemptLog` and, for an endpoint of the key, `payload`). */
 export const webhookDelivery = z.object({
-  id: z.string().describe('the webhook-id header: the same on every attempt'),
+  id: z.string().describe('`<webhook-id>.<endpoint id>`'),
   endpoint: z.string(),
+  webhookId: z.string().describe('the webhook-id header: the same on every attempt'),
   type: webhookEventType,
+  account: z.string().nullable().describe('the account of the event; null for the deployment’s own'),
+  subject: z.string().describe('what the event is about: a notification id, a template id, an endpoint id'),
   status: z.enum(DELIVERY_STATUSES),
   attempts: z.number().int().min(0),
-  createdAt: isoTime,
-  lastAttempt: z
-    .object({ at: isoTime, status: z.number().int().nullable().describe('the HTTP status answered; null when none came'), error: z.string().optional() })
-    .nullable(),
   nextAttemptAt: isoTime.nullable().describe('null: no attempt is scheduled'),
+  givenUp: z.boolean().describe('every scheduled attempt failed (or the endpoint refused it for good)'),
+  createdAt: isoTime,
+  lastAttempt: deliveryAttempt.nullable(),
+  attemptLog: z.array(deliveryAttempt).optional().describe('GET of one delivery: every attempt kept, oldest first'),
+  payload: z.unknown().optional().describe('GET of one delivery to an endpoint of the key: the body sent'),
 });
 
 export const webhookDeliveryList = z.object({
