@@ -89,7 +89,7 @@ async function fill(account: AccountStore, notices: number, users: number): Prom
       await account.create(id, { status: 'queued', openid: user(i) }, entry('queued'), { ttlSeconds: DAY, dueAt: now, idempotency: { key: `client:${i}`, fingerprint: 'f' } });
       await account.move(id, { from: ['queued'], to: 'awaiting_receipt', history: entry('awaiting_receipt'), dueAt: now + 60_000 });
       await account.linkMsgid(`${3147483654123456789n + BigInt(i)}`, id, DAY);
-      if (i < users) await account.park(id, { from: ['awaiting_receipt'], to: 'parked' }, { owner: user(i), score: i, ttlSeconds: DAY });
+      if (i < users) await account.park(id, { from: ['awaiting_receipt'], to: 'parked' }, { owner: user(i), score: i, ttlSeconds: DAY, until: Date.now() + 3_600_000 });
     });
   }
   for (let i = 0; i < users; i++) {

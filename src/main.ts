@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.logLevel, secrets: [config.wechat.appSecret, config.wechat.aesKey, config.component?.appSecret, config.component?.aesKey, ...config.apiKeys.map((k) => parseApiKey(k).key)] });
+  const log = createLogger({ level: config.logLevel, secrets: [config.wechat.appSecret, config.wechat.aesKey, config.component?.appSecret, config.component?.aesKey, ...[...config.apiKeys, ...config.operatorKeys].map((k) => parseApiKey(k).key)] });
 
   const store = await connectStore({
     redisUrl: config.redisUrl,
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   if (!config.redisUrl && !config.redisClusterNodes) {
     log.warn('neither REDIS_URL nor REDIS_CLUSTER_NODES is set: using the in-memory store; state is lost on exit and instances cannot share work');
   }
-  if (config.apiKeys.length === 0) log.warn('WXREACH_API_KEYS is not set: the /v1 API accepts requests without a key');
+  if (config.apiKeys.length + config.operatorKeys.length === 0) log.warn('WXREACH_API_KEYS is not set: the /v1 API accepts requests without a key');
 
   const demo = hasAccounts(config) ? null : await startDemo(config);
   const { component } = config;

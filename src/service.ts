@@ -98,7 +98,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (own.length === 0 && !config.component) throw new Error('startService needs an account: wechat.appId, accounts or component');
   for (const a of own) [a.appSecret, a.aesKey, a.token].forEach(log.secret);
   if (config.component) [config.component.appSecret, config.component.aesKey, config.component.token].forEach(log.secret);
-  for (const entry of config.apiKeys) log.secret(parseApiKey(entry).key);
+  for (const entry of [...config.apiKeys, ...config.operatorKeys]) log.secret(parseApiKey(entry).key);
 
   const retentionSeconds = config.retentionDays * 86_400;
   // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
@@ -139,6 +139,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     // A call may wait for the token (lock, fetch) and then for its own answer.
     callMs: config.worker.leaseMs + 3 * wx.timeoutMs,
     wait,
+    searchFields: config.searchFields,
   };
   const accounts: Accounts = new Accounts({
     own,
@@ -191,8 +192,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       accounts,
       accountOfId: (id) => store.accountOfId(id),
       apiKeys: config.apiKeys,
+      operatorKeys: config.operatorKeys,
       onAccepted: () => loop.poke(),
-      more: [platform?.apiRouter, webhookRouter({ webhooks, accountState: (appid) => accounts.state(appid) })],
+      more: [platform?.apiRouter, webhookRouter({ webhooks, accountState: (appid) => accounts.state(appid), notifications: { accounts, accountOfId: (id) => store.accountOfId(id) } })],
       log,
     },
     wechat: {

@@ -71,6 +71,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
   if (env.REDIS_CLUSTER_NODES) out.redisClusterNodes = env.REDIS_CLUSTER_NODES.split(',').map((n) => n.trim()).filter(Boolean);
   if (env.WXREACH_PUBLIC_URL) out.publicUrl = env.WXREACH_PUBLIC_URL;
   if (env.WXREACH_API_KEYS !== undefined) out.apiKeys = env.WXREACH_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean);
+  if (env.WXREACH_OPERATOR_KEYS !== undefined) out.operatorKeys = env.WXREACH_OPERATOR_KEYS.split(',').map((k) => k.trim()).filter(Boolean);
   if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
   if (env.WECHAT_APPID) wechat.appId = env.WECHAT_APPID;
   if (env.WECHAT_APPSECRET) wechat.appSecret = env.WECHAT_APPSECRET;
@@ -94,6 +95,7 @@ const ENV_NAMES: Record<string, string> = {
   redisClusterNodes: 'REDIS_CLUSTER_NODES',
   publicUrl: 'WXREACH_PUBLIC_URL',
   apiKeys: 'WXREACH_API_KEYS',
+  operatorKeys: 'WXREACH_OPERATOR_KEYS',
   logLevel: 'LOG_LEVEL',
   'wechat.appId': 'WECHAT_APPID',
   'wechat.appSecret': 'WECHAT_APPSECRET',
@@ -129,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultsFile = 
   if (config.redisUrl && config.redisClusterNodes) throw invalid(['redisUrl (REDIS_URL) and redisClusterNodes (REDIS_CLUSTER_NODES): set one, not both']);
   if (env.NODE_ENV === 'production') {
     if (!config.redisUrl && !config.redisClusterNodes) throw invalid(['redisUrl (REDIS_URL) or redisClusterNodes (REDIS_CLUSTER_NODES): required when NODE_ENV=production']);
-    if (config.apiKeys.length === 0) throw invalid(['apiKeys (WXREACH_API_KEYS): required when NODE_ENV=production']);
+    if (config.apiKeys.length + config.operatorKeys.length === 0) throw invalid(['apiKeys (WXREACH_API_KEYS): required when NODE_ENV=production']);
     // with no account at all wxreach would start demo mode, talking to its built-in fake WeChat
     if (!hasAccounts(config)) {
       throw invalid(['wechat.appId (WECHAT_APPID), accounts or component (WECHAT_COMPONENT_APPID): one is required when NODE_ENV=production (demo mode is not for production)']);

@@ -38,18 +38,23 @@ const ownAccountSchema = z
 
 const positiveInt = z.number().int().positive();
 
+/** `key` (every account) or `key=appid1|appid2` (only those accounts). */
+const apiKey = z
+  .string()
+  .regex(/^[^=\s]{16,}(=wx[0-9a-zA-Z]{6,32}(\|wx[0-9a-zA-Z]{6,32})*)?$/, 'API keys must be at least 16 characters, optionally followed by =appid1|appid2');
+
 export const configSchema = z.object({
   port: z.number().int().min(0).max(65535),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').nullable(),
   /** A Redis Cluster instead of one Redis: some of its nodes, as host:port. */
   redisClusterNodes: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')).min(1).nullable(),
   redisPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -'),
-  /** `key` (every account) or `key=appid1|appid2` (only those accounts). */
-  apiKeys: z.array(
-    z
-      .string()
-      .regex(/^[^=\s]{16,}(=wx[0-9a-zA-Z]{6,32}(\|wx[0-9a-zA-Z]{6,32})*)?$/, 'API keys must be at least 16 characters, optionally followed by =appid1|appid2'),
-  ),
+  apiKeys: z.array(apiKey),
+  // --- the operator console: keys that read every client's notices, and the data fields notices are searchable by
+  /** Keys as `apiKeys` that also read every client's notices of their accounts (search, GET one, the console). */
+  operatorKeys: z.array(apiKey),
+  /** Data fields whose values notices can be found by (GET /v1/notifications?field=…&value=…). */
+  searchFields: z.array(z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'field names: letters, digits and _')).refine((f) => new Set(f).size === f.length, 'each field once'),
   /** wxreach's own public https base URL (the third-party platform's authorisation callback is under it). */
   publicUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).nullable(),
   wechat: z.object({

@@ -1,3 +1,4 @@
+import { CUSTOM_SEND_PATH } from '../wechat/api-client';
 import type { WindowKind } from '../wechat/customer-service-window';
 import type { CustomerServiceWindow } from './customer-service-window';
 import { renderFallback } from './fallback-text';
@@ -6,6 +7,7 @@ import { plainValues, type Notification } from './notification';
 import type { Parking } from './parking';
 import { backoffMs, decideCustomFailure } from './send-policy';
 import type { TemplateRegistry } from './template-registry';
+import { wechatCallOf, type WechatCall } from './wechat-call';
 import { waitForWechat, type WechatWaitSettings } from './wechat-wait';
 
 export interface CustomerServiceLegSettings {
@@ -72,43 +74,45 @@ export class CustomerServiceLeg {
       if (window.kind) await this.window.giveBack(n.openid, window.kind);
       return;
     }
+    const started = performance.now();
     try {
       await this.api.sendText(n.openid, text);
     } catch (err) {
-      return this.sendFailed(n, text, err, window.kind);
+      return this.sendFailed(n, text, err, window.kind, wechatCallOf(CUSTOM_SEND_PATH, started, err));
     }
-    await this.lifecycle.move('fallbackSent', n, { detail: 'customer-service text accepted', set: { channel: 'customer_service', csCallAt: '' }, dueAt: null });
+    const call = wechatCallOf(CUSTOM_SEND_PATH, started);
+    await this.lifecycle.move('fallbackSent', n, { detail: 'customer-service text accepted', set: { channel: 'customer_service', csCallAt: '' }, dueAt: null, call });
     // Counted after the terminal move: a statistics failure must not turn a sent message into an unknown one.
     if (n.templateId) await this.templates.count(n.templateId, 'fallback_sent').catch(() => undefined);
   }
 
-  private async sendFailed(n: Notification, text: string, err: unknown, windowKind: WindowKind | undefined): Promise<void> {
+  private async sendFailed(n: Notification, text: string, err: unknown, windowKind: WindowKind | undefined, call: WechatCall | undefined): Promise<void> {
     const decision = decideCustomFailure(err);
     const message = (err as Error)?.message ?? String(err);
     if (decision.action !== 'unknown' && windowKind) await this.window.giveBack(n.openid, windowKind);
     switch (decision.action) {
       case 'wait':
-        return waitForWechat(this.lifecycle, n, 'fallback_pending', decision.reason, this.now(), this.settings.wait, { csCallAt: '' });
+        return waitForWechat(this.lifecycle, n, 'fallback_pending', decision.reason, this.now(), this.settings.wait, { csCallAt: '' }, call);
       case 'park':
         if (decision.windowClosed) await this.window.close(n.openid);
-        return this.parking.park(n, text, decision.reason, { csCallAt: '' });
+        return this.parking.park(n, text, decision.reason, { csCallAt: '' }, call);
       case 'retry': {
         const attempts = n.csAttempts + 1;
         if (attempts >= this.settings.retry.maxAttempts) {
-          return this.fail(n, `customer-service send: ${message}; gave up after ${attempts} attempts`, 'customer_service_unavailable');
+          return this.fail(n, `customer-service send: ${message}; gave up after ${attempts} attempts`, 'customer_service_unavailable', undefined, call);
         }
         const delay = backoffMs(attempts, this.settings.retry.baseDelayMs);
-        await this.lifecycle.move('retryLater', n, { detail: `${decision.reason}; retry in ${delay} ms`, set: { csCallAt: '' }, dueAt: this.now() + delay });
+        await this.lifecycle.move('retryLater', n, { detail: `${decision.reason}; retry in ${delay} ms`, set: { csCallAt: '' }, dueAt: this.now() + delay, call });
         return;
       }
       case 'fail':
       case 'unknown':
-        return this.fail(n, `customer-service send: ${message}`, decision.reason);
+        return this.fail(n, `customer-service send: ${message}`, decision.reason, undefined, call);
     }
   }
 
-  /** The end of the road for a notice whose text is pending: `failed` with the reason. */
-  private async fail(n: Notification, detail: string, reason: string, expect?: Record<string, string>): Promise<void> {
-    await this.lifecycle.move('fail', n, { detail, set: { reason, csCallAt: '' }, dueAt: null, expect }, { from: ['fallback_pending'] });
+  /** The end of the road for a notice whose text is pending: `failed` with the reason (and the call that ended it). */
+  private async fail(n: Notification, detail: string, reason: string, expect?: Record<string, string>, call?: WechatCall): Promise<void> {
+    await this.lifecycle.move('fail', n, { detail, set: { reason, csCallAt: '' }, dueAt: null, expect, call }, { from: ['fallback_pending'] });
   }
 }

@@ -8,6 +8,7 @@ import { CustomerServiceLeg } from './customer-service-leg';
 import { CustomerServiceWindow } from './customer-service-window';
 import { Dispatcher } from './dispatcher';
 import { Lifecycle } from './lifecycle';
+import { NoticeSearch } from './notice-search';
 import { Notifications } from './notifications';
 import { Parking } from './parking';
 import { PushIntake } from './push-intake';
@@ -42,6 +43,8 @@ export interface DeliverySettings {
   accountState?: () => Promise<AccountState>;
   /** Told when a template becomes unusable or usable again (the status webhooks). */
   onTemplateValidity?: (change: ValidityChange) => Promise<void>;
+  /** The data fields notices can be found by (default none). */
+  searchFields?: readonly string[];
 }
 
 /** The delivery classes of one account. */
@@ -69,7 +72,9 @@ export function createDelivery(
   // Closed windows are remembered a day past the longest a notice waits for its user.
   const window = new CustomerServiceWindow(store, settings.parkSeconds + 86_400, now);
   const lifecycle = new Lifecycle(store, log, metrics, settings.retentionSeconds, now);
-  const notifications = new Notifications(store, templates, log, settings.retentionSeconds, metrics, now);
+  const searchFields = settings.searchFields ?? [];
+  const notifications = new Notifications(store, templates, log, settings.retentionSeconds, metrics, searchFields, now);
+  const search = new NoticeSearch(store, notifications, searchFields);
   const parking = new Parking(lifecycle, notifications, window, settings.parkSeconds, now);
   const { retry, wait } = settings;
   const customerService = new CustomerServiceLeg(lifecycle, api, templates, window, parking, { retry, callMs: settings.callMs, wait }, now);
@@ -88,5 +93,5 @@ export function createDelivery(
   const accountState = settings.accountState ?? (() => Promise.resolve<AccountState>('active'));
   const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, accountState, log, now);
   const intake = new PushIntake(store, templateLeg, parking, window, metrics, log, now);
-  return { templates, quota, window, lifecycle, notifications, parking, customerService, templateLeg, dispatcher, intake };
+  return { templates, quota, window, lifecycle, notifications, search, parking, customerService, templateLeg, dispatcher, intake };
 }

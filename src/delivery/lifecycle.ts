@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
 import type { Fields, NotificationRecords, ParkedLists, RecordMove } from '../store/store';
+import { packCall, type WechatCall } from './wechat-call';
 
 /**
  * The lifecycle of a notice: its statuses and every move between them, by name. Nothing else in
@@ -81,6 +82,8 @@ export interface MoveChange {
   expect?: Fields;
   /** New due time; null takes the notice off the schedule; undefined leaves it. */
   dueAt?: number | null;
+  /** The WeChat call behind the move, kept with its history line. */
+  call?: WechatCall;
 }
 
 /**
@@ -138,7 +141,10 @@ export class Lifecycle {
         set: change.set,
         expect: change.expect,
         dueAt: change.dueAt,
-        history: change.detail === null ? undefined : { at: new Date(at).toISOString(), status: to, detail: change.detail },
+        history:
+          change.detail === null
+            ? undefined
+            : { at: new Date(at).toISOString(), status: to, detail: change.detail, ...(change.call ? { call: packCall(change.call) } : {}) },
         event: !same && EVENT_STATUSES.has(to) ? { type: `notification.${to}`, at, fields: EVENT_FIELDS } : undefined,
       };
       if (!(await this.apply(name, n, move, options))) continue;
@@ -152,8 +158,9 @@ export class Lifecycle {
   /** The store call of a move: parking and the passive reply change the user's parked list (and the reply) in the same step. */
   private apply(name: MoveName, n: Subject, move: RecordMove, options: MoveOptions): Promise<boolean> {
     if (name === 'park') {
-      if (n.createdAt === undefined) throw new Error("park needs the notice's createdAt (its place among the parked)");
-      return this.store.park(n.id, move, { owner: n.openid, score: n.createdAt, ttlSeconds: this.retentionSeconds });
+      // its place among its user's parked notices is its age; among the account's, when the park ends (when it is due)
+      if (n.createdAt === undefined || typeof move.dueAt !== 'number') throw new Error("park needs the notice's createdAt and a due time (its places among the parked)");
+      return this.store.park(n.id, move, { owner: n.openid, score: n.createdAt, ttlSeconds: this.retentionSeconds, until: move.dueAt });
     }
     if (name === 'releaseAsReply') {
       if (!options.reply) throw new Error('releaseAsReply needs the reply it becomes');

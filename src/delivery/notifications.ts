@@ -4,6 +4,7 @@ import type { AccountMetrics } from '../metrics/metrics';
 import type { AccountStore } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
+import { searchTerms } from './notice-search';
 import type { TemplateRegistry } from './template-registry';
 
 export class UnknownTemplateError extends Error {
@@ -48,6 +49,8 @@ export class Notifications {
     private readonly log: Logger,
     private readonly retentionSeconds: number,
     private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
+    /** The data fields a notice is found by (see NoticeSearch). */
+    private readonly searchFields: readonly string[],
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -68,6 +71,7 @@ export class Notifications {
         ttlSeconds: this.retentionSeconds,
         dueAt: now,
         idempotency: idempotencyKey === undefined ? undefined : { key: `${client}:${idempotencyKey}`, fingerprint },
+        index: { terms: searchTerms(request, this.searchFields), at: now },
       },
     );
     if (!result.created) {
@@ -80,14 +84,14 @@ export class Notifications {
   }
 
   /**
-   * The notification, or null when there is none; with `client`, also null when another client
+   * The notification, or null when there is none; with `creators`, also null when another client
    * created it (so a client cannot even learn that it exists). One created before owners were
    * recorded is shown to every client, as it was then: it expires with the retention period.
    */
-  async get(id: string, client?: string): Promise<Notification | null> {
+  async get(id: string, creators?: readonly string[]): Promise<Notification | null> {
     const record = await this.store.get(id);
     if (!record) return null;
     const n = fromFields(id, this.store.account, record.fields, record.history);
-    return client === undefined || n.client === undefined || n.client === client ? n : null;
+    return creators === undefined || n.client === undefined || creators.includes(n.client) ? n : null;
   }
 }

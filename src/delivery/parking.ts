@@ -2,6 +2,7 @@ import type { CustomerServiceWindow } from './customer-service-window';
 import type { Lifecycle } from './lifecycle';
 import type { Notification } from './notification';
 import type { Notifications } from './notifications';
+import type { WechatCall } from './wechat-call';
 
 /** Parked notices looked at per interaction: one rides on the reply, the rest go out via customer service. */
 const PARKED_PER_INTERACTION = 50;
@@ -24,13 +25,14 @@ export class Parking {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Keeps the notice until the user's next interaction (or until it expires). */
-  async park(n: Notification, text: string, detail: string, set: Record<string, string> = {}): Promise<void> {
+  /** Keeps the notice until the user's next interaction (or until it expires); `call` is the refused send, if any. */
+  async park(n: Notification, text: string, detail: string, set: Record<string, string> = {}, call?: WechatCall): Promise<void> {
     const parkedUntil = n.parkedUntil ?? this.now() + this.parkSeconds * 1000;
     const parked = await this.lifecycle.move('park', n, {
       detail: `${detail}; kept until the user interacts`,
       set: { ...set, text, parkedUntil: String(parkedUntil) },
       dueAt: parkedUntil,
+      call,
     });
     // The user may have come back while this was being decided (the push found nothing parked yet).
     if (parked && (await this.window.hasRoom(n.openid))) {

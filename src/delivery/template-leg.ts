@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger';
 import type { AccountStore } from '../store/store';
-import type { TemplateMessage } from '../wechat/api-client';
+import { TEMPLATE_SEND_PATH, type TemplateMessage } from '../wechat/api-client';
 import { receiptOutcome, type Push } from '../wechat/push';
 import type { CustomerServiceLeg } from './customer-service-leg';
 import { unlessRepeated, type Lifecycle } from './lifecycle';
@@ -10,6 +10,7 @@ import { backoffMs, decideTemplateFailure } from './send-policy';
 import { displayLosses } from './template-display';
 import type { TemplateQuota } from './template-quota';
 import type { TemplateRegistry } from './template-registry';
+import { wechatCallOf, type WechatCall } from './wechat-call';
 import { waitForWechat, type WechatWaitSettings } from './wechat-wait';
 
 export interface TemplateLegSettings {
@@ -71,11 +72,13 @@ export class TemplateLeg {
     if (n.url) message.url = n.url;
     if (n.miniprogram) message.miniprogram = n.miniprogram;
     let msgid: string;
+    const started = performance.now();
     try {
       msgid = await this.api.sendTemplate(message);
     } catch (err) {
-      return this.sendFailed(n, templateId, err);
+      return this.sendFailed(n, templateId, err, wechatCallOf(TEMPLATE_SEND_PATH, started, err));
     }
+    const call = wechatCallOf(TEMPLATE_SEND_PATH, started);
     // Linked before the status change, so a receipt finds its notice at any moment (it is applied
     // while still queued too); one that came before the send's answer is handed over here.
     const early = await this.correlation.linkMsgid(msgid, n.id, this.settings.msgidSeconds);
@@ -86,6 +89,7 @@ export class TemplateLeg {
       detail,
       set: { msgid, templateId, channel: 'template', receiptDueAt: String(receiptDueAt) },
       dueAt: receiptDueAt,
+      call,
     });
     if (early !== null) await this.applyReceipt(n.id, msgid, early);
     if (moved) await this.templates.count(templateId, 'sent').catch(() => undefined);
@@ -161,10 +165,10 @@ export class TemplateLeg {
     return this.failed(n, after, { reason: 'no_receipt' });
   }
 
-  private async sendFailed(n: Notification, templateId: string, err: unknown): Promise<void> {
+  private async sendFailed(n: Notification, templateId: string, err: unknown, call: WechatCall | undefined): Promise<void> {
     const decision = decideTemplateFailure(err);
     const message = (err as Error)?.message ?? String(err);
-    if (decision.action === 'wait') return waitForWechat(this.lifecycle, n, 'queued', decision.reason, this.now(), this.settings.wait);
+    if (decision.action === 'wait') return waitForWechat(this.lifecycle, n, 'queued', decision.reason, this.now(), this.settings.wait, {}, call);
     if (decision.action === 'retry') {
       const attempts = n.attempts + 1;
       if (attempts < this.settings.retry.maxAttempts) {
@@ -174,25 +178,31 @@ export class TemplateLeg {
           detail: `${decision.reason}; retry ${attempts} in ${delay} ms`,
           set: { attempts: String(attempts) },
           dueAt: this.now() + delay,
+          call,
         });
         return;
       }
       this.log.warn('template send gave up after retries', { id: n.id, attempts, error: message });
-      return this.failed(n, `${decision.reason}; gave up after ${attempts} attempts`, { attempts: String(attempts), templateId });
+      return this.failed(n, `${decision.reason}; gave up after ${attempts} attempts`, { attempts: String(attempts), templateId }, call);
     }
     if (decision.action === 'fail') {
-      await this.lifecycle.move('fail', n, { detail: `template send: ${message}`, set: { reason: decision.reason }, dueAt: null });
+      await this.lifecycle.move('fail', n, { detail: `template send: ${message}`, set: { reason: decision.reason }, dueAt: null, call });
       return;
     }
     if (decision.template === 'invalid') await this.templates.markInvalid(templateId, decision.reason);
     if (decision.template === 'quota_exhausted') await this.quota.pause();
-    return this.failed(n, decision.reason, { templateId });
+    return this.failed(n, decision.reason, { templateId }, call);
   }
 
-  /** The template path failed: straight on to the customer-service text, in this same step. */
-  private async failed(n: Notification, detail: string, set: Record<string, string> = {}): Promise<void> {
+  /** The template path failed (after `call`, when one was made): straight on to the customer-service text, in this same step. */
+  private async failed(n: Notification, detail: string, set: Record<string, string> = {}, call?: WechatCall): Promise<void> {
     // Stays claimed for a lease while this step sends the text; due again only if this instance dies.
-    const moved = await this.lifecycle.move('templateFailed', n, { detail: `template path failed: ${detail}`, set, dueAt: this.now() + this.settings.leaseMs }, { from: [n.status] });
+    const moved = await this.lifecycle.move(
+      'templateFailed',
+      n,
+      { detail: `template path failed: ${detail}`, set, dueAt: this.now() + this.settings.leaseMs, call },
+      { from: [n.status] },
+    );
     if (moved) await this.customerService.send(withFields(n, { ...set, status: 'fallback_pending' }));
   }
 }

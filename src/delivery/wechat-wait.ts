@@ -1,6 +1,7 @@
 import type { CircuitView } from '../wechat/circuit-breaker';
 import { unlessRepeated, type Lifecycle } from './lifecycle';
 import type { Notification } from './notification';
+import type { WechatCall } from './wechat-call';
 
 /** How long a notice waits before trying again when WeChat gave no answer or no token. */
 const RETRY_MS = 2000;
@@ -31,16 +32,18 @@ export async function waitForWechat(
   now: number,
   settings: WechatWaitSettings,
   set: Record<string, string> = {},
+  /** The call that got no answer (or no token), for the history. */
+  call?: WechatCall,
 ): Promise<void> {
   const [leg, since] = (n.waiting ?? '').split('@');
   const waitingSince = leg === from && since ? Number(since) : now;
   if (now - waitingSince >= settings.maxWaitMs) {
     const detail = `${reason}; gave up after waiting ${Math.round((now - waitingSince) / 1000)} s for WeChat`;
-    await lifecycle.move('fail', n, { detail, set: { ...set, reason: 'wechat_unavailable' }, dueAt: null }, { from: [from] });
+    await lifecycle.move('fail', n, { detail, set: { ...set, reason: 'wechat_unavailable' }, dueAt: null, call }, { from: [from] });
     return;
   }
   const circuit = settings.circuit();
   const retryAt = Math.max(now + RETRY_MS, circuit.probeAt ?? 0) + Math.floor(Math.random() * JITTER_MS);
   const detail = unlessRepeated(n, `${reason}; waiting for WeChat`);
-  await lifecycle.move('retryLater', n, { detail, set: { ...set, waiting: `${from}@${waitingSince}` }, dueAt: retryAt }, { from: [from] });
+  await lifecycle.move('retryLater', n, { detail, set: { ...set, waiting: `${from}@${waitingSince}` }, dueAt: retryAt, call }, { from: [from] });
 }

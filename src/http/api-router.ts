@@ -1,12 +1,14 @@
 import express, { Router, type Response } from 'express';
-import { STREAM_CLIENT } from '../delivery/stream-intake';
 import type { Logger } from '../log/logger';
+import { renderedTemplate } from '../delivery/template-display';
 import { bearerAuth } from './auth';
 import { batchRoute } from './batch-route';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
 import { NotificationIntake, refusalError, requesterOf, type IntakeAccounts } from './notification-intake';
+import { notificationSearchRouter } from './notification-search';
 import { notificationView } from './notification-view';
+import { visibleNotification } from './visible-notification';
 
 /** The accounts as the API needs them (src/delivery/accounts.ts). */
 export type ApiAccounts = IntakeAccounts;
@@ -16,6 +18,8 @@ export interface ApiDeps {
   /** The account a notification id belongs to, or null when it is not such an id. */
   accountOfId(id: string): string | null;
   apiKeys: readonly string[];
+  /** Keys that also read every client's notifications of their accounts (see bearerAuth). */
+  operatorKeys?: readonly string[];
   /** Called after a notification is accepted, so the work loop picks it up at once. */
   onAccepted?: () => void;
   /** More routes under /v1, behind the same key check (the third-party platform's, the webhooks'). */
@@ -30,7 +34,7 @@ const keyAccounts = (res: Response): readonly string[] | null => res.locals.acco
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
   const intake = new NotificationIntake(deps.accounts);
-  router.use(bearerAuth(deps.apiKeys));
+  router.use(bearerAuth(deps.apiKeys, deps.operatorKeys));
   // before the JSON parser below: the batch route reads its larger body itself
   router.use(batchRoute(intake, () => deps.onAccepted?.(), deps.log));
   router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true }));
@@ -45,16 +49,12 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   router.get('/notifications/:id', async (req, res) => {
-    // Another client's (or another account's) notification answers exactly as an unknown id does.
-    const appid = deps.accountOfId(req.params.id);
-    const limited = keyAccounts(res);
-    const visible = appid !== null && (limited === null || limited.includes(appid));
-    const notifications = visible ? deps.accounts.runtime(appid).delivery.notifications : null;
-    // the stream's notices have no API key of their own: every key that may use their account reads them
-    const n = notifications && ((await notifications.get(req.params.id, res.locals.client as string)) ?? (await notifications.get(req.params.id, STREAM_CLIENT)));
-    if (!n) throw new HttpError(404, 'not_found', `no notification ${req.params.id}`);
-    res.json(notificationView(n));
+    const found = await visibleNotification(deps, req.params.id, res);
+    if (!found) throw new HttpError(404, 'not_found', `no notification ${req.params.id}`);
+    res.json(notificationView(found.n, await renderedTemplate(found.n, found.delivery.templates)));
   });
+
+  router.use(notificationSearchRouter(deps.accounts, intake));
 
   router.get('/templates', async (req, res) => {
     const named = typeof req.query.account === 'string' ? req.query.account : undefined;

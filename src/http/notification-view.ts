@@ -1,7 +1,11 @@
 import type { Notification } from '../delivery/notification';
+import { unpackCall } from '../delivery/wechat-call';
 
-/** The GET view of a notification (the API's, the webhooks' and the console's). */
-export function notificationView(n: Notification): Record<string, unknown> {
+/**
+ * The GET view of a notification (the API's, the webhooks' and the console's). `rendered`, when
+ * known, is its template message as WeChat shows it (GET of one notice only).
+ */
+export function notificationView(n: Notification, rendered?: string): Record<string, unknown> {
   return {
     id: n.id,
     account: n.account,
@@ -13,6 +17,8 @@ export function notificationView(n: Notification): Record<string, unknown> {
     ...(n.channel ? { channel: n.channel } : {}),
     ...(n.reason ? { reason: n.reason } : {}),
     ...(n.text ? { text: n.text } : {}),
-    history: n.history,
+    ...(n.status === 'awaiting_interaction' && n.parkedUntil !== undefined ? { parkedUntil: new Date(n.parkedUntil).toISOString() } : {}),
+    ...(rendered !== undefined ? { rendered } : {}),
+    history: n.history.map(({ call, ...entry }) => (call === undefined ? entry : { ...entry, call: unpackCall(call) })),
   };
 }

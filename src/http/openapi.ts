@@ -7,6 +7,7 @@ import { accountQuery, accountsAnswer, authorizeUrlAnswer, authorizeUrlQuery, re
 import { idempotencyKey } from './schemas/common';
 import { apiError, ERROR_CODES, errorBody, type ErrorCode } from './schemas/errors';
 import { batchAnswer, batchRequest, MAX_BATCH, notificationAccepted, notificationView } from './schemas/notifications';
+import { notificationSearchAnswer, notificationSearchQuery } from './schemas/notification-search';
 import {
   deliveriesQuery,
   endpointRecovered,
@@ -48,6 +49,7 @@ const ANSWERS: Record<string, z.ZodType> = {
   Error: apiError,
   Notification: notificationView,
   NotificationAccepted: notificationAccepted,
+  NotificationPage: notificationSearchAnswer,
   BatchAnswer: batchAnswer,
   Templates: templatesAnswer,
   Accounts: accountsAnswer,
@@ -169,6 +171,16 @@ function paths(): Json {
         body: notificationBody,
         ok: [202, 'accepted; follow it with GET /v1/notifications/{id} or the webhooks', notificationAccepted, { 'Idempotent-Replayed': { description: '`true` when an earlier call with this Idempotency-Key made it', schema: { type: 'string', enum: ['true'] } } }],
         errors: [...BODY, 'unknown_account', 'unknown_template', 'forbidden', 'account_unauthorized', 'idempotency_conflict'],
+      }),
+      // --- notice search (the console's too)
+      get: operation('searchNotifications', {
+        tag: 'notifications',
+        summary: "An account's notifications by user, by a business field, or the parked ones",
+        description:
+          'Exactly one of `openid`, `status=awaiting_interaction` or `field` with `value`. A key reads its own notifications (and the Redis Stream’s); an operator key (`WXREACH_OPERATOR_KEYS`) every client’s. Pages with `next`.',
+        parameters: parameters('query', notificationSearchQuery),
+        ok: [200, 'a page of notifications', notificationSearchAnswer],
+        errors: ['invalid_request', 'forbidden', 'not_found'],
       }),
     },
     '/v1/notifications/batch': {
@@ -355,7 +367,7 @@ function build(): Json {
     paths: paths(),
     webhooks: webhooks(),
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'one of WXREACH_API_KEYS' } },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'one of WXREACH_API_KEYS, or of WXREACH_OPERATOR_KEYS (which also read every client’s notifications)' } },
       schemas: { ...components(REQUESTS, 'input'), ...components(ANSWERS, 'output') },
     },
   };

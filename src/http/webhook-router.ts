@@ -1,13 +1,16 @@
 import { Router, type Request, type Response } from 'express';
 import type { AccountState } from '../delivery/account-state';
+import { EVENT_STATUSES, type Status } from '../delivery/lifecycle';
 import { UnsafeUrlError } from '../outbound/address-guard';
 import type { Endpoint } from '../outbound/endpoints';
 import { deliveryView } from '../outbound/views';
 import type { Webhooks } from '../outbound/webhooks';
-import type { StoredDelivery } from '../store/webhook-store';
+import { mergePages } from '../store/merged-page';
+import { eventTimeOf, type StoredDelivery } from '../store/webhook-store';
 import { HttpError } from './errors';
 import { fieldErrors } from './notification-schema';
 import { deliveriesQuery, webhookEndpointCreate } from './schemas/webhooks';
+import { visibleNotification, type NotificationLookup } from './visible-notification';
 
 /** An API client may register this many endpoints. */
 export const MAX_ENDPOINTS_PER_CLIENT = 50;
@@ -16,7 +19,21 @@ export interface WebhookRouterDeps {
   webhooks: Webhooks;
   /** Whether an account exists here (for endpoints limited to accounts). */
   accountState(appid: string): Promise<AccountState>;
+  /** Finding a notification, for its deliveries. */
+  notifications: NotificationLookup;
 }
+
+type DeliveryPlace = Pick<StoredDelivery, 'createdAt' | 'id'>;
+
+/** Newest first, as each endpoint lists them (equal times by id, reversed). */
+const newestFirst = (a: DeliveryPlace, b: DeliveryPlace) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** A delivery's place in the order, from its id alone (the id holds its event's time). */
+const placeOf = (id: string): DeliveryPlace => ({ id, createdAt: eventTimeOf(id) ?? 0 });
+
+/** A notice's events are recorded by its moves into these statuses, at the time of the move's history line: its deliveries are created then. */
+const eventTimes = (history: ReadonlyArray<{ at: string; status: string }>): number[] =>
+  history.filter((e) => EVENT_STATUSES.has(e.status as Status)).map((e) => Date.parse(e.at));
 
 /** The key of the request, as the API knows it (see bearerAuth). */
 const clientOf = (res: Response) => res.locals.client as string;
@@ -106,12 +123,25 @@ export function webhookRouter(deps: WebhookRouterDeps): Router {
   router.get('/webhook-deliveries', async (req: Request, res) => {
     const parsed = deliveriesQuery.safeParse(req.query);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', 'the query does not match', fieldErrors(parsed.error));
-    const { status: state, endpoint: only, limit, after } = parsed.data;
+    const { status: state, endpoint: only, notification, limit, after } = parsed.data;
     const endpoints = only === undefined ? (await webhooks.registry.all()).filter((e) => visible(res, e)) : [await visibleEndpoint(res, only)];
+    if (notification !== undefined) {
+      const found = await visibleNotification(deps.notifications, notification, res);
+      if (!found) throw new HttpError(404, 'not_found', `no notification ${notification}`);
+      const times = eventTimes(found.n.history);
+      const lists = await Promise.all(endpoints.map((e) => webhooks.deliveriesOf(e.id, notification, times)));
+      const deliveries = lists.flat().filter((d) => state === undefined || d.state === state);
+      res.json({ deliveries: deliveries.sort(newestFirst).map((d) => deliveryView(d)), next: null });
+      return;
+    }
+    // every endpoint listed from the same place on, merged: a page goes no further than any endpoint has looked
     const pages = await Promise.all(endpoints.map((e) => webhooks.listDeliveries(e.id, { state, after, limit })));
-    // across endpoints: the newest of each, merged (one endpoint's pages go on with `next`)
-    const merged: StoredDelivery[] = pages.flatMap((p) => p.deliveries).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
-    res.json({ deliveries: merged.slice(0, limit).map((d) => deliveryView(d)), next: only === undefined ? null : pages[0].next });
+    const merged = mergePages(
+      pages.map((p) => ({ items: p.deliveries, frontier: p.next === null ? null : placeOf(p.next) })),
+      newestFirst,
+      limit,
+    );
+    res.json({ deliveries: merged.items.map((d) => deliveryView(d)), next: merged.next?.id ?? null });
   });
 
   router.get('/webhook-deliveries/:id', async (req, res) => {

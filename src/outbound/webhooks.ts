@@ -205,6 +205,11 @@ export class Webhooks {
     return this.store.listDeliveries(endpoint, options);
   }
 
+  /** The deliveries of `subject` to `endpoint` created at one of `times`, oldest first. */
+  deliveriesOf(endpoint: string, subject: string, times: readonly number[]): Promise<StoredDelivery[]> {
+    return this.store.deliveriesOf(endpoint, subject, times);
+  }
+
   /** The delivery and its endpoint, or null when there is no such delivery. */
   async delivery(id: string): Promise<{ delivery: StoredDelivery; attempts: DeliveryAttempt[]; endpoint: Endpoint } | null> {
     const endpointId = endpointOfDelivery(id);

@@ -1,18 +1,23 @@
 import { checkCreateFields, recordExistsError } from './checks';
 import { MemoryKeyValues } from './memory-key-values';
+import { newestFirst, soonestFirst } from './merged-page';
 import type { MemoryWebhookStore } from './memory-webhook-store';
 import type { RecordIds } from './record-ids';
-import type {
-  AccountStore,
-  CreateOptions,
-  CreateResult,
-  Fields,
-  HistoryEntry,
-  ParkedEntry,
-  RecordMove,
-  StoredRecord,
-  WindowState,
-  WindowUse,
+import {
+  CREATOR_FIELD,
+  type AccountStore,
+  type CreateOptions,
+  type CreateResult,
+  type Fields,
+  type HistoryEntry,
+  type ParkedEntry,
+  type RecordMove,
+  type SearchOptions,
+  type SearchPage,
+  type SearchPosition,
+  type StoredRecord,
+  type WindowState,
+  type WindowUse,
 } from './store';
 import { TtlMap } from './ttl-map';
 
@@ -39,6 +44,10 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
   private readonly replies: TtlMap<string>;
   private readonly botReplies: TtlMap<string>;
   private readonly parked: TtlMap<Map<string, number>>;
+  /** Search term → record id → when listed. */
+  private readonly terms: TtlMap<Map<string, number>>;
+  /** Parked record id → when its park ends (every owner's). */
+  private readonly parkedIndex = new Map<string, number>();
 
   constructor(
     readonly account: string,
@@ -57,13 +66,15 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     this.replies = new TtlMap(now);
     this.botReplies = new TtlMap(now);
     this.parked = new TtlMap(now);
+    this.terms = new TtlMap(now);
   }
 
   override sweep(): void {
     super.sweep();
-    for (const map of [this.records, this.idempotency, this.msgids, this.earlyStatuses, this.windows, this.pushes, this.replies, this.botReplies, this.parked]) {
+    for (const map of [this.records, this.idempotency, this.msgids, this.earlyStatuses, this.windows, this.pushes, this.replies, this.botReplies, this.parked, this.terms]) {
       map.sweep();
     }
+    for (const id of this.parkedIndex.keys()) if (!this.records.has(id)) this.parkedIndex.delete(id);
   }
 
   newId(user: string): string {
@@ -103,6 +114,18 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     if (this.records.has(id)) return;
     this.records.set(id, { fields: { ...fields }, history: [{ ...history }] }, this.inSeconds(options.ttlSeconds));
     if (options.dueAt !== undefined) this.schedule.set(id, options.dueAt);
+    if (options.index) this.list(id, options.index, options.ttlSeconds);
+  }
+
+  /** Lists a record under its search terms, each kept as long as its newest record. */
+  private list(id: string, index: NonNullable<CreateOptions['index']>, ttlSeconds: number): void {
+    for (const term of index.terms) {
+      const listed = this.terms.get(term) ?? new Map<string, number>();
+      // as in Redis: entries older than the retention have lost their records
+      for (const [old, at] of listed) if (at < index.at - ttlSeconds * 1000) listed.delete(old);
+      listed.set(id, index.at);
+      this.terms.set(term, listed, this.inSeconds(ttlSeconds));
+    }
   }
 
   async get(id: string): Promise<StoredRecord | null> {
@@ -122,7 +145,10 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     if (move.event) this.webhooks.recordMoved(this.account, id, move.event, record.fields, record.history);
     if (move.dueAt === null) this.schedule.delete(id);
     else if (move.dueAt !== undefined) this.schedule.set(id, move.dueAt);
-    if (unparkFrom !== undefined) await this.forgetParked(unparkFrom, id);
+    if (unparkFrom !== undefined) {
+      await this.forgetParked(unparkFrom, id);
+      this.parkedIndex.delete(id);
+    }
     return true;
   }
 
@@ -132,6 +158,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     const list = this.parked.get(entry.owner) ?? new Map<string, number>();
     list.set(id, entry.score);
     this.parked.set(entry.owner, list, this.inSeconds(entry.ttlSeconds));
+    this.parkedIndex.set(id, entry.until);
     return true;
   }
 
@@ -144,6 +171,31 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {
     this.shardOfRecord(id);
     this.records.get(id)?.history.push({ ...entry });
+  }
+
+  // --- search ---------------------------------------------------------------------------------
+
+  async findByTerm(term: string, options: SearchOptions & { user?: string }): Promise<SearchPage> {
+    return this.search(this.terms.get(term) ?? new Map(), newestFirst, options);
+  }
+
+  async findParked(options: SearchOptions): Promise<SearchPage> {
+    return this.search(this.parkedIndex, soonestFirst, options);
+  }
+
+  /** The whole index at once (one process, no shards): the page after `after`, of the records still there that the creators made. */
+  private search(index: ReadonlyMap<string, number>, order: (a: SearchPosition, b: SearchPosition) => number, options: SearchOptions): SearchPage {
+    const { after, creators, limit } = options;
+    const visible = (id: string) => {
+      const creator = this.records.get(id)?.fields[CREATOR_FIELD];
+      return this.records.has(id) && (creators === undefined || creator === undefined || creators.includes(creator));
+    };
+    const found = [...index]
+      .map(([id, score]) => ({ id, score }))
+      .filter((p) => (after === undefined || order(p, after) > 0) && visible(p.id))
+      .sort(order);
+    const ids = found.slice(0, limit).map((p) => p.id);
+    return { ids, next: found.length > limit ? found[limit - 1] : null };
   }
 
   // --- the due schedule (claimed across accounts by MemoryStore) -------------------------------

@@ -6,6 +6,7 @@ import {
   checkEndpointId,
   deliveryFields,
   deliveryFromFields,
+  eventTimeOf,
   newEventId,
   type DeliveryAttempt,
   type DeliveryPage,
@@ -175,12 +176,16 @@ export class MemoryWebhookStore implements WebhookStore {
   async listDeliveries(endpoint: string, options: { state?: DeliveryState; after?: string; limit: number }): Promise<DeliveryPage> {
     const q = this.queuesOf(endpoint);
     // newest first, as Redis orders equal scores: by member, reversed
-    const ids = [...q.all].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).map(([id]) => id);
+    const newestFirst = (a: [string, number], b: [string, number]) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0);
+    const entries = [...q.all].sort(newestFirst);
+    const ids = entries.map(([id]) => id);
     let start = 0;
     if (options.after !== undefined) {
-      const at = ids.indexOf(options.after);
-      if (at < 0) return { deliveries: [], next: null };
-      start = at + 1;
+      // after a delivery of another endpoint (or one gone): after its place, by its time and id
+      const after = options.after;
+      const at = eventTimeOf(after);
+      if (!ids.includes(after) && at === null) return { deliveries: [], next: null };
+      start = ids.includes(after) ? ids.indexOf(after) + 1 : entries.filter((e) => newestFirst(e, [after, at as number]) < 0).length;
     }
     const found: StoredDelivery[] = [];
     let last = -1;
@@ -190,6 +195,15 @@ export class MemoryWebhookStore implements WebhookStore {
       if (d && (options.state === undefined || d.state === options.state)) found.push(d);
     }
     return { deliveries: found, next: last >= 0 && last < ids.length - 1 && found.length >= options.limit ? ids[last] : null };
+  }
+
+  async deliveriesOf(endpoint: string, subject: string, times: readonly number[]): Promise<StoredDelivery[]> {
+    const q = this.queuesOf(endpoint);
+    const wanted = new Set(times);
+    return [...q.all]
+      .filter(([id, at]) => wanted.has(at) && this.deliveries.get(id)?.fields.subject === subject)
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([id]) => this.view(q, id) as StoredDelivery);
   }
 
   async retryDelivery(endpoint: string, id: string, now: number): Promise<RetryResult> {

@@ -52,6 +52,12 @@ function randomHex22(): string {
   return pool.toString('hex', used - 11, used);
 }
 
+/** A record id without its account (`n<shard><random>`): how the account's own indexes list it. */
+export const localId = (id: string): string => id.slice(0, id.indexOf('.'));
+
+/** The record id of `local` (from localId) in `account`. */
+export const globalId = (local: string, account: string): string => `${local}.${account}`;
+
 export class RecordIds {
   constructor(readonly shards: number = DEFAULT_SHARDS_PER_ACCOUNT) {
     if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {

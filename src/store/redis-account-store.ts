@@ -1,5 +1,6 @@
 import { checkCreateFields, recordExistsError } from './checks';
-import type { RecordIds } from './record-ids';
+import { mergePages, newestFirst, soonestFirst } from './merged-page';
+import { globalId, localId, type RecordIds } from './record-ids';
 import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
 import type { RedisOutboxes } from './redis-outboxes';
@@ -12,24 +13,32 @@ import { linkMsgid } from './scripts/link-msgid';
 import { openWindow } from './scripts/open-window';
 import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
 import { renewClaim } from './scripts/renew-claim';
+import { searchIndex } from './scripts/search-index';
 import { resolveMsgid } from './scripts/resolve-msgid';
 import { giveBackToWindow } from './scripts/return-window';
 import { takeFromWindow } from './scripts/take-window';
-import type {
-  AccountStore,
-  CreateOptions,
-  CreateResult,
-  Fields,
-  HistoryEntry,
-  ParkedEntry,
-  RecordMove,
-  StoredRecord,
-  WindowState,
-  WindowUse,
+import {
+  CREATOR_FIELD,
+  type AccountStore,
+  type CreateOptions,
+  type CreateResult,
+  type Fields,
+  type HistoryEntry,
+  type ParkedEntry,
+  type RecordMove,
+  type SearchOptions,
+  type SearchPage,
+  type SearchPosition,
+  type StoredRecord,
+  type WindowState,
+  type WindowUse,
 } from './store';
 import { newEventId } from './webhook-store';
 
 const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
+
+/** A search looks at no more than this many index entries per shard and call (records of other clients are skipped). */
+const SEARCH_SCAN_LIMIT = 2000;
 
 /** Pairs of a flat HGETALL reply from Lua → an object. */
 function unflatten(flat: string[]): Fields {
@@ -120,11 +129,21 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   private async writeRecord(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<boolean> {
     const shard = this.shardOfRecord(id);
     const keys = this.keys.shard(this.account, shard);
-    const { dueAt } = options;
+    const { dueAt, index } = options;
+    const listed = index ? { keys: index.terms.map((t) => keys.searchTerm(t)), at: index.at } : { keys: [], at: 0 };
     const reply = await this.redis.run(
       createRecord,
-      [keys.record(id), keys.history(id), keys.due],
-      [id, String(options.ttlSeconds), JSON.stringify(history), dueAt === undefined ? '' : String(dueAt), ...flatten(fields)],
+      [keys.record(id), keys.history(id), keys.due, ...listed.keys],
+      [
+        id,
+        String(options.ttlSeconds),
+        JSON.stringify(history),
+        dueAt === undefined ? '' : String(dueAt),
+        String(listed.at),
+        localId(id),
+        String(listed.at - options.ttlSeconds * 1000),
+        ...flatten(fields),
+      ],
     );
     if (reply !== 1) return false;
     if (dueAt !== undefined) await this.schedule.hint(this.account, shard, dueAt);
@@ -175,21 +194,22 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   async move(id: string, move: RecordMove, unparkFrom?: string): Promise<boolean> {
     const shard = unparkFrom === undefined ? this.recordShard(id) : this.ownerShard(id, unparkFrom);
     const { keys, args } = this.moveArgs(shard, id, move);
-    if (unparkFrom !== undefined) keys.push(shard.parked(unparkFrom));
+    if (unparkFrom !== undefined) keys.push(shard.parked(unparkFrom), shard.parkedIndex);
     return this.moved(await this.redis.run(moveRecord, keys, args), id, move);
   }
 
   async park(id: string, move: RecordMove, entry: ParkedEntry): Promise<boolean> {
     const shard = this.ownerShard(id, entry.owner);
     const { keys, args } = this.moveArgs(shard, id, move);
-    keys.push(shard.parked(entry.owner));
-    return this.moved(await this.redis.run(parkRecord, keys, [...args, String(entry.score), String(entry.ttlSeconds)]), id, move);
+    keys.push(shard.parked(entry.owner), shard.parkedIndex);
+    const own = [String(entry.score), String(entry.ttlSeconds), String(entry.until), String(entry.until - entry.ttlSeconds * 1000)];
+    return this.moved(await this.redis.run(parkRecord, keys, [...args, ...own]), id, move);
   }
 
   async releaseAsReply(id: string, move: RecordMove, owner: string, reply: { pushKey: string; text: string; ttlMs: number }): Promise<boolean> {
     const shard = this.ownerShard(id, owner);
     const { keys, args } = this.moveArgs(shard, id, move);
-    keys.push(shard.parked(owner), shard.reply(owner, reply.pushKey));
+    keys.push(shard.parked(owner), shard.reply(owner, reply.pushKey), shard.parkedIndex);
     return this.moved(await this.redis.run(releaseRecordAsReply, keys, [...args, reply.text, String(reply.ttlMs)]), id, move);
   }
 
@@ -200,6 +220,42 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   async allDueNow(now: number): Promise<number> {
     return this.schedule.allDueNow(this.account, now);
+  }
+
+  // --- search ---------------------------------------------------------------------------------
+
+  findByTerm(term: string, options: SearchOptions & { user?: string }): Promise<SearchPage> {
+    const shards = options.user === undefined ? this.allShards() : [this.ids.shardOfUser(options.user)];
+    return this.search(shards, (keys) => keys.searchTerm(term), 'desc', options);
+  }
+
+  findParked(options: SearchOptions): Promise<SearchPage> {
+    return this.search(this.allShards(), (keys) => keys.parkedIndex, 'asc', options);
+  }
+
+  private allShards(): number[] {
+    return Array.from({ length: this.ids.shards }, (_, shard) => shard);
+  }
+
+  /** Reads the index of each shard at once (pipelined) and merges their pages. */
+  private async search(shards: number[], index: (keys: ShardKeys) => string, order: 'asc' | 'desc', options: SearchOptions): Promise<SearchPage> {
+    const { after, creators, limit } = options;
+    const position = after ? [String(after.score), localId(after.id)] : ['', ''];
+    const pages = await Promise.all(
+      shards.map(async (shard) => {
+        const keys = this.keys.shard(this.account, shard);
+        const [found, last] = (await this.redis.run(
+          searchIndex,
+          [index(keys)],
+          [order, ...position, String(limit + 1), String(SEARCH_SCAN_LIMIT), keys.record(''), `.${this.account}`, CREATOR_FIELD, ...(creators ?? [])],
+        )) as [string[], string[]];
+        const items: SearchPosition[] = [];
+        for (let i = 0; i < found.length; i += 2) items.push({ id: globalId(found[i], this.account), score: Number(found[i + 1]) });
+        return { items, frontier: last.length === 0 ? null : { score: Number(last[0]), id: globalId(last[1], this.account) } };
+      }),
+    );
+    const { items, next } = mergePages(pages, order === 'desc' ? newestFirst : soonestFirst, limit);
+    return { ids: items.map((p) => p.id), next };
   }
 
   // --- correlation -----------------------------------------------------------------------------

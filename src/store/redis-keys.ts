@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { shardLabel } from './record-ids';
 
 /**
@@ -55,6 +56,12 @@ export const deadLetterStream = (stream: string): string => `${stream}:dead`;
 
 /** A user name inside a key that has another variable part: escaped, so it holds no `:`. */
 const part = (user: string) => encodeURIComponent(user);
+
+/** Search terms longer than this are named by their hash (a business value may be long). */
+const TERM_CHARS = 100;
+
+/** A search term inside a key: escaped, or `#` + its SHA-1 when long (escaping never makes a `#`). */
+const termPart = (term: string) => (term.length <= TERM_CHARS ? part(term) : `#${createHash('sha1').update(term).digest('hex')}`);
 
 /** The namespace of one KeyValueStore. */
 export class ValueKeys {
@@ -154,6 +161,16 @@ export class ShardKeys {
   /** Record history (list of JSON entries). */
   history(id: string): string {
     return `${this.base}hist:${id}`;
+  }
+
+  /** Records listed under a search term: zset of local ids (see localId) by when they were listed. */
+  searchTerm(term: string): string {
+    return `${this.base}ix:${termPart(term)}`;
+  }
+
+  /** Every parked record of the shard: zset of local ids by when their park ends. */
+  get parkedIndex(): string {
+    return `${this.base}ix-parked`;
   }
 
   /** A user's parked records (zset by score). */

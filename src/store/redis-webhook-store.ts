@@ -11,12 +11,14 @@ import {
   recoverDeliveries,
   retryDelivery,
   settleDelivery,
+  subjectDeliveries,
 } from './scripts/webhook-deliveries';
 import type { Fields } from './store';
 import {
   checkEndpointId,
   deliveryFields,
   deliveryFromFields,
+  eventTimeOf,
   type DeliveryAttempt,
   type DeliveryPage,
   type DeliveryRef,
@@ -122,9 +124,16 @@ export class RedisWebhookStore implements WebhookStore {
     const [found, last] = (await this.redis.run(
       listDeliveries,
       [k.all, k.due],
-      [options.after ?? '', options.state ?? '', String(options.limit), k.delivery(''), String(LIST_SCAN_LIMIT)],
+      [options.after ?? '', options.state ?? '', String(options.limit), k.delivery(''), String(LIST_SCAN_LIMIT), String(eventTimeOf(options.after ?? '') ?? '')],
     )) as [Array<[string[], string]>, string];
     return { deliveries: found.map(([flat, due]) => deliveryFromFields(unflatten(flat), dueOf(due))), next: last === '' ? null : last };
+  }
+
+  async deliveriesOf(endpoint: string, subject: string, times: readonly number[]): Promise<StoredDelivery[]> {
+    const k = this.endpoint(endpoint);
+    const ordered = [...new Set(times)].sort((a, b) => a - b).map(String);
+    const found = (await this.redis.run(subjectDeliveries, [k.all, k.due], [subject, k.delivery(''), ...ordered])) as Array<[string[], string]>;
+    return found.map(([flat, due]) => deliveryFromFields(unflatten(flat), dueOf(due)));
   }
 
   async retryDelivery(endpoint: string, id: string, now: number): Promise<RetryResult> {

@@ -24,6 +24,8 @@ export interface HistoryEntry {
   /** The status after the event (unchanged for events that change nothing). */
   status: string;
   detail: string;
+  /** The outside call behind the event, in its writer's compact form (every line is stored: keep it short). */
+  call?: string;
 }
 
 export interface StoredRecord {
@@ -43,6 +45,8 @@ export interface CreateOptions {
    * the fingerprint stored with it are returned. The key expires with `ttlSeconds`.
    */
   idempotency?: { key: string; fingerprint: string };
+  /** Search terms the record is found by (RecordSearch.findByTerm), listed at time `at` (ms): kept as long as the record. */
+  index?: { terms: readonly string[]; at: number };
 }
 
 export type CreateResult = { created: true } | { created: false; existingId: string; fingerprint: string };
@@ -83,6 +87,8 @@ export interface ParkedEntry {
   score: number;
   /** The list expires this long after its last addition. */
   ttlSeconds: number;
+  /** When the park ends: the record's place among the parked records of every owner (RecordSearch.findParked). */
+  until: number;
 }
 
 /** Result of trying to use one message of a customer-service window. */
@@ -163,6 +169,45 @@ export interface ParkedLists {
   forgetParked(owner: string, id: string): Promise<void>;
 }
 
+/** The record field naming the client that created it: searches can be limited to some clients' records. */
+export const CREATOR_FIELD = 'client';
+
+/** A place in a search's order: where a page ended, to go on after. */
+export interface SearchPosition {
+  score: number;
+  id: string;
+}
+
+export interface SearchOptions {
+  /** Only records whose CREATOR_FIELD is one of these (or absent: kept from before creators were); undefined: every record. */
+  creators?: readonly string[];
+  /** At most this many ids. */
+  limit: number;
+  /** A previous page's `next`. */
+  after?: SearchPosition;
+}
+
+export interface SearchPage {
+  ids: string[];
+  /**
+   * Pass as `after` for the next page; null when nothing follows. A page that looked at many records
+   * of other clients may hold fewer than `limit` ids (even none) and still have a next.
+   */
+  next: SearchPosition | null;
+}
+
+/**
+ * Finding an account's records again: by the terms they were created with, and the parked ones.
+ * Each index is kept beside the records it lists (in Redis, in their shards, changed in the same
+ * script as the record) and expires with them.
+ */
+export interface RecordSearch {
+  /** Records listed under `term` (CreateOptions.index), newest first. `user`: every record of the term is this user's, so one shard is read. */
+  findByTerm(term: string, options: SearchOptions & { user?: string }): Promise<SearchPage>;
+  /** Records on a parked list (every owner's), the soonest `until` first. */
+  findParked(options: SearchOptions): Promise<SearchPage>;
+}
+
 /** Customer-service windows per user and kind (quotas valid until a time). */
 export interface CustomerServiceWindows {
   /**
@@ -238,7 +283,7 @@ export interface KeyValueStore {
  * account and the user's shard, so a record is found from its id alone (`Store.accountOfId`).
  * Methods given an id of another account throw.
  */
-export interface AccountStore extends NotificationRecords, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore {
+export interface AccountStore extends NotificationRecords, RecordSearch, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore {
   /** The appid. */
   readonly account: string;
   /** A fresh, unique record id for a notice to `user` of this account. */

@@ -22,6 +22,12 @@ export function newEventId(now: number): string {
   return `evt_${now.toString(16).padStart(12, '0')}${randomBytes(8).toString('hex')}`;
 }
 
+/** When the event of an event id (or of a delivery id) happened (ms), or null for anything else: its deliveries are created at that time. */
+export function eventTimeOf(id: string): number | null {
+  const match = /^evt_([0-9a-f]{12})[0-9a-f]{16}(?:\.|$)/.exec(id);
+  return match ? parseInt(match[1], 16) : null;
+}
+
 /** An event waiting in an outbox. */
 export interface OutboxEvent {
   id: string;
@@ -143,8 +149,14 @@ export interface WebhookStore {
   /** Records an attempt and its consequences; `disabled` when this attempt disabled the endpoint. */
   settleDelivery(delivery: DeliveryRef, settlement: Settlement): Promise<{ disabled: EndpointState | null }>;
   getDelivery(endpoint: string, id: string): Promise<{ delivery: StoredDelivery; attempts: DeliveryAttempt[] } | null>;
-  /** Newest first, optionally of one state, after the delivery `after` (a previous page's `next`). */
+  /**
+   * Newest first, optionally of one state, after the delivery `after` (a previous page's `next`;
+   * one of another endpoint, or gone, marks a place in the order by its time and id). `next` is the
+   * last delivery looked at when more may follow, even when fewer than `limit` were found.
+   */
   listDeliveries(endpoint: string, options: { state?: DeliveryState; after?: string; limit: number }): Promise<DeliveryPage>;
+  /** The deliveries of `subject` created at one of `times` (a record's events: at the times of their moves), oldest first. */
+  deliveriesOf(endpoint: string, subject: string, times: readonly number[]): Promise<StoredDelivery[]>;
   /**
    * Attempts the delivery now: one waiting for its retry is attempted at once; a settled one is sent
    * once more, outside its order; 'waiting' when an earlier event of its subject is not settled yet.

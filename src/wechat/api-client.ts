@@ -3,6 +3,10 @@ import { TOKEN_ERRCODES } from './errcodes';
 import type { JsonHttp, JsonObject } from './http-json';
 import type { AccessTokens } from './access-tokens';
 
+/** The paths of the two sends, as errors and call records name them. */
+export const TEMPLATE_SEND_PATH = '/cgi-bin/message/template/send';
+export const CUSTOM_SEND_PATH = '/cgi-bin/message/custom/send';
+
 export interface TemplateMessage {
   touser: string;
   template_id: string;
@@ -32,16 +36,16 @@ export class WechatApiClient {
 
   /** Returns the msgid as its exact decimal string. */
   async sendTemplate(message: TemplateMessage): Promise<string> {
-    const answer = await this.call('POST', '/cgi-bin/message/template/send', message);
+    const answer = await this.call('POST', TEMPLATE_SEND_PATH, message);
     const msgid = answer.msgid;
     if (typeof msgid !== 'string' || !/^\d+$/.test(msgid)) {
-      throw new WechatTransportError('/cgi-bin/message/template/send', 'maybe', 'success answer without a numeric msgid');
+      throw new WechatTransportError(TEMPLATE_SEND_PATH, 'maybe', 'success answer without a numeric msgid');
     }
     return msgid;
   }
 
   async sendText(openid: string, content: string): Promise<void> {
-    await this.call('POST', '/cgi-bin/message/custom/send', { touser: openid, msgtype: 'text', text: { content } });
+    await this.call('POST', CUSTOM_SEND_PATH, { touser: openid, msgtype: 'text', text: { content } });
   }
 
   async listTemplates(): Promise<PrivateTemplate[]> {

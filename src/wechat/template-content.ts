@@ -10,3 +10,25 @@ export const SHOWN_CHARS = 20;
 export function templateFields(content: string): string[] {
   return [...content.matchAll(CONTENT_PLACEHOLDER)].map((m) => m[1]);
 }
+
+/** Cuts to SHOWN_CHARS characters counted as code points, so an emoji or rare CJK char is never split. */
+function cut(text: string): string {
+  const chars = Array.from(text);
+  return chars.length > SHOWN_CHARS ? chars.slice(0, SHOWN_CHARS).join('') : text;
+}
+
+/**
+ * A template message as WeChat shows it since 2023: the title line, then the content's lines with
+ * each value cut to SHOWN_CHARS characters; `first` and `remark` are not shown, and a line of
+ * nothing else disappears. `valueOf` gives a field's value (undefined: none).
+ */
+export function shownTemplateText(title: string, content: string, valueOf: (name: string) => string | undefined): string {
+  const lines = title ? [title] : [];
+  for (const line of content.split('\n')) {
+    const names = templateFields(line);
+    if (names.length > 0 && names.every((n) => DROPPED_FIELDS.has(n))) continue;
+    const shown = line.replace(CONTENT_PLACEHOLDER, (_m, name: string) => (DROPPED_FIELDS.has(name) ? '' : cut(valueOf(name) ?? ''))).trim();
+    if (shown !== '') lines.push(shown);
+  }
+  return lines.join('\n');
+}

@@ -66,7 +66,7 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
     it('parks and releases with their events too, in order', async () => {
       const { account, id } = await created();
       await account.move(id, { from: ['queued'], to: 'fallback_pending' });
-      await account.park(id, { from: ['fallback_pending'], to: 'awaiting_interaction', event: { type: 'notification.awaiting_interaction', at: T0, fields: ['status'] } }, { owner: 'o1', score: 1, ttlSeconds: DAY });
+      await account.park(id, { from: ['fallback_pending'], to: 'awaiting_interaction', event: { type: 'notification.awaiting_interaction', at: T0, fields: ['status'] } }, { owner: 'o1', score: 1, ttlSeconds: DAY, until: Date.now() + 3_600_000 });
       await account.releaseAsReply(id, { from: ['awaiting_interaction'], to: 'fallback_sent', event: { type: 'notification.fallback_sent', at: T0 + 1, fields: ['status'] } }, 'o1', { pushKey: 'p', text: 't', ttlMs: 1000 });
       const [batch] = await hooks.claimOutbox(T0 + 1, 1000, 10, 10);
       expect(batch.events.map((e) => [e.type, e.record?.fields.status])).toEqual([

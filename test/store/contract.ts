@@ -1,4 +1,4 @@
-import type { AccountStore, DueWork, HistoryEntry, Store } from '../../src/store/store';
+import type { AccountStore, DueWork, HistoryEntry, SearchPage, SearchPosition, Store } from '../../src/store/store';
 
 export interface StoreHandle {
   store: Store;
@@ -98,7 +98,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(other.firstSeenPush('o1', 'msg:1', DAY)).resolves.toBe(true);
         await account.openWindow('o1', 'message', 5, Date.now() + 60_000, 60);
         await expect(other.getWindow('o1', 'message')).resolves.toBeNull();
-        await account.park(mine, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY });
+        await account.park(mine, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY, until: Date.now() + 3_600_000 });
         await expect(other.parkedFor('o1', 10)).resolves.toEqual([]);
         await expect(account.parkedFor('o1', 10)).resolves.toEqual([mine]);
 
@@ -125,7 +125,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const mine = account.newId('o1');
         await createQueued(mine);
         const stranger = Array.from({ length: 100 }, (_, i) => `u${i}`).find((user) => account.newId(user).slice(0, 3) !== mine.slice(0, 3))!;
-        await expect(account.park(mine, { from: ['queued'], to: 'parked' }, { owner: stranger, score: 1, ttlSeconds: DAY })).rejects.toThrow(/owner/);
+        await expect(account.park(mine, { from: ['queued'], to: 'parked' }, { owner: stranger, score: 1, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).rejects.toThrow(/owner/);
         await expect(account.get(mine)).resolves.toMatchObject({ fields: { status: 'queued' } });
       });
     });
@@ -211,9 +211,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await createQueued(n0);
         await createQueued(n1);
         await createQueued(n2);
-        await expect(account.park(n0, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 2, ttlSeconds: DAY })).resolves.toBe(true);
-        await expect(account.park(n1, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY })).resolves.toBe(true);
-        await expect(account.park(n2, { from: ['fallback_pending'], to: 'parked' }, { owner: 'o1', score: 0, ttlSeconds: DAY })).resolves.toBe(false);
+        await expect(account.park(n0, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 2, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).resolves.toBe(true);
+        await expect(account.park(n1, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).resolves.toBe(true);
+        await expect(account.park(n2, { from: ['fallback_pending'], to: 'parked' }, { owner: 'o1', score: 0, ttlSeconds: DAY, until: Date.now() + 3_600_000 })).resolves.toBe(false);
         expect(await account.parkedFor('o1', 10)).toEqual([n1, n0]);
         expect(await account.parkedFor('o1', 1)).toEqual([n1]);
 
@@ -540,7 +540,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const park = async (recordId: string, score: number) => {
           if (!(await account.get(recordId))) await createQueued(recordId);
           await account.move(recordId, { from: ['queued', 'parked'], to: 'queued' });
-          return account.park(recordId, { from: ['queued'], to: 'parked' }, { owner: 'o1', score, ttlSeconds: DAY });
+          return account.park(recordId, { from: ['queued'], to: 'parked' }, { owner: 'o1', score, ttlSeconds: DAY, until: Date.now() + 3_600_000 });
         };
         const [a, b, c, z, y] = [id(1), id(2), id(3), id(26), id(25)];
         for (const [recordId, score] of [[c, 2], [b, 2], [z, 1], [a, 3], [y, 2]] as const) await park(recordId, score);
@@ -552,6 +552,88 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(account.parkedFor('o1', 10)).resolves.toEqual([c, y, a, z]);
         await expect(account.parkedFor('o1', 0)).resolves.toEqual([]);
         await expect(account.parkedFor('nobody', 10)).resolves.toEqual([]);
+      });
+    });
+
+    describe('search', () => {
+      /** Creates a record of `user` made by `creator`, listed under `terms` at time `at`. */
+      const listed = async (user: string, creator: string | null, terms: string[], at: number) => {
+        const recordId = account.newId(user);
+        const fields = { status: 'queued', openid: user, ...(creator === null ? {} : { client: creator }) };
+        await account.create(recordId, fields, entry('queued'), { ttlSeconds: DAY, index: { terms, at } });
+        return recordId;
+      };
+      /** Every page of a search, followed with `next` until none; also how many pages it took. */
+      const allPages = async (find: (after?: SearchPosition) => Promise<SearchPage>) => {
+        const ids: string[] = [];
+        let after: SearchPosition | undefined;
+        for (let pages = 1; pages <= 100; pages++) {
+          const page = await find(after);
+          ids.push(...page.ids);
+          if (page.next === null) return { ids, pages };
+          after = page.next;
+        }
+        throw new Error('more than 100 pages');
+      };
+
+      it('finds records by term, newest first (equal times by id, reversed), only of the given creators, a page at a time without gaps or repeats', async () => {
+        const T = 1_700_000_000_000;
+        const mine: string[] = [];
+        // spread over users (so over shards), with equal times among them
+        for (let i = 0; i < 13; i++) mine.push(await listed(`user-${i % 5}`, 'me', ['f:order=A1'], T + Math.floor(i / 3)));
+        const legacy = await listed('user-9', null, ['f:order=A1'], T + 100);
+        const theirs = await listed('user-1', 'them', ['f:order=A1'], T + 50);
+        await listed('user-1', 'me', ['f:order=A2'], T + 60);
+        const order = (ids: string[]) => [...ids].sort((a, b) => (a < b ? 1 : -1));
+        // newest first: by time, equal times by id reversed
+        const expected = [legacy, ...[4, 3, 2, 1, 0].flatMap((t) => order(mine.filter((_, i) => Math.floor(i / 3) === t)))];
+        for (const limit of [1, 2, 5, 50]) {
+          const { ids, pages } = await allPages((after) => account.findByTerm('f:order=A1', { creators: ['me'], limit, after }));
+          expect([limit, ids]).toEqual([limit, expected]);
+          expect(pages).toBe(Math.max(1, Math.ceil(expected.length / limit)));
+        }
+        const everyone = await allPages((after) => account.findByTerm('f:order=A1', { limit: 4, after }));
+        expect(everyone.ids).toEqual([legacy, theirs, ...expected.slice(1)]);
+        await expect(account.findByTerm('f:order=A3', { limit: 10 })).resolves.toEqual({ ids: [], next: null });
+        // a term of one user is read from that user's shard alone
+        const ofUser = await listed('user-7', 'me', ['u:user-7'], T);
+        await expect(account.findByTerm('u:user-7', { limit: 10, user: 'user-7' })).resolves.toEqual({ ids: [ofUser], next: null });
+        await expect(store.forAccount(OTHER_APP).findByTerm('f:order=A1', { limit: 10 })).resolves.toEqual({ ids: [], next: null });
+      });
+
+      it("pages through many records of other creators without reading all of them at once, and finds each of the creator's", async () => {
+        const T = 1_700_000_000_000;
+        const mine = [await listed('crowd', 'me', ['u:crowd'], T + 1), await listed('crowd', 'me', ['u:crowd'], T + 2)];
+        const others = Array.from({ length: 2500 }, (_, i) => i);
+        for (let start = 0; start < others.length; start += 500) {
+          await Promise.all(others.slice(start, start + 500).map((i) => listed('crowd', 'them', ['u:crowd'], T + 10 + i)));
+        }
+        const { ids, pages } = await allPages((after) => account.findByTerm('u:crowd', { creators: ['me'], limit: 10, after, user: 'crowd' }));
+        expect(ids).toEqual([mine[1], mine[0]]);
+        // a Redis shard looks at 2,000 entries per call: a first page with none of mine, then the rest
+        expect(pages).toBeLessThanOrEqual(2);
+      });
+
+      it('lists parked records of every owner, the soonest end first; a record leaves when it leaves its owner\'s list', async () => {
+        const T = Date.now();
+        const park = async (user: string, creator: string, until: number) => {
+          const recordId = await listed(user, creator, [], T);
+          await account.park(recordId, { from: ['queued'], to: 'parked' }, { owner: user, score: T, ttlSeconds: DAY, until });
+          return recordId;
+        };
+        const late = await park('p1', 'me', T + 3000);
+        const early = await park('p2', 'me', T + 1000);
+        const middle = await park('p3', 'me', T + 2000);
+        const theirs = await park('p4', 'them', T + 1500);
+        const page = await account.findParked({ creators: ['me'], limit: 2 });
+        expect(page.ids).toEqual([early, middle]);
+        await expect(account.findParked({ creators: ['me'], limit: 2, after: page.next as SearchPosition })).resolves.toEqual({ ids: [late], next: null });
+        await expect(account.findParked({ limit: 10 })).resolves.toMatchObject({ ids: [early, theirs, middle, late] });
+        // released (customer service), made the passive reply, failed: each leaves the index with its owner's list
+        await account.move(early, { from: ['parked'], to: 'queued' }, 'p2');
+        await account.releaseAsReply(middle, { from: ['parked'], to: 'sent' }, 'p3', { pushKey: 'k', text: 'x', ttlMs: 60_000 });
+        await account.move(theirs, { from: ['parked'], to: 'parked' });
+        await expect(account.findParked({ limit: 10 })).resolves.toEqual({ ids: [theirs, late], next: null });
       });
     });
 
@@ -604,7 +686,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await account.acquireLock('lock', 'i1', 300);
       await account.openWindow('u', 'w', 1, now, 1);
       await account.create(p, { status: 'queued' }, entry('queued'), { ttlSeconds: DAY });
-      await account.park(p, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 1 });
+      await account.park(p, { from: ['queued'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 1, until: Date.now() + 3_600_000 });
       await account.firstSeenPush('o1', 'push-ttl', 1);
       await account.rememberBotReply('o1', 'push-ttl', 'x', 300);
 

@@ -36,7 +36,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       const now = Date.now();
       const account = store.forAccount(APP);
       const id = account.newId('o1');
-      await account.create(id, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now, idempotency: { key: 'ik', fingerprint: 'f' } });
+      await account.create(id, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now, idempotency: { key: 'ik', fingerprint: 'f' }, index: { terms: ['u:o1'], at: now } });
       await account.move(id, { from: ['queued'], to: 'awaiting_receipt', history: entry('awaiting_receipt') });
       await account.linkMsgid('m1', id, 600);
       await account.resolveMsgid('o1', 'm2', 'success', 600);
@@ -46,7 +46,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       await account.acquireLock('refresh', 'me', 60_000);
       await account.setHash('templates', { a: '1' });
       await account.openWindow('o1', 'message', 5, now + 60_000, 60);
-      await account.park(id, { from: ['awaiting_receipt'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 600 });
+      await account.park(id, { from: ['awaiting_receipt'], to: 'parked' }, { owner: 'o1', score: 1, ttlSeconds: 600, until: Date.now() + 3_600_000 });
       await account.firstSeenPush('o1', 'msg:1', 600);
       await account.rememberBotReply('o1', 'msg:1', '<xml/>', 60_000);
       await store.deployment.setValue('ticket', 'x');
@@ -62,7 +62,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
         [
           ...[`accounts`, `due-index`, `val:ticket`].map((rest) => `{${prefix}}:${rest}`),
           ...['hash:templates', 'idem:ik', 'lock:refresh', 'seen:push', 'val:forever', 'val:token'].map((rest) => `{${prefix}:${APP}}:${rest}`),
-          ...['bot-reply:o1:msg:1', 'due', 'early:m2', `hist:${id}`, 'msgid:m1', 'push:o1:msg:1', `rec:${id}`, 'set:parked:o1', 'win:message:o1'].map((rest) => shard + rest),
+          ...['bot-reply:o1:msg:1', 'due', 'early:m2', `hist:${id}`, 'ix-parked', 'ix:u%3Ao1', 'msgid:m1', 'push:o1:msg:1', `rec:${id}`, 'set:parked:o1', 'win:message:o1'].map((rest) => shard + rest),
         ].sort(),
       );
     });

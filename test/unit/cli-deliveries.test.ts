@@ -34,18 +34,22 @@ async function cli(argv: string[], now?: () => number) {
 const pending = webhookDelivery.parse({
   id: 'msg_2kYh8Qe4',
   endpoint: 'ep_1',
+  webhookId: 'msg_2kYh8Qe4',
   type: 'notification.delivered',
+  account: 'wx0123456789abcdef',
+  subject: 'n00aaaaaaaaaaaaaaaaaaaaaa.wx0123456789abcdef',
   status: 'failed',
   attempts: 2,
+  givenUp: false,
   createdAt: '2026-11-25T10:00:00.000Z',
-  lastAttempt: { at: '2026-11-25T10:00:05.000Z', status: 500 },
+  lastAttempt: { at: '2026-11-25T10:00:05.000Z', ms: 40, status: 500 },
   nextAttemptAt: '2026-11-25T10:05:05.000Z',
 });
-const done = webhookDelivery.parse({ ...pending, id: 'msg_9zZ', status: 'succeeded', attempts: 1, lastAttempt: { at: '2026-11-25T10:00:01.000Z', status: 200 }, nextAttemptAt: null });
+const done = webhookDelivery.parse({ ...pending, id: 'msg_9zZ', status: 'succeeded', attempts: 1, lastAttempt: { at: '2026-11-25T10:00:01.000Z', ms: 12, status: 200 }, nextAttemptAt: null });
 
 describe('wxreach deliveries', () => {
   it('list: a table (or the JSON) of the deliveries, filtered by status and endpoint', async () => {
-    const body = webhookDeliveryList.parse({ deliveries: [pending, done] });
+    const body = webhookDeliveryList.parse({ deliveries: [pending, done], next: null });
     const s = await standIn({ 'GET /v1/webhook-deliveries': [200, body] });
     try {
       const table = await cli(['deliveries', 'list', '--url', s.url, '--status', 'failed', '--endpoint', 'ep_1']);

@@ -73,5 +73,15 @@ describe('configuration', () => {
       /wechat\.appId \(WECHAT_APPID\), accounts or component \(WECHAT_COMPONENT_APPID\): one is required when NODE_ENV=production/,
     );
     expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_API_KEYS: keys, ...account }).apiKeys).toHaveLength(2);
+    // operator keys alone are keys enough
+    expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', WXREACH_OPERATOR_KEYS: keys, ...account }).operatorKeys).toHaveLength(2);
+  });
+
+  it('reads operator keys as API keys are read, and checks them the same way, naming the variable', () => {
+    const limited = `${'o'.repeat(16)}=wx0123456789abcdef|wx1111111111111111`;
+    expect(loadConfig({ WXREACH_OPERATOR_KEYS: ` ${'p'.repeat(16)} ,${limited}` }).operatorKeys).toEqual(['p'.repeat(16), limited]);
+    expect(loadConfig({}).operatorKeys).toEqual([]);
+    expect(() => loadConfig({ WXREACH_OPERATOR_KEYS: 'too-short' })).toThrow(/operatorKeys\.0 \(WXREACH_OPERATOR_KEYS\): API keys must be at least 16 characters/);
+    expect(() => loadConfig({ WXREACH_OPERATOR_KEYS: `${'o'.repeat(16)}=shop-a` })).toThrow(/WXREACH_OPERATOR_KEYS/);
   });
 });

@@ -175,8 +175,8 @@ describe('the parked list kept by the moves', () => {
     const { lifecycle, notice } = rig();
     const later = await notice('fallback_pending', T0 + 2);
     const earlier = await notice('fallback_pending', T0 + 1);
-    await expect(lifecycle.move('park', later, { detail: 'parked' })).resolves.toBe(true);
-    await expect(lifecycle.move('park', earlier, { detail: 'parked' })).resolves.toBe(true);
+    await expect(lifecycle.move('park', later, { detail: 'parked', dueAt: T0 + 60_000 })).resolves.toBe(true);
+    await expect(lifecycle.move('park', earlier, { detail: 'parked', dueAt: T0 + 60_000 })).resolves.toBe(true);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([earlier.id, later.id]);
     await expect(lifecycle.parkedFor(OPENID, 1)).resolves.toEqual([earlier.id]);
     await expect(lifecycle.parkedFor('oSOMEONE_else', 10)).resolves.toEqual([]);
@@ -185,15 +185,16 @@ describe('the parked list kept by the moves', () => {
   it('a refused park adds nothing', async () => {
     const { lifecycle, notice } = rig();
     const n = await notice('queued');
-    await expect(lifecycle.move('park', n, { detail: 'parked' })).resolves.toBe(false);
+    await expect(lifecycle.move('park', n, { detail: 'parked', dueAt: T0 + 60_000 })).resolves.toBe(false);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([]);
   });
 
   it('park needs the notice\'s createdAt; releaseAsReply needs its reply', async () => {
     const { store, lifecycle, notice } = rig();
     const n = await notice('fallback_pending');
-    await expect(lifecycle.move('park', { id: n.id, openid: OPENID }, { detail: 'parked' })).rejects.toThrow(/createdAt/);
-    await lifecycle.move('park', n, { detail: 'parked' });
+    await expect(lifecycle.move('park', { id: n.id, openid: OPENID }, { detail: 'parked', dueAt: T0 + 60_000 })).rejects.toThrow(/createdAt/);
+    await expect(lifecycle.move('park', n, { detail: 'parked' })).rejects.toThrow(/due time/);
+    await lifecycle.move('park', n, { detail: 'parked', dueAt: T0 + 60_000 });
     await expect(lifecycle.move('releaseAsReply', n, { detail: 'reply' })).rejects.toThrow(/reply/);
     expect((await store.get(n.id))?.fields.status).toBe('awaiting_interaction');
   });
@@ -202,8 +203,8 @@ describe('the parked list kept by the moves', () => {
     const { lifecycle, notice } = rig();
     const n = await notice('fallback_pending');
     const other = await notice('fallback_pending', T0 + 1);
-    await lifecycle.move('park', n, { detail: 'parked' });
-    await lifecycle.move('park', other, { detail: 'parked' });
+    await lifecycle.move('park', n, { detail: 'parked', dueAt: T0 + 60_000 });
+    await lifecycle.move('park', other, { detail: 'parked', dueAt: T0 + 60_000 });
     await expect(lifecycle.move(name, n, { detail: name })).resolves.toBe(true);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([other.id]);
   });
@@ -211,7 +212,7 @@ describe('the parked list kept by the moves', () => {
   it('releaseAsReply takes the notice off the list and stores the reply text under its key', async () => {
     const { store, lifecycle, notice } = rig();
     const n = await notice('fallback_pending');
-    await lifecycle.move('park', n, { detail: 'parked' });
+    await lifecycle.move('park', n, { detail: 'parked', dueAt: T0 + 60_000 });
     const reply = { key: 'reply:msg:42', text: 'Order A1 paid', ttlMs: 60_000 };
     await expect(lifecycle.move('releaseAsReply', n, { detail: 'as the reply', set: { channel: 'passive_reply' } }, { reply })).resolves.toBe(true);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([]);
@@ -229,7 +230,7 @@ describe('the parked list kept by the moves', () => {
   it('forgetParked drops a stale entry', async () => {
     const { lifecycle, notice } = rig();
     const n = await notice('fallback_pending');
-    await lifecycle.move('park', n, { detail: 'parked' });
+    await lifecycle.move('park', n, { detail: 'parked', dueAt: T0 + 60_000 });
     await lifecycle.forgetParked(OPENID, n.id);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([]);
   });

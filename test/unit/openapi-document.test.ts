@@ -153,6 +153,7 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/v1/webhook-deliveries'].get.parameters.map((p: Json) => [p.name, p.schema.enum ?? p.schema.type])).toEqual([
       ['status', ['pending', 'succeeded', 'failed']],
       ['endpoint', 'string'],
+      ['notification', 'string'],
       ['limit', 'integer'],
       ['after', 'string'],
     ]);

@@ -13,6 +13,14 @@ const historyEntry = z.object({
   at: isoTime,
   status: status.describe('the status after the event (unchanged for an event that changes nothing)'),
   detail: z.string().describe('why: the step, the errcode, what the user will not see of a template…'),
+  call: z
+    .object({
+      path: z.string().describe('e.g. /cgi-bin/message/template/send (or the token endpoint, when no token could be had)'),
+      errcode: z.number().int().nullable().describe('WeChat’s errcode (0: accepted); null when no answer came (timeout, connection, HTTP 5xx)'),
+      ms: z.number().int().min(0).describe('how long the call took'),
+    })
+    .optional()
+    .describe('the WeChat call behind this step'),
 });
 
 /** GET /v1/notifications/:id, and the `data` of the webhooks' notification events. */
@@ -28,6 +36,8 @@ export const notificationView = z
     channel: z.enum(CHANNELS).optional().describe('what reached the user'),
     reason: z.string().optional().describe('why it failed or fell back'),
     text: z.string().optional().describe('the fallback sentence, once built'),
+    parkedUntil: isoTime.optional().describe('while awaiting_interaction: when it ends failed (expired) unless the user interacts'),
+    rendered: z.string().optional().describe('GET of one notification: its template message as WeChat shows it (title, shown fields cut to 20 characters), when the template’s content is known'),
     history: z.array(historyEntry),
   })
   .describe('A notification as its creator sees it.');

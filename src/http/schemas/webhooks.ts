@@ -76,31 +76,51 @@ export const endpointRecovered = z.object({ requeued: z.number().int().min(0).de
 /** `failed`: the latest attempt failed, whether a retry is pending or not. */
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 
-/** GET /v1/webhook-deliveries?status=…&endpoint=…&limit=…&after=… */
+/** GET /v1/webhook-deliveries?status=…&endpoint=…&notification=…&limit=…&after=… */
 export const deliveriesQuery = z
   .object({
     status: z.enum(DELIVERY_STATUSES).optional().describe('failed: the latest attempt failed, retry pending or not'),
     endpoint: z.string().max(60).optional().describe('an endpoint id'),
+    notification: z.string().max(100).optional().describe('only the deliveries of this notification (all of them: no paging)'),
     limit: z.coerce.number().int().min(1).max(100).default(50).describe('deliveries per page'),
-    after: z.string().max(120).optional().describe("a previous page's `next` (with `endpoint`)"),
+    after: z
+      .string()
+      .regex(/^evt_[0-9a-f]{28}\.ep_[A-Za-z0-9_]{1,48}$/, "must be a previous page's `next`")
+      .optional()
+      .describe("a previous page's `next`"),
   })
   .strict()
-  .refine((q) => q.after === undefined || q.endpoint !== undefined, { message: 'after needs endpoint', path: ['after'] });
+  .refine((q) => q.after === undefined || q.notification === undefined, { message: 'a notification has one page: no after', path: ['after'] });
 
-export const webhookDelivery = z.object({
-  id: z.string().describe('the webhook-id header: the same on every attempt'),
-  endpoint: z.string(),
-  type: webhookEventType,
-  status: z.enum(DELIVERY_STATUSES),
-  attempts: z.number().int().min(0),
-  createdAt: isoTime,
-  lastAttempt: z
-    .object({ at: isoTime, status: z.number().int().nullable().describe('the HTTP status answered; null when none came'), error: z.string().optional() })
-    .nullable(),
-  nextAttemptAt: isoTime.nullable().describe('null: no attempt is scheduled'),
+const deliveryAttempt = z.object({
+  at: isoTime,
+  ms: z.number().int().min(0).describe('how long the attempt took'),
+  status: z.number().int().optional().describe('the HTTP status answered; absent when none came'),
+  error: z.string().optional().describe('why it failed, when it did'),
 });
 
-export const webhookDeliveryList = z.object({ deliveries: z.array(webhookDelivery) });
+/** A delivery as GET /v1/webhook-deliveries lists it (GET of one adds `attemptLog` and, for an endpoint of the key, `payload`). */
+export const webhookDelivery = z.object({
+  id: z.string().describe('`<webhook-id>.<endpoint id>`'),
+  endpoint: z.string(),
+  webhookId: z.string().describe('the webhook-id header: the same on every attempt'),
+  type: webhookEventType,
+  account: z.string().nullable().describe('the account of the event; null for the deployment’s own'),
+  subject: z.string().describe('what the event is about: a notification id, a template id, an endpoint id'),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number().int().min(0),
+  nextAttemptAt: isoTime.nullable().describe('null: no attempt is scheduled'),
+  givenUp: z.boolean().describe('every scheduled attempt failed (or the endpoint refused it for good)'),
+  createdAt: isoTime,
+  lastAttempt: deliveryAttempt.nullable(),
+  attemptLog: z.array(deliveryAttempt).optional().describe('GET of one delivery: every attempt kept, oldest first'),
+  payload: z.unknown().optional().describe('GET of one delivery to an endpoint of the key: the body sent'),
+});
+
+export const webhookDeliveryList = z.object({
+  deliveries: z.array(webhookDelivery).describe('newest first'),
+  next: z.string().nullable().describe('pass as `after` for the next page; null when there is no more (a page may be short and still have a next)'),
+});
 
 /** `{ type, timestamp, data }`, with `data` the same view as GET at the time of the event. */
 const event = <T extends WebhookEventType, D extends z.ZodType>(type: T, data: D, description: string) =>

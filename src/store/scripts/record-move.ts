@@ -65,11 +65,23 @@ end
 local rest = i + nevent + 1
 `;
 
+/**
+ * The shard's index of parked records (for finding them across owners), kept with the owners'
+ * parked lists: a record joins it when parked and leaves it when it leaves its owner's list. Its
+ * members are local ids (the record id without its account).
+ */
+const PARKED_INDEX = `
+local localId = string.match(ARGV[1], '^[^.]+')
+`;
+
 export const moveRecord = lua(
   'moveRecord',
-  `--[[ A record move; KEYS[5], when given, is the owner's parked list the record leaves.
-  Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+  `--[[ A record move; KEYS[5], when given, is the owner's parked list the record leaves, and
+  KEYS[6] the shard's parked index. Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
 if KEYS[5] then redis.call('ZREM', KEYS[5], ARGV[1]) end
+-- parked index
+${PARKED_INDEX}
+if KEYS[6] then redis.call('ZREM', KEYS[6], localId) end
 return 1
 `,
 );
@@ -77,9 +89,16 @@ return 1
 export const parkRecord = lua(
   'parkRecord',
   `--[[ A record move that parks it: KEYS[5] the owner's parked list (zset), ARGV[rest] the score,
-  ARGV[rest + 1] the list's TTL (seconds). Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+  ARGV[rest + 1] the list's TTL (seconds); KEYS[6] the shard's parked index, ARGV[rest + 2] when
+  the park ends (ms), ARGV[rest + 3] index entries ending before this (ms) leave it.
+  Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
 redis.call('ZADD', KEYS[5], ARGV[rest], ARGV[1])
 redis.call('EXPIRE', KEYS[5], ARGV[rest + 1])
+-- parked index
+${PARKED_INDEX}
+redis.call('ZADD', KEYS[6], ARGV[rest + 2], localId)
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[rest + 3])
+redis.call('EXPIRE', KEYS[6], ARGV[rest + 1])
 return 1
 `,
 );
@@ -87,10 +106,13 @@ return 1
 export const releaseRecordAsReply = lua(
   'releaseRecordAsReply',
   `--[[ A record move that makes it the passive reply to a push: KEYS[5] the owner's parked list it
-  leaves, KEYS[6] the push's reply, ARGV[rest] the reply text, ARGV[rest + 1] its TTL (ms).
-  Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+  leaves, KEYS[6] the push's reply, ARGV[rest] the reply text, ARGV[rest + 1] its TTL (ms);
+  KEYS[7] the shard's parked index it leaves. Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
 redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('SET', KEYS[6], ARGV[rest], 'PX', ARGV[rest + 1])
+-- parked index
+${PARKED_INDEX}
+redis.call('ZREM', KEYS[7], localId)
 return 1
 `,
 );

@@ -165,14 +165,24 @@ export const listDeliveries = lua(
   KEYS[1] every delivery by creation time (zset)   KEYS[2] the schedule (zset)
   ARGV[1] list after this delivery ('' from the newest)   ARGV[2] state ('' any)   ARGV[3] how many
   ARGV[4] delivery key prefix   ARGV[5] look at no more than this many
+  ARGV[6] the creation time (ms) of ARGV[1]: when it is not in KEYS[1] (another endpoint's, or
+  gone), the list goes on after its place (by time, then id); '' (not known): nothing follows
 
   Returns {{{fields (flat), due time or ''}, ...}, the last delivery looked at ('' when none is left)}.
 ]]
 local start = 0
 if ARGV[1] ~= '' then
   local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
-  if not rank then return {{}, ''} end
-  start = rank + 1
+  if rank then
+    start = rank + 1
+  elseif ARGV[6] == '' then
+    return {{}, ''}
+  else
+    start = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[6], '+inf')
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[6], ARGV[6])) do
+      if id > ARGV[1] then start = start + 1 end
+    end
+  end
 end
 local limit = tonumber(ARGV[3])
 local found = {}
@@ -199,6 +209,29 @@ while #found < limit and seen < tonumber(ARGV[5]) do
 end
 if exhausted or last == '' or redis.call('ZREVRANK', KEYS[1], last) == redis.call('ZCARD', KEYS[1]) - 1 then last = '' end
 return {found, last}
+`,
+);
+
+export const subjectDeliveries = lua(
+  'subjectDeliveries',
+  `--[[
+  The deliveries of one subject created at given times (a record's events are delivered at the
+  times of their moves), oldest first.
+
+  KEYS[1] every delivery by creation time (zset)   KEYS[2] the schedule (zset)
+  ARGV[1] the subject   ARGV[2] delivery key prefix   ARGV[3..] creation times (ms), oldest first
+
+  Returns {{fields (flat), due time or ''}, ...}.
+]]
+local found = {}
+for i = 3, #ARGV do
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[i], ARGV[i])) do
+    if redis.call('HGET', ARGV[2] .. id, 'subject') == ARGV[1] then
+      found[#found + 1] = {redis.call('HGETALL', ARGV[2] .. id), redis.call('ZSCORE', KEYS[2], id) or ''}
+    end
+  end
+end
+return found
 `,
 );
 
