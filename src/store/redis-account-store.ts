@@ -7,12 +7,12 @@ import { RedisKeyValues } from './redis-key-values';
 import type { AccountKeys, RedisKeys, ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
 import { createRecord } from './scripts/create';
+import { applyReceipts } from './scripts/apply-receipts';
 import { getRecord } from './scripts/get-record';
 import { linkMsgid } from './scripts/link-msgid';
 import { openWindow } from './scripts/open-window';
 import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
 import { renewClaim } from './scripts/renew-claim';
-import { resolveMsgid } from './scripts/resolve-msgid';
 import { giveBackToWindow } from './scripts/return-window';
 import { takeFromWindow } from './scripts/take-window';
 import type {
@@ -21,7 +21,9 @@ import type {
   CreateResult,
   Fields,
   HistoryEntry,
+  MsgidReceipt,
   ParkedEntry,
+  ReceiptApplied,
   RecordMove,
   StoredRecord,
   WindowState,
@@ -209,9 +211,50 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     return (await this.redis.run(linkMsgid, [keys.msgid(msgid), keys.earlyReceipt(msgid)], [id, String(ttlSeconds)])) as string | null;
   }
 
-  async resolveMsgid(user: string, msgid: string, status: string, ttlSeconds: number): Promise<string | null> {
-    const keys = this.userShard(user);
-    return (await this.redis.run(resolveMsgid, [keys.msgid(msgid), keys.earlyReceipt(msgid)], [status, String(ttlSeconds)])) as string | null;
+  /**
+   * One script per shard (a script stays in one slot), all sent at once; each receipt's promise
+   * settles with its shard's script and the index hints its moves call for.
+   */
+  applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[] {
+    const byShard = new Map<number, number[]>();
+    receipts.forEach((r, i) => {
+      const shard = this.ids.shardOfUser(r.user);
+      const batch = byShard.get(shard);
+      if (batch) batch.push(i);
+      else byShard.set(shard, [i]);
+    });
+    const results: Promise<ReceiptApplied>[] = new Array(receipts.length);
+    for (const [shard, indexes] of byShard) {
+      const applied = this.applyShardReceipts(shard, indexes.map((i) => receipts[i]));
+      indexes.forEach((i, j) => (results[i] = applied.then((all) => all[j])));
+    }
+    return results;
+  }
+
+  private async applyShardReceipts(shard: number, receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied[]> {
+    const keys = this.keys.shard(this.account, shard);
+    const allKeys: string[] = [];
+    const allArgs: string[] = [String(receipts.length)];
+    for (const r of receipts) {
+      const move = this.moveArgs(keys, '', r.move);
+      allKeys.push(keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys);
+      allArgs.push(String(move.keys.length), String(move.args.length), String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, ...move.args);
+    }
+    const replies = (await this.redis.run(applyReceipts, allKeys, allArgs)) as string[][];
+    const applied = replies.map(([result, id, templateId, template]): ReceiptApplied => {
+      if (result === 'duplicate' || result === 'stashed') return { result };
+      if (result === 'moved') return { result, id, templateId, template };
+      return { result: result as 'gone' | 'foreign' | 'late', id };
+    });
+    // The indexes learn of the shard's earliest new due time and event once per script, not per receipt.
+    const moved = receipts.filter((_, i) => applied[i].result === 'moved');
+    const dueAts = moved.map((r) => r.move.dueAt).filter((at): at is number => typeof at === 'number');
+    const eventAts = moved.flatMap((r) => (r.move.event ? [r.move.event.at] : []));
+    await Promise.all([
+      dueAts.length > 0 ? this.schedule.hint(this.account, shard, Math.min(...dueAts)) : undefined,
+      eventAts.length > 0 ? this.outboxes.hint(keys.outbox, Math.min(...eventAts)) : undefined,
+    ]);
+    return applied;
   }
 
   // --- customer-service windows ----------------------------------------------------------------
