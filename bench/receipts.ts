@@ -7,6 +7,7 @@ import { WechatCipher } from '../src/wechat/cipher';
 import { outboundPush } from '../src/wechat/outbound-push';
 import { buildXml } from '../src/wechat/xml';
 import { benchArgs } from './lib/args';
+import { topFunctions } from './lib/cpu-profile';
 import { keepAliveAgent, runTimed } from './lib/pool';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
@@ -20,7 +21,8 @@ const HELP = `npm run bench:receipts -- [options]   (each option also as an env 
   --rate-seconds S   its length (default 5)
   --users U          users the notices are spread over (default 1000)
   --servers LIST     which to run, in order (default wxreach,webot,bare)
-  --profile DIR      run wxreach under node --cpu-prof, the profile written to DIR`;
+  --profile DIR      profile wxreach (V8's CPU profiler, as node --cpu-prof) over its measured runs, written
+                     to DIR, and print the functions that took the most time`;
 
 const KINDS: readonly ReceiptServerKind[] = ['wxreach', 'webot', 'bare'];
 
@@ -94,14 +96,28 @@ interface Running {
 }
 
 async function startServer(o: ReceiptServerOptions, profileDir?: string): Promise<Running> {
-  const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const child = fork(path.join(__dirname, 'receipt-server.js'), [JSON.stringify(o)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = [JSON.stringify(o), ...(profileDir ? [profileDir] : [])];
+  const child = fork(path.join(__dirname, 'receipt-server.js'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`the ${o.kind} server exited (${code}) before it was ready`)));
   });
   child.removeAllListeners('exit');
   return { child, url };
+}
+
+/** Sends `command` to the child and waits for its `answer`. */
+async function ask(running: Running, command: string, answer: string): Promise<void> {
+  const answered = new Promise<void>((resolve) => {
+    const listener = (m: unknown) => {
+      if (m !== answer) return;
+      running.child.off('message', listener);
+      resolve();
+    };
+    running.child.on('message', listener);
+  });
+  running.child.send(command);
+  await answered;
 }
 
 async function stopServer(running: Running): Promise<void> {
@@ -185,6 +201,8 @@ async function main(): Promise<void> {
     const agent = keepAliveAgent(o.connections);
     try {
       if (o.warmup > 0) await throughput(server.url, agent, warmup, o.connections);
+      const profiled = kind === 'wxreach' && o.profile !== undefined;
+      if (profiled) await ask(server, 'profile-start', 'profiling');
       const result = await throughput(server.url, agent, measured, o.connections);
       rates[kind] = result;
       console.log(`  ${kind.padEnd(8)} ${result.line}`);
@@ -193,6 +211,7 @@ async function main(): Promise<void> {
         const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
         console.log(`  wxreach at a fixed rate: ${await fixedRate(server.url, agent, receipts, o.rate)}`);
       }
+      if (profiled) await ask(server, 'profile-stop', 'profiled');
     } finally {
       await agent.close();
       await stopServer(server);
@@ -200,7 +219,11 @@ async function main(): Promise<void> {
   }
   const ratio = (a?: Measured, b?: Measured) => (a && b ? `${(a.rate / b.rate).toFixed(2)}×` : 'n/a');
   console.log(`  ratios (this run): wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
-  if (o.profile) console.log(`  wxreach's CPU profile: ${o.profile}`);
+  if (o.profile) {
+    const top = topFunctions(o.profile, 15);
+    const rows = (list: [string, number][]) => list.map(([name, share]) => `    ${(share * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
+    console.log(`  wxreach's CPU profile (${o.profile}), by self time:\n${rows(top.self)}\n  by total time (with callees):\n${rows(top.total)}`);
+  }
 }
 
 main().catch((err: unknown) => {
