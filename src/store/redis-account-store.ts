@@ -212,47 +212,54 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   }
 
   /**
-   * One script per shard (a script stays in one slot), all sent at once; each receipt's promise
-   * settles with its shard's script and the index hints its moves call for.
+   * One script per call on one Redis; on a cluster one per shard (a script stays in one slot), all
+   * sent at once. Each receipt's promise settles with its script and the index hints its moves
+   * call for.
    */
   applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[] {
-    const byShard = new Map<number, number[]>();
+    const groups = new Map<number, number[]>();
     receipts.forEach((r, i) => {
-      const shard = this.ids.shardOfUser(r.user);
-      const batch = byShard.get(shard);
-      if (batch) batch.push(i);
-      else byShard.set(shard, [i]);
+      const group = this.redis.isCluster ? this.ids.shardOfUser(r.user) : 0;
+      const members = groups.get(group);
+      if (members) members.push(i);
+      else groups.set(group, [i]);
     });
     const results: Promise<ReceiptApplied>[] = new Array(receipts.length);
-    for (const [shard, indexes] of byShard) {
-      const applied = this.applyShardReceipts(shard, indexes.map((i) => receipts[i]));
-      indexes.forEach((i, j) => (results[i] = applied.then((all) => all[j])));
+    for (const members of groups.values()) {
+      const applied = this.applyReceiptGroup(members.map((i) => receipts[i]));
+      members.forEach((i, j) => (results[i] = applied.then((all) => all[j])));
     }
     return results;
   }
 
-  private async applyShardReceipts(shard: number, receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied[]> {
-    const keys = this.keys.shard(this.account, shard);
+  private async applyReceiptGroup(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied[]> {
     const allKeys: string[] = [];
     const allArgs: string[] = [String(receipts.length)];
-    for (const r of receipts) {
+    const shards = receipts.map((r) => this.ids.shardOfUser(r.user));
+    receipts.forEach((r, i) => {
+      const keys = this.keys.shard(this.account, shards[i]);
       const move = this.moveArgs(keys, '', r.move);
       allKeys.push(keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys);
       allArgs.push(String(move.keys.length), String(move.args.length), String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, ...move.args);
-    }
+    });
     const replies = (await this.redis.run(applyReceipts, allKeys, allArgs)) as string[][];
     const applied = replies.map(([result, id, templateId, template]): ReceiptApplied => {
       if (result === 'duplicate' || result === 'stashed') return { result };
       if (result === 'moved') return { result, id, templateId, template };
       return { result: result as 'gone' | 'foreign' | 'late', id };
     });
-    // The indexes learn of the shard's earliest new due time and event once per script, not per receipt.
-    const moved = receipts.filter((_, i) => applied[i].result === 'moved');
-    const dueAts = moved.map((r) => r.move.dueAt).filter((at): at is number => typeof at === 'number');
-    const eventAts = moved.flatMap((r) => (r.move.event ? [r.move.event.at] : []));
+    // The indexes learn of each shard's earliest new due time and event once per call, not per receipt.
+    const earliestDue = new Map<number, number>();
+    const earliestEvent = new Map<number, number>();
+    const earliest = (m: Map<number, number>, shard: number, at: number) => m.set(shard, Math.min(at, m.get(shard) ?? at));
+    receipts.forEach((r, i) => {
+      if (applied[i].result !== 'moved') return;
+      if (typeof r.move.dueAt === 'number') earliest(earliestDue, shards[i], r.move.dueAt);
+      if (r.move.event) earliest(earliestEvent, shards[i], r.move.event.at);
+    });
     await Promise.all([
-      dueAts.length > 0 ? this.schedule.hint(this.account, shard, Math.min(...dueAts)) : undefined,
-      eventAts.length > 0 ? this.outboxes.hint(keys.outbox, Math.min(...eventAts)) : undefined,
+      ...[...earliestDue].map(([shard, at]) => this.schedule.hint(this.account, shard, at)),
+      ...[...earliestEvent].map(([shard, at]) => this.outboxes.hint(this.keys.shard(this.account, shard).outbox, at)),
     ]);
     return applied;
   }

@@ -2,14 +2,15 @@ import { lua } from './lua-script';
 import { moveRecord } from './record-move';
 
 /**
- * Receipts of one shard, each applied atomically in one step (see MsgidCorrelation.applyReceipts).
+ * Receipts, each applied atomically in one step (see MsgidCorrelation.applyReceipts): on a Redis
+ * Cluster those of one shard (one slot), on one Redis any.
  * The record move is moveRecord itself, run as a function on keys and arguments of its own, so a
  * receipt moves a record exactly as any other move does.
  */
 export const applyReceipts = lua(
   'applyReceipts',
   `--[[
-  Applies n receipts of one shard, one after the other. For receipt r, in order:
+  Applies n receipts (of one slot on a cluster), one after the other. For receipt r, in order:
 
   KEYS: push seen mark, msgid -> record id, early status stashed for that msgid, then the
         moveRecord keys with the record's id left off (KEYS[1] and KEYS[2] of moveRecord end where
