@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { request, type Agent } from 'undici';
 import type { Config } from '../../src/config/schema';
 import type { EmulatorHandle } from '../../src/emulator';
-import { createLogger } from '../../src/log/logger';
+import { createLogger, type Logger } from '../../src/log/logger';
 import type { Service } from '../../src/service';
 import { startStack, type StackTemplate } from '../../src/stack';
 import { connectStore } from '../../src/store/connect-store';
@@ -49,6 +49,8 @@ export interface BenchStackOptions {
   redis?: RedisKind;
   /** Last word on the service config (worker settings etc.). */
   config?: (c: Config) => Config;
+  /** The service's logger (default: level warn, the lines kept for `logLines`). */
+  log?: Logger;
 }
 
 /** The service's API as a client with a keep-alive pool of its own. */
@@ -94,7 +96,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   const aesKey = options.aes ? BENCH_AES_KEY : undefined;
   const appids = Array.from({ length: accounts }, (_, k) => appidOf(k));
   const lines: string[] = [];
-  const log = createLogger({
+  const log = options.log ?? createLogger({
     level: 'warn',
     stream: new Writable({
       write(chunk, _encoding, cb) {

@@ -12,6 +12,7 @@ import { NoticeSearch } from './notice-search';
 import { Notifications } from './notifications';
 import { Parking } from './parking';
 import { PushIntake } from './push-intake';
+import { ReceiptCommit } from './receipt-commit';
 import { TemplateLeg, type TemplateLegSettings } from './template-leg';
 import { TemplateQuota } from './template-quota';
 import { TemplateRegistry, type TemplateApi, type ValidityChange } from './template-registry';
@@ -92,6 +93,7 @@ export function createDelivery(
   );
   const accountState = settings.accountState ?? (() => Promise.resolve<AccountState>('active'));
   const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, accountState, log, now);
-  const intake = new PushIntake(store, templateLeg, parking, window, metrics, log, now);
+  const receipts = new ReceiptCommit(store, templates, metrics, log, settings.msgidSeconds, now);
+  const intake = new PushIntake(store, receipts, parking, window, metrics, log, now);
   return { templates, quota, window, lifecycle, notifications, search, parking, customerService, templateLeg, dispatcher, intake };
 }

@@ -6,7 +6,7 @@ import { WINDOW_OPENED_BY, type WindowKind } from '../wechat/customer-service-wi
 import type { Push } from '../wechat/push';
 import type { CustomerServiceWindow } from './customer-service-window';
 import { REPLY_MEMORY_MS, type Parking } from './parking';
-import type { TemplateLeg } from './template-leg';
+import type { ReceiptCommit } from './receipt-commit';
 
 export interface PushOutcome {
   /** Text for the passive reply to this push, when a parked notice rides on it. */
@@ -23,7 +23,7 @@ export interface PushOutcome {
 }
 
 /** Pushes are re-sent by WeChat for up to ~20 s; receipts may repeat much later. */
-const DEDUPE_SECONDS = 24 * 3600;
+export const DEDUPE_SECONDS = 24 * 3600;
 /** A push being handled is claimed this long; a re-send waits for the claim to end (WeChat waits 5 s). */
 const CLAIM_SECONDS = 3;
 const CLAIM_POLL_MS = 100;
@@ -50,7 +50,7 @@ export class PushBusyError extends Error {
 export class PushIntake {
   constructor(
     private readonly store: PushMemory,
-    private readonly templateLeg: TemplateLeg,
+    private readonly receipts: Pick<ReceiptCommit, 'apply'>,
     private readonly parking: Parking,
     private readonly window: CustomerServiceWindow,
     private readonly metrics: Pick<AccountMetrics, 'pushReceived'>,
@@ -67,6 +67,8 @@ export class PushIntake {
    * acted on even if marked seen (it may have been marked just before the store went away).
    */
   async handle(push: Push, forward?: () => Promise<string | undefined>, receivedAt: number = this.now(), fromJournal = false): Promise<PushOutcome> {
+    // A receipt is one atomic step in the store (its dedupe included): no claim to take, nothing to reply.
+    if (push.kind === 'receipt') return { workDue: await this.receipts.apply(push) };
     // Claimed for a moment only, and marked handled once handled: an instance that dies half-way
     // leaves the push to WeChat's re-send instead of losing it as a duplicate.
     const first = fromJournal || (await this.claim(push));
@@ -77,9 +79,9 @@ export class PushIntake {
     try {
       // An earlier try of this push that died after choosing its answer: that answer stands. (A push
       // from the journal has no answer to give: it is acted on in full.)
-      const recorded = push.kind === 'receipt' || fromJournal ? {} : await this.recordedReplies(push, forward !== undefined);
+      const recorded = fromJournal ? {} : await this.recordedReplies(push, forward !== undefined);
       if (recorded.reply !== undefined || recorded.downstreamReply !== undefined) return { workDue: true, ...recorded };
-      const downstreamReply = forward && push.kind !== 'receipt' ? await forward() : undefined;
+      const downstreamReply = forward ? await forward() : undefined;
       const replyTaken = fromJournal || downstreamReply !== undefined || this.now() - receivedAt > REPLY_DEADLINE_MS;
       const outcome = { downstreamReply, ...(await this.act(push, replyTaken)) };
       if (downstreamReply !== undefined) {
@@ -132,10 +134,8 @@ export class PushIntake {
     return (await this.store.replyFor(push.openid, push.dedupeKey)) ?? undefined;
   }
 
-  private async act(push: Push, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean; unfinished?: boolean }> {
+  private async act(push: Exclude<Push, { kind: 'receipt' }>, replyTaken: boolean): Promise<{ reply?: string; workDue: boolean; unfinished?: boolean }> {
     switch (push.kind) {
-      case 'receipt':
-        return { workDue: await this.templateLeg.receipt(push) };
       case 'unsubscribe':
         await this.window.close(push.openid);
         return { workDue: false };

@@ -1,9 +1,10 @@
 import type { Logger } from '../log/logger';
 import type { AccountStore } from '../store/store';
 import { TEMPLATE_SEND_PATH, type TemplateMessage } from '../wechat/api-client';
-import { receiptOutcome, type Push } from '../wechat/push';
+import { receiptOutcome } from '../wechat/push';
 import type { CustomerServiceLeg } from './customer-service-leg';
 import { unlessRepeated, type Lifecycle } from './lifecycle';
+import { receiptMove, receiptNotes } from './receipt-commit';
 import { plainValues, withFields, type Notification } from './notification';
 import type { Notifications } from './notifications';
 import { backoffMs, decideTemplateFailure } from './send-policy';
@@ -43,7 +44,7 @@ export class TemplateLeg {
   constructor(
     private readonly lifecycle: Lifecycle,
     private readonly notifications: Notifications,
-    private readonly correlation: Pick<AccountStore, 'linkMsgid' | 'resolveMsgid'>,
+    private readonly correlation: Pick<AccountStore, 'linkMsgid'>,
     private readonly api: { sendTemplate(message: TemplateMessage): Promise<string> },
     private readonly templates: TemplateRegistry,
     private readonly quota: TemplateQuota,
@@ -96,46 +97,18 @@ export class TemplateLeg {
   }
 
   /**
-   * A TEMPLATESENDJOBFINISH push. Returns whether work became due (the fallback). A receipt that
-   * beat the send's answer is kept for the send to pick up.
+   * A receipt that beat the send's answer (stashed with its status only): delivered, or on to the
+   * fallback. Applies while still `queued` too: the msgid is linked before the send's status change
+   * is recorded.
    */
-  async receipt(push: Extract<Push, { kind: 'receipt' }>): Promise<boolean> {
-    const id = await this.correlation.resolveMsgid(push.openid, push.msgid, push.status, this.settings.msgidSeconds);
-    if (id === null) {
-      this.log.info('receipt before its send was recorded; kept for it', { msgid: push.msgid, status: push.status });
-      return false;
-    }
-    await this.applyReceipt(id, push.msgid, push.status, push.openid);
-    return push.outcome !== 'success';
-  }
-
-  /**
-   * Delivered, or on to the fallback. Applies while still `queued` too: the msgid is linked before
-   * the send's status change is recorded. `sender` is the receipt's FromUserName when known (a
-   * receipt stashed before its msgid was linked keeps only its status); a receipt from another
-   * user only leaves a history line.
-   */
-  private async applyReceipt(id: string, msgid: string, status: string, sender?: string): Promise<void> {
-    const outcome = receiptOutcome(status);
+  private async applyReceipt(id: string, msgid: string, status: string): Promise<void> {
     const n = await this.notifications.get(id);
     if (!n) return;
-    if (sender !== undefined && sender !== n.openid) {
-      this.log.warn('receipt from another user ignored', { id, msgid, sender });
-      await this.lifecycle.note(n, `receipt for msgid ${msgid} from another user ignored; changed nothing`);
-      return;
-    }
-    const set = { msgid, channel: 'template' };
-    const moved =
-      outcome === 'success'
-        ? await this.lifecycle.move('delivered', n, { detail: `receipt for msgid ${msgid}: ${status}`, set, dueAt: null })
-        : await this.lifecycle.move('templateFailed', n, {
-            detail: `template path failed: receipt for msgid ${msgid}: ${status}`,
-            set: { ...set, reason: `receipt: ${status}` },
-            dueAt: this.now(),
-          });
+    const { name, change } = receiptMove(msgid, status, this.now());
+    const moved = await this.lifecycle.move(name, n, change);
     const templateId = n.templateId ?? (await this.templates.resolve(n.template))?.templateId;
-    if (moved && templateId) await this.templates.count(templateId, `receipt_${outcome}`).catch(() => undefined);
-    if (!moved) await this.lifecycle.note(n, `late receipt for msgid ${msgid}: ${status}; changed nothing`);
+    if (moved && templateId) await this.templates.count(templateId, `receipt_${receiptOutcome(status)}`).catch(() => undefined);
+    if (!moved) await this.lifecycle.note(n, receiptNotes(msgid, status).late);
   }
 
   /** An `awaiting_receipt` notice whose deadline passed: `receipt.onTimeout` decides. */

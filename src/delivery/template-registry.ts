@@ -123,8 +123,8 @@ export class TemplateRegistry {
     if (h.valid === '0') await this.onValidity({ templateId: t.template_id, valid: true, since: fields.since });
   }
 
-  count(templateId: string, what: string): Promise<number> {
-    return this.store.incrementHash(key.stats(templateId), what);
+  count(templateId: string, what: string, by = 1): Promise<number> {
+    return this.store.incrementHash(key.stats(templateId), what, by);
   }
 
   /**

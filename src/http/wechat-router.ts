@@ -50,7 +50,15 @@ export interface WechatEdgeDeps {
   now?: () => number;
 }
 
-const reject = (res: Response, status: number, why: string) => res.status(status).type('text/plain').send(why);
+/**
+ * Every answer of the edge: written at once, without express's ETag and freshness checks (WeChat
+ * never sends a conditional request, and the ETag is a hash of every body).
+ */
+function answer(res: Response, status: number, type: 'text/plain' | 'application/xml', body: string): void {
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+const reject = (res: Response, status: number, why: string) => answer(res, status, 'text/plain', why);
 
 interface Authenticated {
   /** The verified `signature`, lower-case. */
@@ -128,7 +136,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     if (typeof echostr !== 'string') return reject(res, 400, 'missing echostr');
     // A verification URL must not lend its signature to a plaintext push.
     if (plaintextAccepted(account.push) && !(await onlyFor(account, auth, `GET ${echostr}`)).allowed) return reject(res, 401, 'signature already used');
-    res.type('text/plain').send(echostr);
+    answer(res, 200, 'text/plain', echostr);
   });
 
   router.post(['/', '/:appid'], express.text({ type: () => true, limit: BODY_LIMIT_BYTES }), async (req, res) => {
@@ -164,8 +172,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     const sealed = encrypted ? { cipher: credentials.cipher as WechatCipher, token: credentials.token, timestamp: auth.timestamp } : undefined;
     const intercepted = (await deps.interceptor?.handle(appid, push, plainXml)) ?? null;
     if (intercepted !== null) {
-      if (intercepted === '') return res.type('text/plain').send(NO_REPLY);
-      return res.type('application/xml').send(replyBody(intercepted, sealed));
+      return intercepted === '' ? answer(res, 200, 'text/plain', NO_REPLY) : answer(res, 200, 'application/xml', replyBody(intercepted, sealed));
     }
 
     const { forwarder } = account;
@@ -184,9 +191,9 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
       (outcome.reply === undefined
         ? undefined
         : textReply(push, outcome.reply, now()));
-    if (xml === undefined) return res.type('text/plain').send(NO_REPLY);
+    if (xml === undefined) return answer(res, 200, 'text/plain', NO_REPLY);
     // Safe mode must answer sealed (docs/wechat-protocol-notes.md "Passive replies").
-    res.type('application/xml').send(replyBody(xml, sealed));
+    answer(res, 200, 'application/xml', replyBody(xml, sealed));
   });
 
   return router;

@@ -10,7 +10,9 @@ import {
   type CreateResult,
   type Fields,
   type HistoryEntry,
+  type MsgidReceipt,
   type ParkedEntry,
+  type ReceiptApplied,
   type RecordMove,
   type SearchOptions,
   type SearchPage,
@@ -238,12 +240,36 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     return this.earlyStatuses.get(key) ?? null; // kept until it expires, as in Redis
   }
 
-  async resolveMsgid(user: string, msgid: string, status: string, ttlSeconds: number): Promise<string | null> {
-    const key = pair(String(this.ids.shardOfUser(user)), msgid);
+  applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[] {
+    return receipts.map((r) => this.applyReceipt(r));
+  }
+
+  /** As the Redis script: nothing in it waits, so no other call runs in the middle of it. */
+  private async applyReceipt(r: MsgidReceipt): Promise<ReceiptApplied> {
+    const seen = pair(r.user, r.pushKey);
+    if (this.pushes.get(seen) === 'handled') return { result: 'duplicate' };
+    const key = pair(String(this.ids.shardOfUser(r.user)), r.msgid);
     const id = this.msgids.get(key);
-    if (id !== undefined) return id;
-    if (!this.earlyStatuses.has(key)) this.earlyStatuses.set(key, status, this.inSeconds(ttlSeconds));
-    return null;
+    let applied: ReceiptApplied;
+    if (id === undefined) {
+      if (!this.earlyStatuses.has(key)) this.earlyStatuses.set(key, r.status, this.inSeconds(r.stashSeconds));
+      applied = { result: 'stashed' };
+    } else {
+      const record = this.records.get(id);
+      const note = (detail: string) => record?.history.push({ at: r.notes.at, status: record.fields.status, detail });
+      if (!record) applied = { result: 'gone', id };
+      else if (record.fields.openid !== r.user) {
+        note(r.notes.foreign);
+        applied = { result: 'foreign', id };
+      } else if (await this.move(id, r.move)) {
+        applied = { result: 'moved', id, templateId: record.fields.templateId ?? '', template: record.fields.template ?? '' };
+      } else {
+        note(r.notes.late);
+        applied = { result: 'late', id };
+      }
+    }
+    this.pushes.set(seen, 'handled', this.inSeconds(r.seenSeconds));
+    return applied;
   }
 
   // --- customer-service windows ----------------------------------------------------------------

@@ -8,13 +8,13 @@ import { RedisKeyValues } from './redis-key-values';
 import type { AccountKeys, RedisKeys, ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
 import { createRecord } from './scripts/create';
+import { applyReceipts } from './scripts/apply-receipts';
 import { getRecord } from './scripts/get-record';
 import { linkMsgid } from './scripts/link-msgid';
 import { openWindow } from './scripts/open-window';
 import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
 import { renewClaim } from './scripts/renew-claim';
 import { searchIndex } from './scripts/search-index';
-import { resolveMsgid } from './scripts/resolve-msgid';
 import { giveBackToWindow } from './scripts/return-window';
 import { takeFromWindow } from './scripts/take-window';
 import {
@@ -24,7 +24,9 @@ import {
   type CreateResult,
   type Fields,
   type HistoryEntry,
+  type MsgidReceipt,
   type ParkedEntry,
+  type ReceiptApplied,
   type RecordMove,
   type SearchOptions,
   type SearchPage,
@@ -265,9 +267,57 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     return (await this.redis.run(linkMsgid, [keys.msgid(msgid), keys.earlyReceipt(msgid)], [id, String(ttlSeconds)])) as string | null;
   }
 
-  async resolveMsgid(user: string, msgid: string, status: string, ttlSeconds: number): Promise<string | null> {
-    const keys = this.userShard(user);
-    return (await this.redis.run(resolveMsgid, [keys.msgid(msgid), keys.earlyReceipt(msgid)], [status, String(ttlSeconds)])) as string | null;
+  /**
+   * One script per call on one Redis; on a cluster one per shard (a script stays in one slot), all
+   * sent at once. Each receipt's promise settles with its script and the index hints its moves
+   * call for.
+   */
+  applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[] {
+    const groups = new Map<number, number[]>();
+    receipts.forEach((r, i) => {
+      const group = this.redis.isCluster ? this.ids.shardOfUser(r.user) : 0;
+      const members = groups.get(group);
+      if (members) members.push(i);
+      else groups.set(group, [i]);
+    });
+    const results: Promise<ReceiptApplied>[] = new Array(receipts.length);
+    for (const members of groups.values()) {
+      const applied = this.applyReceiptGroup(members.map((i) => receipts[i]));
+      members.forEach((i, j) => (results[i] = applied.then((all) => all[j])));
+    }
+    return results;
+  }
+
+  private async applyReceiptGroup(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied[]> {
+    const allKeys: string[] = [];
+    const allArgs: string[] = [String(receipts.length)];
+    const shards = receipts.map((r) => this.ids.shardOfUser(r.user));
+    receipts.forEach((r, i) => {
+      const keys = this.keys.shard(this.account, shards[i]);
+      const move = this.moveArgs(keys, '', r.move);
+      allKeys.push(keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys);
+      allArgs.push(String(move.keys.length), String(move.args.length), String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, ...move.args);
+    });
+    const replies = (await this.redis.run(applyReceipts, allKeys, allArgs)) as string[][];
+    const applied = replies.map(([result, id, templateId, template]): ReceiptApplied => {
+      if (result === 'duplicate' || result === 'stashed') return { result };
+      if (result === 'moved') return { result, id, templateId, template };
+      return { result: result as 'gone' | 'foreign' | 'late', id };
+    });
+    // The indexes learn of each shard's earliest new due time and event once per call, not per receipt.
+    const earliestDue = new Map<number, number>();
+    const earliestEvent = new Map<number, number>();
+    const earliest = (m: Map<number, number>, shard: number, at: number) => m.set(shard, Math.min(at, m.get(shard) ?? at));
+    receipts.forEach((r, i) => {
+      if (applied[i].result !== 'moved') return;
+      if (typeof r.move.dueAt === 'number') earliest(earliestDue, shards[i], r.move.dueAt);
+      if (r.move.event) earliest(earliestEvent, shards[i], r.move.event.at);
+    });
+    await Promise.all([
+      ...[...earliestDue].map(([shard, at]) => this.schedule.hint(this.account, shard, at)),
+      ...[...earliestEvent].map(([shard, at]) => this.outboxes.hint(this.keys.shard(this.account, shard).outbox, at)),
+    ]);
+    return applied;
   }
 
   // --- customer-service windows ----------------------------------------------------------------

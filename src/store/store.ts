@@ -155,11 +155,41 @@ export interface MsgidCorrelation {
    */
   linkMsgid(msgid: string, id: string, ttlSeconds: number): Promise<string | null>;
   /**
-   * Returns the id linked to `msgid` (a send to `user`); when none is linked yet, stashes `status`
-   * (the first one only) for `ttlSeconds` so `linkMsgid` can hand it over, and returns null.
+   * Applies receipts, each in one atomic step, and returns one promise per receipt (in order), each
+   * settled when its own step is stored; receipts of one shard go to Redis as one script. A step:
+   * a push already handled changes nothing ('duplicate'); else the record linked to the msgid
+   * takes the receipt's move when it is `user`'s and the move's conditions hold ('moved'),
+   * otherwise its history notes why not ('foreign', 'late'; 'gone' when it expired); a msgid not
+   * linked yet stashes the status (the first one only) for `linkMsgid` ('stashed'); then the push
+   * is marked handled. The move's record id is left blank: it is the linked one.
    */
-  resolveMsgid(user: string, msgid: string, status: string, ttlSeconds: number): Promise<string | null>;
+  applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[];
 }
+
+// --- receipts applied by msgid (see MsgidCorrelation.applyReceipts) ---------------------------
+
+/** A receipt for the record linked to `msgid`. */
+export interface MsgidReceipt {
+  /** Its sender; the linked record must be this user's. */
+  user: string;
+  /** The push's name among the user's pushes (see PushMemory), marked handled for `seenSeconds`. */
+  pushKey: string;
+  seenSeconds: number;
+  msgid: string;
+  /** What is stashed for `linkMsgid` when the msgid is not linked yet, kept `stashSeconds`. */
+  status: string;
+  stashSeconds: number;
+  /** The move of the linked record (`to` is its new status). */
+  move: RecordMove;
+  /** History lines (at `move`'s time) when the record is another user's, or does not take the move. */
+  notes: { at: string; foreign: string; late: string };
+}
+
+export type ReceiptApplied =
+  | { result: 'duplicate' | 'stashed' }
+  | { result: 'gone' | 'foreign' | 'late'; id: string }
+  /** `templateId` and `template` as the record holds them ('' when absent). */
+  | { result: 'moved'; id: string; templateId: string; template: string };
 
 /** Each owner's parked records (changed only together with a move: see NotificationRecords). */
 export interface ParkedLists {

@@ -1,4 +1,5 @@
 import { parseStringPromise } from 'xml2js';
+import { parseFlatXml } from './flat-xml';
 
 export class XmlError extends Error {
   constructor(message: string) {
@@ -11,12 +12,17 @@ export class XmlError extends Error {
 export type XmlFields = Readonly<Record<string, string>>;
 
 /**
- * Parses a WeChat XML packet into its top-level text fields. xml2js (strict, via sax) never
- * expands DTD entities, so entity bombs and XXE fail as "invalid character entity". Nested
- * elements (e.g. ScanCodeInfo) are skipped; repeated fields are rejected
- * because WeChat never repeats one and an attacker might.
+ * Parses a WeChat XML packet into its top-level text fields: the flat shape WeChat posts by the
+ * small strict parser (no second pass over the body), anything else by xml2js (strict, via sax),
+ * which never expands DTD entities, so entity bombs and XXE fail as "invalid character entity".
+ * Nested elements (e.g. ScanCodeInfo) are skipped; repeated fields are rejected because WeChat
+ * never repeats one and an attacker might.
  */
 export async function parseXml(body: string): Promise<XmlFields> {
+  return parseFlatXml(body) ?? parseAnyXml(body);
+}
+
+async function parseAnyXml(body: string): Promise<XmlFields> {
   let parsed: unknown;
   try {
     parsed = await parseStringPromise(body, { explicitArray: false, explicitRoot: false, trim: true });

@@ -11,6 +11,13 @@ function proxy<T extends object>(target: T, hook: StoreHook, wrapResult: (prop: 
       const fn = value as (...a: unknown[]) => unknown;
       // synchronous helpers (ids, views) go straight through
       if (prop === 'forAccount' || prop === 'newId' || prop === 'accountOfId' || prop === 'lastUnreachableAt') return (...args: unknown[]) => wrapResult(String(prop), fn.apply(t, args));
+      // one promise per receipt: the hook sees the whole batch as one call
+      if (prop === 'applyReceipts') {
+        return (receipts: unknown[]) => {
+          const all = hook(String(prop), [receipts], () => Promise.all(fn.call(t, receipts) as Promise<unknown>[])) as Promise<unknown[]>;
+          return receipts.map((_, i) => all.then((results) => results[i]));
+        };
+      }
       return (...args: unknown[]) => hook(String(prop), args, async () => fn.apply(t, args));
     },
   });

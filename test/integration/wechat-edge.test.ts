@@ -105,6 +105,17 @@ describe('/wechat rejects what is not from WeChat, and changes nothing', () => {
     await unchanged();
   });
 
+  it.each([
+    ['an unknown entity', (xml: string) => xml.replace('</Status>', '&bogus;</Status>'), /malformed XML: Invalid character entity/],
+    ['an unterminated CDATA section', (xml: string) => xml.replace(']]></Status>', '</Status>'), /malformed XML/],
+    ['a repeated field', (xml: string) => xml.replace('</xml>', '<Status><![CDATA[success]]></Status></xml>'), /field Status is repeated/],
+  ])('a sealed receipt whose XML inside has %s → 400 with the reason, nothing changed', async (_name, spoil, reason) => {
+    const r = await postPush(h.service.url, spoil(receiptXml(USER, msgid, 'failed:user block')), { token, aes });
+    expect(r.status).toBe(400);
+    expect(r.text).toMatch(reason);
+    await unchanged();
+  });
+
   it('an entity bomb → 400, fast', async () => {
     const bomb =
       '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">' +

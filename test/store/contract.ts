@@ -1,4 +1,4 @@
-import type { AccountStore, DueWork, HistoryEntry, SearchPage, SearchPosition, Store } from '../../src/store/store';
+import type { AccountStore, DueWork, HistoryEntry, ReceiptApplied, SearchPage, SearchPosition, Store } from '../../src/store/store';
 
 export interface StoreHandle {
   store: Store;
@@ -30,6 +30,17 @@ export async function createMany(account: AccountStore, count: number, users: nu
     );
   }
   return ids;
+}
+
+/**
+ * A receipt from `user` for `msgid` that delivers an awaiting record, as applyReceipts takes it
+ * (its push named by user, msgid and status unless `pushKey` says otherwise); what became of it.
+ */
+export function receipt(account: AccountStore, user: string, msgid: string, status: string, o: { pushKey?: string; stashSeconds?: number } = {}): Promise<ReceiptApplied> {
+  const move = { from: ['awaiting_receipt'], to: 'delivered', set: { msgid }, history: entry('delivered', `receipt ${status}`), dueAt: null };
+  const notes = { at: '2024-01-01T00:00:01.000Z', foreign: `foreign ${status}`, late: `late ${status}` };
+  const pushKey = o.pushKey ?? `rcpt:${user}:${msgid}:${status}`;
+  return account.applyReceipts([{ user, pushKey, seenSeconds: DAY, msgid, status, stashSeconds: o.stashSeconds ?? DAY, move, notes }])[0];
 }
 
 /**
@@ -89,10 +100,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           .resolves.toEqual({ created: true });
 
         await expect(account.linkMsgid('3147483654123456789', mine, DAY)).resolves.toBeNull();
-        await expect(other.resolveMsgid('o1', '3147483654123456789', 'failed:user block', DAY)).resolves.toBeNull(); // stashed in the other account
-        await expect(account.resolveMsgid('o1', '3147483654123456789', 'success', DAY)).resolves.toBe(mine);
+        await expect(receipt(other, 'o1', '3147483654123456789', 'failed:user block')).resolves.toEqual({ result: 'stashed' }); // in the other account
+        await expect(receipt(account, 'o1', '3147483654123456789', 'success')).resolves.toMatchObject({ id: mine });
         await expect(other.linkMsgid('3147483654123456789', theirs, DAY)).resolves.toBe('failed:user block');
-        await expect(other.resolveMsgid('o1', '3147483654123456789', 'success', DAY)).resolves.toBe(theirs);
+        await expect(receipt(other, 'o1', '3147483654123456789', 'success')).resolves.toMatchObject({ id: theirs });
 
         await expect(account.firstSeenPush('o1', 'msg:1', DAY)).resolves.toBe(true);
         await expect(other.firstSeenPush('o1', 'msg:1', DAY)).resolves.toBe(true);
@@ -397,19 +408,82 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe('msgid correlation', () => {
       it('resolves a linked msgid to its id; link returns null when nothing arrived early', async () => {
         await expect(account.linkMsgid('m1', id(1), DAY)).resolves.toBeNull();
-        await expect(account.resolveMsgid('o1', 'm1', 'success', DAY)).resolves.toBe(id(1));
-        await expect(account.resolveMsgid('o1', 'm1', 'success', DAY)).resolves.toBe(id(1)); // duplicate receipt
+        await expect(receipt(account, 'o1', 'm1', 'success')).resolves.toMatchObject({ id: id(1) });
+        await expect(receipt(account, 'o1', 'm1', 'success', { pushKey: 'again' })).resolves.toMatchObject({ id: id(1) });
         await expect(account.linkMsgid('m1', id(1), DAY)).resolves.toBeNull(); // nothing was stashed
       });
 
       it('stashes the first early status and hands it over, again on every link until it expires', async () => {
-        await expect(account.resolveMsgid('o1', 'm2', 'failed:user block', DAY)).resolves.toBeNull();
-        await expect(account.resolveMsgid('o1', 'm2', 'success', DAY)).resolves.toBeNull(); // duplicate: not stashed
+        await expect(receipt(account, 'o1', 'm2', 'failed:user block')).resolves.toEqual({ result: 'stashed' });
+        await expect(receipt(account, 'o1', 'm2', 'success')).resolves.toEqual({ result: 'stashed' }); // not stashed over the first
         await expect(account.linkMsgid('m2', id(2), DAY)).resolves.toBe('failed:user block');
         // a step that died before applying it finds it again
         await expect(account.linkMsgid('m2', id(2), DAY)).resolves.toBe('failed:user block');
-        await expect(account.resolveMsgid('o1', 'm2', 'success', DAY)).resolves.toBe(id(2));
+        await expect(receipt(account, 'o1', 'm2', 'success', { pushKey: 'again' })).resolves.toMatchObject({ id: id(2) });
         await expect(account.linkMsgid('m3', id(3), DAY)).resolves.toBeNull(); // other msgids unaffected
+      });
+
+      /** A user other than o1 whose records are in o1's shard (`same`) or in another. */
+      const neighbour = (same: boolean) => {
+        const shard = (user: string) => account.newId(user).slice(1, 3);
+        for (let i = 0; ; i++) if ((shard(`o-n${i}`) === shard('o1')) === same) return `o-n${i}`;
+      };
+      const awaiting = async (recordId: string, user: string, msgid: string) => {
+        await account.create(recordId, { status: 'awaiting_receipt', openid: user, templateId: 'T1', template: 'order' }, entry('awaiting_receipt'), { ttlSeconds: DAY, dueAt: 5000 });
+        await account.linkMsgid(msgid, recordId, DAY);
+      };
+
+      it('applies a receipt in one step: the move, the schedule, the push marked handled; the same push again changes nothing', async () => {
+        await awaiting(id(1), 'o1', 'm1');
+        await expect(receipt(account, 'o1', 'm1', 'success')).resolves.toEqual({ result: 'moved', id: id(1), templateId: 'T1', template: 'order' });
+        await expect(account.get(id(1))).resolves.toEqual({
+          fields: { status: 'delivered', openid: 'o1', templateId: 'T1', template: 'order', msgid: 'm1' },
+          history: [entry('awaiting_receipt'), entry('delivered', 'receipt success')],
+        });
+        await expect(store.scheduleInfo()).resolves.toEqual({ size: 0, nextDueAt: null });
+        await expect(account.pushState('o1', 'rcpt:o1:m1:success')).resolves.toBe('handled');
+        const after = await account.get(id(1));
+        await expect(receipt(account, 'o1', 'm1', 'success')).resolves.toEqual({ result: 'duplicate' });
+        await expect(account.get(id(1))).resolves.toEqual(after);
+        // another push for it (a second status): the move's conditions fail, the history says so
+        await expect(receipt(account, 'o1', 'm1', 'failed:user block')).resolves.toEqual({ result: 'late', id: id(1) });
+        expect((await account.get(id(1)))?.history.at(-1)).toEqual({ at: '2024-01-01T00:00:01.000Z', status: 'delivered', detail: 'late failed:user block' });
+      });
+
+      it("leaves another user's record as it was but for a history line, and an expired record as it is", async () => {
+        await awaiting(id(1), 'o1', 'm1');
+        const other = neighbour(true);
+        await expect(receipt(account, other, 'm1', 'success')).resolves.toEqual({ result: 'foreign', id: id(1) });
+        const record = await account.get(id(1));
+        expect(record?.fields.status).toBe('awaiting_receipt');
+        expect(record?.history.at(-1)).toEqual({ at: '2024-01-01T00:00:01.000Z', status: 'awaiting_receipt', detail: 'foreign success' });
+        // a user in another shard does not even find the link: the status waits there for a send of its own
+        await expect(receipt(account, neighbour(false), 'm1', 'success')).resolves.toEqual({ result: 'stashed' });
+        await account.linkMsgid('m-gone', id(9), DAY);
+        await expect(receipt(account, 'o1', 'm-gone', 'success')).resolves.toEqual({ result: 'gone', id: id(9) });
+      });
+
+      it('applies a batch over many shards, each receipt answered with its own result, in order', async () => {
+        const users = Array.from({ length: 24 }, (_, i) => `o-batch-${i}`);
+        const ids = users.map((user) => account.newId(user));
+        for (const [i, user] of users.entries()) if (i % 3 !== 2) await awaiting(ids[i], user, `b${i}`);
+        const results = await Promise.all(
+          account.applyReceipts(
+            users.map((user, i) => ({
+              user,
+              pushKey: `rcpt:${i}`,
+              seenSeconds: DAY,
+              msgid: `b${i}`,
+              status: 'success',
+              stashSeconds: DAY,
+              move: { from: ['awaiting_receipt'], to: 'delivered', history: entry('delivered', 'receipt'), dueAt: null },
+              notes: { at: entry('x').at, foreign: 'foreign', late: 'late' },
+            })),
+          ),
+        );
+        expect(results).toEqual(users.map((_, i) => (i % 3 === 2 ? { result: 'stashed' } : { result: 'moved', id: ids[i], templateId: 'T1', template: 'order' })));
+        for (const [i, recordId] of ids.entries()) if (i % 3 !== 2) expect((await account.get(recordId))?.fields.status).toBe('delivered');
+        for (const [i, user] of users.entries()) if (i % 3 === 2) await expect(account.linkMsgid(`b${i}`, account.newId(user), DAY)).resolves.toBe('success');
       });
     });
 
@@ -678,7 +752,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await account.appendHistory(r, entry('awaiting_receipt', 'note'));
       await createQueued(keeper, 0);
       await account.linkMsgid('m-linked', r, 1);
-      await account.resolveMsgid('o1', 'm-early', 'success', 1);
+      await receipt(account, 'o1', 'm-early', 'success', { stashSeconds: 1 });
       await account.firstSeen('seen', 1);
       await account.setValue('v', 'x', 300);
       await account.setValue('forever', 'y');
@@ -703,7 +777,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await expect(store.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: now + 6000 });
       await expect(account.create(id(4), { status: 'queued' }, entry('queued'), { ttlSeconds: DAY, idempotency: { key: 'k', fingerprint: 'g' } }))
         .resolves.toEqual({ created: true });
-      await expect(account.resolveMsgid('o1', 'm-linked', 'success', DAY)).resolves.toBeNull();
+      await expect(receipt(account, 'o1', 'm-linked', 'success')).resolves.toEqual({ result: 'stashed' });
       await expect(account.linkMsgid('m-early', id(5), DAY)).resolves.toBeNull();
       await expect(account.firstSeen('seen', DAY)).resolves.toBe(true);
       await expect(account.getValue('v')).resolves.toBeNull();

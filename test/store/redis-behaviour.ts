@@ -3,7 +3,7 @@ import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store'
 import type { LuaScript } from '../../src/store/scripts/lua-script';
 import type { HistoryEntry } from '../../src/store/store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
-import { APP } from './contract';
+import { APP, receipt } from './contract';
 import type { RedisAdmin } from './redis-admin';
 
 const entry = (status: string): HistoryEntry => ({ at: new Date(0).toISOString(), status, detail: '' });
@@ -39,7 +39,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       await account.create(id, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now, idempotency: { key: 'ik', fingerprint: 'f' }, index: { terms: ['u:o1'], at: now } });
       await account.move(id, { from: ['queued'], to: 'awaiting_receipt', history: entry('awaiting_receipt') });
       await account.linkMsgid('m1', id, 600);
-      await account.resolveMsgid('o1', 'm2', 'success', 600);
+      await receipt(account, 'o1', 'm2', 'success', { pushKey: 'msg:1' });
       await account.firstSeen('push', 600);
       await account.setValue('token', 't', 60_000);
       await account.setValue('forever', 'f');

@@ -159,10 +159,10 @@ describe('JournaledPushes', () => {
     await r.templateLeg.send(n);
     const journal = new FileJournal<JournaledPush>(path.join(dir, 'pushes.jsonl'));
     const pushes = new JournaledPushes(() => r.intake, journal, r.log);
-    const firstSeen = jest.spyOn(r.store, 'firstSeenPush').mockRejectedValueOnce(new StoreUnavailableError('store down'));
+    const applied = jest.spyOn(r.store, 'applyReceipts').mockImplementationOnce((receipts) => receipts.map(() => Promise.reject(new StoreUnavailableError('store down'))));
 
     await expect(pushes.handle(APPID, receiptPush(USER, '2000000001', 'success'))).resolves.toEqual({ workDue: false });
-    expect(firstSeen).toHaveBeenCalledTimes(1);
+    expect(applied).toHaveBeenCalledTimes(1);
     expect(journal.pending).toBe(true);
     expect((await r.get(n.id)).status).toBe('awaiting_receipt');
 

@@ -114,11 +114,11 @@ describe('TemplateLeg.send', () => {
   });
 });
 
-describe('TemplateLeg.receipt', () => {
+describe('a receipt (through the push intake, one store step each)', () => {
   it('success: delivered, off the schedule, no work due', async () => {
     const r = deliveryRig();
     const n = await sent(r);
-    await expect(r.templateLeg.receipt(receiptPush(USER, '2000000001', 'success'))).resolves.toBe(false);
+    await expect(r.intake.handle(receiptPush(USER, '2000000001', 'success'))).resolves.toEqual({ workDue: false });
 
     expect(await r.get(n.id)).toMatchObject({ status: 'delivered', channel: 'template' });
     expect((await details(r, n.id)).at(-1)).toBe('receipt for msgid 2000000001: success');
@@ -130,7 +130,7 @@ describe('TemplateLeg.receipt', () => {
   it('a failed receipt: fallback_pending and due now, work due', async () => {
     const r = deliveryRig();
     const n = await sent(r);
-    await expect(r.templateLeg.receipt(receiptPush(USER, '2000000001', 'failed:user block'))).resolves.toBe(true);
+    await expect(r.intake.handle(receiptPush(USER, '2000000001', 'failed:user block'))).resolves.toEqual({ workDue: true });
 
     expect(await r.get(n.id)).toMatchObject({ status: 'fallback_pending', reason: 'receipt: failed:user block' });
     await expect(r.claim()).resolves.toEqual([n.id]);
@@ -149,7 +149,7 @@ describe('TemplateLeg.receipt', () => {
     const r = deliveryRig();
     const n = await sent(r);
     const before = await r.get(n.id);
-    await r.templateLeg.receipt(receiptPush(neighbour(r, true), '2000000001', 'failed:user block'));
+    await r.intake.handle(receiptPush(neighbour(r, true), '2000000001', 'failed:user block'));
 
     const after = await r.get(n.id);
     expect({ ...after, history: [] }).toEqual({ ...before, history: [] });
@@ -162,7 +162,7 @@ describe('TemplateLeg.receipt', () => {
     const r = deliveryRig();
     const n = await sent(r);
     const before = await r.get(n.id);
-    await expect(r.templateLeg.receipt(receiptPush(neighbour(r, false), '2000000001', 'failed:user block'))).resolves.toBe(false);
+    await expect(r.intake.handle(receiptPush(neighbour(r, false), '2000000001', 'failed:user block'))).resolves.toEqual({ workDue: false });
     expect(await r.get(n.id)).toEqual(before);
     await expect(r.schedule.scheduleInfo()).resolves.toEqual({ size: 1, nextDueAt: RECEIPT_DUE });
   });
@@ -170,8 +170,8 @@ describe('TemplateLeg.receipt', () => {
   it('a late receipt (the notice already moved on) only leaves a history line', async () => {
     const r = deliveryRig();
     const n = await sent(r);
-    await r.templateLeg.receipt(receiptPush(USER, '2000000001', 'success'));
-    await r.templateLeg.receipt(receiptPush(USER, '2000000001', 'failed: system failed'));
+    await r.intake.handle(receiptPush(USER, '2000000001', 'success'));
+    await r.intake.handle(receiptPush(USER, '2000000001', 'failed: system failed'));
 
     expect((await r.get(n.id)).status).toBe('delivered');
     expect((await details(r, n.id)).at(-1)).toBe('late receipt for msgid 2000000001: failed: system failed; changed nothing');
@@ -182,7 +182,7 @@ describe('TemplateLeg.receipt', () => {
     const n = await r.accept();
     r.api.sendTemplate.mockImplementationOnce(async () => {
       // WeChat's receipt overtakes the answer to the send.
-      await expect(r.templateLeg.receipt(receiptPush(USER, '2000000009', 'success'))).resolves.toBe(false);
+      await expect(r.intake.handle(receiptPush(USER, '2000000009', 'success'))).resolves.toEqual({ workDue: false });
       expect((await r.get(n.id)).status).toBe('queued');
       return '2000000009';
     });
@@ -198,7 +198,7 @@ describe('TemplateLeg.receipt', () => {
     const r = deliveryRig();
     const n = await r.accept();
     r.api.sendTemplate.mockImplementationOnce(async () => {
-      await r.templateLeg.receipt(receiptPush(USER, '2000000010', 'failed: system failed'));
+      await r.intake.handle(receiptPush(USER, '2000000010', 'failed: system failed'));
       return '2000000010';
     });
     await r.templateLeg.send(n);
@@ -214,7 +214,7 @@ describe('TemplateLeg.receiptDeadline', () => {
     const r = deliveryRig();
     const n = await r.accept();
     // the receipt beat the send's answer and was stashed ...
-    await expect(r.templateLeg.receipt(receiptPush(USER, '2000000001', 'success'))).resolves.toBe(false);
+    await expect(r.intake.handle(receiptPush(USER, '2000000001', 'success'))).resolves.toEqual({ workDue: false });
     // ... the sending instance linked the msgid and recorded the send, then died before applying it
     await r.store.linkMsgid('2000000001', n.id, SETTINGS.msgidSeconds);
     await r.lifecycle.move('sent', n, { detail: 'sent', set: { msgid: '2000000001', receiptDueAt: String(RECEIPT_DUE) }, dueAt: RECEIPT_DUE });

@@ -1,0 +1,232 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { request, type Agent } from 'undici';
+import { stopChild } from '../src/dev/child-process';
+import { WechatCipher } from '../src/wechat/cipher';
+import { outboundPush } from '../src/wechat/outbound-push';
+import { buildXml } from '../src/wechat/xml';
+import { benchArgs } from './lib/args';
+import { topFunctions } from './lib/cpu-profile';
+import { keepAliveAgent, runTimed } from './lib/pool';
+import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
+import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
+import { describeLatencies, msSince, percentile, perSecond } from './lib/stats';
+
+const HELP = `npm run bench:receipts -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
+  --count N          receipts per server in the throughput run (default 20000)
+  --connections C    client connections (default 64)
+  --warmup W         receipts per server before it is measured (default 3000)
+  --rate R           the fixed-rate run's receipts per second, to wxreach (default 2000)
+  --rate-seconds S   its length (default 5)
+  --users U          users the notices are spread over (default 1000)
+  --servers LIST     which to run, in order (default wxreach,webot,bare)
+  --profile DIR      profile wxreach (V8's CPU profiler, as node --cpu-prof) over its measured runs, written
+                     to DIR, and print the functions that took the most time`;
+
+const KINDS: readonly ReceiptServerKind[] = ['wxreach', 'webot', 'bare'];
+
+function options() {
+  const a = benchArgs(HELP, {
+    count: { type: 'string', default: '20000' },
+    connections: { type: 'string', default: '64' },
+    warmup: { type: 'string', default: '3000' },
+    rate: { type: 'string', default: '2000' },
+    'rate-seconds': { type: 'string', default: '5' },
+    users: { type: 'string', default: '1000' },
+    servers: { type: 'string', default: KINDS.join(',') },
+    profile: { type: 'string' },
+  });
+  const servers = a.servers.split(',').map((s) => s.trim());
+  for (const s of servers) if (!KINDS.includes(s as ReceiptServerKind)) throw new Error(`--servers: unknown server "${s}" (one of ${KINDS.join(', ')})`);
+  return {
+    count: a.int('count'),
+    connections: a.int('connections'),
+    warmup: a.int('warmup', 0),
+    rate: a.int('rate'),
+    rateSeconds: a.int('rate-seconds', 0),
+    users: a.int('users'),
+    servers: servers as ReceiptServerKind[],
+    profile: a.profile === undefined ? undefined : path.resolve(a.profile),
+  };
+}
+
+type Options = ReturnType<typeof options>;
+
+/** A receipt as WeChat posts it in safe mode: the signed query (path included) and the sealed body. */
+interface SignedReceipt {
+  path: string;
+  body: string;
+}
+
+/**
+ * The TEMPLATESENDJOBFINISH receipts of notices [from, from + count), each signed and sealed as
+ * WeChat does (a nonce of its own), built before any is sent so the client does no crypto while
+ * measuring.
+ */
+function signedReceipts(from: number, count: number, users: number): SignedReceipt[] {
+  const cipher = new WechatCipher(BENCH_AES_KEY, BENCH_APP.appId);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return Array.from({ length: count }, (_, k) => {
+    const { openid, msgid } = benchNotice(from + k, users);
+    const xml = buildXml({
+      ToUserName: BENCH_GH_ID,
+      FromUserName: openid,
+      CreateTime: Number(timestamp),
+      MsgType: 'event',
+      Event: 'TEMPLATESENDJOBFINISH',
+      MsgID: BigInt(msgid),
+      Status: 'success',
+    });
+    const push = outboundPush('http://bench/wechat', xml, {
+      token: BENCH_APP.token,
+      timestamp,
+      nonce: String(randomBytes(4).readUInt32BE(0)),
+      openid,
+      seal: { mode: 'safe', cipher, account: BENCH_GH_ID },
+    });
+    const url = new URL(push.url);
+    return { path: `${url.pathname}${url.search}`, body: push.body };
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startServer(o: ReceiptServerOptions, profileDir?: string): Promise<Running> {
+  const args = [JSON.stringify(o), ...(profileDir ? [profileDir] : [])];
+  const child = fork(path.join(__dirname, 'receipt-server.js'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`the ${o.kind} server exited (${code}) before it was ready`)));
+  });
+  child.removeAllListeners('exit');
+  return { child, url };
+}
+
+/** Sends `command` to the child and waits for its `answer`. */
+async function ask(running: Running, command: string, answer: string): Promise<void> {
+  const answered = new Promise<void>((resolve) => {
+    const listener = (m: unknown) => {
+      if (m !== answer) return;
+      running.child.off('message', listener);
+      resolve();
+    };
+    running.child.on('message', listener);
+  });
+  running.child.send(command);
+  await answered;
+}
+
+async function stopServer(running: Running): Promise<void> {
+  const gone = new Promise((resolve) => running.child.once('exit', resolve));
+  running.child.send('stop');
+  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  await stopChild(running.child, 1000);
+}
+
+/** Posts one receipt; counts an answer other than 200 `success` as a failure. */
+async function post(url: string, agent: Agent, r: SignedReceipt, failures: Map<string, number>): Promise<void> {
+  try {
+    const res = await request(`${url}${r.path}`, { method: 'POST', body: r.body, headers: { 'content-type': 'text/xml' }, dispatcher: agent });
+    const text = await res.body.text();
+    if (res.statusCode !== 200 || text !== 'success') {
+      const key = `${res.statusCode} ${text.slice(0, 80)}`;
+      failures.set(key, (failures.get(key) ?? 0) + 1);
+    }
+  } catch (err) {
+    const key = (err as Error).message;
+    failures.set(key, (failures.get(key) ?? 0) + 1);
+  }
+}
+
+const describeFailures = (failures: Map<string, number>) =>
+  failures.size === 0 ? 'every answer 200 success' : `NOT success: ${[...failures].map(([k, n]) => `${n}× ${k}`).join('; ')}`;
+
+interface Measured {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+/** `receipts` with `connections` in flight, one after the other. */
+async function throughput(url: string, agent: Agent, receipts: SignedReceipt[], connections: number): Promise<Measured & { line: string }> {
+  const failures = new Map<string, number>();
+  const t0 = process.hrtime.bigint();
+  const latencies = await runTimed(receipts.length, connections, (i) => post(url, agent, receipts[i], failures));
+  const ms = msSince(t0);
+  const rate = perSecond(receipts.length, ms);
+  const line = `${rate} receipts/s; answer latency ${describeLatencies(latencies)}; ${describeFailures(failures)}`;
+  return { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), line };
+}
+
+/** `receipts` sent at `rate` per second whatever the answers; latency counted from each one's planned moment. */
+async function fixedRate(url: string, agent: Agent, receipts: SignedReceipt[], rate: number): Promise<string> {
+  const failures = new Map<string, number>();
+  const latencies: number[] = [];
+  const inFlight: Promise<void>[] = [];
+  const t0 = performance.now();
+  let next = 0;
+  while (next < receipts.length) {
+    const elapsed = performance.now() - t0;
+    for (; next < receipts.length && (next * 1000) / rate <= elapsed; next++) {
+      const planned = t0 + (next * 1000) / rate;
+      inFlight.push(post(url, agent, receipts[next], failures).then(() => void latencies.push(performance.now() - planned)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  const achieved = perSecond(receipts.length, performance.now() - t0);
+  return `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies(latencies)}; ${describeFailures(failures)}`;
+}
+
+async function main(): Promise<void> {
+  const o: Options = options();
+  const rateCount = o.rate * o.rateSeconds;
+  // Notices [0, count) are the measured set, then each server's warm-up, then the fixed-rate run.
+  const measured = signedReceipts(0, o.count, o.users);
+  const warmup = signedReceipts(o.count, o.warmup, o.users);
+  console.log(
+    `receipts bench: ${o.count} signed safe-mode (AES) TEMPLATESENDJOBFINISH receipts per server, one distinct receipt per request, ` +
+      `undici with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, one after the other`,
+  );
+  console.log(`  wxreach: the real HTTP server on a throwaway redis-server; each receipt's notice awaits it (created through the store, msgid linked), so each does verify + decrypt + dedupe + correlate + record`);
+  console.log(`  webot:   node-webot wechat 2.1.0 middleware on express 4 (verify + decrypt + parse only); bare: node:http answering success`);
+  const rates: Partial<Record<ReceiptServerKind, Measured>> = {};
+  for (const kind of o.servers) {
+    const notices = kind === 'wxreach' ? o.count + o.warmup + rateCount : 0;
+    const server = await startServer({ kind, notices, users: o.users }, kind === 'wxreach' ? o.profile : undefined);
+    const agent = keepAliveAgent(o.connections);
+    try {
+      if (o.warmup > 0) await throughput(server.url, agent, warmup, o.connections);
+      const profiled = kind === 'wxreach' && o.profile !== undefined;
+      if (profiled) await ask(server, 'profile-start', 'profiling');
+      const result = await throughput(server.url, agent, measured, o.connections);
+      rates[kind] = result;
+      console.log(`  ${kind.padEnd(8)} ${result.line}`);
+      if (kind === 'wxreach' && rateCount > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
+        console.log(`  wxreach at a fixed rate: ${await fixedRate(server.url, agent, receipts, o.rate)}`);
+      }
+      if (profiled) await ask(server, 'profile-stop', 'profiled');
+    } finally {
+      await agent.close();
+      await stopServer(server);
+    }
+  }
+  const ratio = (a?: Measured, b?: Measured) => (a && b ? `${(a.rate / b.rate).toFixed(2)}×` : 'n/a');
+  console.log(`  ratios (this run): wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
+  if (o.profile) {
+    const top = topFunctions(o.profile, 15);
+    const rows = (list: [string, number][]) => list.map(([name, share]) => `    ${(share * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
+    console.log(`  wxreach's CPU profile (${o.profile}), by self time:\n${rows(top.self)}\n  by total time (with callees):\n${rows(top.total)}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,166 @@
+import type { Logger } from '../log/logger';
+import type { AccountMetrics } from '../metrics/metrics';
+import type { AccountStore, MsgidReceipt, ReceiptApplied, RecordMove } from '../store/store';
+import type { Push } from '../wechat/push';
+import { DEDUPE_SECONDS } from './push-intake';
+import { EVENT_FIELDS, EVENT_STATUSES, MOVES, type MoveChange, type MoveName, type Status } from './lifecycle';
+import type { TemplateRegistry } from './template-registry';
+
+export type ReceiptPush = Extract<Push, { kind: 'receipt' }>;
+
+/**
+ * Receipts taken in one store call at most; more arriving together go in the next. Bounds the
+ * time one script holds Redis (about 20 µs a receipt).
+ */
+const MAX_BATCH = 128;
+
+/**
+ * What a receipt does to its notice: success delivers it; anything else hands it to the
+ * customer-service text, due at once. The one wording of both, whichever way the receipt came.
+ */
+export function receiptMove(msgid: string, status: string, now: number): { name: MoveName; change: MoveChange } {
+  const set = { msgid, channel: 'template' };
+  if (status === 'success') return { name: 'delivered', change: { detail: `receipt for msgid ${msgid}: ${status}`, set, dueAt: null } };
+  return {
+    name: 'templateFailed',
+    change: { detail: `template path failed: receipt for msgid ${msgid}: ${status}`, set: { ...set, reason: `receipt: ${status}` }, dueAt: now },
+  };
+}
+
+/** History lines of a receipt that changes nothing. */
+export const receiptNotes = (msgid: string, status: string) => ({
+  foreign: `receipt for msgid ${msgid} from another user ignored; changed nothing`,
+  late: `late receipt for msgid ${msgid}: ${status}; changed nothing`,
+});
+
+interface Waiting {
+  push: ReceiptPush;
+  resolve(workDue: boolean): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit of an account's TEMPLATESENDJOBFINISH receipts: those that arrive in the same turn
+ * of the event loop (under load, every request parsed meanwhile) go to the store as one call,
+ * each applied there in one atomic step (dedupe, msgid → notice, the move with its history, event
+ * and schedule, or the stash for a send not recorded yet). Each caller is answered only once its
+ * own step is stored; a failed call fails every receipt in it (WeChat sends them again, or the
+ * push journal keeps them).
+ */
+export class ReceiptCommit {
+  private waiting: Waiting[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly store: Pick<AccountStore, 'applyReceipts'>,
+    private readonly templates: Pick<TemplateRegistry, 'resolve' | 'count'>,
+    private readonly metrics: Pick<AccountMetrics, 'pushReceived' | 'statusChanged'>,
+    private readonly log: Logger,
+    private readonly msgidSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Applies the receipt; resolves with whether work became due (the fallback) once it is stored. */
+  apply(push: ReceiptPush): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.waiting.push({ push, resolve, reject });
+      if (this.waiting.length >= MAX_BATCH) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.waiting;
+    if (batch.length === 0) return;
+    this.waiting = [];
+    const at = this.now();
+    const moves = batch.map(({ push }) => receiptMove(push.msgid, push.status, at));
+    const receipts = batch.map(({ push }, i) => this.receiptOf(push, moves[i], at));
+    let applied: Promise<ReceiptApplied>[];
+    try {
+      applied = this.store.applyReceipts(receipts);
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    void Promise.allSettled(applied).then(async (settled) => {
+      await this.countTemplates(batch, settled);
+      settled.forEach((s, i) => {
+        if (s.status === 'rejected') batch[i].reject(s.reason);
+        else batch[i].resolve(this.settled(batch[i].push, moves[i], s.value));
+      });
+    });
+  }
+
+  private receiptOf(push: ReceiptPush, { name, change }: ReturnType<typeof receiptMove>, at: number): MsgidReceipt {
+    const rule = MOVES[name];
+    const to = rule.to as Status;
+    const iso = new Date(at).toISOString();
+    const move: RecordMove = {
+      from: rule.from,
+      to,
+      set: change.set,
+      dueAt: change.dueAt,
+      history: { at: iso, status: to, detail: change.detail as string },
+      event: EVENT_STATUSES.has(to) ? { type: `notification.${to}`, at, fields: EVENT_FIELDS } : undefined,
+    };
+    return {
+      user: push.openid,
+      pushKey: push.dedupeKey,
+      seenSeconds: DEDUPE_SECONDS,
+      msgid: push.msgid,
+      status: push.status,
+      stashSeconds: this.msgidSeconds,
+      move,
+      notes: { at: iso, ...receiptNotes(push.msgid, push.status) },
+    };
+  }
+
+  /** Logs and metrics of one stored receipt; true when work became due. */
+  private settled(push: ReceiptPush, { name, change }: ReturnType<typeof receiptMove>, applied: ReceiptApplied): boolean {
+    this.metrics.pushReceived('receipt', applied.result === 'duplicate');
+    const { msgid, status } = push;
+    switch (applied.result) {
+      case 'stashed':
+        this.log.info('receipt before its send was recorded; kept for it', { msgid, status });
+        return false;
+      case 'foreign':
+        this.log.warn('receipt from another user ignored', { id: applied.id, msgid, sender: push.openid });
+        return false;
+      case 'moved': {
+        const to = MOVES[name].to;
+        this.log.info('notification status', { id: applied.id, status: to, move: name, detail: change.detail });
+        this.metrics.statusChanged(to);
+        return push.outcome !== 'success';
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** The templates' receipt counts, one increment per template and outcome of the batch (best effort, as every count). */
+  private async countTemplates(batch: readonly Waiting[], settled: readonly PromiseSettledResult<ReceiptApplied>[]): Promise<void> {
+    const counts = new Map<string, { templateId?: string; template: string; what: string; by: number }>();
+    settled.forEach((s, i) => {
+      if (s.status !== 'fulfilled' || s.value.result !== 'moved') return;
+      const { templateId, template } = s.value;
+      const what = `receipt_${batch[i].push.outcome}`;
+      const key = `${templateId}\n${template}\n${what}`;
+      const entry = counts.get(key);
+      if (entry) entry.by += 1;
+      else counts.set(key, { templateId: templateId || undefined, template, what, by: 1 });
+    });
+    await Promise.all(
+      [...counts.values()].map(async ({ templateId, template, what, by }) => {
+        const id = templateId ?? (await this.templates.resolve(template))?.templateId;
+        if (id) await this.templates.count(id, what, by);
+      }).map((p) => p.catch(() => undefined)),
+    );
+  }
+}
