@@ -47,6 +47,8 @@ export class Notifications {
     private readonly templates: TemplateRegistry,
     private readonly log: Logger,
     private readonly retentionSeconds: number,
+    /** How long the statistics' counters are kept. */
+    private readonly statsKeepSeconds: number,
     private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
     private readonly now: () => number = Date.now,
   ) {}
@@ -67,6 +69,7 @@ export class Notifications {
         ttlSeconds: this.retentionSeconds,
         dueAt: now,
         idempotency: idempotencyKey === undefined ? undefined : { key: `${client}:${idempotencyKey}`, fingerprint },
+        tally: { at: now, subject: request.template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds },
       },
     );
     if (!result.created) {

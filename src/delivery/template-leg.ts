@@ -123,11 +123,12 @@ export class TemplateLeg {
     const set = { msgid, channel: 'template' };
     const moved =
       outcome === 'success'
-        ? await this.lifecycle.move('delivered', n, { detail: `receipt for msgid ${msgid}: ${status}`, set, dueAt: null })
+        ? await this.lifecycle.move('delivered', n, { detail: `receipt for msgid ${msgid}: ${status}`, set, dueAt: null, receipt: outcome })
         : await this.lifecycle.move('templateFailed', n, {
             detail: `template path failed: receipt for msgid ${msgid}: ${status}`,
             set: { ...set, reason: `receipt: ${status}` },
             dueAt: this.now(),
+            receipt: outcome,
           });
     const templateId = n.templateId ?? (await this.templates.resolve(n.template))?.templateId;
     if (moved && templateId) await this.templates.count(templateId, `receipt_${outcome}`).catch(() => undefined);
@@ -155,10 +156,10 @@ export class TemplateLeg {
       return;
     }
     if (this.settings.receipt.onTimeout === 'assume_delivered') {
-      await this.lifecycle.move('delivered', n, { detail: `${after}: assumed delivered`, set: { reason: 'no_receipt' }, dueAt: null }, { from: ['awaiting_receipt'] });
+      await this.lifecycle.move('delivered', n, { detail: `${after}: assumed delivered`, set: { reason: 'no_receipt' }, dueAt: null, receipt: 'none' }, { from: ['awaiting_receipt'] });
       return;
     }
-    return this.failed(n, after, { reason: 'no_receipt' });
+    return this.failed(n, after, { reason: 'no_receipt' }, 'none');
   }
 
   private async sendFailed(n: Notification, templateId: string, err: unknown): Promise<void> {
@@ -189,10 +190,11 @@ export class TemplateLeg {
     return this.failed(n, decision.reason, { templateId });
   }
 
-  /** The template path failed: straight on to the customer-service text, in this same step. */
-  private async failed(n: Notification, detail: string, set: Record<string, string> = {}): Promise<void> {
+  /** The template path failed: straight on to the customer-service text, in this same step (`receipt`: no receipt came). */
+  private async failed(n: Notification, detail: string, set: Record<string, string> = {}, receipt?: 'none'): Promise<void> {
     // Stays claimed for a lease while this step sends the text; due again only if this instance dies.
-    const moved = await this.lifecycle.move('templateFailed', n, { detail: `template path failed: ${detail}`, set, dueAt: this.now() + this.settings.leaseMs }, { from: [n.status] });
+    const change = { detail: `template path failed: ${detail}`, set, dueAt: this.now() + this.settings.leaseMs, receipt };
+    const moved = await this.lifecycle.move('templateFailed', n, change, { from: [n.status] });
     if (moved) await this.customerService.send(withFields(n, { ...set, status: 'fallback_pending' }));
   }
 }

@@ -1,4 +1,6 @@
 import { checkCreateFields, recordExistsError } from './checks';
+import type { BucketCount, Resolution, Tally } from './counter-buckets';
+import { MemoryCounters } from './memory-counters';
 import { MemoryKeyValues } from './memory-key-values';
 import type { MemoryWebhookStore } from './memory-webhook-store';
 import type { RecordIds } from './record-ids';
@@ -39,6 +41,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
   private readonly replies: TtlMap<string>;
   private readonly botReplies: TtlMap<string>;
   private readonly parked: TtlMap<Map<string, number>>;
+  private readonly counters: MemoryCounters;
 
   constructor(
     readonly account: string,
@@ -57,6 +60,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     this.replies = new TtlMap(now);
     this.botReplies = new TtlMap(now);
     this.parked = new TtlMap(now);
+    this.counters = new MemoryCounters(now);
   }
 
   override sweep(): void {
@@ -64,6 +68,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     for (const map of [this.records, this.idempotency, this.msgids, this.earlyStatuses, this.windows, this.pushes, this.replies, this.botReplies, this.parked]) {
       map.sweep();
     }
+    this.counters.sweep();
   }
 
   newId(user: string): string {
@@ -103,6 +108,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     if (this.records.has(id)) return;
     this.records.set(id, { fields: { ...fields }, history: [{ ...history }] }, this.inSeconds(options.ttlSeconds));
     if (options.dueAt !== undefined) this.schedule.set(id, options.dueAt);
+    if (options.tally) this.counters.tally(options.tally, this.subjectOf(options.tally, fields), undefined);
   }
 
   async get(id: string): Promise<StoredRecord | null> {
@@ -117,7 +123,9 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     const record = this.records.get(id);
     if (!record || !move.from.includes(record.fields.status)) return false;
     for (const [field, value] of Object.entries(move.expect ?? {})) if ((record.fields[field] ?? '') !== value) return false;
+    const left = record.fields.status;
     Object.assign(record.fields, move.set, { status: move.to });
+    if (move.tally) this.counters.tally(move.tally, this.subjectOf(move.tally, record.fields), left);
     if (move.history) record.history.push({ ...move.history });
     if (move.event) this.webhooks.recordMoved(this.account, id, move.event, record.fields, record.history);
     if (move.dueAt === null) this.schedule.delete(id);
@@ -144,6 +152,17 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {
     this.shardOfRecord(id);
     this.records.get(id)?.history.push({ ...entry });
+  }
+
+  // --- counters --------------------------------------------------------------------------------
+
+  /** The tally's subject: as given, or the record's field (as the Redis script reads it). */
+  private subjectOf(tally: Tally, fields: Fields): string {
+    return typeof tally.subject === 'string' ? tally.subject : (fields[tally.subject.field] ?? '');
+  }
+
+  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
+    return this.counters.readCounters(resolution, from, to);
   }
 
   // --- the due schedule (claimed across accounts by MemoryStore) -------------------------------

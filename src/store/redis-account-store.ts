@@ -1,4 +1,6 @@
 import { checkCreateFields, recordExistsError } from './checks';
+import type { BucketCount, Resolution } from './counter-buckets';
+import { readCounters, tallyArgs, tallyKeys } from './redis-counters';
 import type { RecordIds } from './record-ids';
 import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
@@ -123,8 +125,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const { dueAt } = options;
     const reply = await this.redis.run(
       createRecord,
-      [keys.record(id), keys.history(id), keys.due],
-      [id, String(options.ttlSeconds), JSON.stringify(history), dueAt === undefined ? '' : String(dueAt), ...flatten(fields)],
+      [keys.record(id), keys.history(id), keys.due, ...tallyKeys(keys, options.tally)],
+      [id, String(options.ttlSeconds), JSON.stringify(history), dueAt === undefined ? '' : String(dueAt), ...tallyArgs(options.tally), ...flatten(fields)],
     );
     if (reply !== 1) return false;
     if (dueAt !== undefined) await this.schedule.hint(this.account, shard, dueAt);
@@ -141,12 +143,12 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   /** KEYS and ARGV of a record move (see scripts/record-move.ts), then the script's own. */
   private moveArgs(keys: ShardKeys, id: string, move: RecordMove): { keys: string[]; args: string[] } {
-    const { from, to, set = {}, expect = {}, history, dueAt, event } = move;
+    const { from, to, set = {}, expect = {}, history, dueAt, event, tally } = move;
     const expected = flatten(expect);
     const fields = flatten(set);
     const recorded = event ? [newEventId(event.at), event.type, String(event.at), this.account, ...event.fields] : [];
     return {
-      keys: [keys.record(id), keys.history(id), keys.due, keys.outbox],
+      keys: [keys.record(id), keys.history(id), keys.due, keys.outbox, ...tallyKeys(keys, tally)],
       args: [
         id,
         to,
@@ -160,6 +162,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
         ...fields,
         String(recorded.length),
         ...recorded,
+        ...tallyArgs(tally),
       ],
     };
   }
@@ -200,6 +203,14 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   async allDueNow(now: number): Promise<number> {
     return this.schedule.allDueNow(this.account, now);
+  }
+
+  // --- counters --------------------------------------------------------------------------------
+
+  /** The account's counters are kept per shard (each move counts in its record's shard): read from every one. */
+  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
+    const shards = Array.from({ length: this.ids.shards }, (_, shard) => this.keys.shard(this.account, shard));
+    return readCounters(this.redis, shards, resolution, from, to);
   }
 
   // --- correlation -----------------------------------------------------------------------------

@@ -19,6 +19,16 @@ export interface PrivateTemplate {
   content: string;
 }
 
+/** An API's daily quota as `openapi/quota/get` tells it (resets at midnight China time). */
+export interface ApiQuota {
+  dailyLimit: number;
+  used: number;
+  remaining: number;
+}
+
+/** The template send API, as `openapi/quota/get` names it. */
+export const TEMPLATE_SEND_PATH = '/cgi-bin/message/template/send';
+
 /**
  * The WeChat API calls wxreach makes, typed. Every call carries the shared access token; an
  * answer saying the token is bad invalidates it (once for all callers) and the call is retried
@@ -32,10 +42,10 @@ export class WechatApiClient {
 
   /** Returns the msgid as its exact decimal string. */
   async sendTemplate(message: TemplateMessage): Promise<string> {
-    const answer = await this.call('POST', '/cgi-bin/message/template/send', message);
+    const answer = await this.call('POST', TEMPLATE_SEND_PATH, message);
     const msgid = answer.msgid;
     if (typeof msgid !== 'string' || !/^\d+$/.test(msgid)) {
-      throw new WechatTransportError('/cgi-bin/message/template/send', 'maybe', 'success answer without a numeric msgid');
+      throw new WechatTransportError(TEMPLATE_SEND_PATH, 'maybe', 'success answer without a numeric msgid');
     }
     return msgid;
   }
@@ -57,6 +67,19 @@ export class WechatApiClient {
     const answer = await this.call('POST', '/cgi-bin/template/api_add_template', { template_id_short: shortId });
     if (typeof answer.template_id !== 'string') throw new WechatTransportError('/cgi-bin/template/api_add_template', 'maybe', 'no template_id in the answer');
     return answer.template_id;
+  }
+
+  /**
+   * Today's quota of the template send API: `POST /cgi-bin/openapi/quota/get` with `{ cgi_path }`
+   * answers `{ errcode: 0, quota: { daily_limit, used, remain } }` (as WxJava and
+   * SKIT.FlurlHttpClient.Wechat read it).
+   */
+  async templateQuota(): Promise<ApiQuota> {
+    const path = '/cgi-bin/openapi/quota/get';
+    const quota = (await this.call('POST', path, { cgi_path: TEMPLATE_SEND_PATH })).quota as JsonObject | undefined;
+    const [dailyLimit, used, remaining] = [quota?.daily_limit, quota?.used, quota?.remain].map(Number);
+    if (![dailyLimit, used, remaining].every(Number.isFinite)) throw new WechatTransportError(path, 'maybe', 'no quota in the answer');
+    return { dailyLimit, used, remaining };
   }
 
   private async call(method: 'GET' | 'POST', path: string, body?: unknown, retried = false): Promise<JsonObject> {

@@ -1,3 +1,4 @@
+import { COUNTER_FUNCTIONS } from './counters';
 import { lua } from './lua-script';
 
 export const createRecord = lua(
@@ -8,15 +9,18 @@ export const createRecord = lua(
   the account's tag, in another slot: the caller sets it first, see RedisAccountStore.create.)
 
   KEYS[1] record hash   KEYS[2] history list   KEYS[3] the shard's due schedule (zset)
+  KEYS[4] KEYS[5] the minute and hour counter hashes of the creation's time (its tally, see counters.ts)
   ARGV[1] record id   ARGV[2] ttl (seconds)   ARGV[3] first history entry (JSON)
   ARGV[4] due time (ms), or '' for none
-  ARGV[5..] field, value, field, value, ...
+  ARGV[5..] the tally's arguments ('0' for none), then field, value, field, value, ...
 
   Returns 1 when created; -1 when record ARGV[1] already exists (nothing changes).
-]]
+]]${COUNTER_FUNCTIONS}
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local ttl = ARGV[2]
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+-- statistics: the counters the creation adds, in its buckets; the fields follow its arguments
+local fields = tally(KEYS[4], KEYS[5], KEYS[1], nil, 5)
+redis.call('HSET', KEYS[1], unpack(ARGV, fields))
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ttl)
