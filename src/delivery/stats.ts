@@ -98,7 +98,7 @@ export async function accountStats(accounts: ReadonlyArray<{ account: string; co
     for (const row of mine) {
       if (template !== undefined && row.subject !== template) continue;
       rows.push(row);
-      const id = JSON.stringify([account, row.subject]);
+      const id = `${account}\u0000${row.subject}`;
       let funnel = funnels.get(id);
       if (!funnel) funnels.set(id, (funnel = { account, template: row.subject, counts: {} }));
       add(funnel.counts, row.counter, row.n);

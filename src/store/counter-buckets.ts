@@ -86,13 +86,14 @@ export function expiresAtSeconds(resolution: Resolution, period: number, keepSec
 export const fieldOf = (index: number, subject: string, counter: string): string => `${index}|${subject}|${counter}`;
 
 /**
- * The counts of one period's hash whose bucket starts within [from, to). Counters never hold `|`
- * (see the lifecycle's counter names); the subject is what lies between the first and the last one.
+ * The counts of one period's hash (or of several summed, field by field) whose bucket starts
+ * within [from, to). Counters never hold `|` (see the lifecycle's counter names); the subject is
+ * what lies between the first and the last one.
  */
-export function countsOf(resolution: Resolution, period: number, hash: Readonly<Record<string, string | number>>, from: number, to: number): BucketCount[] {
+export function countsOf(resolution: Resolution, period: number, fields: Iterable<[string, string | number]>, from: number, to: number): BucketCount[] {
   const { bucketMs, periodMs } = SIZES[resolution];
   const counts: BucketCount[] = [];
-  for (const [field, value] of Object.entries(hash)) {
+  for (const [field, value] of fields) {
     const first = field.indexOf('|');
     const last = field.lastIndexOf('|');
     if (first < 0 || last === first) continue;

@@ -55,7 +55,7 @@ export class MemoryCounters implements DeploymentCounters {
   async readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
     return periodsWithin(resolution, from, to).flatMap((period) => {
       const hash = this.hashes.get(`${resolution}:${period}`);
-      return hash ? countsOf(resolution, period, Object.fromEntries(hash), from, to) : [];
+      return hash ? countsOf(resolution, period, hash, from, to) : [];
     });
   }
 }

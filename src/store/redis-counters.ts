@@ -34,15 +34,18 @@ export function tallyArgs(tally: Tally | undefined): string[] {
 
 /**
  * Every count of `resolution` within [from, to) in the hashes of `places` (the shards of an
- * account, or the deployment): one HGETALL per place and period, all sent at once (node-redis
- * pipelines the commands of one tick; a cluster sends each to its master).
+ * account, or the deployment), summed over the places: one HGETALL per place and period, all sent
+ * at once (node-redis pipelines the commands of one tick; a cluster sends each to its master).
+ * The hashes of one period are summed field by field before any field is parsed.
  */
 export async function readCounters(redis: RedisConnection, places: readonly CounterKeys[], resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
   const periods = periodsWithin(resolution, from, to);
-  const hashes = await redis.call('readCounters', (r) =>
-    Promise.all(places.flatMap((place) => periods.map(async (period) => countsOf(resolution, period, await r.hGetAll(place.counters(resolution, period)), from, to)))),
-  );
-  return hashes.flat();
+  const hashes = await redis.call('readCounters', (r) => Promise.all(periods.map((period) => Promise.all(places.map((place) => r.hGetAll(place.counters(resolution, period)))))));
+  return periods.flatMap((period, i) => {
+    const summed = new Map<string, number>();
+    for (const hash of hashes[i]) for (const [field, n] of Object.entries(hash)) summed.set(field, (summed.get(field) ?? 0) + Number(n));
+    return countsOf(resolution, period, summed, from, to);
+  });
 }
 
 /** The deployment's own counters in Redis, under its hash tag. */
