@@ -13,6 +13,8 @@ import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
 import { createApp } from './http/app';
 import { webhookRouter } from './http/webhook-router';
+import { CallbackStats, LAST_PUSH_KEY } from './http/callback-stats';
+import { statsRouter } from './http/stats-router';
 import { parseApiKey } from './http/auth';
 import { BODY_LIMIT_BYTES } from './http/body-limit';
 import { NotificationIntake } from './http/notification-intake';
@@ -111,6 +113,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
   const webhooks = new Webhooks(store.webhooks, { ...config.webhooks, retentionSeconds, pollMs: config.worker.pollMs }, log, now);
+  // --- statistics: counters kept stats.retentionDays; the answers to WeChat timed per instance
+  const statsRetentionSeconds = config.stats.retentionDays * 86_400;
+  const callbackStats = new CallbackStats({
+    counters: store.counters,
+    keepSeconds: statsRetentionSeconds,
+    markPush: (appid, at) => store.forAccount(appid).setValue(LAST_PUSH_KEY, at),
+    log,
+    now,
+  });
   // A merchant's authorisation changes: a new one gets its templates synced; a revoked one's
   // notices all become due now, and the work loop ends each (`account_unauthorized`).
   const events: PlatformEvents = {
@@ -134,6 +145,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     receipt: config.receipt,
     parkSeconds: config.window.parkSeconds,
     retentionSeconds,
+    statsRetentionSeconds,
     msgidSeconds,
     leaseMs: config.worker.leaseMs,
     // A call may wait for the token (lock, fetch) and then for its own answer.
@@ -194,7 +206,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       apiKeys: config.apiKeys,
       operatorKeys: config.operatorKeys,
       onAccepted: () => loop.poke(),
-      more: [platform?.apiRouter, webhookRouter({ webhooks, accountState: (appid) => accounts.state(appid), notifications: { accounts, accountOfId: (id) => store.accountOfId(id) } })],
+      more: [
+        platform?.apiRouter,
+        webhookRouter({ webhooks, accountState: (appid) => accounts.state(appid), notifications: { accounts, accountOfId: (id) => store.accountOfId(id) } }),
+        statsRouter({
+          accountState: (appid) => accounts.state(appid),
+          activeAppids: () => accounts.activeAppids(),
+          accountCounters: (appid) => store.forAccount(appid),
+          deploymentCounters: store.counters,
+          flushCallbacks: () => callbackStats.flush(),
+          now,
+        }),
+      ],
       log,
     },
     wechat: {
@@ -218,6 +241,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       now,
     },
     componentEdge: platform?.edgeRouter,
+    callbacks: callbackStats.middleware,
     readiness: async () => {
       const detail: Record<string, unknown> = {};
       let ready = true;
@@ -276,6 +300,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (platform) void accounts.activeAppids().then((appids) => syncEach(appids.filter((a) => !ownAppids.includes(a)))).catch(() => undefined);
   const syncTimer = setInterval(() => void syncAll(), config.templateSync.intervalSeconds * 1000);
   syncTimer.unref();
+  // Each active account's template quota, for GET /v1/accounts (one instance asks per period).
+  const pollQuotas = async () =>
+    eachLimited(await accounts.activeAppids().catch(() => ownAppids), SYNC_CONCURRENCY, (appid) =>
+      accounts
+        .runtime(appid)
+        .delivery.quota.poll(config.stats.quotaPollSeconds)
+        .catch((err) => log.warn('template quota not read', { account: appid, err })),
+    );
+  void pollQuotas();
+  const quotaTimer = setInterval(() => void pollQuotas(), config.stats.quotaPollSeconds * 1000);
+  quotaTimer.unref();
   // Pushes kept while the store was away (or left by a crash) are applied as soon as it answers.
   const replayTimer = setInterval(() => void pushes.replay().then((n) => n > 0 && loop.poke()), 1000);
   replayTimer.unref();
@@ -316,6 +351,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     );
   streamIntake?.start();
   webhooks.start();
+  callbackStats.start();
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   log.info('wxreach listening', { url, accounts: own.map((a) => a.appId), platform: config.component?.appId ?? null });
@@ -335,6 +371,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const left = () => Math.max(0, deadline - Date.now());
       clearInterval(syncTimer);
       clearInterval(replayTimer);
+      clearInterval(quotaTimer);
       stopping = true;
       unanswered.forEach(endConnectionAfter);
       // No new connections; idle keep-alive ones are closed now, busy ones after their answer.
@@ -351,6 +388,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         log.warn('webhook attempts still in flight at the stop deadline; they are attempted again when their lease runs out');
       }
       server.closeAllConnections();
+      await callbackStats.stop();
       await platform?.close();
       await http.close();
       await forwarder?.close();

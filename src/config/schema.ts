@@ -90,6 +90,11 @@ export const configSchema = z.object({
   templateSync: z.object({ intervalSeconds: positiveInt }),
   worker: z.object({ pollMs: positiveInt, leaseMs: positiveInt.min(1000), batchSize: positiveInt, concurrency: positiveInt }),
   retentionDays: positiveInt,
+  /**
+   * The statistics (GET /v1/stats): their counters are kept `retentionDays` (bucket by bucket);
+   * each active account's template quota is asked for every `quotaPollSeconds`.
+   */
+  stats: z.object({ retentionDays: positiveInt, quotaPollSeconds: positiveInt }),
   forward: z.object({
     url: z.url().nullable(),
     /** Token the downstream checks signatures with; defaults to wechat.token. */

@@ -2,7 +2,7 @@ import type { TemplateConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import type { AccountMetrics, Metrics } from '../metrics/metrics';
 import type { AccountStore } from '../store/store';
-import type { TemplateMessage } from '../wechat/api-client';
+import type { ApiQuota, TemplateMessage } from '../wechat/api-client';
 import type { AccountState } from './account-state';
 import { CustomerServiceLeg } from './customer-service-leg';
 import { CustomerServiceWindow } from './customer-service-window';
@@ -22,6 +22,7 @@ import type { WechatWaitSettings } from './wechat-wait';
 export interface DeliveryApi extends TemplateApi {
   sendTemplate(message: TemplateMessage): Promise<string>;
   sendText(openid: string, content: string): Promise<void>;
+  templateQuota(): Promise<ApiQuota>;
 }
 
 export interface DeliverySettings {
@@ -32,6 +33,8 @@ export interface DeliverySettings {
   parkSeconds: number;
   /** Notices (and their parked lists) are kept this long. */
   retentionSeconds: number;
+  /** The statistics' counters are kept this long. */
+  statsRetentionSeconds: number;
   /** How long a msgid → notice link lives. */
   msgidSeconds: number;
   /** The work loop's lease. */
@@ -69,12 +72,12 @@ export function createDelivery(
     pushReceived: (kind: string, duplicate: boolean) => allMetrics.pushReceived(kind, duplicate, account),
   };
   const templates = new TemplateRegistry(store, api, settings.templates, log, now, settings.onTemplateValidity);
-  const quota = new TemplateQuota(store, log, now);
+  const quota = new TemplateQuota(store, api, log, now);
   // Closed windows are remembered a day past the longest a notice waits for its user.
   const window = new CustomerServiceWindow(store, settings.parkSeconds + 86_400, now);
-  const lifecycle = new Lifecycle(store, log, metrics, settings.retentionSeconds, now);
+  const lifecycle = new Lifecycle(store, log, metrics, settings.retentionSeconds, settings.statsRetentionSeconds, now);
   const searchFields = settings.searchFields ?? [];
-  const notifications = new Notifications(store, templates, log, settings.retentionSeconds, metrics, searchFields, now);
+  const notifications = new Notifications(store, templates, log, settings.retentionSeconds, settings.statsRetentionSeconds, metrics, searchFields, now);
   const search = new NoticeSearch(store, notifications, searchFields);
   const parking = new Parking(lifecycle, notifications, window, settings.parkSeconds, now);
   const { retry, wait } = settings;
@@ -93,7 +96,7 @@ export function createDelivery(
   );
   const accountState = settings.accountState ?? (() => Promise.resolve<AccountState>('active'));
   const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, accountState, log, now);
-  const receipts = new ReceiptCommit(store, templates, metrics, log, settings.msgidSeconds, now);
+  const receipts = new ReceiptCommit(store, templates, metrics, log, settings.msgidSeconds, settings.statsRetentionSeconds, now);
   const intake = new PushIntake(store, receipts, parking, window, metrics, log, now);
   return { templates, quota, window, lifecycle, notifications, search, parking, customerService, templateLeg, dispatcher, intake };
 }

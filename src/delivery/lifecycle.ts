@@ -1,7 +1,9 @@
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
+import type { TallyCounter } from '../store/counter-buckets';
 import type { Fields, NotificationRecords, ParkedLists, RecordMove } from '../store/store';
 import { packCall, type WechatCall } from './wechat-call';
+import type { ReceiptOutcome } from '../wechat/push';
 
 /**
  * The lifecycle of a notice: its statuses and every move between them, by name. Nothing else in
@@ -33,36 +35,54 @@ export type Channel = 'template' | 'customer_service' | 'passive_reply';
 /** `same`: the status stays; the move changes fields or the schedule only. */
 type Target = Status | 'same';
 
+/** What the statistics count a move as (see `counts` in MOVES). */
+type Counts = (change: MoveChange, n: Pick<Subject, 'template' | 'parkedUntil'>) => readonly TallyCounter[];
+
+/** The receipt's counter; `none`: no receipt by the deadline. */
+const receiptCounter = (change: MoveChange): string => `receipt.${change.receipt ?? 'success'}`;
+
+/**
+ * A receipt decides a template that was sent. One applied while the notice was still `queued`
+ * (it beat the recording of the send) also counts the send, which then never moves.
+ */
+const receiptCounters = (change: MoveChange): TallyCounter[] =>
+  change.receipt === 'none' ? ['receipt.none'] : [{ name: 'template.sent', onlyFrom: 'queued' }, receiptCounter(change)];
+
+/** `failed.<reason>` with the reason's code (`customer_service_refused: errcode 1` → `customer_service_refused`). */
+const failedCounter = (change: MoveChange): string => `failed.${/^[a-z0-9_]+/.exec(change.set?.reason ?? '')?.[0] ?? 'unknown'}`;
+
 /**
  * The table of allowed moves: what may happen to a notice in each status. A move from any other
- * status is refused (returns false, changes nothing).
+ * status is refused (returns false, changes nothing). `counts`: the counters of the statistics
+ * the move adds in the same atomic step (per account, template and time bucket; GET /v1/stats).
+ * Counter names never hold `|`.
  */
 export const MOVES = {
   /** Template leg: WeChat accepted the template message (it has a msgid); wait for the receipt. */
-  sent: { from: ['queued'], to: 'awaiting_receipt' },
+  sent: { from: ['queued'], to: 'awaiting_receipt', counts: () => ['template.sent'] },
   /** Template leg: the receipt said success (or no receipt came and the policy assumes delivery). */
-  delivered: { from: ['queued', 'awaiting_receipt'], to: 'delivered' },
+  delivered: { from: ['queued', 'awaiting_receipt'], to: 'delivered', counts: (c) => [...receiptCounters(c), 'delivered'] },
   /** Template leg: unusable, refused, failed receipt or no receipt: on to the customer-service text. */
-  templateFailed: { from: ['queued', 'awaiting_receipt'], to: 'fallback_pending' },
+  templateFailed: { from: ['queued', 'awaiting_receipt'], to: 'fallback_pending', counts: (c) => (c.receipt ? receiptCounters(c) : ['template.refused']) },
   /** Customer-service leg: this worker starts the one call (the marker makes it at most once). */
   callStarted: { from: ['fallback_pending'], to: 'same' },
-  /** Customer-service leg: WeChat accepted the text. */
-  fallbackSent: { from: ['fallback_pending'], to: 'fallback_sent' },
-  /** Parking: the window is closed; keep the text for the user's next interaction. */
-  park: { from: ['fallback_pending'], to: 'awaiting_interaction' },
+  /** Customer-service leg: WeChat accepted the text (so the user's window was open). */
+  fallbackSent: { from: ['fallback_pending'], to: 'fallback_sent', counts: () => ['fallback_sent.customer_service', 'window.open'] },
+  /** Parking: the window is closed; keep the text for the user's next interaction (`parked` the first time only). */
+  park: { from: ['fallback_pending'], to: 'awaiting_interaction', counts: (_c, n) => (n.parkedUntil === undefined ? ['window.closed', 'parked'] : ['window.closed']) },
   /** Parking: the user is back; send through customer service. */
   release: { from: ['awaiting_interaction'], to: 'fallback_pending' },
   /** Parking: the user is back; the text is the passive reply to that very push. */
-  releaseAsReply: { from: ['awaiting_interaction'], to: 'fallback_sent' },
+  releaseAsReply: { from: ['awaiting_interaction'], to: 'fallback_sent', counts: () => ['fallback_sent.passive_reply'] },
   /** Parking: the user did not come back in time. */
-  expire: { from: ['awaiting_interaction'], to: 'failed' },
+  expire: { from: ['awaiting_interaction'], to: 'failed', counts: (c) => [failedCounter(c)] },
   /** Neither path can reach the user (the reason says why). */
-  fail: { from: OPEN, to: 'failed' },
+  fail: { from: OPEN, to: 'failed', counts: (c) => [failedCounter(c)] },
   /** Not now: a retry, a wait for WeChat, a deadline still ahead, an internal error; same status, new due time. */
   retryLater: { from: OPEN, to: 'same' },
   /** A terminal notice found on the schedule (a stale claim): take it off. */
   unschedule: { from: [...TERMINAL], to: 'same' },
-} as const satisfies Record<string, { from: readonly Status[]; to: Target }>;
+} as const satisfies Record<string, { from: readonly Status[]; to: Target; counts?: Counts }>;
 
 export type MoveName = keyof typeof MOVES;
 
@@ -84,6 +104,8 @@ export interface MoveChange {
   dueAt?: number | null;
   /** The WeChat call behind the move, kept with its history line. */
   call?: WechatCall;
+  /** A move the template's receipt decided: what it said (`none`: no receipt by the deadline), for the statistics. */
+  receipt?: ReceiptOutcome | 'none';
 }
 
 /**
@@ -104,12 +126,46 @@ export interface MoveOptions {
   reply?: { key: string; text: string; ttlMs: number };
 }
 
-/** The notice as a move needs it: `status` for 'same' moves, `createdAt` to order a parked one. */
+/**
+ * The notice as a move needs it: `status` for 'same' moves, `createdAt` to order a parked one;
+ * `template` and `parkedUntil` for the statistics (a missing template is read from the record).
+ */
 export interface Subject {
   id: string;
   openid: string;
   status?: Status;
   createdAt?: number;
+  template?: string;
+  parkedUntil?: number;
+}
+
+/**
+ * The store's change for move `name` of notice `n` from `from` to `to` at `at`: its fields, its
+ * history line (with the WeChat call behind it), its webhook event and its counters. The one
+ * place that turns a move into a store change; the receipts' group commit builds theirs here too.
+ */
+export function recordMove(
+  name: MoveName,
+  n: Pick<Subject, 'template' | 'parkedUntil'>,
+  change: MoveChange,
+  o: { from: readonly Status[]; to: Status; at: number; statsKeepSeconds: number },
+): RecordMove {
+  const rule = MOVES[name];
+  const { from, to, at } = o;
+  const counters = 'counts' in rule ? (rule.counts as Counts)(change, n) : [];
+  return {
+    from,
+    to,
+    set: change.set,
+    expect: change.expect,
+    dueAt: change.dueAt,
+    history:
+      change.detail === null
+        ? undefined
+        : { at: new Date(at).toISOString(), status: to, detail: change.detail, ...(change.call ? { call: packCall(change.call) } : {}) },
+    event: rule.to !== 'same' && EVENT_STATUSES.has(to) ? { type: `notification.${to}`, at, fields: EVENT_FIELDS } : undefined,
+    tally: counters.length > 0 ? { at, subject: n.template ?? { field: 'template' }, counters, keepSeconds: o.statsKeepSeconds } : undefined,
+  };
 }
 
 /**
@@ -122,6 +178,8 @@ export class Lifecycle {
     private readonly log: Logger,
     private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
     private readonly retentionSeconds: number,
+    /** How long the statistics' counters are kept. */
+    private readonly statsKeepSeconds: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -134,19 +192,7 @@ export class Lifecycle {
     // A 'same' move keeps the status the notice has: the one read, else each allowed one in turn.
     const targets: readonly Status[] = same ? (n.status && allowed.includes(n.status) ? [n.status] : allowed) : [rule.to as Status];
     for (const to of targets) {
-      const at = this.now();
-      const move: RecordMove = {
-        from: same ? [to] : allowed,
-        to,
-        set: change.set,
-        expect: change.expect,
-        dueAt: change.dueAt,
-        history:
-          change.detail === null
-            ? undefined
-            : { at: new Date(at).toISOString(), status: to, detail: change.detail, ...(change.call ? { call: packCall(change.call) } : {}) },
-        event: !same && EVENT_STATUSES.has(to) ? { type: `notification.${to}`, at, fields: EVENT_FIELDS } : undefined,
-      };
+      const move = recordMove(name, n, change, { from: same ? [to] : allowed, to, at: this.now(), statsKeepSeconds: this.statsKeepSeconds });
       if (!(await this.apply(name, n, move, options))) continue;
       if (change.detail !== null) this.log.info('notification status', { id: n.id, status: to, move: name, detail: change.detail });
       if (!same) this.metrics.statusChanged(to);

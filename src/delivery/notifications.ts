@@ -48,6 +48,8 @@ export class Notifications {
     private readonly templates: TemplateRegistry,
     private readonly log: Logger,
     private readonly retentionSeconds: number,
+    /** How long the statistics' counters are kept. */
+    private readonly statsKeepSeconds: number,
     private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
     /** The data fields a notice is found by (see NoticeSearch). */
     private readonly searchFields: readonly string[],
@@ -72,6 +74,7 @@ export class Notifications {
         dueAt: now,
         idempotency: idempotencyKey === undefined ? undefined : { key: `${client}:${idempotencyKey}`, fingerprint },
         index: { terms: searchTerms(request, this.searchFields), at: now },
+        tally: { at: now, subject: request.template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds },
       },
     );
     if (!result.created) {

@@ -1,9 +1,9 @@
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
-import type { AccountStore, MsgidReceipt, ReceiptApplied, RecordMove } from '../store/store';
-import type { Push } from '../wechat/push';
+import type { AccountStore, MsgidReceipt, ReceiptApplied } from '../store/store';
+import { receiptOutcome, type Push } from '../wechat/push';
 import { DEDUPE_SECONDS } from './push-intake';
-import { EVENT_FIELDS, EVENT_STATUSES, MOVES, type MoveChange, type MoveName, type Status } from './lifecycle';
+import { MOVES, recordMove, type MoveChange, type MoveName, type Status } from './lifecycle';
 import type { TemplateRegistry } from './template-registry';
 
 export type ReceiptPush = Extract<Push, { kind: 'receipt' }>;
@@ -20,10 +20,11 @@ const MAX_BATCH = 128;
  */
 export function receiptMove(msgid: string, status: string, now: number): { name: MoveName; change: MoveChange } {
   const set = { msgid, channel: 'template' };
-  if (status === 'success') return { name: 'delivered', change: { detail: `receipt for msgid ${msgid}: ${status}`, set, dueAt: null } };
+  const receipt = receiptOutcome(status);
+  if (status === 'success') return { name: 'delivered', change: { detail: `receipt for msgid ${msgid}: ${status}`, set, dueAt: null, receipt } };
   return {
     name: 'templateFailed',
-    change: { detail: `template path failed: receipt for msgid ${msgid}: ${status}`, set: { ...set, reason: `receipt: ${status}` }, dueAt: now },
+    change: { detail: `template path failed: receipt for msgid ${msgid}: ${status}`, set: { ...set, reason: `receipt: ${status}` }, dueAt: now, receipt },
   };
 }
 
@@ -57,6 +58,8 @@ export class ReceiptCommit {
     private readonly metrics: Pick<AccountMetrics, 'pushReceived' | 'statusChanged'>,
     private readonly log: Logger,
     private readonly msgidSeconds: number,
+    /** How long the statistics' counters are kept. */
+    private readonly statsKeepSeconds: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -100,16 +103,9 @@ export class ReceiptCommit {
 
   private receiptOf(push: ReceiptPush, { name, change }: ReturnType<typeof receiptMove>, at: number): MsgidReceipt {
     const rule = MOVES[name];
-    const to = rule.to as Status;
     const iso = new Date(at).toISOString();
-    const move: RecordMove = {
-      from: rule.from,
-      to,
-      set: change.set,
-      dueAt: change.dueAt,
-      history: { at: iso, status: to, detail: change.detail as string },
-      event: EVENT_STATUSES.has(to) ? { type: `notification.${to}`, at, fields: EVENT_FIELDS } : undefined,
-    };
+    // the template is read from the record in the same step (the receipt names only the msgid)
+    const move = recordMove(name, {}, change, { from: rule.from, to: rule.to as Status, at, statsKeepSeconds: this.statsKeepSeconds });
     return {
       user: push.openid,
       pushKey: push.dedupeKey,

@@ -132,10 +132,10 @@ export class TemplateLeg {
       return;
     }
     if (this.settings.receipt.onTimeout === 'assume_delivered') {
-      await this.lifecycle.move('delivered', n, { detail: `${after}: assumed delivered`, set: { reason: 'no_receipt' }, dueAt: null }, { from: ['awaiting_receipt'] });
+      await this.lifecycle.move('delivered', n, { detail: `${after}: assumed delivered`, set: { reason: 'no_receipt' }, dueAt: null, receipt: 'none' }, { from: ['awaiting_receipt'] });
       return;
     }
-    return this.failed(n, after, { reason: 'no_receipt' });
+    return this.failed(n, after, { reason: 'no_receipt' }, undefined, 'none');
   }
 
   private async sendFailed(n: Notification, templateId: string, err: unknown, call: WechatCall | undefined): Promise<void> {
@@ -167,15 +167,11 @@ export class TemplateLeg {
     return this.failed(n, decision.reason, { templateId }, call);
   }
 
-  /** The template path failed (after `call`, when one was made): straight on to the customer-service text, in this same step. */
-  private async failed(n: Notification, detail: string, set: Record<string, string> = {}, call?: WechatCall): Promise<void> {
+  /** The template path failed (after `call`, when one was made; `receipt`: no receipt came): straight on to the customer-service text, in this same step. */
+  private async failed(n: Notification, detail: string, set: Record<string, string> = {}, call?: WechatCall, receipt?: 'none'): Promise<void> {
     // Stays claimed for a lease while this step sends the text; due again only if this instance dies.
-    const moved = await this.lifecycle.move(
-      'templateFailed',
-      n,
-      { detail: `template path failed: ${detail}`, set, dueAt: this.now() + this.settings.leaseMs, call },
-      { from: [n.status] },
-    );
+    const change = { detail: `template path failed: ${detail}`, set, dueAt: this.now() + this.settings.leaseMs, call, receipt };
+    const moved = await this.lifecycle.move('templateFailed', n, change, { from: [n.status] });
     if (moved) await this.customerService.send(withFields(n, { ...set, status: 'fallback_pending' }));
   }
 }

@@ -36,8 +36,22 @@ export interface ValidityChange {
   since: string;
 }
 
+/** A validity change or a self-healing of a configured template, for GET /v1/templates. */
+export interface TemplateEvent {
+  /** ISO time. */
+  at: string;
+  valid: boolean;
+  reason?: string;
+  /** The template id the name switched to (re-added from the library, or found by title). */
+  healedTo?: string;
+}
+
+/** Events kept per template name, newest first. */
+const MAX_EVENTS = 20;
+
 const key = {
   state: (id: string) => `tpl:${id}`,
+  events: (name: string) => `tpl-events:${name}`,
   stats: (id: string) => `tpl-stats:${id}`,
   alias: (name: string) => `tpl-alias:${name}`,
   healed: (id: string) => `tpl-healed:${id}`,
@@ -105,6 +119,7 @@ export class TemplateRegistry {
       const since = new Date(this.now()).toISOString();
       await this.store.setHash(key.state(templateId), { valid: '0', since, reason });
       this.log.warn('template marked invalid', { templateId, reason });
+      await this.recordForId(templateId, { at: since, valid: false, reason });
       await this.onValidity({ templateId, valid: false, reason, since });
     }
     this.cache.clear();
@@ -120,7 +135,32 @@ export class TemplateRegistry {
     }
     await this.store.setHash(key.state(t.template_id), fields);
     await this.store.forget(key.invalid(t.template_id));
-    if (h.valid === '0') await this.onValidity({ templateId: t.template_id, valid: true, since: fields.since });
+    if (h.valid === '0') {
+      await this.recordForId(t.template_id, { at: fields.since, valid: true });
+      await this.onValidity({ templateId: t.template_id, valid: true, since: fields.since });
+    }
+  }
+
+  /**
+   * Keeps `event` for each configured name that currently means `templateId` (a raw id that no
+   * name means is not listed by GET /v1/templates). Events are rare (a change of validity, a
+   * healing: each once across instances), so a read and a write of a short list suffices.
+   */
+  private async recordForId(templateId: string, event: TemplateEvent): Promise<void> {
+    for (const name of Object.keys(this.templates)) {
+      if ((await this.resolve(name))?.templateId === templateId) await this.record(name, event);
+    }
+  }
+
+  private async record(name: string, event: TemplateEvent): Promise<void> {
+    const events = await this.events(name);
+    await this.store.setValue(key.events(name), JSON.stringify([event, ...events].slice(0, MAX_EVENTS)));
+  }
+
+  /** The latest validity changes and healings of a configured name, newest first. */
+  async events(name: string): Promise<TemplateEvent[]> {
+    const raw = await this.store.getValue(key.events(name));
+    return raw === null ? [] : (JSON.parse(raw) as TemplateEvent[]);
   }
 
   count(templateId: string, what: string, by = 1): Promise<number> {
@@ -146,6 +186,7 @@ export class TemplateRegistry {
         await this.store.setValue(key.alias(name), byTitle.template_id);
         this.cache.clear();
         this.log.info('template found in the account by its title', { template: name, templateId: byTitle.template_id });
+        await this.record(name, { at: new Date(this.now()).toISOString(), valid: true, reason: 'found in the account by its title', healedTo: byTitle.template_id });
       } else if (config.shortId) {
         await this.heal(name, templateId, config.shortId);
       }
@@ -164,6 +205,8 @@ export class TemplateRegistry {
       await this.store.setValue(key.alias(name), newId);
       this.cache.clear();
       this.log.warn(oldId ? 'template re-added from the library' : 'template added from the library', { template: name, oldTemplateId: oldId, newTemplateId: newId, shortId });
+      const reason = `${oldId ? 're-added' : 'added'} from the library by its short id ${shortId}`;
+      await this.record(name, { at: new Date(this.now()).toISOString(), valid: true, reason, healedTo: newId });
       const fresh = (await this.api.listTemplates()).find((t) => t.template_id === newId);
       if (fresh) await this.markValid(fresh);
     } catch (err) {
@@ -178,7 +221,8 @@ export class TemplateRegistry {
     for (const name of Object.keys(this.templates)) {
       const { templateId } = (await this.resolve(name)) as ResolvedTemplate;
       if (templateId === undefined) {
-        out.push({ name, templateId: null, valid: false, since: null, reason: 'not in this account yet (not found by title, not added by short id)', title: this.templates[name].title ?? null, counts: {} });
+        const reason = 'not in this account yet (not found by title, not added by short id)';
+        out.push({ name, templateId: null, valid: false, since: null, reason, title: this.templates[name].title ?? null, counts: {}, events: await this.events(name) });
         continue;
       }
       const s = await this.state(templateId);
@@ -191,6 +235,7 @@ export class TemplateRegistry {
         reason: s.reason || null,
         title: s.title ?? null,
         counts: Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, Number(v)])),
+        events: await this.events(name),
       });
     }
     return out;

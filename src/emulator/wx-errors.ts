@@ -32,6 +32,7 @@ export const WX_ERRMSG: Readonly<Record<number, string>> = {
   [ERRCODE.DATA_FORMAT_ERROR]: 'data format error',
   [ERRCODE.INVALID_TEMPLATE_ARGUMENT]: 'argument invalid!',
   [ERRCODE.IP_NOT_WHITELISTED_NEW]: 'access clientip is not registered',
+  [ERRCODE.CGI_PATH_NOT_FOUND]: 'cgi_path not found, please check',
   ...COMPONENT_ERRMSG,
 };
 

@@ -2,6 +2,7 @@ import express, { Router, type Response } from 'express';
 import type { Logger } from '../log/logger';
 import { renderedTemplate } from '../delivery/template-display';
 import { bearerAuth } from './auth';
+import { LAST_PUSH_KEY } from './callback-stats';
 import { batchRoute } from './batch-route';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
@@ -78,10 +79,12 @@ export function apiRouter(deps: ApiDeps): Router {
 async function accountView(accounts: ApiAccounts, appid: string): Promise<Record<string, unknown>> {
   const state = await accounts.state(appid);
   if (state === 'unknown') return { appid, state };
-  const { kind, tokens, delivery } = accounts.runtime(appid);
+  const { kind, tokens, delivery, store } = accounts.runtime(appid);
   const templates = await delivery.templates.overview();
   const pausedUntil = await delivery.quota.pausedUntil();
   const refused = tokens.lastError;
+  // health, for the console: shared through the store, so every instance shows the same
+  const [lastPushAt, token, quota] = await Promise.all([store.getValue(LAST_PUSH_KEY), tokens.health(), delivery.quota.checked()]);
   return {
     appid,
     kind,
@@ -92,5 +95,10 @@ async function accountView(accounts: ApiAccounts, appid: string): Promise<Record
       invalid: templates.filter((t) => !t.valid).map((t) => ({ name: t.name, reason: t.reason })),
     },
     templateQuota: pausedUntil ? { paused: true, until: new Date(pausedUntil).toISOString() } : { paused: false },
+    lastPushAt,
+    tokenRefreshes24h: token.refreshes24h,
+    tokenRefusal: token.refusal,
+    quota,
+    quotaPausedUntil: pausedUntil ? new Date(pausedUntil).toISOString() : null,
   };
 }

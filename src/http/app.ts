@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
 import { BODY_LIMIT_BYTES, LARGER_BODIES, refuseLargeBodies } from './body-limit';
@@ -17,6 +17,8 @@ export interface AppDeps {
   metrics: MetricsEndpoint;
   /** Extra readiness problems (token refused, quota paused…), empty when none. */
   readiness: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
+  /** Times the answers to WeChat's pushes under /wechat (see CallbackStats). */
+  callbacks?: RequestHandler;
 }
 
 /** A health check waits about a second: answer within it, whatever the checks are waiting for. */
@@ -27,6 +29,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(refuseLargeBodies(BODY_LIMIT_BYTES, LARGER_BODIES));
+  if (deps.callbacks) app.use('/wechat', deps.callbacks);
   if (deps.componentEdge) app.use('/wechat/component', deps.componentEdge);
   app.use('/wechat', wechatRouter(deps.wechat));
   app.use('/v1', apiRouter(deps.api));

@@ -8,6 +8,7 @@ import { idempotencyKey } from './schemas/common';
 import { apiError, ERROR_CODES, errorBody, type ErrorCode } from './schemas/errors';
 import { batchAnswer, batchRequest, MAX_BATCH, notificationAccepted, notificationView } from './schemas/notifications';
 import { notificationSearchAnswer, notificationSearchQuery } from './schemas/notification-search';
+import { callbackStatsAnswer, callbackStatsQuery, statsAnswer, statsQuery } from './schemas/stats';
 import {
   deliveriesQuery,
   endpointRecovered,
@@ -60,6 +61,8 @@ const ANSWERS: Record<string, z.ZodType> = {
   EndpointRecovered: endpointRecovered,
   WebhookDelivery: webhookDelivery,
   WebhookDeliveryList: webhookDeliveryList,
+  Stats: statsAnswer,
+  CallbackStats: callbackStatsAnswer,
   ...Object.fromEntries(WEBHOOK_EVENT_TYPES.map((t) => [eventComponent(t), WEBHOOK_EVENTS[t]])),
 };
 
@@ -307,6 +310,27 @@ function paths(): Json {
         errors: ['not_found', 'delivery_waiting'],
       }),
     },
+    // --- statistics (the console's figures) ---
+    '/v1/stats': {
+      get: operation('getStats', {
+        tag: 'statistics',
+        summary: 'Notices counted per account, template and time bucket: totals, a time series and the funnel per template',
+        description:
+          'Exact counts, written with each status change. Figures cover the whole buckets (UTC) that overlap the range; counters that stay zero are left out.',
+        parameters: parameters('query', statsQuery),
+        ok: [200, 'the counts', statsAnswer],
+        errors: ['invalid_request', 'forbidden', 'not_found'],
+      }),
+    },
+    '/v1/stats/callbacks': {
+      get: operation('getCallbackStats', {
+        tag: 'statistics',
+        summary: "How fast wxreach answered WeChat's pushes (WeChat waits 5 s), every instance, and the pushes by kind",
+        parameters: parameters('query', callbackStatsQuery),
+        ok: [200, 'the answers', callbackStatsAnswer],
+        errors: ['invalid_request'],
+      }),
+    },
   };
 }
 
@@ -363,6 +387,7 @@ function build(): Json {
       { name: 'accounts', description: 'accounts and their templates' },
       { name: 'third-party platform', description: 'merchants authorising the platform' },
       { name: 'webhooks', description: 'status webhooks (Standard Webhooks)' },
+      { name: 'statistics', description: 'counts of notices and of the answers to WeChat' },
     ],
     paths: paths(),
     webhooks: webhooks(),

@@ -169,6 +169,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
       throw err;
     }
 
+    res.locals.pushSeen = { appid, push }; // for the callback statistics (src/http/callback-stats.ts)
     const sealed = encrypted ? { cipher: credentials.cipher as WechatCipher, token: credentials.token, timestamp: auth.timestamp } : undefined;
     const intercepted = (await deps.interceptor?.handle(appid, push, plainXml)) ?? null;
     if (intercepted !== null) {

@@ -1,4 +1,6 @@
 import { checkCreateFields, recordExistsError } from './checks';
+import type { BucketCount, Resolution, Tally } from './counter-buckets';
+import { MemoryCounters } from './memory-counters';
 import { MemoryKeyValues } from './memory-key-values';
 import { newestFirst, soonestFirst } from './merged-page';
 import type { MemoryWebhookStore } from './memory-webhook-store';
@@ -50,6 +52,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
   private readonly terms: TtlMap<Map<string, number>>;
   /** Parked record id → when its park ends (every owner's). */
   private readonly parkedIndex = new Map<string, number>();
+  private readonly counters: MemoryCounters;
 
   constructor(
     readonly account: string,
@@ -69,6 +72,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     this.botReplies = new TtlMap(now);
     this.parked = new TtlMap(now);
     this.terms = new TtlMap(now);
+    this.counters = new MemoryCounters(now);
   }
 
   override sweep(): void {
@@ -77,6 +81,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
       map.sweep();
     }
     for (const id of this.parkedIndex.keys()) if (!this.records.has(id)) this.parkedIndex.delete(id);
+    this.counters.sweep();
   }
 
   newId(user: string): string {
@@ -116,6 +121,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     if (this.records.has(id)) return;
     this.records.set(id, { fields: { ...fields }, history: [{ ...history }] }, this.inSeconds(options.ttlSeconds));
     if (options.dueAt !== undefined) this.schedule.set(id, options.dueAt);
+    if (options.tally) this.counters.tally(options.tally, this.subjectOf(options.tally, fields), undefined);
     if (options.index) this.list(id, options.index, options.ttlSeconds);
   }
 
@@ -142,7 +148,9 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     const record = this.records.get(id);
     if (!record || !move.from.includes(record.fields.status)) return false;
     for (const [field, value] of Object.entries(move.expect ?? {})) if ((record.fields[field] ?? '') !== value) return false;
+    const left = record.fields.status;
     Object.assign(record.fields, move.set, { status: move.to });
+    if (move.tally) this.counters.tally(move.tally, this.subjectOf(move.tally, record.fields), left);
     if (move.history) record.history.push({ ...move.history });
     if (move.event) this.webhooks.recordMoved(this.account, id, move.event, record.fields, record.history);
     if (move.dueAt === null) this.schedule.delete(id);
@@ -198,6 +206,17 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
       .sort(order);
     const ids = found.slice(0, limit).map((p) => p.id);
     return { ids, next: found.length > limit ? found[limit - 1] : null };
+  }
+
+  // --- counters --------------------------------------------------------------------------------
+
+  /** The tally's subject: as given, or the record's field (as the Redis script reads it). */
+  private subjectOf(tally: Tally, fields: Fields): string {
+    return typeof tally.subject === 'string' ? tally.subject : (fields[tally.subject.field] ?? '');
+  }
+
+  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
+    return this.counters.readCounters(resolution, from, to);
   }
 
   // --- the due schedule (claimed across accounts by MemoryStore) -------------------------------

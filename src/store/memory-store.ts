@@ -1,6 +1,7 @@
 import { checkLease } from './checks';
 import { rotated } from './rotated';
 import { MemoryAccountStore } from './memory-account-store';
+import { MemoryCounters } from './memory-counters';
 import { MemoryKeyValues } from './memory-key-values';
 import { MemoryWebhookStore } from './memory-webhook-store';
 import { checkAccount, DEFAULT_SHARDS_PER_ACCOUNT, RecordIds } from './record-ids';
@@ -22,6 +23,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   readonly deployment: MemoryKeyValues;
   readonly webhooks: MemoryWebhookStore;
+  readonly counters: MemoryCounters;
   private readonly now: () => number;
   private readonly ids: RecordIds;
   private readonly accounts = new Map<string, MemoryAccountStore>();
@@ -34,6 +36,7 @@ export class MemoryStore implements Store {
     this.ids = new RecordIds(options.shardsPerAccount ?? DEFAULT_SHARDS_PER_ACCOUNT);
     this.deployment = new MemoryKeyValues(this.now);
     this.webhooks = new MemoryWebhookStore(this.now);
+    this.counters = new MemoryCounters(this.now);
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref(); // never keeps the process (or jest) alive
   }
@@ -42,6 +45,7 @@ export class MemoryStore implements Store {
   sweep(): void {
     this.deployment.sweep();
     this.webhooks.sweep();
+    this.counters.sweep();
     for (const account of this.accounts.values()) account.sweep();
   }
 

@@ -1,6 +1,8 @@
 import { checkCreateFields, recordExistsError } from './checks';
+import type { BucketCount, Resolution } from './counter-buckets';
 import { mergePages, newestFirst, soonestFirst } from './merged-page';
 import { globalId, localId, type RecordIds } from './record-ids';
+import { readCounters, tallyArgs, tallyKeys } from './redis-counters';
 import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
 import type { RedisOutboxes } from './redis-outboxes';
@@ -135,7 +137,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const listed = index ? { keys: index.terms.map((t) => keys.searchTerm(t)), at: index.at } : { keys: [], at: 0 };
     const reply = await this.redis.run(
       createRecord,
-      [keys.record(id), keys.history(id), keys.due, ...listed.keys],
+      [keys.record(id), keys.history(id), keys.due, ...tallyKeys(keys, options.tally), ...listed.keys],
       [
         id,
         String(options.ttlSeconds),
@@ -144,6 +146,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
         String(listed.at),
         localId(id),
         String(listed.at - options.ttlSeconds * 1000),
+        ...tallyArgs(options.tally),
         ...flatten(fields),
       ],
     );
@@ -162,12 +165,12 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   /** KEYS and ARGV of a record move (see scripts/record-move.ts), then the script's own. */
   private moveArgs(keys: ShardKeys, id: string, move: RecordMove): { keys: string[]; args: string[] } {
-    const { from, to, set = {}, expect = {}, history, dueAt, event } = move;
+    const { from, to, set = {}, expect = {}, history, dueAt, event, tally } = move;
     const expected = flatten(expect);
     const fields = flatten(set);
     const recorded = event ? [newEventId(event.at), event.type, String(event.at), this.account, ...event.fields] : [];
     return {
-      keys: [keys.record(id), keys.history(id), keys.due, keys.outbox],
+      keys: [keys.record(id), keys.history(id), keys.due, keys.outbox, ...tallyKeys(keys, tally)],
       args: [
         id,
         to,
@@ -181,6 +184,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
         ...fields,
         String(recorded.length),
         ...recorded,
+        ...tallyArgs(tally),
       ],
     };
   }
@@ -258,6 +262,14 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     );
     const { items, next } = mergePages(pages, order === 'desc' ? newestFirst : soonestFirst, limit);
     return { ids: items.map((p) => p.id), next };
+  }
+
+  // --- counters --------------------------------------------------------------------------------
+
+  /** The account's counters are kept per shard (each move counts in its record's shard): read from every one. */
+  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
+    const shards = Array.from({ length: this.ids.shards }, (_, shard) => this.keys.shard(this.account, shard));
+    return readCounters(this.redis, shards, resolution, from, to);
   }
 
   // --- correlation -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Resolution } from './counter-buckets';
 import { shardLabel } from './record-ids';
 
 /**
@@ -53,6 +54,12 @@ export class RedisKeys {
 
 /** Where the entries of `stream` that cannot be taken go, with the reason. */
 export const deadLetterStream = (stream: string): string => `${stream}:dead`;
+
+/**
+ * A hash of time-bucketed counters (see counter-buckets.ts): minutes of one hour (`cnt:m:<hours
+ * since the epoch>`) or hours of one day (`cnt:h:<days since the epoch>`), UTC.
+ */
+const counterKey = (base: string, resolution: Resolution, period: number): string => `${base}cnt:${resolution === 'minute' ? 'm' : 'h'}:${period}`;
 
 /** A user name inside a key that has another variable part: escaped, so it holds no `:`. */
 const part = (user: string) => encodeURIComponent(user);
@@ -122,6 +129,11 @@ export class DeploymentKeys extends ValueKeys {
   /** Webhook endpoints registered through the API (hash id → definition). */
   get webhookEndpoints(): string {
     return `${this.base}webhook-endpoints`;
+  }
+
+  /** The deployment's own counters (the answers to WeChat's pushes). */
+  counters(resolution: Resolution, period: number): string {
+    return counterKey(this.base, resolution, period);
   }
 }
 
@@ -206,6 +218,11 @@ export class ShardKeys {
   /** A receipt status that arrived before its msgid was linked. */
   earlyReceipt(msgid: string): string {
     return `${this.base}early:${msgid}`;
+  }
+
+  /** The counters of the shard's records (their tallies): in the shard, so a move's script counts too. */
+  counters(resolution: Resolution, period: number): string {
+    return counterKey(this.base, resolution, period);
   }
 }
 

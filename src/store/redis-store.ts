@@ -1,10 +1,12 @@
 import { checkAccount, DEFAULT_SHARDS_PER_ACCOUNT, RecordIds } from './record-ids';
 import { RedisAccountStore } from './redis-account-store';
 import { RedisConnection, type RedisConnectionOptions, type RedisTarget } from './redis-connection';
+import { RedisDeploymentCounters } from './redis-counters';
 import { DEFAULT_INDEX_SWEEP_INTERVAL_MS, RedisDueSchedule } from './redis-due-schedule';
 import { RedisKeyValues } from './redis-key-values';
 import { RedisKeys } from './redis-keys';
 import { RedisStreams } from './redis-stream';
+import type { DeploymentCounters } from './counter-buckets';
 import type { AccountStore, DueWork, EntryStreams, KeyValueStore, Store } from './store';
 import { RedisOutboxes } from './redis-outboxes';
 import { RedisWebhookStore } from './redis-webhook-store';
@@ -31,6 +33,7 @@ export class RedisStore implements Store {
   readonly deployment: KeyValueStore;
   readonly streams: EntryStreams;
   readonly webhooks: WebhookStore;
+  readonly counters: DeploymentCounters;
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -42,6 +45,7 @@ export class RedisStore implements Store {
     this.deployment = new RedisKeyValues(redis, keys.deployment);
     this.streams = new RedisStreams(redis, keys);
     this.webhooks = new RedisWebhookStore(redis, keys, outboxes);
+    this.counters = new RedisDeploymentCounters(redis, keys.deployment);
   }
 
   /**

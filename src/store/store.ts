@@ -13,6 +13,7 @@
  *
  * Times are epoch milliseconds unless a name says otherwise.
  */
+import type { CounterReader, DeploymentCounters, Tally } from './counter-buckets';
 import type { WebhookStore } from './webhook-store';
 
 /** Flat string fields of a record (a Redis hash). */
@@ -47,6 +48,8 @@ export interface CreateOptions {
   idempotency?: { key: string; fingerprint: string };
   /** Search terms the record is found by (RecordSearch.findByTerm), listed at time `at` (ms): kept as long as the record. */
   index?: { terms: readonly string[]; at: number };
+  /** Counters the creation adds to its time buckets, in the same step (not when nothing is created). */
+  tally?: Tally;
 }
 
 export type CreateResult = { created: true } | { created: false; existingId: string; fingerprint: string };
@@ -69,6 +72,8 @@ export interface RecordMove {
   dueAt?: number | null;
   /** An event the move causes, kept in the outbox of the record's user in the same step (see WebhookStore). */
   event?: RecordEvent;
+  /** Counters the move adds to its time buckets, in the same step. */
+  tally?: Tally;
 }
 
 /** An event about a record: kept with the record's named fields and history as the move left them. */
@@ -313,7 +318,7 @@ export interface KeyValueStore {
  * account and the user's shard, so a record is found from its id alone (`Store.accountOfId`).
  * Methods given an id of another account throw.
  */
-export interface AccountStore extends NotificationRecords, RecordSearch, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore {
+export interface AccountStore extends NotificationRecords, RecordSearch, MsgidCorrelation, ParkedLists, CustomerServiceWindows, PushMemory, KeyValueStore, CounterReader {
   /** The appid. */
   readonly account: string;
   /** A fresh, unique record id for a notice to `user` of this account. */
@@ -381,6 +386,8 @@ export interface Store extends DueSchedule {
   accountOfId(id: string): string | null;
   /** The deployment's own values (third-party platform ticket and tokens, authorised accounts). */
   readonly deployment: KeyValueStore;
+  /** The deployment's own time-bucketed counters (an account's come with its records' tallies). */
+  readonly counters: DeploymentCounters;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   /** When a call last failed because the store could not be reached (epoch ms), or null. */

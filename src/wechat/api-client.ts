@@ -3,7 +3,7 @@ import { TOKEN_ERRCODES } from './errcodes';
 import type { JsonHttp, JsonObject } from './http-json';
 import type { AccessTokens } from './access-tokens';
 
-/** The paths of the two sends, as errors and call records name them. */
+/** The paths of the two sends, as errors, call records and `openapi/quota/get` name them. */
 export const TEMPLATE_SEND_PATH = '/cgi-bin/message/template/send';
 export const CUSTOM_SEND_PATH = '/cgi-bin/message/custom/send';
 
@@ -21,6 +21,13 @@ export interface PrivateTemplate {
   template_id: string;
   title: string;
   content: string;
+}
+
+/** An API's daily quota as `openapi/quota/get` tells it (resets at midnight China time). */
+export interface ApiQuota {
+  dailyLimit: number;
+  used: number;
+  remaining: number;
 }
 
 /**
@@ -61,6 +68,19 @@ export class WechatApiClient {
     const answer = await this.call('POST', '/cgi-bin/template/api_add_template', { template_id_short: shortId });
     if (typeof answer.template_id !== 'string') throw new WechatTransportError('/cgi-bin/template/api_add_template', 'maybe', 'no template_id in the answer');
     return answer.template_id;
+  }
+
+  /**
+   * Today's quota of the template send API: `POST /cgi-bin/openapi/quota/get` with `{ cgi_path }`
+   * answers `{ errcode: 0, quota: { daily_limit, used, remain } }` (as WxJava and
+   * SKIT.FlurlHttpClient.Wechat read it).
+   */
+  async templateQuota(): Promise<ApiQuota> {
+    const path = '/cgi-bin/openapi/quota/get';
+    const quota = (await this.call('POST', path, { cgi_path: TEMPLATE_SEND_PATH })).quota as JsonObject | undefined;
+    const [dailyLimit, used, remaining] = [quota?.daily_limit, quota?.used, quota?.remain].map(Number);
+    if (![dailyLimit, used, remaining].every(Number.isFinite)) throw new WechatTransportError(path, 'maybe', 'no quota in the answer');
+    return { dailyLimit, used, remaining };
   }
 
   private async call(method: 'GET' | 'POST', path: string, body?: unknown, retried = false): Promise<JsonObject> {

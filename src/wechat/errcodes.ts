@@ -71,6 +71,8 @@ export const ERRCODE = {
   IP_NEEDS_CONFIRMATION: 89503,
   IP_BLOCKED_24H: 89506,
   IP_BLOCKED_1H: 89507,
+  /** openapi/quota/get: the cgi_path is not an API path WeChat knows. */
+  CGI_PATH_NOT_FOUND: 76021,
 } as const;
 
 /** Errcodes that mean "this access_token is not (or no longer) good": refetch and retry once. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TOKEN_FIXES, WechatApiError } from './api-errors';
-import type { AccessTokens } from './access-tokens';
+import type { AccessTokens, TokenHealth } from './access-tokens';
 
 /** What a shared token needs from shared storage (a subset of the Store, so all instances share one token). */
 export interface SharedTokenStorage {
@@ -35,6 +35,14 @@ export interface SharedTokenOptions {
 const DEFAULT_LOCK_TTL_MS = 10_000;
 /** After a failed fetch, callers get the same error for this long instead of one token call each. */
 const FAILURE_COOLDOWN_MS = 2000;
+const DAY_MS = 86_400_000;
+
+/** What the fetches did, kept beside the token (`<key>:health`) for every instance to read. */
+interface FetchLog {
+  /** Times of the fetches of the last 24 hours (epoch ms). */
+  fetchedAt: number[];
+  refusal: { errcode: number; at: string } | null;
+}
 
 interface Cached {
   token: string;
@@ -69,6 +77,7 @@ export class SharedToken implements AccessTokens {
   private readonly owner = randomUUID();
   private readonly now: () => number;
   private readonly lockKey: string;
+  private readonly healthKey: string;
   private readonly lockTtlMs: number;
   /** The last refusal by the token endpoint (cleared by a success), for /readyz. */
   lastError: TokenFetchError | null = null;
@@ -78,6 +87,7 @@ export class SharedToken implements AccessTokens {
   constructor(private readonly o: SharedTokenOptions) {
     this.now = o.now ?? Date.now;
     this.lockKey = `${o.key}:lock`;
+    this.healthKey = `${o.key}:health`;
     this.lockTtlMs = o.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   }
 
@@ -143,16 +153,47 @@ export class SharedToken implements AccessTokens {
 
   private async fetch(): Promise<FreshToken> {
     if (this.lastFailure && this.now() - this.failedAt < FAILURE_COOLDOWN_MS) throw this.lastFailure;
+    let fresh: FreshToken;
     try {
-      const fresh = await this.o.fetch();
+      fresh = await this.o.fetch();
       this.o.onToken?.(fresh.token);
-      return fresh;
     } catch (err) {
-      if (err instanceof TokenFetchError) this.lastError = err;
+      if (err instanceof TokenFetchError) {
+        this.lastError = err;
+        await this.logFetch(err.errcode).catch(() => undefined);
+      }
       this.lastFailure = err as Error;
       this.failedAt = this.now();
       throw err;
     }
+    await this.logFetch(null).catch(() => undefined);
+    return fresh;
+  }
+
+  /**
+   * Records a fetch in the shared log: a token (errcode null) or a refusal, dated from its first
+   * occurrence in a row. Fetches run under the lock, one at a time across instances, so reading and writing
+   * the log back does not lose another's entry; a failure to record never fails the fetch.
+   */
+  private async logFetch(errcode: number | null): Promise<void> {
+    const now = this.now();
+    const log = await this.readLog();
+    const fetchedAt = log.fetchedAt.filter((at) => at > now - DAY_MS);
+    if (errcode === null) fetchedAt.push(now);
+    // written again while refused, so the log outlives a refusal of more than a day
+    const refusal = errcode === null ? null : log.refusal?.errcode === errcode ? log.refusal : { errcode, at: new Date(now).toISOString() };
+    await this.o.storage.setValue(this.healthKey, JSON.stringify({ fetchedAt, refusal } satisfies FetchLog), DAY_MS);
+  }
+
+  private async readLog(): Promise<FetchLog> {
+    const raw = await this.o.storage.getValue(this.healthKey);
+    return raw === null ? { fetchedAt: [], refusal: null } : (JSON.parse(raw) as FetchLog);
+  }
+
+  async health(): Promise<TokenHealth> {
+    const { fetchedAt, refusal } = await this.readLog();
+    const since = this.now() - DAY_MS;
+    return { refreshes24h: fetchedAt.filter((at) => at > since).length, refusal };
   }
 
   private cached({ token, lifetimeMs }: FreshToken): Cached {

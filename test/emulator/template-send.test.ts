@@ -1,5 +1,5 @@
 import type { EmulatorHandle } from '../../src/emulator';
-import { emulator, get, post, staged } from './helpers';
+import { classicToken, emulator, get, post, staged } from './helpers';
 
 describe('emulator: template/send', () => {
   let emu: EmulatorHandle;
@@ -109,5 +109,21 @@ describe('emulator: template/send', () => {
     const huge = await fetch(`${emu.url}/cgi-bin/message/template/send?access_token=${token}`, { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) }).catch((e: Error) => e);
     expect(huge).toHaveProperty("status", 413);
     expect((await get(`${emu.url}/cgi-bin/template/get_all_private_template?access_token=${token}`)).status).toBe(200);
+  });
+
+  it('openapi/quota/get: the template send quota of the (virtual) China day, and 76021 for a path it does not know', async () => {
+    const { openid, template_id, send, data, token } = await staged(emu);
+    let current = token;
+    const quota = (body: unknown) => post(`${emu.url}/cgi-bin/openapi/quota/get?access_token=${current}`, body);
+    await expect(quota({ cgi_path: '/cgi-bin/message/template/send' })).resolves.toMatchObject({ json: { errcode: 0, errmsg: 'ok', quota: { daily_limit: 1000, used: 0, remain: 1000 } } });
+    await send({ touser: openid, template_id, data });
+    await send({ touser: 'oNOBODY', template_id, data }); // refused after the quota check: counted, as on WeChat
+    await expect(quota({ cgi_path: '/cgi-bin/message/template/send' })).resolves.toMatchObject({ json: { quota: { daily_limit: 1000, used: 2, remain: 998 } } });
+    emu.control.advanceClock(86_400); // the next China day (the token expired meanwhile)
+    current = await classicToken(emu);
+    await expect(quota({ cgi_path: '/cgi-bin/message/template/send' })).resolves.toMatchObject({ json: { quota: { used: 0, remain: 1000 } } });
+    expect((await quota({ cgi_path: '/cgi-bin/nothing/here' })).json.errcode).toBe(76021);
+    expect((await quota({})).json.errcode).toBe(47001);
+    expect((await post(`${emu.url}/cgi-bin/openapi/quota/get?access_token=wrong`, { cgi_path: '/cgi-bin/message/template/send' })).json.errcode).toBe(40001);
   });
 });

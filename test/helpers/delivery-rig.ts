@@ -2,7 +2,7 @@ import { createDelivery } from '../../src/delivery/delivery';
 import type { Status } from '../../src/delivery/lifecycle';
 import { toFields, type Notification, type NotificationRequest } from '../../src/delivery/notification';
 import { MemoryStore } from '../../src/store/memory-store';
-import type { PrivateTemplate, TemplateMessage } from '../../src/wechat/api-client';
+import type { ApiQuota, PrivateTemplate, TemplateMessage } from '../../src/wechat/api-client';
 import { CircuitBreaker } from '../../src/wechat/circuit-breaker';
 import { parsePush, type Push } from '../../src/wechat/push';
 import { capturedLogger } from './logs';
@@ -39,6 +39,7 @@ export interface FakeWechat {
   sendText: jest.Mock<Promise<void>, [string, string]>;
   listTemplates: jest.Mock<Promise<PrivateTemplate[]>, []>;
   addTemplate: jest.Mock<Promise<string>, [string]>;
+  templateQuota: jest.Mock<Promise<ApiQuota>, []>;
 }
 
 export function fakeWechat(): FakeWechat {
@@ -49,6 +50,9 @@ export function fakeWechat(): FakeWechat {
     listTemplates: jest.fn<Promise<PrivateTemplate[]>, []>(async () => []),
     addTemplate: jest.fn<Promise<string>, [string]>(async () => {
       throw new Error('addTemplate not scripted for this test');
+    }),
+    templateQuota: jest.fn<Promise<ApiQuota>, []>(async () => {
+      throw new Error('templateQuota not scripted for this test');
     }),
   };
 }
@@ -81,6 +85,7 @@ export function deliveryRig(options: RigOptions = {}) {
       receipt: { timeoutSeconds: SETTINGS.receiptTimeoutSeconds, onTimeout: options.onTimeout ?? 'fallback' },
       parkSeconds: SETTINGS.parkSeconds,
       retentionSeconds: SETTINGS.retentionSeconds,
+      statsRetentionSeconds: SETTINGS.retentionSeconds,
       msgidSeconds: SETTINGS.msgidSeconds,
       leaseMs: SETTINGS.leaseMs,
       callMs: CALL_MS,

@@ -210,6 +210,25 @@ describe('the service answers as its OpenAPI document says', () => {
     expect(recovered.body.restored.length + recovered.body.unchanged).toBeGreaterThanOrEqual(1);
   });
 
+  it('GET /v1/stats and /v1/stats/callbacks: the counts, and the refusals', async () => {
+    const stats = await check('GET', '/v1/stats', '/v1/stats');
+    expect([stats.status, stats.body.totals.accepted]).toEqual([200, expect.any(Number)]);
+    expect((await check('GET', '/v1/stats', `/v1/stats?account=${APP.appId}&template=order_paid&bucket=day`)).status).toBe(200);
+    const refusals: Array<[number, string, string, string]> = [
+      [400, 'invalid_request', '/v1/stats?from=2030-01-01T00:00:00Z&to=2029-01-01T00:00:00Z', API_KEY],
+      [404, 'not_found', '/v1/stats?account=wx0000000000000000', API_KEY],
+      [403, 'forbidden', `/v1/stats?account=${M1}`, LIMITED_KEY],
+    ];
+    for (const [status, code, path, key] of refusals) {
+      const a = await check('GET', '/v1/stats', path, { key });
+      expect([a.status, a.body.error.code]).toEqual([status, code]);
+    }
+    const callbacks = await check('GET', '/v1/stats/callbacks', '/v1/stats/callbacks?bucket=minute&from=' + (Date.now() - 3_600_000));
+    expect([callbacks.status, callbacks.body.series.length]).toEqual([200, expect.any(Number)]);
+    const bad = await check('GET', '/v1/stats/callbacks', '/v1/stats/callbacks?to=soon');
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_request']);
+  });
+
   it('with the store down, the routes answer 503 store_unavailable with Retry-After', async () => {
     storeDown = true;
     try {
@@ -227,7 +246,7 @@ describe('the service answers as its OpenAPI document says', () => {
   });
 
   it('(after the others) the success answer of every route the service serves was checked', () => {
-    const served = ['POST /v1/notifications 202', 'GET /v1/notifications/{id} 200', 'GET /v1/templates 200', 'GET /v1/accounts 200', 'GET /v1/component/authorize-url 200', 'POST /v1/component/recover 200'];
+    const served = ['POST /v1/notifications 202', 'GET /v1/notifications/{id} 200', 'GET /v1/templates 200', 'GET /v1/accounts 200', 'GET /v1/component/authorize-url 200', 'POST /v1/component/recover 200', 'GET /v1/stats 200', 'GET /v1/stats/callbacks 200'];
     expect(served.filter((s) => !checked.has(s))).toEqual([]);
   });
 });

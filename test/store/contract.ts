@@ -1,3 +1,4 @@
+import type { BucketCount } from '../../src/store/counter-buckets';
 import type { AccountStore, DueWork, HistoryEntry, ReceiptApplied, SearchPage, SearchPosition, Store } from '../../src/store/store';
 
 export interface StoreHandle {
@@ -789,6 +790,74 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await expect(account.parkedFor('o1', 10)).resolves.toEqual([]);
       await expect(account.firstSeenPush('o1', 'push-ttl', DAY)).resolves.toBe(true);
       await expect(account.botReplyFor('o1', 'push-ttl')).resolves.toBeNull();
+    });
+
+    describe('time-bucketed counters (tallies of creations and moves)', () => {
+      const MINUTE = 60_000;
+      const HOUR = 3_600_000;
+      /** Minute 17 (and a half) of an hour three hours ago: the counters are kept from their bucket's end. */
+      const HOUR0 = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
+      const AT = HOUR0 + 17 * MINUTE + 30_000;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const tally = (counters: Array<string | { name: string; onlyFrom: string }>, at = AT, subject: string | { field: string } = 'order_paid') => ({ at, subject, counters, keepSeconds: DAY });
+      /** Counts summed by bucket start, subject and counter (a store may answer per shard). */
+      const summed = (rows: BucketCount[]) => {
+        const out: Record<string, number> = {};
+        for (const r of rows) out[`${iso(r.start)} ${r.subject} ${r.counter}`] = (out[`${iso(r.start)} ${r.subject} ${r.counter}`] ?? 0) + r.n;
+        return out;
+      };
+
+      it('counts a creation (not a replay of it) and the moves that happen, in both resolutions', async () => {
+        const users = ['o1', 'o2', 'o3', 'o4', 'o5'];
+        const ids = users.map((u) => account.newId(u));
+        for (const [i, recordId] of ids.entries()) {
+          const idempotency = { key: `k${i}`, fingerprint: 'f' };
+          await account.create(recordId, { status: 'queued', template: 'order_paid' }, entry('queued'), { ttlSeconds: DAY, idempotency, tally: tally(['accepted']) });
+          // the same request again finds the first record: nothing more is counted
+          await expect(account.create(account.newId(users[i]), { status: 'queued', template: 'order_paid' }, entry('queued'), { ttlSeconds: DAY, idempotency, tally: tally(['accepted']) }))
+            .resolves.toEqual({ created: false, existingId: recordId, fingerprint: 'f' });
+        }
+        // the first leaves queued (its conditional counter counts), the second had left it already
+        await expect(account.move(ids[0], { from: ['queued', 'awaiting_receipt'], to: 'delivered', tally: tally([{ name: 'template.sent', onlyFrom: 'queued' }, 'delivered']) })).resolves.toBe(true);
+        await account.move(ids[1], { from: ['queued'], to: 'awaiting_receipt', tally: tally(['template.sent'], AT + MINUTE) });
+        await account.move(ids[1], { from: ['queued', 'awaiting_receipt'], to: 'delivered', tally: tally([{ name: 'template.sent', onlyFrom: 'queued' }, 'delivered'], AT + MINUTE) });
+        // a move that does not happen counts nothing; a subject read from the record's field
+        await expect(account.move(ids[2], { from: ['fallback_pending'], to: 'failed', tally: tally(['failed.x']) })).resolves.toBe(false);
+        await account.move(ids[3], { from: ['queued'], to: 'failed', tally: tally(['failed.not_a_follower'], AT + HOUR, { field: 'template' }) });
+
+        expect(summed(await account.readCounters('minute', HOUR0, HOUR0 + HOUR))).toEqual({
+          [`${iso(HOUR0 + 17 * MINUTE)} order_paid accepted`]: 5,
+          [`${iso(HOUR0 + 17 * MINUTE)} order_paid template.sent`]: 1,
+          [`${iso(HOUR0 + 17 * MINUTE)} order_paid delivered`]: 1,
+          [`${iso(HOUR0 + 18 * MINUTE)} order_paid template.sent`]: 1,
+          [`${iso(HOUR0 + 18 * MINUTE)} order_paid delivered`]: 1,
+        });
+        // the range is [from, to): the buckets starting in it
+        expect(summed(await account.readCounters('minute', AT + 30_000, AT + MINUTE + 30_000))).toEqual({
+          [`${iso(HOUR0 + 18 * MINUTE)} order_paid template.sent`]: 1,
+          [`${iso(HOUR0 + 18 * MINUTE)} order_paid delivered`]: 1,
+        });
+        expect(summed(await account.readCounters('minute', AT + HOUR - 30_000, AT + HOUR + 30_000))).toEqual({ [`${iso(HOUR0 + HOUR + 17 * MINUTE)} order_paid failed.not_a_follower`]: 1 });
+        expect(summed(await account.readCounters('hour', HOUR0 - DAY * 1000, HOUR0 + 2 * HOUR))).toEqual({
+          [`${iso(HOUR0)} order_paid accepted`]: 5,
+          [`${iso(HOUR0)} order_paid template.sent`]: 2,
+          [`${iso(HOUR0)} order_paid delivered`]: 2,
+          [`${iso(HOUR0 + HOUR)} order_paid failed.not_a_follower`]: 1,
+        });
+        // another account's counters are its own
+        await expect(store.forAccount(OTHER_APP).readCounters('hour', HOUR0, HOUR0 + 2 * HOUR)).resolves.toEqual([]);
+      });
+
+      it("keeps the deployment's own counters apart", async () => {
+        await store.counters.addCounters(AT, { answers: 2, 'le.5': 1, 'kind.text': 2 }, DAY);
+        await store.counters.addCounters(AT + 1000, { answers: 1, 'le.5': 1 }, DAY);
+        expect(summed(await store.counters.readCounters('minute', AT - MINUTE, AT + MINUTE))).toEqual({
+          [`${iso(HOUR0 + 17 * MINUTE)}  answers`]: 3,
+          [`${iso(HOUR0 + 17 * MINUTE)}  le.5`]: 2,
+          [`${iso(HOUR0 + 17 * MINUTE)}  kind.text`]: 2,
+        });
+        await expect(account.readCounters('minute', AT - MINUTE, AT + MINUTE)).resolves.toEqual([]);
+      });
     });
   });
 }

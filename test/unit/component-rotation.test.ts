@@ -45,7 +45,7 @@ describe('refresh-token rotation', () => {
       const merchant = rig.emulator.control.account(A.appId);
       merchant.addUser({ openid: 'oUserOfA', subscribed: true });
       await merchant.userSendsText('oUserOfA', 'hi');
-      await new WechatApiClient(rig.http, { get: async () => second, invalidate: async () => undefined, lastError: null }).sendText('oUserOfA', 'after the failure');
+      await new WechatApiClient(rig.http, { get: async () => second, invalidate: async () => undefined, lastError: null, health: async () => ({ refreshes24h: 0, refusal: null }) }).sendText('oUserOfA', 'after the failure');
       expect(merchant.inbox('oUserOfA').map((e) => e.text)).toEqual(['after the failure']);
     } finally {
       await rig.close();

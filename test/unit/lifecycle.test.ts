@@ -14,7 +14,7 @@ function rig() {
   const store = all.forAccount('wxlifecycle000001');
   const { log, text } = capturedLogger();
   const metrics = { statusChanged: jest.fn<void, [string]>() };
-  const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, now);
+  const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, RETENTION_SECONDS, now);
   /** A notice created directly in `status` (due at T0), as the subject a caller would pass. */
   async function notice(status: Status, createdAt = T0) {
     const id = store.newId(OPENID);
@@ -233,5 +233,57 @@ describe('the parked list kept by the moves', () => {
     await lifecycle.move('park', n, { detail: 'parked', dueAt: T0 + 60_000 });
     await lifecycle.forgetParked(OPENID, n.id);
     await expect(lifecycle.parkedFor(OPENID, 10)).resolves.toEqual([]);
+  });
+});
+
+describe('what the moves count (the statistics, in the same step)', () => {
+  /** The counters of the rig's account around T0, `<template> <counter>` → n. */
+  async function counted(store: ReturnType<typeof rig>['store']): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of await store.readCounters('hour', T0 - 86_400_000, T0 + 86_400_000)) out[`${r.subject} ${r.counter}`] = (out[`${r.subject} ${r.counter}`] ?? 0) + r.n;
+    return out;
+  }
+
+  it('a receipt that beats the recording of the send counts the send too; one after it does not', async () => {
+    const { store, lifecycle, notice } = rig();
+    const early = { ...(await notice('queued')), template: 'order_paid' };
+    const late = { ...(await notice('awaiting_receipt')), template: 'order_paid' };
+    await lifecycle.move('delivered', early, { detail: 'receipt', receipt: 'success' });
+    await lifecycle.move('templateFailed', late, { detail: 'receipt', receipt: 'user_block' });
+    // the send's own move then finds the notice gone on: nothing more
+    await expect(lifecycle.move('sent', early, { detail: 'sent' })).resolves.toBe(false);
+    expect(await counted(store)).toEqual({
+      'order_paid template.sent': 1,
+      'order_paid receipt.success': 1,
+      'order_paid delivered': 1,
+      'order_paid receipt.user_block': 1,
+    });
+  });
+
+  it('no receipt by the deadline, a refusal, a park (parked once, the closed window each time), a failure by its reason code', async () => {
+    const { store, lifecycle, notice } = rig();
+    const a = { ...(await notice('awaiting_receipt')), template: 't1' };
+    await lifecycle.move('templateFailed', a, { detail: 'no receipt', receipt: 'none' });
+    const b = { ...(await notice('queued')), template: 't1' };
+    await lifecycle.move('templateFailed', b, { detail: 'refused' });
+    await lifecycle.move('park', b, { detail: 'closed', set: { parkedUntil: String(T0 + 1000) }, dueAt: T0 + 1000 });
+    await lifecycle.move('release', b, { detail: 'back' });
+    await lifecycle.move('park', { ...b, parkedUntil: T0 + 1000 }, { detail: 'closed again', dueAt: T0 + 1000 });
+    await lifecycle.move('fail', b, { detail: 'refused', set: { reason: 'customer_service_refused: errcode 12345' } });
+    expect(await counted(store)).toEqual({
+      't1 receipt.none': 1,
+      't1 template.refused': 1,
+      't1 window.closed': 2,
+      't1 parked': 1,
+      't1 failed.customer_service_refused': 1,
+    });
+  });
+
+  it('a mover that does not know the template counts under the one the record holds', async () => {
+    const { store, lifecycle } = rig();
+    const id = store.newId(OPENID);
+    await store.create(id, { status: 'awaiting_interaction', openid: OPENID, template: 'from_record' }, { at: new Date(T0).toISOString(), status: 'awaiting_interaction', detail: 'x' }, { ttlSeconds: RETENTION_SECONDS });
+    await lifecycle.move('releaseAsReply', { id, openid: OPENID }, { detail: 'reply' }, { reply: { key: 'reply:1', text: 'x', ttlMs: 1000 } });
+    expect(await counted(store)).toEqual({ 'from_record fallback_sent.passive_reply': 1 });
   });
 });

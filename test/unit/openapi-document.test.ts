@@ -138,6 +138,8 @@ describe('the OpenAPI document', () => {
         '/v1/notifications',
         '/v1/notifications/batch',
         '/v1/notifications/{id}',
+        '/v1/stats',
+        '/v1/stats/callbacks',
         '/v1/templates',
         '/v1/webhook-deliveries',
         '/v1/webhook-deliveries/{id}',

@@ -71,6 +71,27 @@ describe('TemplateRegistry', () => {
     await expect(templates.state(OLD_ID)).resolves.toMatchObject({ valid: true, reason: '' });
   });
 
+  it("keeps each name's validity changes and healings for GET /v1/templates, newest first", async () => {
+    const { api, templates } = registry();
+    const at = new Date(T0).toISOString();
+    await templates.markInvalid(OLD_ID, 'template_unusable: errcode 40037');
+    api.listTemplates.mockResolvedValueOnce([LISTED]);
+    await templates.sync(); // listed again: valid
+    api.listTemplates.mockResolvedValueOnce([]).mockResolvedValueOnce([{ ...LISTED, template_id: NEW_ID }]);
+    api.addTemplate.mockResolvedValueOnce(NEW_ID);
+    await templates.sync(); // gone from the list: invalid, then re-added under a new id
+    await expect(templates.events('order_paid')).resolves.toEqual([
+      { at, valid: true, reason: 're-added from the library by its short id TM00015', healedTo: NEW_ID },
+      { at, valid: false, reason: 'missing from the template list' },
+      { at, valid: true },
+      { at, valid: false, reason: 'template_unusable: errcode 40037' },
+    ]);
+    expect((await templates.overview())[0]).toMatchObject({ name: 'order_paid', templateId: NEW_ID, valid: true, events: await templates.events('order_paid') });
+    // an id no configured name means keeps no events
+    await templates.markInvalid('TPL_RAW_0000000009', 'template_unusable: errcode 40037');
+    await expect(templates.events('order_paid')).resolves.toHaveLength(4);
+  });
+
   it('a raw template id: taken on trust before the first sync, known only from the list after it', async () => {
     const { api, templates } = registry();
     await expect(templates.resolve('TPL_RAW_0000000001')).resolves.toEqual({ templateId: 'TPL_RAW_0000000001' });

@@ -1,4 +1,5 @@
 import { customSend } from './custom-send';
+import { quotaGet } from './quota';
 import { apiAddTemplate, deleteTemplate, listTemplates } from './template-admin';
 import { templateSend } from './template-send';
 import { classicToken, classicTokenAppId, stableToken, stableTokenAppId } from './token';
@@ -16,4 +17,5 @@ export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRout
   ['/cgi-bin/template/get_all_private_template', { method: 'GET', caller: 'access_token', handler: listTemplates }],
   ['/cgi-bin/template/del_private_template', { method: 'POST', caller: 'access_token', handler: deleteTemplate }],
   ['/cgi-bin/template/api_add_template', { method: 'POST', caller: 'access_token', handler: apiAddTemplate }],
+  ['/cgi-bin/openapi/quota/get', { method: 'POST', caller: 'access_token', handler: quotaGet }],
 ]);

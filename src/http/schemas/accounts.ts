@@ -20,7 +20,22 @@ export const templateEntry = z.object({
   counts: z.record(z.string(), z.number().int()).describe('sent, receipt_success, receipt_user_block, receipt_system_failed, fallback_sent'),
 });
 
-export const templatesAnswer = z.object({ account: z.string(), templates: z.array(templateEntry) });
+/** A template in GET /v1/templates: its state, counts and latest events. */
+export const templateOverview = templateEntry.extend({
+  events: z
+    .array(
+      z.object({
+        at: isoTime,
+        valid: z.boolean(),
+        reason: z.string().optional(),
+        healedTo: z.string().optional().describe('the template id the name switched to (re-added from the library, or found by title)'),
+      }),
+    )
+    .max(20)
+    .describe('the latest validity changes and self-healings, newest first'),
+});
+
+export const templatesAnswer = z.object({ account: z.string(), templates: z.array(templateOverview) });
 
 const ACTIVE_STATES: { [S in Exclude<AccountState, 'unknown'>]: S } = { active: 'active', unauthorized: 'unauthorized' };
 
@@ -37,10 +52,22 @@ export const accountView = z.object({
   templateQuota: z.union([z.object({ paused: z.literal(false) }), z.object({ paused: z.literal(true), until: isoTime })]),
 });
 
+/** An account in GET /v1/accounts: its state and its health. */
+export const accountHealth = accountView.extend({
+  lastPushAt: isoTime.nullable().describe('the last push from WeChat seen (written at most once a minute per instance)'),
+  tokenRefreshes24h: z.number().int().min(0).describe('access tokens fetched in the last 24 hours'),
+  tokenRefusal: z.object({ errcode: z.number().int(), at: isoTime.describe('refused since') }).nullable().describe('the token endpoint refuses; null when the last fetch succeeded'),
+  quota: z
+    .object({ dailyLimit: z.number().int(), used: z.number().int(), remaining: z.number().int(), checkedAt: isoTime })
+    .nullable()
+    .describe("the template send API's daily quota, from openapi/quota/get (polled on a schedule); null until asked"),
+  quotaPausedUntil: isoTime.nullable().describe('template sends paused until then (WeChat answered 45009)'),
+});
+
 /** An account a limited key names that is neither configured nor authorised. */
 const unknownAccount = z.object({ appid: z.string(), state: z.literal('unknown') });
 
-export const accountsAnswer = z.object({ accounts: z.array(z.union([accountView, unknownAccount])).describe('the accounts the key may use') });
+export const accountsAnswer = z.object({ accounts: z.array(z.union([accountHealth, unknownAccount])).describe('the accounts the key may use') });
 
 /** GET /v1/component/authorize-url */
 export const authorizeUrlQuery = z.object({

@@ -1,3 +1,4 @@
+import { COUNTER_FUNCTIONS } from './counters';
 import { lua } from './lua-script';
 
 /**
@@ -5,19 +6,21 @@ import { lua } from './lua-script';
  * conditions are written once). It reads:
 
   KEYS[1] record hash   KEYS[2] history list   KEYS[3] due schedule (zset)   KEYS[4] outbox (stream)
+  KEYS[5] KEYS[6] the minute and hour counter hashes of the move's time (its tally, see counters.ts)
   ARGV[1] record id   ARGV[2] new status   ARGV[3] history entry (JSON) or ''
   ARGV[4] schedule: '' leaves it, 'off' removes the id, otherwise the new due time (ms)
   ARGV[5] n, then the n from-statuses; then m, then m/2 expect pairs (field, value);
           then k, then k/2 set pairs (field, value); then e, then the event (e = 0: none):
           id, type, time (ms), account, then the names of the fields it keeps;
+          then the tally's arguments (see counters.ts; '0' for none);
           then the script's own arguments.
 
  * and leaves `rest` = the index of the script's first own argument. The event goes to the outbox
  * with the kept fields (as 'f:<name>') and the history as the move left them. Returns 0 (nothing
  * changed) when the record is gone or a condition fails; flat arguments, so no JSON is decoded in
- * Redis. The scripts' own keys start at KEYS[5].
+ * Redis. The scripts' own keys start at KEYS[7].
  */
-const MOVE_PRELUDE = `
+const MOVE_PRELUDE = `${COUNTER_FUNCTIONS}
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return 0 end
 local i = 5
@@ -63,6 +66,8 @@ if nevent > 0 then
   redis.call('XADD', KEYS[4], '*', unpack(entry))
 end
 local rest = i + nevent + 1
+-- statistics: the counters the move adds, in its buckets (scripts/counters.ts)
+rest = tally(KEYS[5], KEYS[6], KEYS[1], current, rest)
 `;
 
 /**
@@ -76,43 +81,43 @@ local localId = string.match(ARGV[1], '^[^.]+')
 
 export const moveRecord = lua(
   'moveRecord',
-  `--[[ A record move; KEYS[5], when given, is the owner's parked list the record leaves, and
-  KEYS[6] the shard's parked index. Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
-if KEYS[5] then redis.call('ZREM', KEYS[5], ARGV[1]) end
+  `--[[ A record move; KEYS[7], when given, is the owner's parked list the record leaves, and
+  KEYS[8] the shard's parked index. Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+if KEYS[7] then redis.call('ZREM', KEYS[7], ARGV[1]) end
 -- parked index
 ${PARKED_INDEX}
-if KEYS[6] then redis.call('ZREM', KEYS[6], localId) end
+if KEYS[8] then redis.call('ZREM', KEYS[8], localId) end
 return 1
 `,
 );
 
 export const parkRecord = lua(
   'parkRecord',
-  `--[[ A record move that parks it: KEYS[5] the owner's parked list (zset), ARGV[rest] the score,
-  ARGV[rest + 1] the list's TTL (seconds); KEYS[6] the shard's parked index, ARGV[rest + 2] when
+  `--[[ A record move that parks it: KEYS[7] the owner's parked list (zset), ARGV[rest] the score,
+  ARGV[rest + 1] the list's TTL (seconds); KEYS[8] the shard's parked index, ARGV[rest + 2] when
   the park ends (ms), ARGV[rest + 3] index entries ending before this (ms) leave it.
   Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
-redis.call('ZADD', KEYS[5], ARGV[rest], ARGV[1])
-redis.call('EXPIRE', KEYS[5], ARGV[rest + 1])
+redis.call('ZADD', KEYS[7], ARGV[rest], ARGV[1])
+redis.call('EXPIRE', KEYS[7], ARGV[rest + 1])
 -- parked index
 ${PARKED_INDEX}
-redis.call('ZADD', KEYS[6], ARGV[rest + 2], localId)
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[rest + 3])
-redis.call('EXPIRE', KEYS[6], ARGV[rest + 1])
+redis.call('ZADD', KEYS[8], ARGV[rest + 2], localId)
+redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. ARGV[rest + 3])
+redis.call('EXPIRE', KEYS[8], ARGV[rest + 1])
 return 1
 `,
 );
 
 export const releaseRecordAsReply = lua(
   'releaseRecordAsReply',
-  `--[[ A record move that makes it the passive reply to a push: KEYS[5] the owner's parked list it
-  leaves, KEYS[6] the push's reply, ARGV[rest] the reply text, ARGV[rest + 1] its TTL (ms);
-  KEYS[7] the shard's parked index it leaves. Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
-redis.call('ZREM', KEYS[5], ARGV[1])
-redis.call('SET', KEYS[6], ARGV[rest], 'PX', ARGV[rest + 1])
+  `--[[ A record move that makes it the passive reply to a push: KEYS[7] the owner's parked list it
+  leaves, KEYS[8] the push's reply, ARGV[rest] the reply text, ARGV[rest + 1] its TTL (ms);
+  KEYS[9] the shard's parked index it leaves. Returns 1 when moved, 0 when not. ]]${MOVE_PRELUDE}
+redis.call('ZREM', KEYS[7], ARGV[1])
+redis.call('SET', KEYS[8], ARGV[rest], 'PX', ARGV[rest + 1])
 -- parked index
 ${PARKED_INDEX}
-redis.call('ZREM', KEYS[7], localId)
+redis.call('ZREM', KEYS[9], localId)
 return 1
 `,
 );
