@@ -1,5 +1,6 @@
 import { WakeablePause } from '../wakeable-pause';
 import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics/metrics';
 import {
   endpointOfDelivery,
   type DeliveryAttempt,
@@ -62,6 +63,7 @@ export class Webhooks {
     private readonly store: WebhookStore,
     private readonly settings: WebhookSettings,
     private readonly log: Logger,
+    private readonly metrics: Pick<Metrics, 'webhookAttempt'>,
     private readonly now: () => number = Date.now,
     resolve?: Resolve,
   ) {
@@ -125,6 +127,7 @@ export class Webhooks {
       store: this.store,
       sender: this.sender,
       log: this.log,
+      metrics: this.metrics,
       now: this.now,
       idleMs: this.idleMs,
       disabled: (e, state) => this.endpointDisabled(e, state),
@@ -199,6 +202,12 @@ export class Webhooks {
 
   async view(endpoint: Endpoint): Promise<Record<string, unknown>> {
     return endpointView(endpoint, await this.store.endpointState(endpoint.id));
+  }
+
+  /** Deliveries on every endpoint's schedule (see WebhookStore.scheduledDeliveries). */
+  async scheduledDeliveries(): Promise<number> {
+    const counts = await Promise.all((await this.registry.all()).map((e) => this.store.scheduledDeliveries(e.id)));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   listDeliveries(endpoint: string, options: { state?: DeliveryState; after?: string; limit: number }): Promise<DeliveryPage> {
