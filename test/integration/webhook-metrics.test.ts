@@ -1,19 +1,9 @@
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { API_KEY, sleep, startHarness, type Harness } from '../helpers/harness';
+import { metricSample as sample } from '../helpers/metrics-text';
 import { paid } from '../helpers/paid-notice';
 import { hookedWebhooks } from '../helpers/store-proxy';
 import { startReceiver, testSecret, type Receiver } from '../outbound/receiver';
-
-/** The value of one sample of /metrics: `name` with every one of `labels` (in any order); 0 when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const has = Object.entries(labels).every(([k, v]) => (m[2] ?? '').split(',').includes(`${k}="${v}"`));
-    if (has) return Number(m[3]);
-  }
-  return 0;
-}
 
 describe('webhook metrics at /metrics', () => {
   let receiver: Receiver;
