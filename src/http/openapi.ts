@@ -9,6 +9,7 @@ import { apiError, ERROR_CODES, errorBody, type ErrorCode } from './schemas/erro
 import { batchAnswer, batchRequest, MAX_BATCH, notificationAccepted, notificationView } from './schemas/notifications';
 import {
   deliveriesQuery,
+  deliveryQueued,
   endpointRecovered,
   endpointRecoverQuery,
   WEBHOOK_EVENTS,
@@ -58,6 +59,7 @@ const ANSWERS: Record<string, z.ZodType> = {
   EndpointRecovered: endpointRecovered,
   WebhookDelivery: webhookDelivery,
   WebhookDeliveryList: webhookDeliveryList,
+  DeliveryQueued: deliveryQueued,
   ...Object.fromEntries(WEBHOOK_EVENT_TYPES.map((t) => [eventComponent(t), WEBHOOK_EVENTS[t]])),
 };
 
@@ -234,7 +236,7 @@ function paths(): Json {
         description: 'The answer is the only one that shows the signing secret.',
         body: webhookEndpointCreate,
         ok: [201, 'registered', webhookEndpointCreated],
-        errors: [...BODY, 'forbidden', 'too_many_endpoints'],
+        errors: [...BODY, 'unknown_account', 'forbidden', 'too_many_endpoints'],
       }),
       get: operation('listWebhookEndpoints', {
         tag: 'webhooks',
@@ -291,7 +293,7 @@ function paths(): Json {
         tag: 'webhooks',
         summary: 'Attempt a delivery again now',
         parameters: [pathId('the delivery id')],
-        ok: [202, 'scheduled', webhookDelivery],
+        ok: [202, 'scheduled: attempted now, with the same webhook-id', deliveryQueued],
         errors: ['not_found', 'delivery_waiting'],
       }),
     },

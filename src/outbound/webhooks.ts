@@ -12,6 +12,7 @@ import {
   type StoredDelivery,
   type WebhookStore,
 } from '../store/webhook-store';
+import type { AccountUnauthorized, TemplateValidity, WebhookEndpointView } from '../http/schemas/webhooks';
 import { AddressGuard, type Resolve } from './address-guard';
 import { configEndpoint, EndpointRegistry, newEndpointId, type Endpoint } from './endpoints';
 import { EndpointWorker } from './endpoint-worker';
@@ -160,13 +161,13 @@ export class Webhooks {
       type: valid ? 'template.valid' : 'template.invalid',
       account,
       subject: `template:${templateId}`,
-      data: { account, templateId, valid, since, reason: reason ?? null },
+      data: { account, templateId, valid, since, reason: reason ?? null } satisfies TemplateValidity,
     });
   }
 
   /** A merchant revoked the platform's authorisation. */
   accountUnauthorized(account: string): Promise<void> {
-    return this.record({ type: 'account.unauthorized', account, subject: `account:${account}`, data: { appid: account, kind: 'authorizer', state: 'unauthorized' } });
+    return this.record({ type: 'account.unauthorized', account, subject: `account:${account}`, data: { appid: account, kind: 'authorizer', state: 'unauthorized' } satisfies AccountUnauthorized });
   }
 
   private endpointDisabled(endpoint: Endpoint, state: EndpointState): void {
@@ -200,7 +201,7 @@ export class Webhooks {
     await this.syncWorkers();
   }
 
-  async view(endpoint: Endpoint): Promise<Record<string, unknown>> {
+  async view(endpoint: Endpoint): Promise<WebhookEndpointView> {
     return endpointView(endpoint, await this.store.endpointState(endpoint.id));
   }
 

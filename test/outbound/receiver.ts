@@ -11,6 +11,8 @@ export interface Received {
   payload: { type: string; timestamp: string; data: Record<string, unknown> } | null;
   verified: boolean;
   body: string;
+  /** The Standard Webhooks headers as they came. */
+  headers: { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string };
   /** The status it was answered with ('hang': never answered; 'reset': the connection was cut instead). */
   answered: number | 'hang' | 'reset';
   at: number;
@@ -61,7 +63,7 @@ export async function startReceiver(secret: string, responder: Responder = () =>
       const count = (seen.get(id) ?? 0) + 1;
       seen.set(id, count);
       const answered = respond({ id, type, count });
-      requests.push({ id, type, payload, verified: payload !== null, body, answered, at: Date.now() });
+      requests.push({ id, type, payload, verified: payload !== null, body, headers, answered, at: Date.now() });
       if (answered === 'hang') {
         hanging.add(res);
         return;
