@@ -1,23 +1,8 @@
+import Ajv2020 from 'ajv/dist/2020';
 import { createRequire } from 'node:module';
 
-/**
- * ajv 8 with its JSON Schema 2020-12 build (the dialect of OpenAPI 3.1), as installed beside
- * ajv-formats: the top-level `ajv` package is version 6 (eslint's), which knows no 2020-12.
- */
-const fromAjvFormats = createRequire(require.resolve('ajv-formats'));
-const Ajv2020 = (fromAjvFormats('ajv/dist/2020') as { default: new (o: object) => Ajv }).default;
-const addFormats = (fromAjvFormats('ajv-formats') as { default: (ajv: Ajv) => void }).default;
-
-/** The little of ajv 8's API used here (its types are not the top-level package's). */
-interface Validate {
-  (value: unknown): boolean;
-  errors?: Array<{ instancePath: string; message?: string; params: unknown }> | null;
-}
-interface Ajv {
-  addSchema(schema: object, key: string): Ajv;
-  compile(schema: object): Validate;
-  getSchema(ref: string): Validate | undefined;
-}
+/** ajv 8's JSON Schema 2020-12 build (the dialect of OpenAPI 3.1); ajv-formats comes with the OpenAPI validator. */
+const addFormats = (createRequire(require.resolve('ajv-formats'))('ajv-formats') as { default: (ajv: Ajv2020) => void }).default;
 
 const DOC = 'openapi.json';
 
@@ -26,7 +11,7 @@ const step = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Checks values against the schemas of an OpenAPI document, its `$ref`s resolved within it. */
 export class DocumentSchemas {
-  private readonly ajv: Ajv;
+  private readonly ajv: Ajv2020;
 
   constructor(readonly doc: Record<string, unknown>) {
     // The schemas are reached through the document, whose own keys (openapi, paths…) are no
