@@ -105,14 +105,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const retentionSeconds = config.retentionDays * 86_400;
   // Receipts come within minutes; a msgid link (or an early receipt) need not live as long as the notice.
   const msgidSeconds = Math.min(retentionSeconds, Math.max(86_400, 2 * config.receipt.timeoutSeconds));
-  const metrics = createMetrics(() => store.scheduleInfo(), now);
+  const metrics = createMetrics(
+    {
+      schedule: () => store.scheduleInfo(),
+      webhookEventsWaiting: () => store.webhooks.waitingEvents(),
+      webhookDeliveriesScheduled: () => webhooks.scheduledDeliveries(),
+    },
+    now,
+  );
   const breaker = new CircuitBreaker(now, (state) => {
     metrics.wechatCircuit(state !== 'closed');
     if (state === 'open' || state === 'closed') log.warn(state === 'open' ? 'WeChat unreachable: pausing calls' : 'WeChat answers again: calls resume', { circuit: state });
   });
   const wait = { maxWaitMs: config.outage.maxWaitSeconds * 1000, circuit: () => breaker.view(), storeUnreachableAt: () => store.lastUnreachableAt() };
   const http = new JsonHttp(wx.apiBase, wx.timeoutMs, wx.maxInFlight, metrics.wechatCall, breaker);
-  const webhooks = new Webhooks(store.webhooks, { ...config.webhooks, retentionSeconds, pollMs: config.worker.pollMs }, log, now);
+  const webhooks = new Webhooks(store.webhooks, { ...config.webhooks, retentionSeconds, pollMs: config.worker.pollMs }, log, metrics, now);
   // --- statistics: counters kept stats.retentionDays; the answers to WeChat timed per instance
   const statsRetentionSeconds = config.stats.retentionDays * 86_400;
   const callbackStats = new CallbackStats({

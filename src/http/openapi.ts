@@ -11,6 +11,7 @@ import { notificationSearchAnswer, notificationSearchQuery } from './schemas/not
 import { callbackStatsAnswer, callbackStatsQuery, statsAnswer, statsQuery } from './schemas/stats';
 import {
   deliveriesQuery,
+  deliveryQueued,
   endpointRecovered,
   endpointRecoverQuery,
   WEBHOOK_EVENTS,
@@ -63,6 +64,7 @@ const ANSWERS: Record<string, z.ZodType> = {
   WebhookDeliveryList: webhookDeliveryList,
   Stats: statsAnswer,
   CallbackStats: callbackStatsAnswer,
+  DeliveryQueued: deliveryQueued,
   ...Object.fromEntries(WEBHOOK_EVENT_TYPES.map((t) => [eventComponent(t), WEBHOOK_EVENTS[t]])),
 };
 
@@ -249,7 +251,7 @@ function paths(): Json {
         description: 'The answer is the only one that shows the signing secret.',
         body: webhookEndpointCreate,
         ok: [201, 'registered', webhookEndpointCreated],
-        errors: [...BODY, 'forbidden', 'too_many_endpoints'],
+        errors: [...BODY, 'unknown_account', 'forbidden', 'too_many_endpoints'],
       }),
       get: operation('listWebhookEndpoints', {
         tag: 'webhooks',
@@ -306,7 +308,7 @@ function paths(): Json {
         tag: 'webhooks',
         summary: 'Attempt a delivery again now',
         parameters: [pathId('the delivery id')],
-        ok: [202, 'scheduled', webhookDelivery],
+        ok: [202, 'scheduled: attempted now, with the same webhook-id', deliveryQueued],
         errors: ['not_found', 'delivery_waiting'],
       }),
     },

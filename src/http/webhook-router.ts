@@ -9,7 +9,7 @@ import { mergePages } from '../store/merged-page';
 import { eventTimeOf, type StoredDelivery } from '../store/webhook-store';
 import { HttpError } from './errors';
 import { fieldErrors } from './notification-schema';
-import { deliveriesQuery, webhookEndpointCreate } from './schemas/webhooks';
+import { deliveriesQuery, webhookEndpointCreate, type DeliveryQueued, type EndpointRecovered } from './schemas/webhooks';
 import { visibleNotification, type NotificationLookup } from './visible-notification';
 
 /** An API client may register this many endpoints. */
@@ -117,7 +117,7 @@ export function webhookRouter(deps: WebhookRouterDeps): Router {
     const since = typeof req.query.since === 'string' ? Date.parse(req.query.since) : NaN;
     if (Number.isNaN(since)) throw new HttpError(400, 'invalid_request', 'give ?since= as an ISO-8601 time', [{ field: 'since', message: 'required, an ISO-8601 time' }]);
     const deliveries = await webhooks.recover(endpoint, since);
-    res.status(202).json({ endpoint: endpoint.id, since: new Date(since).toISOString(), deliveries });
+    res.status(202).json({ endpoint: endpoint.id, since: new Date(since).toISOString(), deliveries } satisfies EndpointRecovered);
   });
 
   router.get('/webhook-deliveries', async (req: Request, res) => {
@@ -157,7 +157,7 @@ export function webhookRouter(deps: WebhookRouterDeps): Router {
     if (result === 'waiting') {
       throw new HttpError(409, 'delivery_waiting', 'an earlier event of the same subject has not been accepted or given up by this endpoint yet; this one follows it');
     }
-    res.status(202).json({ id: delivery.id, status: 'queued' });
+    res.status(202).json({ id: delivery.id, status: 'queued' } satisfies DeliveryQueued);
   });
 
   return router;

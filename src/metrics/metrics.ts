@@ -7,6 +7,20 @@ export interface Metrics {
   wechatCall(path: string, outcome: 'ok' | 'errcode' | 'transport', seconds: number, errcode?: number): void;
   /** The circuit breaker opened (WeChat unreachable) or closed again. */
   wechatCircuit(open: boolean): void;
+  /** A webhook attempt ended (`type`: the event's type; never the endpoint, its URL or secret). */
+  webhookAttempt(outcome: WebhookOutcome, type: string, seconds: number): void;
+}
+
+/** How a webhook attempt ended: accepted (2xx), failed with another attempt to come, failed for good. */
+export type WebhookOutcome = 'succeeded' | 'failed' | 'gave_up';
+
+/** What the gauges read from the store at scrape time (every instance's work, not only this one's). */
+export interface MetricsReads {
+  schedule(): Promise<{ size: number; nextDueAt: number | null }>;
+  /** Webhook events not yet handed on to the endpoints. */
+  webhookEventsWaiting(): Promise<number>;
+  /** Webhook deliveries on the endpoints' schedules. */
+  webhookDeliveriesScheduled(): Promise<number>;
 }
 
 /** The same, as one account's delivery reports it (the account label is added for it). */
@@ -22,7 +36,7 @@ export interface MetricsEndpoint extends Metrics {
 }
 
 /** Prometheus metrics on a registry of our own (several services in one process keep their counts apart). */
-export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt: number | null }>, now: () => number = Date.now): MetricsEndpoint {
+export function createMetrics(reads: MetricsReads, now: () => number = Date.now): MetricsEndpoint {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wxreach_' });
   const statuses = new Counter({
@@ -54,7 +68,7 @@ export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt:
     help: 'Notifications on the due schedule (not yet terminal), all instances.',
     registers: [registry],
     async collect() {
-      const { size, nextDueAt } = await schedule();
+      const { size, nextDueAt } = await reads.schedule();
       this.set(size);
       lag.set(nextDueAt === null ? 0 : Math.max(0, (now() - nextDueAt) / 1000));
     },
@@ -65,6 +79,35 @@ export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt:
     registers: [registry],
   });
   circuit.set(0);
+  const webhookAttempts = new Counter({
+    name: 'wxreach_webhook_attempts_total',
+    help: 'Webhook delivery attempts of this instance by outcome (succeeded: 2xx; failed: another attempt follows; gave_up: none follows) and event type.',
+    labelNames: ['outcome', 'type'],
+    registers: [registry],
+  });
+  const webhookSeconds = new Histogram({
+    name: 'wxreach_webhook_attempt_seconds',
+    help: 'How long webhook attempts of this instance took, connecting included, by outcome.',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'wxreach_webhook_events_waiting',
+    help: 'Webhook events recorded and not yet handed on to the endpoints (the outbox backlog), all instances.',
+    registers: [registry],
+    async collect() {
+      this.set(await reads.webhookEventsWaiting());
+    },
+  });
+  new Gauge({
+    name: 'wxreach_webhook_deliveries_scheduled',
+    help: "Webhook deliveries on the endpoints' schedules (due, waiting for a retry or in flight; a notice's later events wait behind them), all instances.",
+    registers: [registry],
+    async collect() {
+      this.set(await reads.webhookDeliveriesScheduled());
+    },
+  });
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),
@@ -72,5 +115,9 @@ export function createMetrics(schedule: () => Promise<{ size: number; nextDueAt:
     pushReceived: (kind, duplicate, account) => pushes.inc({ kind, duplicate: String(duplicate), account }),
     wechatCall: (path, outcome, seconds, errcode) => calls.observe({ path, outcome, errcode: errcode === undefined ? '' : String(errcode) }, seconds),
     wechatCircuit: (open) => circuit.set(open ? 1 : 0),
+    webhookAttempt: (outcome, type, seconds) => {
+      webhookAttempts.inc({ outcome, type });
+      webhookSeconds.observe({ outcome }, seconds);
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { WakeablePause } from '../wakeable-pause';
 import type { Logger } from '../log/logger';
+import type { Metrics, WebhookOutcome } from '../metrics/metrics';
 import type { EndpointState, StoredDelivery, WebhookStore } from '../store/webhook-store';
 import type { Endpoint } from './endpoints';
 import { FAILING_LIMIT_MS, retryAt } from './retry-schedule';
@@ -14,6 +15,7 @@ export interface EndpointWorkerDeps {
   store: WebhookStore;
   sender: WebhookSender;
   log: Logger;
+  metrics: Pick<Metrics, 'webhookAttempt'>;
   now: () => number;
   /** Sleep between looks at an endpoint with nothing due (a new delivery wakes it at once). */
   idleMs: number;
@@ -108,15 +110,19 @@ export class EndpointWorker {
   }
 
   private async deliver(delivery: StoredDelivery): Promise<void> {
-    const { store, sender, log, now } = this.deps;
+    const { store, sender, log, metrics, now } = this.deps;
     const result = await sender.send(this.endpoint, delivery.event, delivery.body, this.cancel.signal);
     if (this.cancel.signal.aborted) return;
     const at = now();
     const succeeded = result.error === undefined;
+    const next = succeeded ? null : retryAt(delivery.attempts + 1, at);
+    // as the store settles it: a failure is final without a retry time, or for a resend outside its order
+    const outcome: WebhookOutcome = succeeded ? 'succeeded' : next === null || !delivery.inOrder ? 'gave_up' : 'failed';
+    metrics.webhookAttempt(outcome, delivery.type, result.ms / 1000);
     const { disabled } = await store.settleDelivery(delivery, {
       attempt: { at, ...result },
       succeeded,
-      retryAt: succeeded ? null : retryAt(delivery.attempts + 1, at),
+      retryAt: next,
       disable: result.status === 410 ? 'gone' : undefined,
       failingLimitMs: FAILING_LIMIT_MS,
     });

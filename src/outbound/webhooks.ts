@@ -1,5 +1,6 @@
 import { WakeablePause } from '../wakeable-pause';
 import type { Logger } from '../log/logger';
+import type { Metrics } from '../metrics/metrics';
 import {
   endpointOfDelivery,
   type DeliveryAttempt,
@@ -11,6 +12,7 @@ import {
   type StoredDelivery,
   type WebhookStore,
 } from '../store/webhook-store';
+import type { AccountUnauthorized, TemplateValidity, WebhookEndpointView } from '../http/schemas/webhooks';
 import { AddressGuard, type Resolve } from './address-guard';
 import { configEndpoint, EndpointRegistry, newEndpointId, type Endpoint } from './endpoints';
 import { EndpointWorker } from './endpoint-worker';
@@ -62,6 +64,7 @@ export class Webhooks {
     private readonly store: WebhookStore,
     private readonly settings: WebhookSettings,
     private readonly log: Logger,
+    private readonly metrics: Pick<Metrics, 'webhookAttempt'>,
     private readonly now: () => number = Date.now,
     resolve?: Resolve,
   ) {
@@ -125,6 +128,7 @@ export class Webhooks {
       store: this.store,
       sender: this.sender,
       log: this.log,
+      metrics: this.metrics,
       now: this.now,
       idleMs: this.idleMs,
       disabled: (e, state) => this.endpointDisabled(e, state),
@@ -157,13 +161,13 @@ export class Webhooks {
       type: valid ? 'template.valid' : 'template.invalid',
       account,
       subject: `template:${templateId}`,
-      data: { account, templateId, valid, since, reason: reason ?? null },
+      data: { account, templateId, valid, since, reason: reason ?? null } satisfies TemplateValidity,
     });
   }
 
   /** A merchant revoked the platform's authorisation. */
   accountUnauthorized(account: string): Promise<void> {
-    return this.record({ type: 'account.unauthorized', account, subject: `account:${account}`, data: { appid: account, kind: 'authorizer', state: 'unauthorized' } });
+    return this.record({ type: 'account.unauthorized', account, subject: `account:${account}`, data: { appid: account, kind: 'authorizer', state: 'unauthorized' } satisfies AccountUnauthorized });
   }
 
   private endpointDisabled(endpoint: Endpoint, state: EndpointState): void {
@@ -197,8 +201,14 @@ export class Webhooks {
     await this.syncWorkers();
   }
 
-  async view(endpoint: Endpoint): Promise<Record<string, unknown>> {
+  async view(endpoint: Endpoint): Promise<WebhookEndpointView> {
     return endpointView(endpoint, await this.store.endpointState(endpoint.id));
+  }
+
+  /** Deliveries on every endpoint's schedule (see WebhookStore.scheduledDeliveries). */
+  async scheduledDeliveries(): Promise<number> {
+    const counts = await Promise.all((await this.registry.all()).map((e) => this.store.scheduledDeliveries(e.id)));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   listDeliveries(endpoint: string, options: { state?: DeliveryState; after?: string; limit: number }): Promise<DeliveryPage> {

@@ -87,6 +87,15 @@ export class MemoryWebhookStore implements WebhookStore {
     if (this.outboxLease?.token === batch.token) this.outboxLease = null;
   }
 
+  async waitingEvents(): Promise<number> {
+    return this.outbox.length;
+  }
+
+  async scheduledDeliveries(endpoint: string): Promise<number> {
+    const q = this.queuesOf(endpoint);
+    return [...q.due.keys()].filter((id) => this.deliveries.has(id)).length;
+  }
+
   private queuesOf(endpoint: string): EndpointQueues {
     checkEndpointId(endpoint);
     let q = this.queues.get(endpoint);

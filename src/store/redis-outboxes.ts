@@ -7,7 +7,7 @@ import { hintDue, markDueClaim, settleDueClaim } from './scripts/due-index';
 import { ackOutbox, appendEvent, outboxLength, readOutbox } from './scripts/outbox';
 import type { Fields, HistoryEntry } from './store';
 import { StoreUnavailableError } from './unavailable';
-import { newEventId, type NewEvent, type OutboxBatch, type OutboxEvent } from './webhook-store';
+import { newEventId, OUTBOXES_COUNTED, type NewEvent, type OutboxBatch, type OutboxEvent } from './webhook-store';
 
 type StreamEntry = [string, string[]];
 
@@ -84,6 +84,14 @@ export class RedisOutboxes {
         ? ((await this.redis.run(ackOutbox, [batch.outbox], batch.events.map((e) => e.entry))) as number)
         : ((await this.redis.run(outboxLength, [batch.outbox], [])) as number);
     await this.redis.run(settleDueClaim, [outboxIndex, outboxClaims], [batch.outbox, batch.token, left > 0 ? String(now) : '']);
+  }
+
+  /** Events in the outboxes the index names (the first OUTBOXES_COUNTED of them). */
+  async waiting(): Promise<number> {
+    const { outboxIndex } = this.keys.deployment;
+    const outboxes = await this.redis.call('outboxBacklog', (redis) => redis.zRange(outboxIndex, 0, OUTBOXES_COUNTED - 1));
+    const lengths = await Promise.all(outboxes.map((outbox) => this.redis.run(outboxLength, [outbox], []) as Promise<number>));
+    return lengths.reduce((sum, n) => sum + n, 0);
   }
 
   /** Hints every outbox that holds events: each shard of every account that ever had a record, and the deployment's. */

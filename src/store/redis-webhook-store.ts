@@ -71,6 +71,15 @@ export class RedisWebhookStore implements WebhookStore {
     return this.outboxes.ack(batch, now);
   }
 
+  waitingEvents(): Promise<number> {
+    return this.outboxes.waiting();
+  }
+
+  async scheduledDeliveries(endpoint: string): Promise<number> {
+    const k = this.endpoint(endpoint);
+    return this.redis.call('scheduledDeliveries', (redis) => redis.zCard(k.due));
+  }
+
   async createDelivery(delivery: NewDelivery, ttlSeconds: number): Promise<boolean> {
     const k = this.endpoint(delivery.endpoint);
     const reply = await this.redis.run(

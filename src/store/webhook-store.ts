@@ -141,9 +141,19 @@ export interface WebhookStore {
   claimOutbox(now: number, leaseMs: number, outboxes: number, events: number): Promise<OutboxBatch[]>;
   /** The batch's events are handed on: they leave the outbox, which comes back at once if it has more. */
   ackOutbox(batch: OutboxBatch, now: number): Promise<void>;
+  /**
+   * Events in the outboxes, not yet handed on (for the metrics). Counted in the outboxes the index
+   * names (up to OUTBOXES_COUNTED of them): one whose hint a crash lost shows after the next sweep.
+   */
+  waitingEvents(): Promise<number>;
 
   /** Creates the delivery unless it exists (it then changes nothing); true when created. Kept `ttlSeconds`. */
   createDelivery(delivery: NewDelivery, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Deliveries on the endpoint's schedule: due, waiting for a retry, or in flight (for the metrics).
+   * A subject's later deliveries wait behind its first and are not counted; none are left when it is 0.
+   */
+  scheduledDeliveries(endpoint: string): Promise<number>;
   /** Leases up to `limit` deliveries of `endpoint` due at `now`; `nextDueAt` is the earliest left on its schedule. */
   claimDeliveries(endpoint: string, now: number, leaseMs: number, limit: number): Promise<{ deliveries: StoredDelivery[]; nextDueAt: number | null }>;
   /** Records an attempt and its consequences; `disabled` when this attempt disabled the endpoint. */
@@ -172,6 +182,9 @@ export interface WebhookStore {
   /** Forgets the endpoint, its schedule, state and delivery list (deliveries expire with their TTL). */
   deleteEndpoint(id: string): Promise<void>;
 }
+
+/** waitingEvents looks into at most this many outboxes (a scrape stays cheap with many accounts). */
+export const OUTBOXES_COUNTED = 1000;
 
 /** A delivery's id: the event's and the endpoint's, so a fan-out that runs twice makes the same one. */
 export const deliveryId = (event: string, endpoint: string): string => `${event}.${endpoint}`;

@@ -7,7 +7,9 @@
  * back to collect parked notices. At the end, account by account: every accepted notice is
  * terminal, every inbox shows each notice at most once per channel, only in its own account, and
  * no notice reached its user by both channels unless the template failed by its receipt (or, by
- * design, sent no receipt at all).
+ * design, sent no receipt at all). A webhook endpoint registered through the API points at a
+ * receiver in the test process (verifying with `standardwebhooks`, refusing some first attempts,
+ * cutting one connection): every terminal notice has exactly one accepted terminal event there.
  *
  * Knobs: CHAOS_CLUSTER_NOTIFICATIONS (default 1500), CHAOS_CLUSTER_ACCOUNTS (50),
  * CHAOS_CLUSTER_USERS (users per account, 12), CHAOS_SEED (random), CHAOS_CLUSTER_DOWN_MS (how
@@ -24,13 +26,15 @@ import { RedisKeys } from '../../src/store/redis-keys';
 import { API_KEY } from '../helpers/harness';
 import { BusinessClient } from './business-client';
 import { check, formatReport, type Accepted } from './check';
+import { checkWebhooks, formatWebhookReport } from './check-webhooks';
 import { keyCount, masterOf } from './cluster-nodes';
-import { drain } from './drain';
+import { drain, drainWebhooks } from './drain';
 import { startFleet } from './fleet';
 import { buildIfStale } from './processes';
 import { ChaosRun, sleep } from './run';
 import { CHAOS_SETTINGS, configTemplates, openidOf, prng, seedTemplates, seqLabel, taggedTemplates, templateFor, type ChaosTemplates } from './scenario';
 import { Crowd, keyOf, stageOutcomes, type Recipient } from './users';
+import { startChaosReceiver } from './webhook-receiver';
 
 const N = Number(process.env.CHAOS_CLUSTER_NOTIFICATIONS ?? 1500);
 const ACCOUNTS = Number(process.env.CHAOS_CLUSTER_ACCOUNTS ?? 50);
@@ -45,6 +49,8 @@ const ENQUEUE_MS = 12_000;
  * (every 30 s) that re-hints what a master lost while it was down.
  */
 const DRAIN_MS = 60_000;
+/** After the notices: a delivery an instance had in flight when it died waits for its 30 s lease. */
+const WEBHOOK_DRAIN_MS = 60_000;
 /**
  * How long an instance may take to listen: it first syncs the template list of every account (4 s
  * for 50 accounts on an idle 2-core machine, 7-10 s for the restart in the middle of the run).
@@ -107,11 +113,14 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
     const crowd = new Crowd(recipients, random);
 
     // --- two wxreach instances on the cluster, behind a round-robin proxy ------------------------
+    const receiver = await startChaosReceiver(run);
     const configFile = path.join(run.dir, 'wxreach.json');
     writeFileSync(
       configFile,
       JSON.stringify({
         ...CHAOS_SETTINGS,
+        // the receiver is on 127.0.0.1 over http; it is registered through the API below
+        webhooks: { allowPrivate: true, endpoints: [] },
         accounts: Object.fromEntries(
           accounts.map(({ options: o, templates }) => [o.appId, { appSecret: o.appSecret, token: o.token, ...(o.aesKey ? { aesKey: o.aesKey } : {}), templates: configTemplates(templates) }]),
         ),
@@ -128,6 +137,12 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
     for (const control of controls) control.setCallbackUrl(`${proxy.url}/wechat/${control.appId}`);
     run.note(`cluster ${cluster.nodes.join(' ')}, emulator, A, B and the proxy up`);
     const client = new BusinessClient(proxy.url, API_KEY);
+    const registered = await client.call('POST', '/v1/webhook-endpoints', { url: receiver.url, description: 'chaos receiver' });
+    expect(registered.status).toBe(201);
+    receiver.verifyWith(String(registered.body.secret));
+    const endpoint = String(registered.body.id);
+    // every instance reads the endpoints again within a second: the first notice comes after the windows are open
+    run.note(`webhook endpoint ${endpoint} registered through the API`);
 
     await crowd.openWindows();
     run.note('windows opened: in each account a text from 1/4 of the users, a follow from 1/4; 1/2 never seen');
@@ -185,6 +200,8 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
     const drained = await drain(accepted, client, crowd, DRAIN_MS);
     run.note(`drained in ${drained.rounds} rounds (${drained.texts} texts from users with parked notices); ${drained.pending.length} not terminal`);
     await emulator.control.whenIdle();
+    const hooked = await drainWebhooks(accepted, receiver, client, proxy.url, endpoint, WEBHOOK_DRAIN_MS);
+    run.note(`webhooks drained ${hooked.ms} ms later`);
 
     // --- what reached the users, account by account ---------------------------------------------------
     const inboxes = new Map<string, InboxEntry[]>(recipients.map((r) => [keyOf(r), r.control.inbox(r.openid)]));
@@ -216,6 +233,9 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
         'elapsed': run.seconds(),
       }),
     );
+    const hooks = checkWebhooks(accepted, receiver.requests);
+    const drainNote = `${hooked.ms} ms after the notices${hooked.missing.length ? `; still no terminal event for ${hooked.missing.length}` : ''}${hooked.waiting ? `; left: ${hooked.waiting}` : ''}`;
+    console.log(formatWebhookReport(hooks, receiver.faults, drainNote));
 
     // --- every fault fired ------------------------------------------------------------------------
     expect(a.starts + b.starts).toBe(3); // B was SIGKILLed and started again
@@ -251,6 +271,13 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
       expect(Object.keys(report.byReason).filter((k) => k.endsWith(reason))).toEqual([]);
     }
     expect(report.problems.map((p) => `[${p.kind}] ${p.seq} ${p.id}: ${p.detail}`)).toEqual([]);
+    // Status webhooks: the receiver's faults fired, and every event came through once accepted.
+    expect(receiver.faults.reset).toBe(1);
+    expect(receiver.faults.refused).toBeGreaterThan(0);
+    expect(hooks.retriedThenAccepted).toBe(receiver.faults.refused + receiver.faults.reset);
+    expect(hooks.events['notification.awaiting_interaction']).toBeGreaterThan(0);
+    expect([hooked.missing, hooked.waiting]).toEqual([[], '']);
+    expect(hooks.problems.map((p) => `[${p.kind}] ${p.seq} ${p.id}: ${p.detail}`)).toEqual([]);
     passed = true;
   }, 300_000);
 });

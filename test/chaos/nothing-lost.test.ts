@@ -5,7 +5,11 @@
  * restarted from its AOF, then a 60 s WeChat outage and a 30 s Redis outage, users coming back to
  * collect parked notices. At the end every accepted notification is terminal, every inbox shows
  * each notice at most once per channel, and no notice reached its user by both channels unless
- * the template failed by its receipt (or, by design, sent no receipt at all).
+ * the template failed by its receipt (or, by design, sent no receipt at all). A webhook endpoint of
+ * the config points at a receiver in the test process that verifies every delivery with the
+ * `standardwebhooks` package, refuses some first attempts and cuts one connection: every terminal
+ * notice has exactly one accepted terminal event there (again only with the same webhook-id), with
+ * the notice's final status, after its `awaiting_interaction` ones.
  *
  * Knobs: CHAOS_NOTIFICATIONS (default 2400), CHAOS_USERS (200), CHAOS_SEED (random),
  * CHAOS_WECHAT_OUTAGE_MS (60000), CHAOS_REDIS_OUTAGE_MS (30000),
@@ -17,15 +21,18 @@ import path from 'node:path';
 import { startEmulator, type InboxEntry } from '../../src/emulator';
 import { API_KEY, APP } from '../helpers/harness';
 import { serverEnv } from '../helpers/process';
+import { configEndpoint } from '../../src/outbound/endpoints';
 import { RedisServer } from '../../src/dev/redis-server';
 import { BusinessClient } from './business-client';
 import { check, formatReport, type Accepted } from './check';
-import { drain } from './drain';
+import { checkWebhooks, formatWebhookReport } from './check-webhooks';
+import { drain, drainWebhooks } from './drain';
 import { startFleet } from './fleet';
 import { buildIfStale } from './processes';
 import { ChaosRun, sleep } from './run';
 import { CHAOS_SETTINGS, CHAOS_TEMPLATES, configTemplates, openidOf, prng, seedTemplates, seqLabel, templateFor } from './scenario';
 import { Crowd, keyOf, stageOutcomes, type Recipient } from './users';
+import { startChaosReceiver } from './webhook-receiver';
 
 const N = Number(process.env.CHAOS_NOTIFICATIONS ?? 2400);
 const USERS = Number(process.env.CHAOS_USERS ?? 200);
@@ -33,6 +40,11 @@ const SEED = Number(process.env.CHAOS_SEED ?? randomBytes(4).readUInt32BE(0));
 /** Notifications are enqueued over about this long, so the crashes land in the middle of the flow. */
 const ENQUEUE_MS = 14_000;
 const DRAIN_MS = 45_000;
+/**
+ * After the notices: enough for a delivery an instance had in flight when it died (its 30 s lease),
+ * then a retry 5 s later.
+ */
+const WEBHOOK_DRAIN_MS = 60_000;
 /** How long Redis stays down. Longer than the 3 s lease, so claims run out while instances wait for it. */
 const REDIS_DOWN_MS = Number(process.env.CHAOS_REDIS_DOWN_MS ?? 3500);
 /** A WeChat outage (every API call answered HTTP 502 or its connection dropped): notices must wait, not fail. */
@@ -74,8 +86,10 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
     const crowd = new Crowd(recipients, random);
 
     // --- two wxreach instances behind a round-robin proxy --------------------------------------
+    const receiver = await startChaosReceiver(run);
+    const webhooks = { allowPrivate: true, endpoints: [{ url: receiver.url, secret: receiver.secret }] };
     const configFile = path.join(dir, 'wxreach.json');
-    writeFileSync(configFile, JSON.stringify({ ...CHAOS_SETTINGS, templates: configTemplates(CHAOS_TEMPLATES) }));
+    writeFileSync(configFile, JSON.stringify({ ...CHAOS_SETTINGS, templates: configTemplates(CHAOS_TEMPLATES), webhooks }));
     const env = serverEnv(emulator.url, { REDIS_URL: redis.url, WXREACH_CONFIG: configFile, LOG_LEVEL: 'info' });
     const { a, b, proxy } = await startFleet(run, env);
     control.setCallbackUrl(`${proxy.url}/wechat`);
@@ -145,6 +159,8 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
     const drained = await drain(accepted, client, crowd, DRAIN_MS);
     run.note(`drained in ${drained.rounds} rounds (${drained.texts} texts from users with parked notices); ${drained.pending.length} not terminal`);
     await control.whenIdle();
+    const hooked = await drainWebhooks(accepted, receiver, client, proxy.url, configEndpoint(webhooks.endpoints[0]).id, WEBHOOK_DRAIN_MS);
+    run.note(`webhooks drained ${hooked.ms} ms later`);
 
     // --- what reached the users --------------------------------------------------------------------
     const inboxes = new Map<string, InboxEntry[]>(recipients.map((r) => [keyOf(r), r.control.inbox(r.openid)]));
@@ -163,6 +179,9 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
         'elapsed': run.seconds(),
       }),
     );
+    const hooks = checkWebhooks(accepted, receiver.requests);
+    const drainNote = `${hooked.ms} ms after the notices${hooked.missing.length ? `; still no terminal event for ${hooked.missing.length}` : ''}${hooked.waiting ? `; left: ${hooked.waiting}` : ''}`;
+    console.log(formatWebhookReport(hooks, receiver.faults, drainNote));
 
     // --- the promises ----------------------------------------------------------------------------
     expect(a.starts + b.starts).toBe(3); // B was SIGKILLed and started again
@@ -193,6 +212,13 @@ describe('nothing lost, nothing doubled: SIGKILLed instance, Redis crash with AO
       expect(Object.keys(report.byReason).filter((k) => k.endsWith(reason))).toEqual([]);
     }
     expect(report.problems.map((p) => `[${p.kind}] ${p.seq} ${p.id}: ${p.detail}`)).toEqual([]);
+    // Status webhooks: the receiver's faults fired, and every event came through once accepted.
+    expect(receiver.faults.reset).toBe(1);
+    expect(receiver.faults.refused).toBeGreaterThan(0);
+    expect(hooks.retriedThenAccepted).toBe(receiver.faults.refused + receiver.faults.reset);
+    expect(hooks.events['notification.awaiting_interaction']).toBeGreaterThan(0);
+    expect([hooked.missing, hooked.waiting]).toEqual([[], '']);
+    expect(hooks.problems.map((p) => `[${p.kind}] ${p.seq} ${p.id}: ${p.detail}`)).toEqual([]);
     passed = true;
   }, 300_000);
 });

@@ -1,23 +1,8 @@
+import Ajv2020 from 'ajv/dist/2020';
 import { createRequire } from 'node:module';
 
-/**
- * ajv 8 with its JSON Schema 2020-12 build (the dialect of OpenAPI 3.1), as installed beside
- * ajv-formats: the top-level `ajv` package is version 6 (eslint's), which knows no 2020-12.
- */
-const fromAjvFormats = createRequire(require.resolve('ajv-formats'));
-const Ajv2020 = (fromAjvFormats('ajv/dist/2020') as { default: new (o: object) => Ajv }).default;
-const addFormats = (fromAjvFormats('ajv-formats') as { default: (ajv: Ajv) => void }).default;
-
-/** The little of ajv 8's API used here (its types are not the top-level package's). */
-interface Validate {
-  (value: unknown): boolean;
-  errors?: Array<{ instancePath: string; message?: string; params: unknown }> | null;
-}
-interface Ajv {
-  addSchema(schema: object, key: string): Ajv;
-  compile(schema: object): Validate;
-  getSchema(ref: string): Validate | undefined;
-}
+/** ajv 8's JSON Schema 2020-12 build (the dialect of OpenAPI 3.1); ajv-formats comes with the OpenAPI validator. */
+const addFormats = (createRequire(require.resolve('ajv-formats'))('ajv-formats') as { default: (ajv: Ajv2020) => void }).default;
 
 const DOC = 'openapi.json';
 
@@ -26,7 +11,7 @@ const step = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Checks values against the schemas of an OpenAPI document, its `$ref`s resolved within it. */
 export class DocumentSchemas {
-  private readonly ajv: Ajv;
+  private readonly ajv: Ajv2020;
 
   constructor(readonly doc: Record<string, unknown>) {
     // The schemas are reached through the document, whose own keys (openapi, paths…) are no
@@ -41,6 +26,16 @@ export class DocumentSchemas {
     const validate = this.ajv.getSchema(`${DOC}#/${steps.map(step).join('/')}`);
     if (!validate) throw new Error(`no schema at ${steps.join(' → ')}`);
     return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message} ${JSON.stringify(e.params)}`);
+  }
+
+  /** The problems of a webhook request of `type` against the document's `webhooks` section: its body, and each header it documents. */
+  webhookProblems(type: string, body: string, headers: Record<string, string>): string[] {
+    const op = ((this.doc.webhooks as Json | undefined)?.[type] as Json | undefined)?.post as { parameters: Array<{ name: string }> } | undefined;
+    if (!op) return [`${type} is not in the webhooks section`];
+    return [
+      ...this.problems(['webhooks', type, 'post', 'requestBody', 'content', 'application/json', 'schema'], JSON.parse(body)),
+      ...op.parameters.flatMap((p, i) => this.problems(['webhooks', type, 'post', 'parameters', String(i), 'schema'], headers[p.name]).map((e) => `${p.name}: ${e}`)),
+    ];
   }
 }
 
@@ -93,4 +88,70 @@ export function schemaProblems(doc: Json): string[] {
     attempt(where, () => ajv.compile(name ? { $ref: `https://wxreach.test/named.json#/$defs/${name}` } : local(schema)));
   }
   return problems;
+}
+
+/** One answer of the service: its status, body (parsed when JSON) and headers. */
+export interface Answer {
+  status: number;
+  text: string;
+  body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON answers read field by field
+  headers: Headers;
+}
+
+/** How a call is made. */
+export interface Call {
+  /** null: no Authorization header; undefined: the default key. */
+  key?: string | null;
+  json?: unknown;
+  /** A body sent as is, with `type` as its content type. */
+  raw?: string;
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Calls a running service and checks each real answer against the document: its status must be
+ * listed for the route, and its body must match that answer's schema (jest's expect says which).
+ */
+export class CheckedCalls {
+  /** `METHOD /template status` of every answer checked. */
+  readonly checked = new Set<string>();
+  private readonly schemas: DocumentSchemas;
+
+  constructor(
+    private readonly doc: Json,
+    private readonly baseUrl: () => string,
+    private readonly defaultKey: string,
+  ) {
+    this.schemas = new DocumentSchemas(doc);
+  }
+
+  async call(method: string, path: string, o: Call = {}): Promise<Answer> {
+    const key = o.key === undefined ? this.defaultKey : o.key;
+    const type = o.json !== undefined ? 'application/json' : o.type;
+    const res = await fetch(`${this.baseUrl()}${path}`, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(type ? { 'content-type': type } : {}), ...o.headers },
+      body: o.json !== undefined ? JSON.stringify(o.json) : o.raw,
+    });
+    const text = await res.text();
+    return { status: res.status, text, body: (text.startsWith('{') ? JSON.parse(text) : {}) as Answer['body'], headers: res.headers };
+  }
+
+  /** Calls the route of `template` at `path` and checks the answer against the document. */
+  async check(method: string, template: string, path: string, o: Call = {}): Promise<Answer> {
+    const a = await this.call(method, path, o);
+    const m = method.toLowerCase();
+    const paths = this.doc.paths as Record<string, Record<string, { responses: Record<string, Json> }> | undefined>;
+    const answer = paths[template]?.[m]?.responses[String(a.status)] as { content?: Record<string, unknown> } | undefined;
+    const where = `${method} ${template} ${a.status}`;
+    if (!answer) throw new Error(`${where} is not in the document; the answer was ${a.text}`);
+    const media = answer.content?.['application/json'];
+    expect([where, media ? this.schemas.problems(['paths', template, m, 'responses', String(a.status), 'content', 'application/json', 'schema'], a.body) : a.text]).toEqual([
+      where,
+      media ? [] : '',
+    ]);
+    this.checked.add(where);
+    return a;
+  }
 }

@@ -1,4 +1,5 @@
 import type { AccountStore, Store } from '../../src/store/store';
+import type { WebhookStore } from '../../src/store/webhook-store';
 
 /** Sees a store call: `call` sends it on. It may throw, stall, or call through and then throw. */
 export type StoreHook = (method: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>;
@@ -29,4 +30,19 @@ function proxy<T extends object>(target: T, hook: StoreHook, wrapResult: (prop: 
  */
 export function hookedStore(store: Store, hook: StoreHook): Store {
   return proxy(store, hook, (prop, result) => (prop === 'forAccount' ? proxy(result as AccountStore, hook) : result));
+}
+
+/** The store with the calls of its webhook part (only) passed through `hook` first, which may throw. */
+export function hookedWebhooks(store: Store, hook: (method: string) => void): Store {
+  const webhooks = new Proxy(store.webhooks, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        hook(String(prop));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as WebhookStore;
+  return new Proxy(store, { get: (target, prop) => (prop === 'webhooks' ? webhooks : (Reflect.get(target, prop, target) as unknown)) });
 }

@@ -2,7 +2,7 @@ import { openApiDocument } from '../../src/http/openapi';
 import { merchant, platformWith, REFUSED, refusingSecret } from '../helpers/accounts';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { API_KEY, APP, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
-import { DocumentSchemas } from '../helpers/openapi';
+import { CheckedCalls, type Call } from '../helpers/openapi';
 import { hookedStore } from '../helpers/store-proxy';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON answers read field by field
@@ -22,58 +22,14 @@ const REVOKED_KEY = 'revoked-key-0123456789';
 const NOWHERE = 'wx9f9f9f9f9f9f9f9f';
 
 const doc = openApiDocument() as Json;
-const schemas = new DocumentSchemas(doc);
-
-interface Answer {
-  status: number;
-  text: string;
-  body: Json;
-  headers: Headers;
-}
-
-interface Call {
-  /** null: no Authorization header. */
-  key?: string | null;
-  json?: unknown;
-  /** A body sent as is, with `type` as its content type. */
-  raw?: string;
-  type?: string;
-  headers?: Record<string, string>;
-}
 
 describe('the service answers as its OpenAPI document says', () => {
   let h: Harness;
   let storeDown = false;
-  /** `METHOD /template status` of every answer checked. */
-  const checked = new Set<string>();
-
-  async function call(method: string, path: string, o: Call = {}): Promise<Answer> {
-    const key = o.key === undefined ? API_KEY : o.key;
-    const type = o.json !== undefined ? 'application/json' : o.type;
-    const res = await fetch(`${h.service.url}${path}`, {
-      method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(type ? { 'content-type': type } : {}), ...o.headers },
-      body: o.json !== undefined ? JSON.stringify(o.json) : o.raw,
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: (text.startsWith('{') ? JSON.parse(text) : {}) as Json, headers: res.headers };
-  }
-
-  /** Calls the route of `template` at `path` and checks the answer against the document. */
-  async function check(method: string, template: string, path: string, o: Call = {}): Promise<Answer> {
-    const a = await call(method, path, o);
-    const m = method.toLowerCase();
-    const answer = doc.paths[template]?.[m]?.responses[String(a.status)] as Json | undefined;
-    const where = `${method} ${template} ${a.status}`;
-    if (!answer) throw new Error(`${where} is not in the document; the answer was ${a.text}`);
-    const media = answer.content?.['application/json'];
-    expect([where, media ? schemas.problems(['paths', template, m, 'responses', String(a.status), 'content', 'application/json', 'schema'], a.body) : a.text]).toEqual([
-      where,
-      media ? [] : '',
-    ]);
-    checked.add(where);
-    return a;
-  }
+  const api = new CheckedCalls(doc, () => h.service.url, API_KEY);
+  const { checked } = api;
+  const call = (method: string, path: string, o?: Call) => api.call(method, path, o);
+  const check = (method: string, template: string, path: string, o?: Call) => api.check(method, template, path, o);
 
   const paid = (extra: Json = {}) => ({ account: APP.appId, openid: USER, template: 'order_paid', data: { order_no: 'A1001', amount: { value: '39.80', color: '#173177' } }, ...extra });
 

@@ -3,28 +3,12 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { EmulatorHandle } from '../../src/emulator';
-import type { Store } from '../../src/store/store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
-import type { WebhookStore } from '../../src/store/webhook-store';
 import { API_KEY, TEMPLATES, startAppEmulator, startHarness, type Harness } from '../helpers/harness';
 import { paid } from '../helpers/paid-notice';
+import { hookedWebhooks } from '../helpers/store-proxy';
 import { runServer, serverEnv, type Running } from '../helpers/process';
 import { startReceiver, testSecret, type Receiver, type Received } from '../outbound/receiver';
-
-/** The store, with its webhook part's calls passed through `hook` first (fault injection). */
-function hookWebhooks(store: Store, hook: (method: string) => void): Store {
-  const webhooks = new Proxy(store.webhooks, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        hook(String(prop));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  }) as WebhookStore;
-  return new Proxy(store, { get: (target, prop) => (prop === 'webhooks' ? webhooks : (Reflect.get(target, prop, target) as unknown)) });
-}
 
 /** Every notice has exactly one accepted event of `type` per notice; more requests only with the same webhook-id. */
 function expectEachOnce(receiver: Receiver, ids: string[], type: string): void {
@@ -48,7 +32,7 @@ describe('webhooks survive a crash between the status change and the delivery', 
       redisPrefix: prefix,
       config: (c) => ({ ...c, webhooks }),
       wrapStore: (s) =>
-        hookWebhooks(s, (method) => {
+        hookedWebhooks(s, (method) => {
           if (method !== 'claimOutbox') return;
           refused++;
           throw new StoreUnavailableError('injected: the instance is gone');

@@ -1,6 +1,11 @@
+import { openApiDocument } from '../../src/http/openapi';
 import { API_KEY, APP, TEMPLATES, USER, startHarness, type Harness, type HarnessOptions } from '../helpers/harness';
+import { DocumentSchemas } from '../helpers/openapi';
 import { paid } from '../helpers/paid-notice';
 import { startReceiver, testSecret, type Receiver, type Received } from '../outbound/receiver';
+
+/** The events as the OpenAPI document's `webhooks` section describes them. */
+const documented = new DocumentSchemas(openApiDocument());
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -138,9 +143,9 @@ describe('status webhooks: order per notice and endpoint', () => {
       // each event says what the notice was at its time, not later
       const [parked, sent] = [notices()[1].payload!.data, notices()[2].payload!.data];
       // the template deleted at WeChat was an event too
-      expect(receiver.accepted().filter((r) => r.type === 'template.invalid').map((r) => r.payload?.data)).toEqual([
-        expect.objectContaining({ templateId: TEMPLATES.order_paid.id, valid: false }),
-      ]);
+      const invalid = receiver.accepted().filter((r) => r.type === 'template.invalid');
+      expect(invalid.map((r) => r.payload?.data)).toEqual([expect.objectContaining({ templateId: TEMPLATES.order_paid.id, valid: false })]);
+      expect(invalid.flatMap((r) => documented.webhookProblems(r.type, r.body, r.headers))).toEqual([]);
       expect(parked.status).toBe('awaiting_interaction');
       expect(parked.history).toEqual((sent.history as unknown[]).slice(0, -1));
       expect(sent).toEqual(await eventView(h, id));
@@ -191,6 +196,7 @@ describe('status webhooks: 410 Gone', () => {
       expect(goneView).toMatchObject({ source: 'config', disabled: { reason: 'gone' } });
       const told = other.requests.find((r) => r.type === 'webhook.endpoint_disabled')!;
       expect(told.payload?.data).toMatchObject({ id: goneView.id, url: gone.url, disabled: { reason: 'gone' } });
+      expect(documented.webhookProblems(told.type, told.body, told.headers)).toEqual([]);
       expect(JSON.stringify(told.payload)).not.toContain(gone.secret);
       // later events wait while it is disabled
       const second = (await h.enqueue(paid(2))).body.id as string;

@@ -11,13 +11,19 @@ export interface Received {
   payload: { type: string; timestamp: string; data: Record<string, unknown> } | null;
   verified: boolean;
   body: string;
-  /** The status it was answered with ('hang': never answered). */
-  answered: number | 'hang';
+  /** The Standard Webhooks headers as they came. */
+  headers: { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string };
+  /** The status it was answered with ('hang': never answered; 'reset': the connection was cut instead). */
+  answered: number | 'hang' | 'reset';
   at: number;
 }
 
-/** How the receiver answers a request: a status, or 'hang' (never answers; the connection stays open). */
-export type Responder = (r: { id: string; type: string; count: number }) => number | 'hang';
+/**
+ * How the receiver answers a request (`count`: how many times it has seen this webhook-id, this one
+ * included): a status, 'hang' (never answers; the connection stays open) or 'reset' (the connection
+ * is cut, TCP RST, before any answer).
+ */
+export type Responder = (r: { id: string; type: string; count: number }) => number | 'hang' | 'reset';
 
 export interface Receiver {
   url: string;
@@ -37,6 +43,7 @@ export interface Receiver {
 export async function startReceiver(secret: string, responder: Responder = () => 200): Promise<Receiver> {
   let verifier = new Webhook(secret);
   const requests: Received[] = [];
+  const seen = new Map<string, number>();
   const hanging = new Set<ServerResponse>();
   let respond = responder;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -53,10 +60,16 @@ export async function startReceiver(secret: string, responder: Responder = () =>
       }
       const id = headers['webhook-id'];
       const type = payload?.type ?? '?';
-      const answered = respond({ id, type, count: requests.filter((r) => r.id === id).length + 1 });
-      requests.push({ id, type, payload, verified: payload !== null, body, answered, at: Date.now() });
+      const count = (seen.get(id) ?? 0) + 1;
+      seen.set(id, count);
+      const answered = respond({ id, type, count });
+      requests.push({ id, type, payload, verified: payload !== null, body, headers, answered, at: Date.now() });
       if (answered === 'hang') {
         hanging.add(res);
+        return;
+      }
+      if (answered === 'reset') {
+        req.socket.resetAndDestroy();
         return;
       }
       res.statusCode = answered;

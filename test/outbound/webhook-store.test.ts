@@ -117,6 +117,26 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       expect(deliveries).toEqual([{ ...d, state: 'pending', attempts: 0, dueAt: T0 + 10 + 30_000, inOrder: true, givenUp: false }]);
     });
 
+    it('counts what is waiting: events not yet handed on, and the deliveries on an endpoint\'s schedule until settled', async () => {
+      expect([await hooks.waitingEvents(), await hooks.scheduledDeliveries('ep_a')]).toEqual([0, 0]);
+      const { account, id } = await created();
+      await account.move(id, { from: ['queued'], to: 'failed', event: { type: 'notification.failed', at: T0, fields: ['status'] } });
+      await hooks.appendEvent({ type: 'template.invalid', at: T0, account: APP, subject: 'TPL1', data: '{}' });
+      expect(await hooks.waitingEvents()).toBe(2);
+      for (const batch of await hooks.claimOutbox(T0, 1000, 10, 10)) await hooks.ackOutbox(batch, T0);
+      expect(await hooks.waitingEvents()).toBe(0);
+      const [a, b] = [delivery(1), delivery(2, 'n2')];
+      for (const d of [a, b]) await hooks.createDelivery(d, DAY);
+      expect(await hooks.scheduledDeliveries('ep_a')).toBe(2);
+      await hooks.claimDeliveries('ep_a', T0 + 10, 30_000, 10);
+      await hooks.settleDelivery(a, failed(T0 + 20, T0 + 5020));
+      // in flight and waiting for a retry: both still count
+      expect(await hooks.scheduledDeliveries('ep_a')).toBe(2);
+      await hooks.settleDelivery(a, succeeded(T0 + 5030));
+      await hooks.settleDelivery(b, succeeded(T0 + 5030));
+      expect([await hooks.scheduledDeliveries('ep_a'), await hooks.scheduledDeliveries('ep_b')]).toEqual([0, 0]);
+    });
+
     it('keeps the order of a subject: the next is attempted only after the previous was accepted or given up', async () => {
       const [a, b, c] = [delivery(1), delivery(2), delivery(3)];
       const other = delivery(4, 'n2');

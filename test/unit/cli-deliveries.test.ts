@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { run } from '../../src/cli/wxreach';
-import { endpointRecovered, webhookDelivery, webhookDeliveryList } from '../../src/http/schemas/webhooks';
+import { deliveryQueued, endpointRecovered, webhookDelivery, webhookDeliveryList } from '../../src/http/schemas/webhooks';
 
 /**
  * `wxreach deliveries …` against a stand-in for a wxreach with the webhook routes, answering with
@@ -42,8 +42,8 @@ const pending = webhookDelivery.parse({
   attempts: 2,
   givenUp: false,
   createdAt: '2026-11-25T10:00:00.000Z',
-  lastAttempt: { at: '2026-11-25T10:00:05.000Z', ms: 40, status: 500 },
   nextAttemptAt: '2026-11-25T10:05:05.000Z',
+  lastAttempt: { at: '2026-11-25T10:00:05.000Z', ms: 12, status: 500, error: 'HTTP 500' },
 });
 const done = webhookDelivery.parse({ ...pending, id: 'msg_9zZ', status: 'succeeded', attempts: 1, lastAttempt: { at: '2026-11-25T10:00:01.000Z', ms: 12, status: 200 }, nextAttemptAt: null });
 
@@ -69,12 +69,12 @@ describe('wxreach deliveries', () => {
 
   it('retry and recover call their routes; recover takes an age as well as a time', async () => {
     const s = await standIn({
-      'POST /v1/webhook-deliveries/msg_2kYh8Qe4/retry': [202, webhookDelivery.parse({ ...pending, status: 'pending' })],
-      'POST /v1/webhook-endpoints/ep_1/recover': [202, endpointRecovered.parse({ requeued: 3 })],
+      'POST /v1/webhook-deliveries/msg_2kYh8Qe4/retry': [202, deliveryQueued.parse({ id: 'msg_2kYh8Qe4', status: 'queued' })],
+      'POST /v1/webhook-endpoints/ep_1/recover': [202, endpointRecovered.parse({ endpoint: 'ep_1', since: '2026-11-25T10:00:00.000Z', deliveries: 3 })],
     });
     try {
       const retried = await cli(['deliveries', 'retry', 'msg_2kYh8Qe4', '--url', s.url]);
-      expect([retried.code, retried.out]).toEqual([0, ['scheduled msg_2kYh8Qe4 again (pending)']]);
+      expect([retried.code, retried.out]).toEqual([0, ['scheduled msg_2kYh8Qe4 again (queued)']]);
       const now = Date.parse('2026-11-25T12:00:00Z');
       const recovered = await cli(['deliveries', 'recover', 'ep_1', '--since', '2h', '--url', s.url], () => now);
       expect([recovered.code, recovered.out]).toEqual([0, ['3 deliveries to ep_1 that failed since 2026-11-25T10:00:00.000Z scheduled again']]);

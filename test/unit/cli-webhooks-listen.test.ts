@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { run } from '../../src/cli/wxreach';
+import { WEBHOOK_EVENTS } from '../../src/http/schemas/webhooks';
 
 /** `wxreach webhooks listen` as a receiver: deliveries signed by the standardwebhooks package, over real HTTP. */
 
@@ -51,7 +52,11 @@ const delivered = {
   data: { id: 'n0a1b2c3.wx5a7b9c1d3e5f7a9b', account: 'wx5a7b9c1d3e5f7a9b', status: 'delivered', openid: 'oUSER', template: 'order_paid', history: [] },
 };
 const failed = { ...delivered, type: 'notification.failed', data: { ...delivered.data, status: 'failed', reason: 'user_blocked_messages' } };
-const invalid = { type: 'template.invalid', timestamp: '2026-11-25T10:01:00.000Z', data: { account: 'wx5a7b9c1d3e5f7a9b', name: 'order_paid', reason: 'errcode 40037' } };
+const invalid = WEBHOOK_EVENTS['template.invalid'].parse({
+  type: 'template.invalid',
+  timestamp: '2026-11-25T10:01:00.000Z',
+  data: { account: 'wx5a7b9c1d3e5f7a9b', templateId: 'TPL_ORDER_PAID', valid: false, since: '2026-11-25T10:01:00.000Z', reason: 'errcode 40037' },
+});
 
 describe('wxreach webhooks listen', () => {
   it('answers 204 to each verified delivery and prints the event; a retry of the same webhook-id is marked', async () => {
@@ -65,7 +70,7 @@ describe('wxreach webhooks listen', () => {
       expect(l.out).toEqual([
         `2026-11-25T10:00:05.000Z  notification.delivered  n0a1b2c3.wx5a7b9c1d3e5f7a9b delivered  [${first.id}]`,
         expect.stringMatching(/^2026-11-25T10:00:05.000Z {2}notification\.failed {2}n0a1b2c3\.wx5a7b9c1d3e5f7a9b failed \(user_blocked_messages\) {2}\[msg_\w+\]$/),
-        expect.stringMatching(/^2026-11-25T10:01:00.000Z {2}template\.invalid {2}wx5a7b9c1d3e5f7a9b order_paid: errcode 40037 {2}\[msg_\w+\]$/),
+        expect.stringMatching(/^2026-11-25T10:01:00.000Z {2}template\.invalid {2}wx5a7b9c1d3e5f7a9b TPL_ORDER_PAID: errcode 40037 {2}\[msg_\w+\]$/),
         `2026-11-25T10:00:05.000Z  notification.delivered  n0a1b2c3.wx5a7b9c1d3e5f7a9b delivered  [${first.id}, again]`,
       ]);
       expect(l.err.filter((line) => line.startsWith('refused'))).toEqual([]);

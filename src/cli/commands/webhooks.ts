@@ -25,9 +25,12 @@ function eventLine({ webhookId, payload, again }: ReceivedWebhook): string {
   const type = String(payload.type);
   let about: string;
   if (type.startsWith('notification.')) about = `${String(data.id)} ${String(data.status)}${data.reason ? ` (${String(data.reason)})` : ''}`;
-  else if (type.startsWith('template.')) about = `${String(data.account)} ${String(data.name)}${data.reason ? `: ${String(data.reason)}` : ''}`;
+  else if (type.startsWith('template.')) about = `${String(data.account)} ${String(data.templateId)}${data.reason ? `: ${String(data.reason)}` : ''}`;
   else if (type === 'account.unauthorized') about = String(data.appid);
-  else if (type === 'webhook.endpoint_disabled') about = `${String(data.id)} ${String(data.url)}${data.disabledReason ? `: ${String(data.disabledReason)}` : ''}`;
+  else if (type === 'webhook.endpoint_disabled') {
+    const disabled = data.disabled as { message?: string } | null | undefined;
+    about = `${String(data.id)} ${String(data.url)}${disabled?.message ? `: ${disabled.message}` : ''}`;
+  }
   else about = JSON.stringify(data).slice(0, 200);
   return `${String(payload.timestamp)}  ${type}  ${about}  [${webhookId}${again ? ', again' : ''}]`;
 }
@@ -36,7 +39,7 @@ function printDeliveries(body: View, out: (line: string) => void): void {
   const deliveries = Array.isArray(body.deliveries) ? (body.deliveries as View[]) : [];
   if (deliveries.length === 0) return out('no deliveries');
   const last = (d: View) => {
-    const a = d.lastAttempt as { at: string; status: number | null; error?: string } | null;
+    const a = d.lastAttempt as { at: string; status?: number; error?: string } | null;
     return a ? `${a.at} ${a.status ?? a.error ?? 'no answer'}` : '-';
   };
   const rows = deliveries.map((d) => [String(d.id), String(d.endpoint), String(d.type), String(d.status), String(d.attempts), last(d), String(d.nextAttemptAt ?? '-')]);
@@ -100,6 +103,6 @@ export function webhookCommands(program: Command, cx: CliContext, now: () => num
     .requiredOption('--since <time>', 'an ISO time, or an age: 30m, 2h, 3d', since(now))
     .action(async (endpoint: string, o: { since: string }, cmd: Command) => {
       const { body } = await cx.call(cmd, 'POST', `/v1/webhook-endpoints/${encodeURIComponent(endpoint)}/recover`, { query: { since: o.since } });
-      cx.show(cmd, body, () => cx.io.out(`${Number((body as View).requeued)} deliveries to ${endpoint} that failed since ${o.since} scheduled again`));
+      cx.show(cmd, body, () => cx.io.out(`${Number((body as View).deliveries)} deliveries to ${endpoint} that failed since ${o.since} scheduled again`));
     });
 }

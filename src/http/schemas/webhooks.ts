@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { accountView, templateEntry } from './accounts';
 import { appid, isoTime } from './common';
 import { notificationView } from './notifications';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../outbound/event-types';
@@ -55,23 +54,35 @@ export const webhookEndpointCreate = z
 export const webhookEndpoint = z.object({
   id: z.string(),
   url: z.string(),
+  description: z.string().optional(),
+  source: z.enum(['config', 'api']).describe('config: from the config file (it cannot be deleted through the API); api: registered by this key'),
   events: z.array(webhookEventType).nullable().describe('null: every type'),
   accounts: z.array(z.string()).nullable().describe('null: every account of the key'),
-  status: z.enum(['active', 'disabled']),
-  disabledAt: isoTime.optional(),
-  disabledReason: z.string().optional().describe('it answered 410, or every attempt failed for 5 days'),
-  createdAt: isoTime,
+  createdAt: isoTime.nullable().describe('null for an endpoint of the config'),
+  disabled: z
+    .object({ at: isoTime, reason: z.string().describe('gone: it answered 410; failing: every attempt failed for 5 days'), message: z.string() })
+    .nullable()
+    .describe('null while enabled; a disabled endpoint keeps its deliveries until recovered'),
+  failingSince: isoTime.nullable().describe('the first failed attempt since the last success; null when the latest attempt succeeded'),
 });
+
+export type WebhookEndpointView = z.infer<typeof webhookEndpoint>;
 
 /** 201 of POST /v1/webhook-endpoints: the only answer that shows the secret. */
 export const webhookEndpointCreated = webhookEndpoint.extend({ secret: webhookSecret.describe('shown once: verify the signatures with it') });
 
-export const webhookEndpointList = z.object({ endpoints: z.array(webhookEndpoint).describe('the endpoints of this API key') });
+export const webhookEndpointList = z.object({ endpoints: z.array(webhookEndpoint).describe('the endpoints of this API key (and, for a key of every account, those of the config)') });
 
 /** POST /v1/webhook-endpoints/:id/recover?since=… */
 export const endpointRecoverQuery = z.object({ since: isoTime.describe('resend every delivery to this endpoint that failed since then, with the same webhook-id') });
 
-export const endpointRecovered = z.object({ requeued: z.number().int().min(0).describe('deliveries scheduled again') });
+export const endpointRecovered = z.object({
+  endpoint: z.string(),
+  since: isoTime,
+  deliveries: z.number().int().min(0).describe('deliveries scheduled again'),
+});
+
+export type EndpointRecovered = z.infer<typeof endpointRecovered>;
 
 /** `failed`: the latest attempt failed, whether a retry is pending or not. */
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
@@ -94,33 +105,57 @@ export const deliveriesQuery = z
 
 const deliveryAttempt = z.object({
   at: isoTime,
-  ms: z.number().int().min(0).describe('how long the attempt took'),
+  ms: z.number().int().min(0).describe('how long it took'),
   status: z.number().int().optional().describe('the HTTP status answered; absent when none came'),
-  error: z.string().optional().describe('why it failed, when it did'),
+  error: z.string().optional().describe('why it failed'),
 });
 
-/** A delivery as GET /v1/webhook-deliveries lists it (GET of one adds `attemptLog` and, for an endpoint of the key, `payload`). */
+export type DeliveryAttemptView = z.infer<typeof deliveryAttempt>;
+
 export const webhookDelivery = z.object({
-  id: z.string().describe('`<webhook-id>.<endpoint id>`'),
+  id: z.string().describe('the delivery: `<webhookId>.<endpoint>`'),
   endpoint: z.string(),
   webhookId: z.string().describe('the webhook-id header: the same on every attempt'),
   type: webhookEventType,
   account: z.string().nullable().describe('the account of the event; null for the deployment’s own'),
-  subject: z.string().describe('what the event is about: a notification id, a template id, an endpoint id'),
+  subject: z.string().describe('what it is about (a notification id, `template:<id>`, `account:<appid>`, an endpoint id): the deliveries of one subject go out in order'),
   status: z.enum(DELIVERY_STATUSES),
   attempts: z.number().int().min(0),
   nextAttemptAt: isoTime.nullable().describe('null: no attempt is scheduled'),
-  givenUp: z.boolean().describe('every scheduled attempt failed (or the endpoint refused it for good)'),
+  givenUp: z.boolean().describe('every scheduled attempt failed: none follows'),
   createdAt: isoTime,
   lastAttempt: deliveryAttempt.nullable(),
-  attemptLog: z.array(deliveryAttempt).optional().describe('GET of one delivery: every attempt kept, oldest first'),
-  payload: z.unknown().optional().describe('GET of one delivery to an endpoint of the key: the body sent'),
+  attemptLog: z.array(deliveryAttempt).optional().describe('GET of one delivery: the attempts kept, oldest first'),
+  payload: z.unknown().optional().describe("GET of one delivery to an endpoint of the key's own: the body sent (an event of the webhooks section)"),
 });
+
+export type WebhookDeliveryView = z.infer<typeof webhookDelivery>;
 
 export const webhookDeliveryList = z.object({
   deliveries: z.array(webhookDelivery).describe('newest first'),
   next: z.string().nullable().describe('pass as `after` for the next page; null when there is no more (a page may be short and still have a next)'),
 });
+
+/** 202 of POST /v1/webhook-deliveries/:id/retry. */
+export const deliveryQueued = z.object({ id: z.string(), status: z.literal('queued') });
+
+export type DeliveryQueued = z.infer<typeof deliveryQueued>;
+
+/** `template.invalid` / `template.valid`. */
+export const templateValidity = z.object({
+  account: z.string(),
+  templateId: z.string(),
+  valid: z.boolean(),
+  since: isoTime.describe('since when `valid` holds'),
+  reason: z.string().nullable().describe('why it is invalid'),
+});
+
+export type TemplateValidity = z.infer<typeof templateValidity>;
+
+/** `account.unauthorized`. */
+export const accountUnauthorized = z.object({ appid: z.string(), kind: z.literal('authorizer'), state: z.literal('unauthorized') });
+
+export type AccountUnauthorized = z.infer<typeof accountUnauthorized>;
 
 /** `{ type, timestamp, data }`, with `data` the same view as GET at the time of the event. */
 const event = <T extends WebhookEventType, D extends z.ZodType>(type: T, data: D, description: string) =>
@@ -132,9 +167,9 @@ export const WEBHOOK_EVENTS = {
   'notification.fallback_sent': event('notification.fallback_sent', notificationView, 'WeChat accepted the customer-service text or the passive reply (`channel` says which).'),
   'notification.awaiting_interaction': event('notification.awaiting_interaction', notificationView, 'The fallback text waits for the user to write: their customer-service window is closed.'),
   'notification.failed': event('notification.failed', notificationView, 'Neither path can reach the user; `reason` says why.'),
-  'template.invalid': event('template.invalid', templateEntry.extend({ account: z.string() }), 'A template of an account stopped working; sends use the fallback text.'),
-  'template.valid': event('template.valid', templateEntry.extend({ account: z.string() }), 'A template works again.'),
-  'account.unauthorized': event('account.unauthorized', accountView, 'A merchant revoked the platform’s authorisation: its open notifications end failed.'),
+  'template.invalid': event('template.invalid', templateValidity, 'A template of an account stopped working; sends use the fallback text.'),
+  'template.valid': event('template.valid', templateValidity, 'A template works again.'),
+  'account.unauthorized': event('account.unauthorized', accountUnauthorized, 'A merchant revoked the platform’s authorisation: its open notifications end failed.'),
   'webhook.endpoint_disabled': event('webhook.endpoint_disabled', webhookEndpoint, 'An endpoint was disabled (it answered 410, or failed for 5 days); sent to the other endpoints.'),
 } satisfies { [T in WebhookEventType]: z.ZodType };
 
