@@ -57,3 +57,10 @@ export async function signedIn(page: Page, url: string, key: string): Promise<vo
 
 /** True when the page is no wider than its viewport (nothing makes the phone scroll sideways). */
 export const fitsWidth = (page: Page): Promise<boolean> => page.evaluate<boolean>('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
+
+/** Goes to the console's hash route `route` (e.g. `notice/<id>`) and waits until its figures have come. */
+export async function openRoute(page: Page, route: string): Promise<void> {
+  await page.evaluate(`location.hash = ${JSON.stringify(`#/${route}`)}`);
+  await page.locator(`main[data-page="${route.split(/[/?]/)[0]}"]`).waitFor();
+  await page.locator('[data-loading]').first().waitFor({ state: 'detached' });
+}

@@ -59,7 +59,7 @@ describe('console sessions', () => {
     expect(await endpoints()).toEqual([]);
 
     const body = JSON.stringify({ url: 'http://127.0.0.1:9/wxreach' });
-    for (const bad of [{}, { 'x-csrf-token': 'x'.repeat(43) }]) {
+    for (const bad of [{}, { 'x-csrf-token': 'x'.repeat(43) }] as Array<Record<string, string>>) {
       const refused = await fetch(`${h.service.url}/v1/webhook-endpoints`, { method: 'POST', headers: { ...headers, ...bad }, body });
       expect(refused.status).toBe(403);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('csrf');

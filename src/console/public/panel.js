@@ -15,7 +15,7 @@ export function Problem({ error }) {
 }
 
 export function Loading({ loading }) {
-  return loading ? html`<p class="muted">${t('loading')}</p>` : null;
+  return loading ? html`<p class="muted" data-loading>${t('loading')}</p>` : null;
 }
 
 /** A figure with its label; `counter` names it for readers of the page (and its tests). */

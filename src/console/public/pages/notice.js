@@ -34,6 +34,7 @@ function Timeline({ history }) {
 
 export function Notice({ id }) {
   const notice = useApi(`/v1/notifications/${encodeURIComponent(id)}`);
+  // a server without the `notification` filter refuses the query (400 invalid_request): shown as not available
   const deliveries = useApi(`/v1/webhook-deliveries${query({ notification: id })}`);
   const n = notice.data;
   return html`
@@ -66,7 +67,7 @@ export function Notice({ id }) {
       <${Section} title=${t('notice.timeline')} id="timeline"><${Timeline} history=${n.history} /><//>
       ${n.text && html`<${Section} title=${t('notice.fallback')} id="fallback"><blockquote class="fallback">${n.text}</blockquote><//>`}
       <${Section} title=${t('webhooks.deliveries')} id="notice-deliveries">
-        <${Problem} error=${deliveries.error} />
+        ${deliveries.error?.code === 'invalid_request' ? html`<p class="muted">${t('unavailable')}</p>` : html`<${Problem} error=${deliveries.error} />`}
         ${deliveries.data && html`<${DeliveriesTable} deliveries=${deliveries.data.deliveries} onChange=${deliveries.reload} />`}
       <//>
     `}

@@ -36,7 +36,7 @@ export function DeliveriesTable({ deliveries, onChange }) {
     ${deliveries.map(
       (d) => html`<tr data-delivery=${d.id} data-status=${d.status}>
         <td>${d.type}<br /><span class="muted small mono">${d.id}</span></td>
-        <td class="mono small">${d.subject ? html`<a href=${`#/notice/${encodeURIComponent(d.subject)}`}>${d.subject}</a>` : '—'}</td>
+        <td class="mono small">${d.type.startsWith('notification.') ? html`<a href=${`#/notice/${encodeURIComponent(d.subject)}`}>${d.subject}</a>` : (d.subject ?? '—')}</td>
         <td><span class=${d.status === 'succeeded' ? 'badge ok' : d.status === 'failed' ? 'badge bad' : 'badge'}>${t(`delivery.${d.status}`)}</span>${d.givenUp ? html` <span class="small bad">${t('webhooks.givenUp')}</span>` : ''}</td>
         <td>${num(d.attempts)}</td>
         <td class="small">${d.lastAttempt ? `${when(d.lastAttempt.at)} · ${d.lastAttempt.status ?? d.lastAttempt.error ?? ''}` : '—'}</td>
