@@ -4,6 +4,9 @@ import { apiGet, LIMITED_KEY, startConsoleStack, type ConsoleStack } from '../he
 import { API_KEY, APP } from '../helpers/harness';
 import { SECOND } from '../helpers/accounts';
 
+// a browser on a busy machine: page loads and screenshots take seconds
+jest.setTimeout(45_000);
+
 /**
  * The operator console in headless Chromium against a real wxreach (emulator, Redis): the parts
  * that read routes every build has. The figures (overview, funnel, search, parked, callbacks) are

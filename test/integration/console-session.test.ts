@@ -46,6 +46,9 @@ describe('console sessions', () => {
     const s = await session(h.service.url, good.cookie as string);
     expect(s).toEqual({ status: 200, body: { csrf: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), accounts: null, operator: false } });
     expect(h.logs()).not.toContain(API_KEY);
+    // behind a proxy that terminates https, the cookie is Secure
+    const proxied = await fetch(`${h.service.url}/console/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ apiKey: API_KEY }) });
+    expect(proxied.headers.getSetCookie()[0]).toMatch(/; Secure$/);
 
     expect((await fetch(`${h.service.url}/console/session`)).status).toBe(401);
     expect((await fetch(`${h.service.url}/console/session`, { headers: { cookie: 'wxr_console=made-up' } })).status).toBe(401);
