@@ -12,6 +12,7 @@ import { STREAM_GROUP, StreamIntake } from './delivery/stream-intake';
 import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
 import { createApp } from './http/app';
+import { createConsole } from './console/console';
 import { webhookRouter } from './http/webhook-router';
 import { CallbackStats, LAST_PUSH_KEY } from './http/callback-stats';
 import { statsRouter } from './http/stats-router';
@@ -204,10 +205,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       : undefined;
   const edgeOf = (a: Account): EdgeAccount => ({ appid: a.appid, push: a.push, signatures: a.store, forwarder: a === single ? forwarder : undefined });
 
+  const operatorConsole = createConsole({ kv: store.deployment, apiKeys: config.apiKeys, operatorKeys: config.operatorKeys });
   const app = createApp({
     log,
     metrics,
+    console: operatorConsole.router,
     api: {
+      consoleAuth: operatorConsole.auth,
       accounts,
       accountOfId: (id) => store.accountOfId(id),
       apiKeys: config.apiKeys,

@@ -1,4 +1,4 @@
-import express, { Router, type Response } from 'express';
+import express, { Router, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../log/logger';
 import { renderedTemplate } from '../delivery/template-display';
 import { bearerAuth } from './auth';
@@ -25,6 +25,8 @@ export interface ApiDeps {
   onAccepted?: () => void;
   /** More routes under /v1, behind the same key check (the third-party platform's, the webhooks'). */
   more?: ReadonlyArray<Router | undefined>;
+  /** The console's session-cookie check: runs first; a request it lets in skips the key check. */
+  consoleAuth?: RequestHandler;
   log: Logger;
 }
 
@@ -35,7 +37,10 @@ const keyAccounts = (res: Response): readonly string[] | null => res.locals.acco
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
   const intake = new NotificationIntake(deps.accounts);
-  router.use(bearerAuth(deps.apiKeys, deps.operatorKeys));
+  // The console's signed-in browsers use a session cookie instead of a Bearer key.
+  const keyCheck = bearerAuth(deps.apiKeys, deps.operatorKeys);
+  if (deps.consoleAuth) router.use(deps.consoleAuth);
+  router.use((req, res, next) => (res.locals.consoleSession === true ? next() : keyCheck(req, res, next)));
   // before the JSON parser below: the batch route reads its larger body itself
   router.use(batchRoute(intake, () => deps.onAccepted?.(), deps.log));
   router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true }));

@@ -15,6 +15,8 @@ export interface AppDeps {
   componentEdge?: Router;
   log: Logger;
   metrics: MetricsEndpoint;
+  /** The operator console (GET /console, its assets and session), when served. */
+  console?: Router;
   /** Extra readiness problems (token refused, quota paused…), empty when none. */
   readiness: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
   /** Times the answers to WeChat's pushes under /wechat (see CallbackStats). */
@@ -37,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
+  if (deps.console) app.use('/console', deps.console);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -6,7 +6,7 @@ import { HttpError } from './errors';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The name a key's notifications are recorded under: not the key, and not enough to find it. */
-const clientName = (key: string): string => digest(key).toString('hex').slice(0, 16);
+export const clientName = (key: string): string => digest(key).toString('hex').slice(0, 16);
 
 /** An API key and the accounts it may use (null: every account). */
 export interface ApiKey {

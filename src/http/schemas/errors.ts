@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   unknown_template: [400, 'the template is neither a configured name nor an id the account has'],
   unauthorized: [401, 'no API key, or an unknown one'],
   forbidden: [403, 'the API key may not use this account'],
+  csrf: [403, 'a request with the console’s session cookie that changes something lacks the session’s `x-csrf-token` header'],
   not_found: [404, 'no such route, or no such object for this API key (another key’s objects answer the same)'],
   account_unauthorized: [409, 'the merchant revoked the platform’s authorisation: nothing can be sent for it'],
   too_many_endpoints: [409, 'this API key has registered as many webhook endpoints as it may; delete one first'],

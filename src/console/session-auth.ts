@@ -1,0 +1,33 @@
+import type { RequestHandler } from 'express';
+import { HttpError } from '../http/errors';
+import { readCookie, SESSION_COOKIE } from './cookie';
+import { sameToken, type ConsoleIdentity, type ConsoleSessions } from './sessions';
+
+/** Methods that change nothing: the only ones a session cookie alone may use. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The /v1 API's other way in: a console session cookie instead of a Bearer key. It runs before the
+ * key check and, for a live session, sets what the key check sets (`res.locals.client`,
+ * `accounts`, `operator`) plus `consoleSession`, so the key check is skipped. A request with an
+ * Authorization header is left to the key check. A request that changes something must carry the
+ * session's CSRF token in `x-csrf-token` (403 `csrf` otherwise): a page of another site cannot
+ * read it, so it cannot make the browser act with the cookie. `stillAllowed` drops sessions whose
+ * key is no longer configured.
+ */
+export function consoleSessionAuth(sessions: ConsoleSessions, stillAllowed: (identity: ConsoleIdentity) => boolean): RequestHandler {
+  return async (req, res, next) => {
+    if (req.get('authorization') !== undefined) return next();
+    const id = readCookie(req, SESSION_COOKIE);
+    const session = id === null ? null : await sessions.get(id);
+    if (!session || !stillAllowed(session)) return next();
+    if (!SAFE_METHODS.has(req.method) && !sameToken(req.get('x-csrf-token') ?? '', session.csrf)) {
+      throw new HttpError(403, 'csrf', 'a console request that changes something needs the x-csrf-token header from GET /console/session');
+    }
+    res.locals.client = session.client;
+    res.locals.accounts = session.accounts;
+    res.locals.operator = session.operator;
+    res.locals.consoleSession = true;
+    next();
+  };
+}
