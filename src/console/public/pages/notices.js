@@ -18,13 +18,15 @@ export function Notices({ search, accounts }) {
     field: asked.get('field') ?? '',
     account: asked.get('account'),
   });
+  // a search reads one account's indexes: the first one unless another is chosen (the accounts may arrive after the first render)
+  const account = form.account ?? accounts[0] ?? null;
   const submit = (e) => {
     e.preventDefault();
     const value = form.value.trim();
     if (!value) return;
     if (form.mode === 'id') location.hash = `#/notice/${encodeURIComponent(value)}`;
-    else if (form.mode === 'openid') location.hash = `#/notices${query({ openid: value, account: form.account })}`;
-    else location.hash = `#/notices${query({ field: form.field.trim(), value, account: form.account })}`;
+    else if (form.mode === 'openid') location.hash = `#/notices${query({ openid: value, account })}`;
+    else location.hash = `#/notices${query({ field: form.field.trim(), value, account })}`;
   };
   const params = asked.has('openid') || asked.has('field') ? Object.fromEntries(asked) : null;
   return html`
@@ -38,7 +40,7 @@ export function Notices({ search, accounts }) {
         ${form.mode === 'field' &&
         html`<label>${t('notices.field')} <input name="field" value=${form.field} onInput=${(e) => setForm({ ...form, field: e.currentTarget.value })} placeholder="order_no" /></label>`}
         <label>${t(`notices.value.${form.mode}`)} <input name="value" value=${form.value} onInput=${(e) => setForm({ ...form, value: e.currentTarget.value })} /></label>
-        ${form.mode !== 'id' && html`<${AccountPicker} accounts=${accounts} value=${form.account} onChange=${(account) => setForm({ ...form, account })} />`}
+        ${form.mode !== 'id' && html`<${AccountPicker} accounts=${accounts} value=${account} onChange=${(chosen) => setForm({ ...form, account: chosen })} all=${false} />`}
         <button type="submit">${t('notices.go')}</button>
       </form>
     <//>
