@@ -107,8 +107,9 @@ describe('webhooks survive a crash between the status change and the delivery', 
         b = server(receiver, prefix);
         const [, urlB] = await b.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
         emulator.control.setCallbackUrl(`${urlB}/wechat`);
-        // refused attempts come again 5 s later; one the dead process had in flight, when its 30 s lease ends
-        await receiver.until(() => receiver.accepted().length >= 10, 45_000, 'an accepted event per notice');
+        // refused attempts come again 5 s later; one the dead process had in flight, when its 30 s
+        // lease ends (and, had its hint died with the process, at the 30 s sweep after that)
+        await receiver.until(() => receiver.accepted().length >= 10, 75_000, 'an accepted event per notice');
         await new Promise((r) => setTimeout(r, 300));
         expectEachOnce(receiver, ids, 'notification.delivered');
         // the retries of what the first process had attempted carry its webhook-ids
@@ -121,6 +122,6 @@ describe('webhooks survive a crash between the status change and the delivery', 
         await receiver.close();
       }
       expect(a.output() + (b?.output() ?? '')).not.toContain(receiver.secret.slice(6));
-    }, 70_000);
+    }, 100_000);
   });
 });
