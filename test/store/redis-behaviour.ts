@@ -112,7 +112,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       // the record's write fails after the key was taken: what an instance dying between the steps leaves
       const run = RedisConnection.prototype.run;
       const failed = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(async function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
-        if (lua.name === 'create') throw new StoreUnavailableError('injected: the instance died');
+        if (lua.name === 'createRecords') throw new StoreUnavailableError('injected: the instance died');
         return run.call(this, lua, keys, args);
       });
       await expect(create(first)).rejects.toThrow('injected');
