@@ -47,8 +47,9 @@ export function eachItemCall(items: readonly { keys: readonly string[]; args: re
   const keys: string[] = [];
   const args = [String(items.length)];
   for (const item of items) {
-    keys.push(...item.keys);
-    args.push(String(item.keys.length), String(item.args.length), ...item.args);
+    for (const key of item.keys) keys.push(key);
+    args.push(String(item.keys.length), String(item.args.length));
+    for (const arg of item.args) args.push(arg);
   }
   return { keys, args };
 }
