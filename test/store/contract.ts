@@ -1,5 +1,5 @@
 import type { BucketCount } from '../../src/store/counter-buckets';
-import type { AccountStore, DueWork, HistoryEntry, ReceiptApplied, SearchPage, SearchPosition, Store } from '../../src/store/store';
+import type { AccountStore, DueWork, HistoryEntry, NewRecord, ReceiptApplied, SearchPage, SearchPosition, Store } from '../../src/store/store';
 
 export interface StoreHandle {
   store: Store;
@@ -305,7 +305,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     describe('createMany', () => {
-      const record = (recordId: string, o: { key?: string; fingerprint?: string; dueAt?: number; status?: string } = {}) => ({
+      const record = (recordId: string, o: { key?: string; fingerprint?: string; dueAt?: number; status?: string } = {}): NewRecord => ({
         id: recordId,
         fields: o.status === '' ? {} : { status: o.status ?? 'queued', openid: recordId.slice(0, 8) },
         history: entry('queued', 'accepted'),
