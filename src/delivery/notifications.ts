@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
-import type { AccountStore } from '../store/store';
+import type { AccountStore, NewRecord } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
 import { searchTerms } from './notice-search';
@@ -26,6 +26,13 @@ export interface AcceptResult {
   status: Status;
   /** True when the Idempotency-Key was seen before with the same body. */
   replayed: boolean;
+}
+
+/** A request to accept for API client `client`, with its Idempotency-Key (that client's own) if any. */
+export interface AcceptRequest {
+  request: NotificationRequest;
+  client: string;
+  idempotencyKey?: string;
 }
 
 /** Stable JSON (sorted keys) so the same body always has the same fingerprint. */
@@ -57,33 +64,65 @@ export class Notifications {
   ) {}
 
   /** Records a request of API client `client`; an Idempotency-Key is that client's own. */
-  async accept(request: NotificationRequest, client: string, idempotencyKey?: string): Promise<AcceptResult> {
-    const resolved = await this.templates.resolve(request.template);
-    if (!resolved) throw new UnknownTemplateError(request.template);
-    const id = this.store.newId(request.openid);
+  accept(request: NotificationRequest, client: string, idempotencyKey?: string): Promise<AcceptResult> {
+    return this.acceptMany([{ request, client, idempotencyKey }])[0];
+  }
+
+  /**
+   * `accept` for many requests at once: one promise per request, in order, each settling as its
+   * own `accept` would have (a request sees the idempotency keys of those before it), with fewer
+   * store calls than requests (AccountStore.createMany).
+   */
+  acceptMany(requests: readonly AcceptRequest[]): Promise<AcceptResult>[] {
+    const stored = this.storeAll(requests);
+    return requests.map((_, i) => stored.then((all) => all[i]));
+  }
+
+  private async storeAll(requests: readonly AcceptRequest[]): Promise<Promise<AcceptResult>[]> {
+    const templates = [...new Set(requests.map((r) => r.request.template))];
+    const resolved = await Promise.all(templates.map((t) => this.templates.resolve(t)));
+    const known = new Set(templates.filter((_, i) => resolved[i] !== null));
     const now = this.now();
-    // only a request with a key is ever compared with another
-    const fingerprint = idempotencyKey === undefined ? '' : createHash('sha256').update(canonical(request)).digest('hex');
-    const fields = toFields({ ...request, id, client, status: 'queued', attempts: 0, csAttempts: 0, createdAt: now });
-    const result = await this.store.create(
-      id,
-      fields,
-      { at: new Date(now).toISOString(), status: 'queued', detail: 'accepted' },
-      {
-        ttlSeconds: this.retentionSeconds,
-        dueAt: now,
-        idempotency: idempotencyKey === undefined ? undefined : { key: `${client}:${idempotencyKey}`, fingerprint },
-        index: { terms: searchTerms(request, this.searchFields), at: now },
-        tally: { at: now, subject: request.template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds },
-      },
-    );
-    if (!result.created) {
-      if (result.fingerprint !== fingerprint) throw new IdempotencyConflictError(result.existingId);
-      return { id: result.existingId, status: 'queued', replayed: true };
-    }
-    this.log.info('notification accepted', { id, openid: request.openid, template: request.template });
-    this.metrics.statusChanged('queued');
-    return { id, status: 'queued', replayed: false };
+    const at = new Date(now).toISOString();
+    const results: Promise<AcceptResult>[] = new Array(requests.length);
+    const records: NewRecord[] = [];
+    const fingerprints: string[] = [];
+    const members: number[] = [];
+    requests.forEach(({ request, client, idempotencyKey }, i) => {
+      if (!known.has(request.template)) return (results[i] = Promise.reject(new UnknownTemplateError(request.template)));
+      const id = this.store.newId(request.openid);
+      // only a request with a key is ever compared with another
+      const fingerprint = idempotencyKey === undefined ? '' : createHash('sha256').update(canonical(request)).digest('hex');
+      records.push({
+        id,
+        fields: toFields({ ...request, id, client, status: 'queued', attempts: 0, csAttempts: 0, createdAt: now }),
+        history: { at, status: 'queued', detail: 'accepted' },
+        options: {
+          ttlSeconds: this.retentionSeconds,
+          dueAt: now,
+          idempotency: idempotencyKey === undefined ? undefined : { key: `${client}:${idempotencyKey}`, fingerprint },
+          index: { terms: searchTerms(request, this.searchFields), at: now },
+          tally: { at: now, subject: request.template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds },
+        },
+      });
+      fingerprints.push(fingerprint);
+      members.push(i);
+    });
+    const created = this.store.createMany(records);
+    members.forEach((i, j) => {
+      results[i] = created[j].then((result) => {
+        if (!result.created) {
+          if (result.fingerprint !== fingerprints[j]) throw new IdempotencyConflictError(result.existingId);
+          return { id: result.existingId, status: 'queued', replayed: true };
+        }
+        const { id } = records[j];
+        const { request } = requests[i];
+        this.log.info('notification accepted', { id, openid: request.openid, template: request.template });
+        this.metrics.statusChanged('queued');
+        return { id, status: 'queued', replayed: false };
+      });
+    });
+    return results;
   }
 
   /**

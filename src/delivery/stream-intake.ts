@@ -26,11 +26,17 @@ export interface EntryRefusal {
 /** Stored (or found stored under the same idempotency key and body), or refused. */
 export type EntryOutcome = { id: string } | { refused: EntryRefusal };
 
+/** An entry's notification (parsed) and its idempotency key; `key.field` names where the key came from, for a refusal. */
+export interface DecodedEntry {
+  notification: unknown;
+  key: { value: string; field: string };
+}
+
 /**
- * Stores one entry's notification for STREAM_CLIENT, as the API would; `idempotencyKey.field`
- * names where the key came from, for a refusal. Throws StoreUnavailableError when the store is away.
+ * Stores entries' notifications for STREAM_CLIENT, as the API would, together: one outcome per
+ * entry, in order, which rejects with StoreUnavailableError when the store is away.
  */
-export type AcceptEntry = (notification: unknown, idempotencyKey: { value: string; field: string }) => Promise<EntryOutcome>;
+export type AcceptEntries = (entries: readonly DecodedEntry[]) => Promise<EntryOutcome>[];
 
 export interface StreamIntakeSettings {
   /** Wait between reads while nothing new comes. */
@@ -43,9 +49,10 @@ export interface StreamIntakeSettings {
   keepAcknowledgedMs?: number;
 }
 
-/** Entries read at once, and stored at once. */
+/** Entries read at once, and stored together. */
 const READ_COUNT = 100;
-const STORE_CONCURRENCY = 32;
+/** Entries finished at once (a refused one is written to the dead-letter stream). */
+const FINISH_CONCURRENCY = 32;
 const DAY_MS = 86_400_000;
 /** Back-off after a failed round: doubling from 100 ms to 5 s. */
 const backoffMs = (failures: number) => Math.min(100 * 2 ** (failures - 1), 5000);
@@ -85,7 +92,7 @@ export class StreamIntake {
 
   constructor(
     private readonly group: StreamGroup,
-    private readonly accept: AcceptEntry,
+    private readonly accept: AcceptEntries,
     private readonly settings: StreamIntakeSettings,
     private readonly log: Logger,
     /** Called after a round stored something, so the work loop picks it up at once. */
@@ -185,19 +192,25 @@ export class StreamIntake {
   }
 
   /**
-   * Stores the entries (several at once) and acknowledges those finished. One that could not be
-   * finished stays pending and is read again: the round fails with the reason.
+   * Stores the entries (together) and acknowledges those finished. One that could not be finished
+   * stays pending and is read again: the round fails with the reason.
    */
   private async handle(entries: readonly StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const decoded = entries.map((entry) => this.decode(entry));
+    const wanted = decoded.flatMap((d) => ('refused' in d ? [] : [d]));
+    const accepted = this.accept(wanted);
+    let next = 0;
+    const outcomes = await Promise.allSettled(decoded.map((d) => ('refused' in d ? d : accepted[next++])));
     const finished: string[] = [];
     let stored = 0;
     let failure: unknown = null;
-    await eachLimited(entries, STORE_CONCURRENCY, async (entry) => {
+    await eachLimited([...entries.keys()], FINISH_CONCURRENCY, async (i) => {
       // the store is away: the rest would each wait for the call timeout
       if (failure instanceof StoreUnavailableError) return;
       try {
-        if (await this.take(entry)) stored += 1;
-        finished.push(entry.id);
+        if (await this.take(entries[i], outcomes[i])) stored += 1;
+        finished.push(entries[i].id);
       } catch (err) {
         if (failure === null || err instanceof StoreUnavailableError) failure = err;
       }
@@ -210,20 +223,16 @@ export class StreamIntake {
     }
   }
 
-  /** Stores one entry's notification (true), or moves the entry to the dead-letter stream (false). */
-  private async take(entry: StreamEntry): Promise<boolean> {
-    const decoded = this.decode(entry);
+  /** Finishes one entry: stored (true), or moved to the dead-letter stream (false). */
+  private async take(entry: StreamEntry, accepted: PromiseSettledResult<EntryOutcome>): Promise<boolean> {
     let outcome: EntryOutcome;
-    if ('refused' in decoded) outcome = decoded;
+    if (accepted.status === 'fulfilled') outcome = accepted.value;
     else {
-      try {
-        outcome = await this.accept(decoded.notification, decoded.key);
-      } catch (err) {
-        if (err instanceof StoreUnavailableError) throw err;
-        // A fault of wxreach with this entry: kept in the dead-letter stream with the reason rather than retried forever.
-        this.log.error('stream entry failed', { stream: this.group.stream, entry: entry.id, err });
-        outcome = { refused: { code: 'internal', message: err instanceof Error ? err.message : String(err) } };
-      }
+      const err = accepted.reason as unknown;
+      if (err instanceof StoreUnavailableError) throw err;
+      // A fault of wxreach with this entry: kept in the dead-letter stream with the reason rather than retried forever.
+      this.log.error('stream entry failed', { stream: this.group.stream, entry: entry.id, err });
+      outcome = { refused: { code: 'internal', message: err instanceof Error ? err.message : String(err) } };
     }
     if ('id' in outcome) return true;
     const { code, message, details } = outcome.refused;
@@ -234,7 +243,7 @@ export class StreamIntake {
   }
 
   /** The entry's notification (parsed) and its idempotency key, or why it cannot be one. */
-  private decode(entry: StreamEntry): { notification: unknown; key: { value: string; field: string } } | { refused: EntryRefusal } {
+  private decode(entry: StreamEntry): DecodedEntry | { refused: EntryRefusal } {
     const json = entry.fields[NOTIFICATION_FIELD];
     if (json === undefined) {
       return { refused: { code: 'invalid_entry', message: `no field "${NOTIFICATION_FIELD}": XADD ${this.group.stream} * ${NOTIFICATION_FIELD} '<json>' [${KEY_FIELD} <key>]` } };

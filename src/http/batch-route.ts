@@ -1,15 +1,11 @@
 import { batchEnvelope, MAX_BATCH } from './schemas/notifications';
 import express, { Router } from 'express';
-import { eachLimited } from '../each-limited';
 import type { Logger } from '../log/logger';
 import { StoreUnavailableError } from '../store/unavailable';
 import { BATCH_BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
-import { requesterOf, type Accepted, type ErrorBody, type NotificationIntake, type Refused, type Requester } from './notification-intake';
+import { requesterOf, type ErrorBody, type NotificationIntake, type SentKey } from './notification-intake';
 import { fieldErrors } from './notification-schema';
-
-/** Items of one call stored at once: enough to keep Redis busy, few enough to leave room for other requests. */
-const BATCH_CONCURRENCY = 64;
 
 /** What the batch answers for an item, in the order sent. */
 export type BatchResult = { status: 202; id: string } | { status: 400 | 403 | 409 | 500 | 503; error: ErrorBody };
@@ -19,9 +15,9 @@ const internal: BatchResult = { status: 500, error: { code: 'internal', message:
 
 /**
  * POST /v1/notifications/batch → 207 `{ results }`: each item is accepted or refused exactly as a
- * single POST /v1/notifications would be, the items of one call several at once. When the store
- * cannot be reached, the items not yet stored answer 503 (and no more are tried: each would wait
- * for the store's call timeout); when none was stored, the whole call answers 503 like any other
+ * single POST /v1/notifications would be, the items of one call stored together (those of one
+ * account's shard in one step: NotificationIntake.acceptMany). When the store cannot be reached,
+ * the items not stored answer 503; when none was stored, the whole call answers 503 like any other
  * call. An item that meets a fault of wxreach answers 500 and the others go on.
  */
 export function batchRoute(intake: NotificationIntake, onAccepted: () => void, log: Logger): Router {
@@ -36,28 +32,23 @@ export function batchRoute(intake: NotificationIntake, onAccepted: () => void, l
     const parsed = batchEnvelope.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', `the body must be { "notifications": [ 1 to ${MAX_BATCH} notifications ] }`, fieldErrors(parsed.error));
     const items = parsed.data.notifications;
-    const requester = requesterOf(res);
-    const results: BatchResult[] = new Array<BatchResult>(items.length);
+    const outcomes = await Promise.allSettled(intake.acceptMany(requesterOf(res), items.map(withOwnKey)));
     let storeAway: StoreUnavailableError | null = null;
     let stored = 0;
-    await eachLimited([...items.keys()], BATCH_CONCURRENCY, async (i) => {
-      if (storeAway) {
-        results[i] = unavailable;
-        return;
+    const results = outcomes.map((outcome, i): BatchResult => {
+      if (outcome.status === 'fulfilled') {
+        const result = outcome.value;
+        if (result.status !== 202) return result;
+        stored += 1;
+        return { status: 202, id: result.id };
       }
-      try {
-        const result = await acceptItem(intake, requester, items[i]);
-        if (result.status === 202) stored += 1;
-        results[i] = result.status === 202 ? { status: 202, id: result.id } : result;
-      } catch (err) {
-        if (err instanceof StoreUnavailableError) {
-          storeAway = err;
-          results[i] = unavailable;
-        } else {
-          log.error('batch item failed', { item: i, err });
-          results[i] = internal;
-        }
+      const err = outcome.reason as unknown;
+      if (err instanceof StoreUnavailableError) {
+        storeAway = err;
+        return unavailable;
       }
+      log.error('batch item failed', { item: i, err });
+      return internal;
     });
     if (storeAway && stored === 0) throw storeAway;
     if (stored > 0) onAccepted();
@@ -67,8 +58,8 @@ export function batchRoute(intake: NotificationIntake, onAccepted: () => void, l
 }
 
 /** One item: its idempotency key taken out, the rest is a notification body. */
-function acceptItem(intake: NotificationIntake, requester: Requester, item: unknown): Promise<Accepted | Refused> {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) return intake.accept(requester, item);
+function withOwnKey(item: unknown): { body: unknown; key?: SentKey } {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return { body: item };
   const { idempotencyKey: key, ...body } = item as Record<string, unknown>;
-  return intake.accept(requester, body, { value: key, field: 'idempotencyKey' });
+  return { body, key: { value: key, field: 'idempotencyKey' } };
 }

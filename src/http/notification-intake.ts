@@ -4,7 +4,7 @@ import { IdempotencyConflictError, UnknownTemplateError } from '../delivery/noti
 import type { NotificationRequest } from '../delivery/notification';
 import type { AccountState } from '../delivery/account-state';
 import type { Account } from '../delivery/accounts';
-import { STREAM_CLIENT, type AcceptEntry } from '../delivery/stream-intake';
+import { STREAM_CLIENT, type AcceptEntries } from '../delivery/stream-intake';
 import { HttpError } from './errors';
 import { fieldErrors, notificationBody } from './notification-schema';
 
@@ -48,6 +48,12 @@ export interface Refused {
 }
 
 
+/** An idempotency key as sent (undefined: none), and where it was sent, for the error. */
+export interface SentKey {
+  value: unknown;
+  field: string;
+}
+
 const refused = (err: HttpError): Refused => ({
   status: err.status as Refused['status'],
   error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
@@ -83,38 +89,66 @@ export class NotificationIntake {
   }
 
   /** The stream intake's way in: as the stream's own client, which may use every account. */
-  readonly acceptFromStream: AcceptEntry = async (notification, key) => {
-    const r = await this.accept({ client: STREAM_CLIENT, accounts: null }, notification, key);
-    return r.status === 202 ? { id: r.id } : { refused: r.error };
-  };
+  readonly acceptFromStream: AcceptEntries = (entries) =>
+    this.acceptMany({ client: STREAM_CLIENT, accounts: null }, entries.map(({ notification, key }) => ({ body: notification, key }))).map((result) =>
+      result.then((r) => (r.status === 202 ? { id: r.id } : { refused: r.error })),
+    );
 
   /**
    * Validates `body` and stores it for `requester`. `key` is the idempotency key as sent (undefined:
    * none) and `field` where it was sent, for the error.
    */
-  async accept(requester: Requester, body: unknown, key?: { value: unknown; field: string }): Promise<Accepted | Refused> {
-    const parsed = notificationBody.safeParse(body);
-    if (!parsed.success) return refused(new HttpError(400, 'invalid_request', 'the body does not match the notification schema', fieldErrors(parsed.error)));
-    if (key !== undefined && key.value !== undefined && !idempotencyKey.safeParse(key.value).success) {
-      return refused(new HttpError(400, 'invalid_request', `${key.field} must be 1-200 printable ASCII characters`, [{ field: key.field, message: 'invalid' }]));
-    }
-    const { account: named, ...notification } = parsed.data;
-    try {
-      const appid = await this.chosenAccount(requester, named);
-      const state = await this.accounts.state(appid);
-      if (state === 'unknown') throw new HttpError(400, 'unknown_account', `no account ${appid} here (not configured or not authorised)`, [{ field: 'account', message: 'unknown' }]);
-      if (state === 'unauthorized') throw new HttpError(409, 'account_unauthorized', `account ${appid} revoked its authorisation: nothing can be sent for it`);
+  accept(requester: Requester, body: unknown, key?: SentKey): Promise<Accepted | Refused> {
+    return this.acceptMany(requester, [{ body, key }])[0];
+  }
+
+  /**
+   * `accept` for many at once: one promise per item, in order, each settling as its own `accept`
+   * would have; the items of one account are stored together (Notifications.acceptMany).
+   */
+  acceptMany(requester: Requester, items: readonly { body: unknown; key?: SentKey }[]): Promise<Accepted | Refused>[] {
+    const results: Promise<Accepted | Refused>[] = new Array(items.length);
+    const byAccount = new Map<string | undefined, Array<{ i: number; request: NotificationRequest; key?: string }>>();
+    items.forEach(({ body, key }, i) => {
+      const parsed = notificationBody.safeParse(body);
+      if (!parsed.success) return (results[i] = Promise.resolve(refused(new HttpError(400, 'invalid_request', 'the body does not match the notification schema', fieldErrors(parsed.error)))));
+      if (key !== undefined && key.value !== undefined && !idempotencyKey.safeParse(key.value).success) {
+        return (results[i] = Promise.resolve(refused(new HttpError(400, 'invalid_request', `${key.field} must be 1-200 printable ASCII characters`, [{ field: key.field, message: 'invalid' }]))));
+      }
+      const { account: named, ...notification } = parsed.data;
       const request: NotificationRequest = {
         ...notification,
         data: Object.fromEntries(Object.entries(notification.data).map(([k, v]) => [k, typeof v === 'string' ? { value: v } : v])),
       };
-      const result = await this.accounts.runtime(appid).delivery.notifications.accept(request, requester.client, key?.value as string | undefined);
-      return { status: 202, id: result.id, replayed: result.replayed };
-    } catch (err) {
-      if (err instanceof HttpError) return refused(err);
-      if (err instanceof UnknownTemplateError) return refused(new HttpError(400, 'unknown_template', err.message, [{ field: 'template', message: err.message }]));
-      if (err instanceof IdempotencyConflictError) return refused(new HttpError(409, 'idempotency_conflict', err.message, { id: err.existingId }));
-      throw err;
+      const members = byAccount.get(named) ?? [];
+      if (members.length === 0) byAccount.set(named, members);
+      members.push({ i, request, key: key?.value as string | undefined });
+    });
+    for (const [named, members] of byAccount) {
+      const stored = this.usableAccount(requester, named).then((appid) =>
+        this.accounts.runtime(appid).delivery.notifications.acceptMany(members.map(({ request, key }) => ({ request, client: requester.client, idempotencyKey: key }))),
+      );
+      members.forEach(({ i }, j) => {
+        results[i] = stored.then((all) => all[j]).then((result): Accepted => ({ status: 202, id: result.id, replayed: result.replayed }), refusalOf);
+      });
     }
+    return results;
   }
+
+  /** The account named (or the requester's only one) when notices can be stored for it; an HttpError says why not. */
+  private async usableAccount(requester: Requester, named: string | undefined): Promise<string> {
+    const appid = await this.chosenAccount(requester, named);
+    const state = await this.accounts.state(appid);
+    if (state === 'unknown') throw new HttpError(400, 'unknown_account', `no account ${appid} here (not configured or not authorised)`, [{ field: 'account', message: 'unknown' }]);
+    if (state === 'unauthorized') throw new HttpError(409, 'account_unauthorized', `account ${appid} revoked its authorisation: nothing can be sent for it`);
+    return appid;
+  }
+}
+
+/** What the sender must change, as a refusal; anything else (the store away, a fault) is thrown on. */
+function refusalOf(err: unknown): Refused {
+  if (err instanceof HttpError) return refused(err);
+  if (err instanceof UnknownTemplateError) return refused(new HttpError(400, 'unknown_template', err.message, [{ field: 'template', message: err.message }]));
+  if (err instanceof IdempotencyConflictError) return refused(new HttpError(409, 'idempotency_conflict', err.message, { id: err.existingId }));
+  throw err;
 }

@@ -12,6 +12,7 @@ import {
   type CreateResult,
   type Fields,
   type HistoryEntry,
+  type NewRecord,
   type MsgidReceipt,
   type ParkedEntry,
   type ReceiptApplied,
@@ -99,7 +100,22 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
 
   // --- records ---------------------------------------------------------------------------------
 
-  async create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
+  create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
+    return this.createMany([{ id, fields, history, options }])[0];
+  }
+
+  /** One after the other, as the Redis store's keys and records are taken and written in order. */
+  createMany(records: readonly NewRecord[]): Promise<CreateResult>[] {
+    return records.map(({ id, fields, history, options }) => {
+      try {
+        return Promise.resolve(this.createOne(id, fields, history, options));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    });
+  }
+
+  private createOne(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): CreateResult {
     checkCreateFields(id, fields);
     this.shardOfRecord(id);
     const { idempotency } = options;

@@ -9,7 +9,8 @@ import type { RedisOutboxes } from './redis-outboxes';
 import { RedisKeyValues } from './redis-key-values';
 import type { AccountKeys, RedisKeys, ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
-import { createRecord } from './scripts/create';
+import { createRecords } from './scripts/create';
+import { eachItemCall } from './scripts/each-item';
 import { applyReceipts } from './scripts/apply-receipts';
 import { getRecord } from './scripts/get-record';
 import { linkMsgid } from './scripts/link-msgid';
@@ -27,6 +28,7 @@ import {
   type Fields,
   type HistoryEntry,
   type MsgidReceipt,
+  type NewRecord,
   type ParkedEntry,
   type ReceiptApplied,
   type RecordMove,
@@ -39,7 +41,21 @@ import {
 } from './store';
 import { newEventId } from './webhook-store';
 
-const flatten = (fields: Fields): string[] => Object.entries(fields).flat();
+/** field, value, field, value, ... appended to `to` (a loop: Object.entries().flat() costs several times more, per record of a batch). */
+function flatten(fields: Fields, to: string[] = []): string[] {
+  for (const field in fields) to.push(field, fields[field]);
+  return to;
+}
+
+/** A record createMany writes: record `i` of the call under `id`, and what its creation answers. */
+interface RecordWrite {
+  i: number;
+  id: string;
+  shard: number;
+  answer: CreateResult;
+  /** The record being there already is an error (no idempotency key said it may be). */
+  existsIsError: boolean;
+}
 
 /** A search looks at no more than this many index entries per shard and call (records of other clients are skipped). */
 const SEARCH_SCAN_LIMIT = 2000;
@@ -96,63 +112,135 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   // --- records ---------------------------------------------------------------------------------
 
-  /**
-   * With an idempotency key, two steps (the key is under the account's tag, the record under its
-   * user's shard: two slots), each safe to repeat: the key is taken with SET NX, then the record is
-   * written. A key found taken names the record of an earlier request; when that request had the
-   * same fingerprint and its record is missing (its instance died between the steps), the record is
-   * written now under the earlier id, so a retry completes it.
-   */
-  async create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
-    checkCreateFields(id, fields);
-    this.shardOfRecord(id);
-    await this.schedule.listAccount(this.account);
-    const { idempotency } = options;
-    if (idempotency) {
-      const value = JSON.stringify({ id, fingerprint: idempotency.fingerprint });
-      const held = await this.redis.call('create', (redis) =>
-        redis.set(this.accountKeys.idempotency(idempotency.key), value, {
-          condition: 'NX',
-          GET: true,
-          expiration: { type: 'EX', value: options.ttlSeconds },
-        }),
-      );
-      if (held !== null) {
-        const existing = JSON.parse(held) as { id: string; fingerprint: string };
-        if (existing.fingerprint === idempotency.fingerprint) await this.writeRecord(existing.id, fields, history, options);
-        return { created: false, existingId: existing.id, fingerprint: existing.fingerprint };
-      }
-    }
-    // With the key taken by this call, a record already there was written by a retry that found
-    // the key before this write: the same request, done.
-    if (!(await this.writeRecord(id, fields, history, options)) && !idempotency) throw recordExistsError(id);
-    return { created: true };
+  create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
+    return this.createMany([{ id, fields, history, options }])[0];
   }
 
-  /** The record and its place on the schedule (then the due index's hint); false when it exists. */
-  private async writeRecord(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<boolean> {
-    const shard = this.shardOfRecord(id);
-    const keys = this.keys.shard(this.account, shard);
-    const { dueAt, index } = options;
-    const listed = index ? { keys: index.terms.map((t) => keys.searchTerm(t)), at: index.at } : { keys: [], at: 0 };
-    const reply = await this.redis.run(
-      createRecord,
-      [keys.record(id), keys.history(id), keys.due, ...tallyKeys(keys, options.tally), ...listed.keys],
-      [
-        id,
-        String(options.ttlSeconds),
-        JSON.stringify(history),
-        dueAt === undefined ? '' : String(dueAt),
-        String(listed.at),
-        localId(id),
-        String(listed.at - options.ttlSeconds * 1000),
-        ...tallyArgs(options.tally),
-        ...flatten(fields),
-      ],
+  /**
+   * With idempotency keys, two steps (the keys are under the account's tag, the records under their
+   * users' shards: other slots), each safe to repeat: the keys are taken with SET NX, all sent at
+   * once, then the records are written, one script per shard. A key found taken names the record
+   * of an earlier request; when that request had the same fingerprint and its record is missing
+   * (its instance died between the steps), the record is written now under the earlier id, so a
+   * retry completes it. A failed step fails only the records it was for.
+   */
+  createMany(records: readonly NewRecord[]): Promise<CreateResult>[] {
+    const outcomes = this.createAll(records);
+    return records.map((_, i) =>
+      outcomes.then((all) => {
+        const outcome = all[i];
+        if (outcome.status === 'rejected') throw outcome.reason;
+        return outcome.value;
+      }),
     );
-    if (reply !== 1) return false;
-    if (dueAt !== undefined) await this.schedule.hint(this.account, shard, dueAt);
-    return true;
+  }
+
+  private async createAll(records: readonly NewRecord[]): Promise<PromiseSettledResult<CreateResult>[]> {
+    const outcomes: PromiseSettledResult<CreateResult>[] = new Array(records.length);
+    const fail = (indexes: readonly number[], reason: unknown) => indexes.forEach((i) => (outcomes[i] = { status: 'rejected', reason }));
+    const writes: RecordWrite[] = [];
+    const keyed: number[] = [];
+    const valid: number[] = [];
+    const shards: number[] = new Array(records.length);
+    records.forEach(({ id, fields, options }, i) => {
+      try {
+        checkCreateFields(id, fields);
+        shards[i] = this.shardOfRecord(id);
+      } catch (err) {
+        return fail([i], err);
+      }
+      valid.push(i);
+      if (options.idempotency) keyed.push(i);
+      else writes.push({ i, id, shard: shards[i], answer: { created: true }, existsIsError: true });
+    });
+    try {
+      await this.schedule.listAccount(this.account);
+    } catch (err) {
+      fail(valid, err);
+      return outcomes;
+    }
+    if (keyed.length > 0) {
+      try {
+        const held = await this.takeIdempotencyKeys(keyed.map((i) => records[i]));
+        keyed.forEach((i, j) => {
+          const taken = held[j];
+          // With the key taken by this call, a record already there was written by a retry that
+          // found the key before this write: the same request, done.
+          if (taken === null) return writes.push({ i, id: records[i].id, shard: shards[i], answer: { created: true }, existsIsError: false });
+          const existing = JSON.parse(taken) as { id: string; fingerprint: string };
+          const answer: CreateResult = { created: false, existingId: existing.id, fingerprint: existing.fingerprint };
+          if (existing.fingerprint === records[i].options.idempotency!.fingerprint) writes.push({ i, id: existing.id, shard: this.shardOfRecord(existing.id), answer, existsIsError: false });
+          else outcomes[i] = { status: 'fulfilled', value: answer };
+        });
+      } catch (err) {
+        fail(keyed, err);
+      }
+    }
+    // in the order given, so that of two writes of one id the first one's record is kept
+    writes.sort((a, b) => a.i - b.i);
+    const byShard = new Map<number, RecordWrite[]>();
+    for (const write of writes) {
+      const group = byShard.get(write.shard);
+      if (group) group.push(write);
+      else byShard.set(write.shard, [write]);
+    }
+    await Promise.all(
+      [...byShard].map(async ([shard, group]) => {
+        try {
+          const created = await this.writeRecords(shard, group.map((w) => (w.id === records[w.i].id ? records[w.i] : { ...records[w.i], id: w.id })));
+          group.forEach((w, j) => {
+            outcomes[w.i] = !created[j] && w.existsIsError ? { status: 'rejected', reason: recordExistsError(w.id) } : { status: 'fulfilled', value: w.answer };
+          });
+        } catch (err) {
+          fail(group.map((w) => w.i), err);
+        }
+      }),
+    );
+    return outcomes;
+  }
+
+  /** Takes each record's idempotency key unless it is held: what holds it (null: taken now), in order. */
+  private takeIdempotencyKeys(records: readonly NewRecord[]): Promise<Array<string | null>> {
+    return this.redis.call('createMany', (redis) =>
+      Promise.all(
+        records.map(({ id, options }) =>
+          redis.set(this.accountKeys.idempotency(options.idempotency!.key), JSON.stringify({ id, fingerprint: options.idempotency!.fingerprint }), {
+            condition: 'NX',
+            GET: true,
+            expiration: { type: 'EX', value: options.ttlSeconds },
+          }),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * The records of one shard and their places on its schedule in one script, then one hint of the
+   * earliest due time to the due index; whether each was created (false: it existed).
+   */
+  private async writeRecords(shard: number, records: readonly NewRecord[]): Promise<boolean[]> {
+    const keys = this.keys.shard(this.account, shard);
+    const call = eachItemCall(records.map((record) => this.createArgs(keys, record)));
+    const replies = (await this.redis.run(createRecords, call.keys, call.args)) as number[];
+    const created = replies.map((reply) => reply === 1);
+    let earliest: number | undefined;
+    records.forEach(({ options: { dueAt } }, j) => {
+      if (created[j] && dueAt !== undefined) earliest = Math.min(earliest ?? dueAt, dueAt);
+    });
+    if (earliest !== undefined) await this.schedule.hint(this.account, shard, earliest);
+    return created;
+  }
+
+  /** KEYS and ARGV of createRecord (see scripts/create.ts). */
+  private createArgs(keys: ShardKeys, { id, fields, history, options }: NewRecord): { keys: string[]; args: string[] } {
+    const { dueAt, index, ttlSeconds, tally } = options;
+    const listedAt = index ? index.at : 0;
+    const [minute, hour] = tallyKeys(keys, tally);
+    const recordKeys = [keys.record(id), keys.history(id), keys.due, minute, hour];
+    if (index) for (const term of index.terms) recordKeys.push(keys.searchTerm(term));
+    const args = [id, String(ttlSeconds), JSON.stringify(history), dueAt === undefined ? '' : String(dueAt), String(listedAt), localId(id), String(listedAt - ttlSeconds * 1000)];
+    for (const arg of tallyArgs(tally)) args.push(arg);
+    return { keys: recordKeys, args: flatten(fields, args) };
   }
 
   async get(id: string): Promise<StoredRecord | null> {

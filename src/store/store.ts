@@ -54,6 +54,14 @@ export interface CreateOptions {
 
 export type CreateResult = { created: true } | { created: false; existingId: string; fingerprint: string };
 
+/** A record to create: the arguments of NotificationRecords.create. */
+export interface NewRecord {
+  id: string;
+  fields: Fields;
+  history: HistoryEntry;
+  options: CreateOptions;
+}
+
 /**
  * A compare-and-set change of a record: it happens only when the record's `status` is one of
  * `from` (and each `expect` field has its value); everything in it happens in one atomic step.
@@ -111,6 +119,13 @@ export interface NotificationRecords {
    * `fields` lacks `status` or when record `id` already exists (ids are meant to be unique).
    */
   create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult>;
+  /**
+   * `create` for many records at once: one promise per record, in order, each settling as its own
+   * `create` would have (a record sees the idempotency keys of those before it, as if created one
+   * after the other), once its record is stored. Fewer store calls than records: the Redis store
+   * writes the records of one shard in one step.
+   */
+  createMany(records: readonly NewRecord[]): Promise<CreateResult>[];
   get(id: string): Promise<StoredRecord | null>;
   /**
    * Applies `move` when its conditions hold; returns false (and changes nothing) when one fails or

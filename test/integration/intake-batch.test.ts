@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import type { Store } from '../../src/store/store';
+import { DEFAULT_SHARDS_PER_ACCOUNT as SHARDS } from '../../src/store/record-ids';
+import { RedisConnection } from '../../src/store/redis-connection';
+import type { LuaScript } from '../../src/store/scripts/lua-script';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { API_KEY, APP, USER, startHarness, type Harness } from '../helpers/harness';
-import { hookedStore } from '../helpers/store-proxy';
 import { countByOrder, storedNotices, testRedisClient, type TestRedisClient } from '../helpers/stored-notices';
 
 /** A key limited to another account than the test account. */
@@ -102,12 +103,22 @@ describe('POST /v1/notifications/batch', () => {
     ]);
   });
 
-  it('accepts 1,000 notices in one call (a body well over the 64 KB of other calls), each stored once', async () => {
-    const items = Array.from({ length: 1000 }, (_, i) => notice(`M-${i}`, { fallbackText: `Your order M-${i} is paid: 9.90 (batch test)` }));
+  it('accepts 1,000 notices in one call (a body well over the 64 KB of other calls), each stored once, in one store step per shard', async () => {
+    // 50 users: the notices spread over every shard of the account
+    const items = Array.from({ length: 1000 }, (_, i) => notice(`M-${i}`, { openid: `oUSER_many_${i % 50}`, fallbackText: `Your order M-${i} is paid: 9.90 (batch test)` }));
     const body = JSON.stringify({ notifications: items });
     expect(Buffer.byteLength(body)).toBeGreaterThan(128 * 1024);
-    const res = await postBatch(h, body);
+    const scripts: string[] = [];
+    const run = RedisConnection.prototype.run;
+    const spy = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, script: LuaScript, keys: string[], args: string[]) {
+      scripts.push(script.name);
+      return run.call(this, script, keys, args);
+    });
+    const res = await postBatch(h, body).finally(() => spy.mockRestore());
     expect(res.status).toBe(207);
+    // one script per shard writes its records (8 shards per account), one hint per shard tells the due index
+    expect(scripts.filter((name) => name === 'createRecords')).toHaveLength(SHARDS);
+    expect(scripts.filter((name) => name === 'hintDue').length).toBeLessThanOrEqual(SHARDS);
     const results = res.body.results!;
     expect(results).toHaveLength(1000);
     expect(results.filter((r) => r.status === 202)).toHaveLength(1000);
@@ -138,33 +149,42 @@ describe('POST /v1/notifications/batch', () => {
 });
 
 describe('POST /v1/notifications/batch while the store goes away', () => {
+  afterEach(() => jest.restoreAllMocks());
+
   it('answers 202 for the items stored and 503 for the rest; 503 for the whole call when none was stored', async () => {
     const prefix = `tb${randomBytes(4).toString('hex')}`;
-    let creates = 0;
-    let refusedCalls = 0;
-    // the store answers the first 10 creates, then is gone
-    const fading = (store: Store): Store =>
-      hookedStore(store, (method, _args, call) => {
-        if (method !== 'create') return call();
-        creates += 1;
-        if (creates <= 10) return call();
-        refusedCalls += 1;
-        return Promise.reject(new StoreUnavailableError('Redis failed create: the test took it away'));
-      });
-    const h = await startHarness({ redisPrefix: prefix, wrapStore: fading });
+    const h = await startHarness({ redisPrefix: prefix });
     const redis = await testRedisClient();
+    // the store writes the records of the first two shards of the call, then is gone
+    const run = RedisConnection.prototype.run;
+    let passed = 0;
+    let refusedCalls = 0;
+    jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(async function (this: RedisConnection, script: LuaScript, keys: string[], args: string[]) {
+      if (script.name !== 'createRecords') return run.call(this, script, keys, args);
+      if (passed < 2) {
+        passed += 1;
+        return run.call(this, script, keys, args);
+      }
+      refusedCalls += 1;
+      throw new StoreUnavailableError('Redis failed createRecords: the test took it away');
+    });
     try {
-      const res = await postBatch(h, { notifications: Array.from({ length: 200 }, (_, i) => notice(`S-${i}`)) });
+      // 200 notices of 40 users: spread over every shard of the account
+      const items = Array.from({ length: 200 }, (_, i) => notice(`S-${i}`, { openid: `oUSER_outage_${i % 40}` }));
+      const res = await postBatch(h, { notifications: items });
+      expect(passed).toBe(2);
       expect(refusedCalls).toBeGreaterThan(0);
       expect(res.status).toBe(207);
       const results = res.body.results!;
-      expect(results.filter((r) => r.status === 202)).toHaveLength(10);
-      expect(results.filter((r) => r.status === 503)).toHaveLength(190);
+      const accepted = results.filter((r) => r.status === 202);
+      expect(accepted.length).toBeGreaterThan(0);
+      expect(results.filter((r) => r.status === 503)).toHaveLength(200 - accepted.length);
       expect(results.find((r) => r.status === 503)?.error?.code).toBe('store_unavailable');
-      // far fewer than 190 tries: once the store is known away, the rest are not sent to it
-      expect(refusedCalls).toBeLessThanOrEqual(64);
+      // exactly the items answered 202 are stored, and they are whole shards: the users of an accepted item have every item accepted
       const stored = await storedNotices(redis, prefix);
-      expect(new Set(stored.map((n) => n.id))).toEqual(new Set(results.filter((r) => r.status === 202).map((r) => r.id)));
+      expect(new Set(stored.map((n) => n.id))).toEqual(new Set(accepted.map((r) => r.id)));
+      const acceptedUsers = new Set(results.flatMap((r, i) => (r.status === 202 ? [items[i].openid] : [])));
+      expect(results.filter((_, i) => acceptedUsers.has(items[i].openid)).every((r) => r.status === 202)).toBe(true);
 
       const none = await postBatch(h, { notifications: [notice('S-x'), notice('S-y')] });
       expect(none.status).toBe(503);

@@ -1,5 +1,5 @@
 import type { BucketCount } from '../../src/store/counter-buckets';
-import type { AccountStore, DueWork, HistoryEntry, ReceiptApplied, SearchPage, SearchPosition, Store } from '../../src/store/store';
+import type { AccountStore, DueWork, HistoryEntry, NewRecord, ReceiptApplied, SearchPage, SearchPosition, Store } from '../../src/store/store';
 
 export interface StoreHandle {
   store: Store;
@@ -301,6 +301,63 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(created).toHaveLength(1);
         const winner = id(results.findIndex((result) => result.created) + 1);
         expect(results.filter((result) => !result.created)).toEqual(Array(3).fill({ created: false, existingId: winner, fingerprint: 'f' }));
+      });
+    });
+
+    describe('createMany', () => {
+      const record = (recordId: string, o: { key?: string; fingerprint?: string; dueAt?: number; status?: string } = {}): NewRecord => ({
+        id: recordId,
+        fields: o.status === '' ? {} : { status: o.status ?? 'queued', openid: recordId.slice(0, 8) },
+        history: entry('queued', 'accepted'),
+        options: { ttlSeconds: DAY, dueAt: o.dueAt, idempotency: o.key === undefined ? undefined : { key: o.key, fingerprint: o.fingerprint ?? 'f' }, index: { terms: ['t:all'], at: 5 } },
+      });
+      const settled = (results: Promise<unknown>[]) => Promise.all(results.map((r) => r.then((value) => ({ value }), (err: Error) => ({ error: err.message }))));
+
+      it('creates the records of many users (every shard) in one call, each as create would, in order', async () => {
+        const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+        expect(new Set(users.map((u) => account.newId(u).slice(1, 3))).size).toBeGreaterThan(1);
+        const ids = users.map((u) => account.newId(u));
+        const results = await Promise.all(account.createMany(ids.map((recordId, i) => record(recordId, { dueAt: 1000 + i }))));
+        expect(results).toEqual(ids.map(() => ({ created: true })));
+        for (const recordId of ids) await expect(account.get(recordId)).resolves.toEqual({ fields: { status: 'queued', openid: recordId.slice(0, 8) }, history: [entry('queued', 'accepted')] });
+        await expect(store.scheduleInfo()).resolves.toEqual({ size: 40, nextDueAt: 1000 });
+        const claimed = await claimedIds(2000, 1000, 100); // every shard's due index was told
+        expect(claimed.sort()).toEqual([...ids].sort());
+        await expect(account.findByTerm('t:all', { limit: 100 })).resolves.toMatchObject({ ids: expect.arrayContaining(ids) });
+        await expect(account.createMany([])).toEqual([]);
+      });
+
+      it('refuses an id that exists and fields without a status, item by item; the others are created', async () => {
+        await createQueued(id(1));
+        const results = await settled(account.createMany([record(id(2)), record(id(1)), record(id(3), { status: '' }), record(id(4))]));
+        expect(results).toEqual([{ value: { created: true } }, { error: expect.stringMatching(/already exists/) }, { error: expect.stringMatching(/status/) }, { value: { created: true } }]);
+        await expect(account.get(id(1))).resolves.toEqual({ fields: { status: 'queued', openid: 'o1' }, history: [entry('queued', 'accepted')] });
+        await expect(account.get(id(3))).resolves.toBeNull();
+        await expect(account.get(id(4))).resolves.not.toBeNull();
+      });
+
+      it('answers an idempotency key used earlier or earlier in the same call: the same fingerprint replays, another conflicts', async () => {
+        await account.create(id(1), { status: 'queued' }, entry('queued'), { ttlSeconds: DAY, idempotency: { key: 'k0', fingerprint: 'f' } });
+        const results = await Promise.all(
+          account.createMany([
+            record(id(2), { key: 'k0' }), // a replay of the earlier create
+            record(id(3), { key: 'k0', fingerprint: 'other' }), // the earlier key with another body
+            record(id(4), { key: 'k1' }), // new
+            record(id(5), { key: 'k1' }), // the same request again in this call
+            record(id(6), { key: 'k1', fingerprint: 'other' }),
+            record(id(7)), // no key
+          ]),
+        );
+        expect(results).toEqual([
+          { created: false, existingId: id(1), fingerprint: 'f' },
+          { created: false, existingId: id(1), fingerprint: 'f' },
+          { created: true },
+          { created: false, existingId: id(4), fingerprint: 'f' },
+          { created: false, existingId: id(4), fingerprint: 'f' },
+          { created: true },
+        ]);
+        for (const n of [2, 3, 5, 6]) await expect(account.get(id(n))).resolves.toBeNull();
+        for (const n of [1, 4, 7]) await expect(account.get(id(n))).resolves.not.toBeNull();
       });
     });
 

@@ -112,7 +112,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       // the record's write fails after the key was taken: what an instance dying between the steps leaves
       const run = RedisConnection.prototype.run;
       const failed = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(async function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
-        if (lua.name === 'create') throw new StoreUnavailableError('injected: the instance died');
+        if (lua.name === 'createRecords') throw new StoreUnavailableError('injected: the instance died');
         return run.call(this, lua, keys, args);
       });
       await expect(create(first)).rejects.toThrow('injected');
@@ -130,6 +130,36 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       await expect(account.get(first)).resolves.toEqual({ fields: { status: 'queued', body: 'b' }, history: [entry('queued')] });
       await expect(create(account.newId('o1'))).resolves.toEqual({ created: false, existingId: first, fingerprint: 'f' });
       await expect(store.claimDue(10, 1000, 10)).resolves.toEqual([{ account: APP, id: first }]); // on the schedule too
+    });
+
+    it('completes such a request in a createMany, among other records, once', async () => {
+      const { store, account } = await connect();
+      const first = account.newId('o1');
+      const keyed = (id: string, fingerprint = 'f') => ({ id, fields: { status: 'queued', body: 'b' }, history: entry('queued'), options: { ttlSeconds: 600, dueAt: 5, idempotency: { key: 'client:k1', fingerprint } } });
+      const run = RedisConnection.prototype.run;
+      const failed = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(async function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
+        if (lua.name === 'createRecords') throw new StoreUnavailableError('injected: the instance died');
+        return run.call(this, lua, keys, args);
+      });
+      await expect(Promise.all(account.createMany([keyed(first)]))).rejects.toThrow('injected');
+      expect(failed).toHaveBeenCalled();
+      failed.mockRestore();
+      await expect(account.get(first)).resolves.toBeNull();
+
+      const [retry, again, conflict, other] = [account.newId('o1'), account.newId('o1'), account.newId('o1'), account.newId('o2')];
+      const results = await Promise.all(
+        account.createMany([keyed(retry), keyed(again), keyed(conflict, 'other'), { id: other, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds: 600, dueAt: 5 } }]),
+      );
+      expect(results).toEqual([
+        { created: false, existingId: first, fingerprint: 'f' },
+        { created: false, existingId: first, fingerprint: 'f' },
+        { created: false, existingId: first, fingerprint: 'f' },
+        { created: true },
+      ]);
+      await expect(account.get(first)).resolves.toEqual({ fields: { status: 'queued', body: 'b' }, history: [entry('queued')] });
+      for (const id of [retry, again, conflict]) await expect(account.get(id)).resolves.toBeNull();
+      const claimed = (await store.claimDue(10, 1000, 10)).map((w) => w.id);
+      expect(claimed.sort()).toEqual([first, other].sort()); // on the schedule too, once
     });
 
     it('claims a record made due while a claim on its shard was between mark and settle', async () => {

@@ -1,4 +1,5 @@
 import { COUNTER_FUNCTIONS } from './counters';
+import { eachItem } from './each-item';
 import { lua } from './lua-script';
 
 export const createRecord = lua(
@@ -37,3 +38,6 @@ end
 return 1
 `,
 );
+
+/** Records of one slot created in one call, each exactly as createRecord creates one: its replies in order. */
+export const createRecords = eachItem('createRecords', createRecord);
