@@ -1,4 +1,4 @@
-import type { BucketCount, CounterReader, Resolution } from '../store/counter-buckets';
+import type { BucketCount, CounterReader, ReadResolution } from '../store/counter-buckets';
 import { overPatience, quantileMs } from './answer-histogram';
 
 /**
@@ -10,8 +10,8 @@ import { overPatience, quantileMs } from './answer-histogram';
 export type Bucket = 'minute' | 'hour' | 'day';
 
 const BUCKET_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-/** What each bucket size is read from: day buckets sum the hour resolution. */
-const RESOLUTION: Record<Bucket, Resolution> = { minute: 'minute', hour: 'hour', day: 'hour' };
+/** How each bucket size is read (day buckets: the hour resolution summed per day by the store). */
+const RESOLUTION: Record<Bucket, ReadResolution> = { minute: 'minute', hour: 'hour', day: 'day' };
 
 /** A range answers at most this many buckets. */
 export const MAX_BUCKETS = 1500;

@@ -51,9 +51,16 @@ export interface Tally {
   keepSeconds: number;
 }
 
+/**
+ * How a read groups the counts: the minute or the hour resolution as stored, or `day`: the hour
+ * resolution with each UTC day's hash summed over its hours into one bucket (in Redis, inside the
+ * server, so a week of an account answers a few dozen fields per shard instead of thousands).
+ */
+export type ReadResolution = Resolution | 'day';
+
 /** Reads counters back: every count of `resolution` in buckets that start within [from, to). */
 export interface CounterReader {
-  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]>;
+  readCounters(resolution: ReadResolution, from: number, to: number): Promise<BucketCount[]>;
 }
 
 /** The deployment's own counters, outside any record (the answers to WeChat's pushes). */
@@ -103,6 +110,26 @@ export function countsOf(resolution: Resolution, period: number, fields: Iterabl
   }
   return counts;
 }
+
+/**
+ * The counts of a whole period's hash summed over its buckets (a `day` read of the hour
+ * resolution), given as `subject|counter` → n: one bucket at the period's start, when that start
+ * is within [from, to).
+ */
+export function periodTotals(resolution: Resolution, period: number, totals: Iterable<[string, string | number]>, from: number, to: number): BucketCount[] {
+  const start = period * SIZES[resolution].periodMs;
+  if (!(start >= from && start < to)) return [];
+  const counts: BucketCount[] = [];
+  for (const [key, value] of totals) {
+    const bar = key.lastIndexOf('|');
+    if (bar < 0) continue;
+    counts.push({ start, subject: key.slice(0, bar), counter: key.slice(bar + 1), n: Number(value) });
+  }
+  return counts;
+}
+
+/** A field without its bucket index: `subject|counter`. */
+export const withoutIndex = (field: string): string => field.slice(field.indexOf('|') + 1);
 
 /** The counters of `tally` that count for a record leaving `current` (undefined: a creation). */
 export function countedNames(counters: readonly TallyCounter[], current: string | undefined): string[] {

@@ -1,5 +1,5 @@
 import { checkCreateFields, recordExistsError } from './checks';
-import type { BucketCount, Resolution, Tally } from './counter-buckets';
+import type { BucketCount, ReadResolution, Tally } from './counter-buckets';
 import { MemoryCounters } from './memory-counters';
 import { MemoryKeyValues } from './memory-key-values';
 import { newestFirst, soonestFirst } from './merged-page';
@@ -231,7 +231,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     return typeof tally.subject === 'string' ? tally.subject : (fields[tally.subject.field] ?? '');
   }
 
-  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
+  readCounters(resolution: ReadResolution, from: number, to: number): Promise<BucketCount[]> {
     return this.counters.readCounters(resolution, from, to);
   }
 

@@ -4,9 +4,12 @@ import {
   expiresAtSeconds,
   fieldOf,
   periodsWithin,
+  periodTotals,
   slotOf,
+  withoutIndex,
   type BucketCount,
   type DeploymentCounters,
+  type ReadResolution,
   type Resolution,
   type Tally,
 } from './counter-buckets';
@@ -52,10 +55,15 @@ export class MemoryCounters implements DeploymentCounters {
     this.add(at, '', counts, keepSeconds);
   }
 
-  async readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
-    return periodsWithin(resolution, from, to).flatMap((period) => {
-      const hash = this.hashes.get(`${resolution}:${period}`);
-      return hash ? countsOf(resolution, period, hash, from, to) : [];
+  async readCounters(resolution: ReadResolution, from: number, to: number): Promise<BucketCount[]> {
+    const stored = resolution === 'day' ? 'hour' : resolution;
+    return periodsWithin(stored, from, to).flatMap((period) => {
+      const hash = this.hashes.get(`${stored}:${period}`);
+      if (!hash) return [];
+      if (resolution !== 'day') return countsOf(stored, period, hash, from, to);
+      const totals = new Map<string, number>();
+      for (const [field, n] of hash) totals.set(withoutIndex(field), (totals.get(withoutIndex(field)) ?? 0) + n);
+      return periodTotals(stored, period, totals, from, to);
     });
   }
 }

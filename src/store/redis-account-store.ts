@@ -1,5 +1,5 @@
 import { checkCreateFields, recordExistsError } from './checks';
-import type { BucketCount, Resolution } from './counter-buckets';
+import type { BucketCount, ReadResolution } from './counter-buckets';
 import { mergePages, newestFirst, soonestFirst } from './merged-page';
 import { globalId, localId, type RecordIds } from './record-ids';
 import { readCounters, tallyArgs, tallyKeys } from './redis-counters';
@@ -355,7 +355,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   // --- counters --------------------------------------------------------------------------------
 
   /** The account's counters are kept per shard (each move counts in its record's shard): read from every one. */
-  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
+  readCounters(resolution: ReadResolution, from: number, to: number): Promise<BucketCount[]> {
     const shards = Array.from({ length: this.ids.shards }, (_, shard) => this.keys.shard(this.account, shard));
     return readCounters(this.redis, shards, resolution, from, to);
   }

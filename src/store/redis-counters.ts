@@ -1,7 +1,7 @@
-import { countsOf, expiresAtSeconds, periodsWithin, slotOf, type BucketCount, type DeploymentCounters, type Resolution, type Tally } from './counter-buckets';
+import { countsOf, expiresAtSeconds, periodsWithin, periodTotals, slotOf, type BucketCount, type DeploymentCounters, type ReadResolution, type Resolution, type Tally } from './counter-buckets';
 import type { RedisConnection } from './redis-connection';
 import type { DeploymentKeys } from './redis-keys';
-import { addCounters } from './scripts/counters';
+import { addCounters, sumCounterPeriod } from './scripts/counters';
 
 /** Names the counter hash of a period (a shard's, or the deployment's). */
 type CounterKeys = { counters(resolution: Resolution, period: number): string };
@@ -34,17 +34,26 @@ export function tallyArgs(tally: Tally | undefined): string[] {
 
 /**
  * Every count of `resolution` within [from, to) in the hashes of `places` (the shards of an
- * account, or the deployment), summed over the places: one HGETALL per place and period, all sent
- * at once (node-redis pipelines the commands of one tick; a cluster sends each to its master).
- * The hashes of one period are summed field by field before any field is parsed.
+ * account, or the deployment), summed over the places: one call per place and period, all sent at
+ * once (node-redis pipelines the commands of one tick; a cluster sends each to its master): an
+ * HGETALL, or for a day read a script that sums the hash over its hours in Redis. The hashes of one
+ * period are summed field by field before any field is parsed.
  */
-export async function readCounters(redis: RedisConnection, places: readonly CounterKeys[], resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
-  const periods = periodsWithin(resolution, from, to);
-  const hashes = await redis.call('readCounters', (r) => Promise.all(periods.map((period) => Promise.all(places.map((place) => r.hGetAll(place.counters(resolution, period)))))));
+export async function readCounters(redis: RedisConnection, places: readonly CounterKeys[], resolution: ReadResolution, from: number, to: number): Promise<BucketCount[]> {
+  const stored: Resolution = resolution === 'day' ? 'hour' : resolution;
+  const periods = periodsWithin(stored, from, to);
+  const readHash = async (key: string): Promise<Array<[string, string]>> => {
+    if (resolution !== 'day') return Object.entries(await redis.call('readCounters', (r) => r.hGetAll(key)));
+    const flat = (await redis.run(sumCounterPeriod, [key], [])) as string[];
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+    return pairs;
+  };
+  const hashes = await Promise.all(periods.map((period) => Promise.all(places.map((place) => readHash(place.counters(stored, period))))));
   return periods.flatMap((period, i) => {
     const summed = new Map<string, number>();
-    for (const hash of hashes[i]) for (const [field, n] of Object.entries(hash)) summed.set(field, (summed.get(field) ?? 0) + Number(n));
-    return countsOf(resolution, period, summed, from, to);
+    for (const hash of hashes[i]) for (const [field, n] of hash) summed.set(field, (summed.get(field) ?? 0) + Number(n));
+    return resolution === 'day' ? periodTotals(stored, period, summed, from, to) : countsOf(stored, period, summed, from, to);
   });
 }
 
@@ -67,7 +76,7 @@ export class RedisDeploymentCounters implements DeploymentCounters {
     );
   }
 
-  readCounters(resolution: Resolution, from: number, to: number): Promise<BucketCount[]> {
+  readCounters(resolution: ReadResolution, from: number, to: number): Promise<BucketCount[]> {
     return readCounters(this.redis, [this.keys], resolution, from, to);
   }
 }

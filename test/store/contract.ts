@@ -901,6 +901,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           [`${iso(HOUR0)} order_paid delivered`]: 2,
           [`${iso(HOUR0 + HOUR)} order_paid failed.not_a_follower`]: 1,
         });
+        // a day read: the hour resolution of each UTC day summed into one bucket at the day's start
+        const dayOf = (t: number) => Math.floor(t / (24 * HOUR)) * 24 * HOUR;
+        expect(summed(await account.readCounters('day', dayOf(HOUR0) - 24 * HOUR, dayOf(HOUR0) + 48 * HOUR))).toEqual({
+          [`${iso(dayOf(HOUR0))} order_paid accepted`]: 5,
+          [`${iso(dayOf(HOUR0))} order_paid template.sent`]: 2,
+          [`${iso(dayOf(HOUR0))} order_paid delivered`]: 2,
+          // an hour later: the same day, or the next one when the hour crossed midnight UTC
+          [`${iso(dayOf(AT + HOUR))} order_paid failed.not_a_follower`]: 1,
+        });
         // another account's counters are its own
         await expect(store.forAccount(OTHER_APP).readCounters('hour', HOUR0, HOUR0 + 2 * HOUR)).resolves.toEqual([]);
       });

@@ -56,3 +56,33 @@ addToBuckets(KEYS[1], ARGV[1] .. '||', ARGV[3], KEYS[2], ARGV[2] .. '||', ARGV[4
 return 1
 `,
 );
+
+export const sumCounterPeriod = lua(
+  'sumCounterPeriod',
+  `--[[
+  A counter hash summed over its buckets: every '<index>|<subject>|<counter>' field added up under
+  '<subject>|<counter>' (a day read of the hour resolution), so the reply is a few fields however
+  many buckets the period holds.
+
+  KEYS[1] the counter hash of one period
+
+  Returns {subject|counter, n, subject|counter, n, ...}.
+]]
+local totals, order = {}, {}
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do
+  local key = string.sub(flat[i], (string.find(flat[i], '|', 1, true) or 0) + 1)
+  if totals[key] == nil then
+    order[#order + 1] = key
+    totals[key] = 0
+  end
+  totals[key] = totals[key] + tonumber(flat[i + 1])
+end
+local out = {}
+for _, key in ipairs(order) do
+  out[#out + 1] = key
+  out[#out + 1] = tostring(totals[key])
+end
+return out
+`,
+);
