@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { renderFallback } from '../../src/delivery/fallback-text';
 import { MOVES, recordMove, type MoveChange, type MoveName, type Status } from '../../src/delivery/lifecycle';
-import { searchTerms } from '../../src/delivery/notice-search';
+import { searchTerms } from '../../src/delivery/search-terms';
 import { plainValues, toFields, type NotificationRequest } from '../../src/delivery/notification';
 import { decideCustomFailure, decideTemplateFailure } from '../../src/delivery/send-policy';
 import { clientName } from '../../src/http/auth';

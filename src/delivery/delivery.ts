@@ -11,7 +11,7 @@ import { Lifecycle } from './lifecycle';
 import { NoticeSearch } from './notice-search';
 import { Notifications } from './notifications';
 import { Parking } from './parking';
-import { PushIntake } from './push-intake';
+import { DEDUPE_SECONDS, PushIntake } from './push-intake';
 import { ReceiptCommit } from './receipt-commit';
 import { TemplateLeg, type TemplateLegSettings } from './template-leg';
 import { TemplateQuota } from './template-quota';
@@ -96,7 +96,7 @@ export function createDelivery(
   );
   const accountState = settings.accountState ?? (() => Promise.resolve<AccountState>('active'));
   const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, accountState, log, now);
-  const receipts = new ReceiptCommit(store, templates, metrics, log, settings.msgidSeconds, settings.statsRetentionSeconds, now);
+  const receipts = new ReceiptCommit(store, templates, metrics, log, settings.msgidSeconds, DEDUPE_SECONDS, settings.statsRetentionSeconds, now);
   const intake = new PushIntake(store, receipts, parking, window, metrics, log, now);
   return { templates, quota, window, lifecycle, notifications, search, parking, customerService, templateLeg, dispatcher, intake };
 }

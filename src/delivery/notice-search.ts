@@ -1,17 +1,7 @@
 import type { AccountStore, SearchPage, SearchPosition } from '../store/store';
-import type { Notification, NotificationRequest } from './notification';
+import type { Notification } from './notification';
 import type { Notifications } from './notifications';
-
-/** A notice is found by its user… */
-const userTerm = (openid: string) => `u:${openid}`;
-/** …and by the value of each data field the config lists in `searchFields` (field names hold no `=`). */
-const fieldTerm = (field: string, value: string) => `f:${field}=${value}`;
-
-/** The terms a new notice is listed under: its user, and the values of its data fields among `fields`. */
-export function searchTerms(request: Pick<NotificationRequest, 'openid' | 'data'>, fields: readonly string[]): string[] {
-  const values = fields.filter((f) => Object.hasOwn(request.data, f)).map((f) => fieldTerm(f, request.data[f].value));
-  return [userTerm(request.openid), ...values];
-}
+import { fieldTerm, userTerm } from './search-terms';
 
 /** A page of notices and where the next one starts (null: none). */
 export interface NoticePage {

@@ -4,7 +4,7 @@ import type { AccountMetrics } from '../metrics/metrics';
 import type { AccountStore, NewRecord } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
-import { searchTerms } from './notice-search';
+import { searchTerms } from './search-terms';
 import type { TemplateRegistry } from './template-registry';
 
 export class UnknownTemplateError extends Error {

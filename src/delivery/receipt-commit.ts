@@ -2,7 +2,6 @@ import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
 import type { AccountStore, MsgidReceipt, ReceiptApplied } from '../store/store';
 import { receiptOutcome, type Push } from '../wechat/push';
-import { DEDUPE_SECONDS } from './push-intake';
 import { MOVES, recordMove, type MoveChange, type MoveName, type Status } from './lifecycle';
 import type { TemplateRegistry } from './template-registry';
 
@@ -58,6 +57,8 @@ export class ReceiptCommit {
     private readonly metrics: Pick<AccountMetrics, 'pushReceived' | 'statusChanged'>,
     private readonly log: Logger,
     private readonly msgidSeconds: number,
+    /** How long a handled receipt is remembered, so WeChat's re-sends of it change nothing (the push intake's window). */
+    private readonly seenSeconds: number,
     /** How long the statistics' counters are kept. */
     private readonly statsKeepSeconds: number,
     private readonly now: () => number = Date.now,
@@ -109,7 +110,7 @@ export class ReceiptCommit {
     return {
       user: push.openid,
       pushKey: push.dedupeKey,
-      seenSeconds: DEDUPE_SECONDS,
+      seenSeconds: this.seenSeconds,
       msgid: push.msgid,
       status: push.status,
       stashSeconds: this.msgidSeconds,

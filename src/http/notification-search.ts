@@ -1,9 +1,8 @@
 import { Router } from 'express';
 import type { NoticeQuery } from '../delivery/notice-search';
-import type { ApiAccounts } from './api-router';
 import { creatorsSeenBy } from './auth';
 import { HttpError } from './errors';
-import { requesterOf, type NotificationIntake } from './notification-intake';
+import { requesterOf, type IntakeAccounts, type NotificationIntake } from './notification-intake';
 import { fieldErrors } from './notification-schema';
 import { notificationView } from './notification-view';
 import { encodeCursor, notificationSearchQuery } from './schemas/notification-search';
@@ -13,7 +12,7 @@ import { encodeCursor, notificationSearchQuery } from './schemas/notification-se
  * parked ones, a page at a time. A key reads the notices it may read one by one (an operator key
  * every client's; see creatorsSeenBy), of the accounts it may use.
  */
-export function notificationSearchRouter(accounts: ApiAccounts, intake: Pick<NotificationIntake, 'chosenAccount'>): Router {
+export function notificationSearchRouter(accounts: IntakeAccounts, intake: Pick<NotificationIntake, 'chosenAccount'>): Router {
   const router = Router();
   router.get('/notifications', async (req, res) => {
     const parsed = notificationSearchQuery.safeParse(req.query);
