@@ -4,7 +4,7 @@ import type { NotificationRequest } from '../src/delivery/notification';
 import { benchArgs } from './lib/args';
 import { acceptAll, acknowledgedPushes, countStatuses, readRecord, sampleLatencies, stepMs, untilReceipted } from './lib/flow';
 import { runTimed, until } from './lib/pool';
-import { describeCalls, notificationBody, startBenchStack, type ApiClient, type BenchStack } from './lib/stack';
+import { type ApiClient, type BenchStack, describeCalls, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, percentile, perSecond } from './lib/stats';
 import { REDIS_KINDS, type RedisKind } from './lib/throwaway-redis';
 
@@ -272,8 +272,7 @@ async function throughput(kind: RedisKind, o: Options): Promise<ThroughputRow> {
 }
 
 function reportLogLines(stack: BenchStack): void {
-  const lines = stack.logLines();
-  console.log(`  service warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);
+  console.log(`  ${describeLogLines(stack)}`);
 }
 
 async function main(): Promise<void> {

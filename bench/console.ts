@@ -2,7 +2,7 @@ import { request, type Agent } from 'undici';
 import { benchArgs } from './lib/args';
 import { fillNotices, type FillResult } from './lib/notice-fill';
 import { keepAliveAgent, until } from './lib/pool';
-import { BENCH_API_KEY, startBenchStack, type BenchStack } from './lib/stack';
+import { BENCH_API_KEY, type BenchStack, describeLogLines, startBenchStack } from './lib/stack';
 import { describeLatencies, msSince, percentile, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:console -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -209,8 +209,7 @@ async function main(): Promise<void> {
     const verdict = overviewP95 < GOAL_MS ? 'under' : 'OVER';
     console.log(`\nverdict: the overview (GET /v1/stats, 24 h, all ${o.accounts} accounts) answers in p95 ${overviewP95.toFixed(1)} ms with ${o.count} notices in Redis: ${verdict} the ${GOAL_MS} ms goal`);
     console.log(`the slowest call: ${slowest[0]}, p95 ${slowest[1].toFixed(1)} ms`);
-    const lines = stack.logLines();
-    console.log(`service warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);
+    console.log(describeLogLines(stack));
   } finally {
     await agent.close();
     await stack.close();

@@ -3,7 +3,7 @@ import { acceptAll, countStatuses, sampleLatencies, untilAllTerminal } from './l
 import { runTimed } from './lib/pool';
 import { measureEmulatorRate } from './lib/emulator-rate';
 import { countRoundTrips, describeRoundTrips } from './lib/round-trips';
-import { BENCH_TEMPLATES, describeCalls, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
+import { BENCH_TEMPLATES, type BenchStack, describeCalls, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:flow -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -134,8 +134,7 @@ async function main(): Promise<void> {
         await roundTrips(stack, o, 'order_shipped', users, 0);
       }
     }
-    const lines = stack.logLines();
-    console.log(`\nservice warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);
+    console.log(`\n${describeLogLines(stack)}`);
   } finally {
     await stack.close();
   }

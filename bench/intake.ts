@@ -5,7 +5,7 @@ import { deadLetterStream } from '../src/store/redis-keys';
 import { benchArgs } from './lib/args';
 import { acceptAll } from './lib/flow';
 import { keepAliveAgent, runTimed, until } from './lib/pool';
-import { BENCH_API_KEY, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
+import { BENCH_API_KEY, type BenchStack, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:intake -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -173,8 +173,7 @@ async function main(): Promise<void> {
     await batch(stack, o, agent);
     if (o.stream) await stream(stack, o);
     console.log(`\nthe notification schema alone (zod, in this process): ${schemaCost(stack, 5000)} per notice`);
-    const lines = stack.logLines();
-    console.log(`service warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);
+    console.log(describeLogLines(stack));
   } finally {
     await agent.close();
     await stack.close();

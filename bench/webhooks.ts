@@ -6,7 +6,7 @@ import { newSecret } from '../src/outbound/signature';
 import { benchArgs } from './lib/args';
 import { startCountingReceiver, type CountingReceiver } from './lib/counting-receiver';
 import { keepAliveAgent, runTimed } from './lib/pool';
-import { BENCH_API_KEY, notificationBody, startBenchStack, type BenchStack } from './lib/stack';
+import { BENCH_API_KEY, type BenchStack, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:webhooks -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -140,8 +140,7 @@ async function main(): Promise<void> {
       const limit = await bare(receiver, measured.bodies, n + 1, endpoints);
       console.log(`  wxreach reaches ${((measured.perSecond / limit) * 100).toFixed(0)} % of the bare limit`);
     }
-    const lines = stack.logLines();
-    console.log(`\nservice warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`);
+    console.log(`\n${describeLogLines(stack)}`);
   } finally {
     await agent.close();
     await receiver.close();

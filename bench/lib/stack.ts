@@ -204,6 +204,12 @@ export function notificationBody(template: keyof typeof BENCH_TEMPLATES, openid:
   };
 }
 
+/** "service warn/error log lines: N; first: …": what the service logged at warn or above during the bench. */
+export function describeLogLines(stack: Pick<BenchStack, 'logLines'>): string {
+  const lines = stack.logLines();
+  return `service warn/error log lines: ${lines.length}${lines.length ? `; first: ${lines[0].slice(0, 300)}` : ''}`;
+}
+
 /** Emulator calls per path over every account, control routes left out, as one line. */
 export function describeCalls(stack: BenchStack): string {
   const calls: Record<string, number> = {};

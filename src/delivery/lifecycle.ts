@@ -169,6 +169,19 @@ export function recordMove(
 }
 
 /**
+ * What a move that happened leaves behind in this process: its log line (one per status change,
+ * none for bookkeeping moves without a history line) and the status metric.
+ */
+export function announceMove(
+  log: Logger,
+  metrics: Pick<AccountMetrics, 'statusChanged'>,
+  m: { id: string; name: MoveName; to: Status; detail: string | null },
+): void {
+  if (m.detail !== null) log.info('notification status', { id: m.id, status: m.to, move: m.name, detail: m.detail });
+  if (MOVES[m.name].to !== 'same') metrics.statusChanged(m.to);
+}
+
+/**
  * Carries out the moves of MOVES, and reads the parked lists they keep. `move` returns whether
  * the move happened (false: the notice was not in a from-status, or a condition failed).
  */
@@ -194,8 +207,7 @@ export class Lifecycle {
     for (const to of targets) {
       const move = recordMove(name, n, change, { from: same ? [to] : allowed, to, at: this.now(), statsKeepSeconds: this.statsKeepSeconds });
       if (!(await this.apply(name, n, move, options))) continue;
-      if (change.detail !== null) this.log.info('notification status', { id: n.id, status: to, move: name, detail: change.detail });
-      if (!same) this.metrics.statusChanged(to);
+      announceMove(this.log, this.metrics, { id: n.id, name, to, detail: change.detail });
       return true;
     }
     return false;

@@ -86,7 +86,6 @@ export class Notifications {
     const at = new Date(now).toISOString();
     const results: Promise<AcceptResult>[] = new Array(requests.length);
     const records: NewRecord[] = [];
-    const fingerprints: string[] = [];
     const members: number[] = [];
     requests.forEach(({ request, client, idempotencyKey }, i) => {
       if (!known.has(request.template)) return (results[i] = Promise.reject(new UnknownTemplateError(request.template)));
@@ -105,14 +104,13 @@ export class Notifications {
           tally: { at: now, subject: request.template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds },
         },
       });
-      fingerprints.push(fingerprint);
       members.push(i);
     });
     const created = this.store.createMany(records);
     members.forEach((i, j) => {
       results[i] = created[j].then((result) => {
         if (!result.created) {
-          if (result.fingerprint !== fingerprints[j]) throw new IdempotencyConflictError(result.existingId);
+          if (result.fingerprint !== records[j].options.idempotency?.fingerprint) throw new IdempotencyConflictError(result.existingId);
           return { id: result.existingId, status: 'queued', replayed: true };
         }
         const { id } = records[j];

@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
 import type { AccountStore, MsgidReceipt, ReceiptApplied } from '../store/store';
 import { receiptOutcome, type Push } from '../wechat/push';
-import { MOVES, recordMove, type MoveChange, type MoveName, type Status } from './lifecycle';
+import { announceMove, MOVES, recordMove, type MoveChange, type MoveName, type Status } from './lifecycle';
 import type { TemplateRegistry } from './template-registry';
 
 export type ReceiptPush = Extract<Push, { kind: 'receipt' }>;
@@ -130,12 +130,9 @@ export class ReceiptCommit {
       case 'foreign':
         this.log.warn('receipt from another user ignored', { id: applied.id, msgid, sender: push.openid });
         return false;
-      case 'moved': {
-        const to = MOVES[name].to;
-        this.log.info('notification status', { id: applied.id, status: to, move: name, detail: change.detail });
-        this.metrics.statusChanged(to);
+      case 'moved':
+        announceMove(this.log, this.metrics, { id: applied.id, name, to: MOVES[name].to as Status, detail: change.detail });
         return push.outcome !== 'success';
-      }
       default:
         return false;
     }

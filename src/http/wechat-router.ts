@@ -60,6 +60,12 @@ function answer(res: Response, status: number, type: 'text/plain' | 'application
 
 const reject = (res: Response, status: number, why: string) => answer(res, status, 'text/plain', why);
 
+/** A push's answer: its passive reply (sealed in safe mode: docs/wechat-protocol-notes.md "Passive replies"), or none. */
+function answerReply(res: Response, xml: string | undefined, sealed: Parameters<typeof replyBody>[1]): void {
+  if (xml === undefined) answer(res, 200, 'text/plain', NO_REPLY);
+  else answer(res, 200, 'application/xml', replyBody(xml, sealed));
+}
+
 interface Authenticated {
   /** The verified `signature`, lower-case. */
   signature: string;
@@ -172,9 +178,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     res.locals.pushSeen = { appid, push }; // for the callback statistics (src/http/callback-stats.ts)
     const sealed = encrypted ? { cipher: credentials.cipher as WechatCipher, token: credentials.token, timestamp: auth.timestamp } : undefined;
     const intercepted = (await deps.interceptor?.handle(appid, push, plainXml)) ?? null;
-    if (intercepted !== null) {
-      return intercepted === '' ? answer(res, 200, 'text/plain', NO_REPLY) : answer(res, 200, 'application/xml', replyBody(intercepted, sealed));
-    }
+    if (intercepted !== null) return answerReply(res, intercepted === '' ? undefined : intercepted, sealed);
 
     const { forwarder } = account;
     const forward = forwarder ? () => forwarder.forward(plainXml, push.openid, now()) : undefined;
@@ -192,9 +196,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
       (outcome.reply === undefined
         ? undefined
         : textReply(push, outcome.reply, now()));
-    if (xml === undefined) return answer(res, 200, 'text/plain', NO_REPLY);
-    // Safe mode must answer sealed (docs/wechat-protocol-notes.md "Passive replies").
-    answer(res, 200, 'application/xml', replyBody(xml, sealed));
+    answerReply(res, xml, sealed);
   });
 
   return router;

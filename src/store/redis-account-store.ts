@@ -1,4 +1,5 @@
 import { checkCreateFields, recordExistsError } from './checks';
+import { groupBy } from './group-by';
 import type { BucketCount, ReadResolution } from './counter-buckets';
 import { mergePages, newestFirst, soonestFirst } from './merged-page';
 import { globalId, localId, type RecordIds } from './record-ids';
@@ -178,14 +179,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     }
     // in the order given, so that of two writes of one id the first one's record is kept
     writes.sort((a, b) => a.i - b.i);
-    const byShard = new Map<number, RecordWrite[]>();
-    for (const write of writes) {
-      const group = byShard.get(write.shard);
-      if (group) group.push(write);
-      else byShard.set(write.shard, [write]);
-    }
     await Promise.all(
-      [...byShard].map(async ([shard, group]) => {
+      [...groupBy(writes, (w) => w.shard)].map(async ([shard, group]) => {
         try {
           const created = await this.writeRecords(shard, group.map((w) => (w.id === records[w.i].id ? records[w.i] : { ...records[w.i], id: w.id })));
           group.forEach((w, j) => {
@@ -373,13 +368,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
    * call for.
    */
   applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[] {
-    const groups = new Map<number, number[]>();
-    receipts.forEach((r, i) => {
-      const group = this.redis.isCluster ? this.ids.shardOfUser(r.user) : 0;
-      const members = groups.get(group);
-      if (members) members.push(i);
-      else groups.set(group, [i]);
-    });
+    const groups = groupBy([...receipts.keys()], (i) => (this.redis.isCluster ? this.ids.shardOfUser(receipts[i].user) : 0));
     const results: Promise<ReceiptApplied>[] = new Array(receipts.length);
     for (const members of groups.values()) {
       const applied = this.applyReceiptGroup(members.map((i) => receipts[i]));

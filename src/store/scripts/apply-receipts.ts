@@ -1,3 +1,4 @@
+import { asLuaFunction } from './each-item';
 import { lua } from './lua-script';
 import { moveRecord } from './record-move';
 
@@ -23,10 +24,7 @@ export const applyReceipts = lua(
   Returns, per receipt: {'duplicate'} | {'stashed'} | {'gone' | 'foreign' | 'late', id} |
   {'moved', id, templateId or '', template or ''}.
 ]]
-local function move(KEYS, ARGV)
-${moveRecord.source}
-end
-
+${asLuaFunction('move', moveRecord)}
 local function note(history, at, status, detail)
   redis.call('RPUSHX', history, cjson.encode({at = at, status = status, detail = detail}))
 end
