@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import { startReceiptServer, type ReceiptServerOptions } from './lib/receipt-servers';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
         .then(() => process.send?.('profiling'));
     } else if (message === 'profile-stop' && profileDir) {
       void post('Profiler.stop').then((result) => {
+        mkdirSync(profileDir, { recursive: true });
         const file = path.join(profileDir, `${options.kind}-${process.pid}.cpuprofile`);
         writeFileSync(file, JSON.stringify((result as { profile: unknown }).profile));
         session.disconnect();
