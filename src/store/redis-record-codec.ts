@@ -84,16 +84,17 @@ const PHRASES = [
 
 /** A phrase as it appears in a line: in JSON string text, as the detail is kept. */
 const PHRASE_TEXT = PHRASES.map((p) => JSON.stringify(p).slice(1, -1));
-const PHRASE_CODE = new Map(PHRASE_TEXT.map((text, i) => [text, String.fromCharCode(i + 1)]));
+const CODES = PHRASE_TEXT.map((_, i) => String.fromCharCode(i + 1));
+const PHRASE_CODE = new Map(PHRASE_TEXT.map((text, i) => [text, CODES[i]]));
 /** Every phrase, the longest first, so that the longest one matching at a place is taken. */
 const PHRASE_PATTERN = new RegExp(
   [...PHRASE_TEXT].sort((a, b) => b.length - a.length).map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
   'g',
 );
-const CODE_PATTERN = /[\x01-\x1e]/g;
+const CODE_PATTERN = new RegExp(`[${CODES.join('')}]`, 'g');
 
 /** A call with a control character is kept in a JSON line (the compact one ends the call at one). */
-const CONTROL = /[\x00-\x1f]/;
+const CONTROL = /\p{Cc}/u;
 /** Redis keeps text as UTF-8, where a lone surrogate becomes U+FFFD: such text is kept JSON-escaped. */
 const LONE_SURROGATE = /\p{Cs}/u;
 const storable = (text: string) => !LONE_SURROGATE.test(text);
