@@ -13,10 +13,13 @@ Run with node --expose-gc (npm run bench:memory does) for the Node heap figures.
 /**
  * What a notification costs in memory. Redis: INFO used_memory and DBSIZE before, after accepting
  * N notifications (work loop paused, so they all sit `queued`) and after all are `delivered`
- * (receipt links and push dedupe keys included), plus a breakdown by key kind. Node: heapUsed and
- * RSS after a forced GC at the same points (the emulator lives in this process too: after
- * delivery its inbox and client_msg_id map are part of the figure, so a last row resets the
- * emulator and measures again).
+ * (receipt links and push dedupe keys included), plus a breakdown by key kind with each kind's
+ * encoding. Node: heapUsed and RSS after a forced GC at the same points (the emulator lives in
+ * this process too: after delivery its inbox and client_msg_id map are part of the figure, so a
+ * row resets the emulator and measures again). The last row is what a terminal notice keeps for
+ * its retention: measured again once the keys that live minutes (the plaintext signature memory,
+ * a receipt's push mark and msgid link) are gone, as they would be by themselves (the warm-up's
+ * are dropped before the baseline).
  */
 async function main(): Promise<void> {
   const a = benchArgs(HELP, {
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
     const warm = await acceptAll(stack, 500, concurrency, (i) => body(stack, i));
     await untilAllTerminal(stack, 60_000);
     await stack.emulator.control.whenIdle();
+    await dropShortLived(stack); // the warm-up's, so that the last row compares like with like
     const base = await measure(stack, gc);
 
     await stack.service.loop.stop();
@@ -49,6 +53,9 @@ async function main(): Promise<void> {
     const calls = describeCalls(stack);
     stack.emulator.control.reset(); // drops the emulator's inbox and client_msg_id map: what is left is wxreach's
     const withoutEmulator = await measure(stack, gc);
+    const rows = await breakdown(stack, keySamples);
+    const lapsed = await dropShortLived(stack);
+    const kept = await measure(stack, gc);
 
     const statuses = await countStatuses(stack, accepted.ids);
     console.log(`accepted ${count} with the work loop paused in ${(accepted.ms / 1000).toFixed(2)} s (${perSecond(count, accepted.ms)} requests/s); final statuses ${JSON.stringify(statuses)}`);
@@ -58,6 +65,7 @@ async function main(): Promise<void> {
       ['accepted (all queued)', queued],
       ['delivered (all terminal)', delivered],
       ['  same, emulator state reset', withoutEmulator],
+      ['  kept for the retention', kept],
     ] as const) {
       const per = (x: number, y: number) => (m === base ? '' : ((x - y) / count).toFixed(0));
       console.log(
@@ -67,9 +75,12 @@ async function main(): Promise<void> {
     }
     const all = count + warm.ids.length;
     console.log(`\nredis keys by kind after delivery of all ${all} (warm-up included; MEMORY USAGE of up to ${keySamples} keys per kind, scaled):`);
-    for (const row of await breakdown(stack, keySamples)) {
-      console.log(`  ${row.kind.padEnd(10)} ${String(row.keys).padStart(8)} keys × ${row.avg.toFixed(0).padStart(5)} B = ${(row.total / all).toFixed(0).padStart(5)} B/notification  (ttl of one: ${row.ttl})`);
+    for (const row of rows) {
+      console.log(
+        `  ${row.kind.padEnd(10)} ${String(row.keys).padStart(8)} keys × ${row.avg.toFixed(0).padStart(5)} B = ${(row.total / all).toFixed(0).padStart(5)} B/notification  (ttl of one: ${row.ttl}; ${row.encoding})`,
+      );
     }
+    console.log(`\nkept for the retention: ${lapsed} keys that live at most ${SHORT_LIVED_SECONDS / 60} minutes were dropped before the last row`);
     console.log(`\n${calls}`);
   } finally {
     await stack.close();
@@ -91,7 +102,22 @@ async function measure(stack: BenchStack, gc: (() => void) | undefined): Promise
   return { redis: await stack.redis.usedMemory(), keys: await stack.redis.clients[0].dbSize(), heap: heapUsed, rss };
 }
 
-/** Keys grouped by kind (`{prefix}:<kind>:…`), with MEMORY USAGE of a sample of each and a typical TTL. */
+/** Keys this short-lived are gone long before a notice's retention ends. */
+const SHORT_LIVED_SECONDS = 3600;
+
+/** Deletes the keys that expire within SHORT_LIVED_SECONDS (what their TTL would do); how many. */
+async function dropShortLived(stack: BenchStack): Promise<number> {
+  const [client] = stack.redis.clients;
+  let dropped = 0;
+  for await (const keys of client.scanIterator({ MATCH: '*', COUNT: 1000 })) {
+    const ttls = await Promise.all(keys.map((key) => client.ttl(key)));
+    const short = keys.filter((_, i) => ttls[i] >= 0 && ttls[i] <= SHORT_LIVED_SECONDS);
+    if (short.length > 0) dropped += await client.del(short);
+  }
+  return dropped;
+}
+
+/** Keys grouped by kind (`{prefix}:<kind>:…`), with MEMORY USAGE of a sample of each, a typical TTL and the encodings. */
 async function breakdown(stack: BenchStack, samples: number) {
   const [client] = stack.redis.clients; // the bench runs on one redis-server
   const kinds = new Map<string, string[]>();
@@ -111,8 +137,11 @@ async function breakdown(stack: BenchStack, samples: number) {
     const avg = sizes.reduce<number>((s, v) => s + (v ?? 0), 0) / keys.length;
     const ttlSeconds = await client.ttl(keys[0]);
     const ttl = ttlSeconds < 0 ? 'none' : ttlSeconds >= 86_400 ? `${(ttlSeconds / 86_400).toFixed(0)} d` : `${ttlSeconds} s`;
+    const encodings = new Map<string, number>();
+    for (const encoding of await Promise.all(keys.map((k) => client.objectEncoding(k)))) encodings.set(String(encoding), (encodings.get(String(encoding)) ?? 0) + 1);
+    const encoding = [...encodings].map(([name, n]) => (encodings.size === 1 ? name : `${name} ×${n}`)).join(', ');
     const n = counts.get(kind) ?? 0;
-    rows.push({ kind, keys: n, avg, total: avg * n, ttl });
+    rows.push({ kind, keys: n, avg, total: avg * n, ttl, encoding });
   }
   return rows.sort((x, y) => y.total - x.total);
 }

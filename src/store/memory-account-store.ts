@@ -7,6 +7,7 @@ import type { MemoryWebhookStore } from './memory-webhook-store';
 import type { RecordIds } from './record-ids';
 import {
   CREATOR_FIELD,
+  LINKED_AFTER_RECEIPT_SECONDS,
   type AccountStore,
   type CreateOptions,
   type CreateResult,
@@ -296,11 +297,17 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
       else if (record.fields.openid !== r.user) {
         note(r.notes.foreign);
         applied = { result: 'foreign', id };
-      } else if (await this.move(id, r.move)) {
-        applied = { result: 'moved', id, templateId: record.fields.templateId ?? '', template: record.fields.template ?? '' };
       } else {
-        note(r.notes.late);
-        applied = { result: 'late', id };
+        if (await this.move(id, r.move)) {
+          applied = { result: 'moved', id, templateId: record.fields.templateId ?? '', template: record.fields.template ?? '' };
+        } else {
+          note(r.notes.late);
+          applied = { result: 'late', id };
+        }
+        // it reached its record: the push mark and the link are kept a short while only (as in Redis)
+        this.msgids.expireAt(key, this.inSeconds(LINKED_AFTER_RECEIPT_SECONDS));
+        this.pushes.set(seen, 'handled', this.inSeconds(LINKED_AFTER_RECEIPT_SECONDS));
+        return applied;
       }
     }
     this.pushes.set(seen, 'handled', this.inSeconds(r.seenSeconds));

@@ -8,12 +8,14 @@ import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
 import type { RedisOutboxes } from './redis-outboxes';
 import { RedisKeyValues } from './redis-key-values';
+import { checkFieldNames, decodeRecord, encodeLine, newRecordShape } from './redis-record-codec';
 import type { AccountKeys, RedisKeys, ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
 import { createRecords } from './scripts/create';
 import { eachItemCall } from './scripts/each-item';
 import { applyReceipts } from './scripts/apply-receipts';
 import { getRecord } from './scripts/get-record';
+import { appendHistory } from './scripts/history';
 import { linkMsgid } from './scripts/link-msgid';
 import { openWindow } from './scripts/open-window';
 import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
@@ -23,6 +25,7 @@ import { giveBackToWindow } from './scripts/return-window';
 import { takeFromWindow } from './scripts/take-window';
 import {
   CREATOR_FIELD,
+  LINKED_AFTER_RECEIPT_SECONDS,
   type AccountStore,
   type CreateOptions,
   type CreateResult,
@@ -60,13 +63,6 @@ interface RecordWrite {
 
 /** A search looks at no more than this many index entries per shard and call (records of other clients are skipped). */
 const SEARCH_SCAN_LIMIT = 2000;
-
-/** Pairs of a flat HGETALL reply from Lua → an object. */
-function unflatten(flat: string[]): Fields {
-  const fields: Fields = {};
-  for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
-}
 
 /**
  * One account's part of the Redis store (a view: no state of its own). A record's keys are in its
@@ -146,6 +142,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     records.forEach(({ id, fields, options }, i) => {
       try {
         checkCreateFields(id, fields);
+        checkFieldNames(fields);
         shards[i] = this.shardOfRecord(id);
       } catch (err) {
         return fail([i], err);
@@ -231,24 +228,25 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const { dueAt, index, ttlSeconds, tally } = options;
     const listedAt = index ? index.at : 0;
     const [minute, hour] = tallyKeys(keys, tally);
-    const recordKeys = [keys.record(id), keys.history(id), keys.due, minute, hour];
+    const recordKeys = [keys.record(id), keys.due, minute, hour];
     if (index) for (const term of index.terms) recordKeys.push(keys.searchTerm(term));
-    const args = [id, String(ttlSeconds), JSON.stringify(history), dueAt === undefined ? '' : String(dueAt), String(listedAt), localId(id), String(listedAt - ttlSeconds * 1000)];
+    const args = [id, String(ttlSeconds), '', dueAt === undefined ? '' : String(dueAt), String(listedAt), localId(id), String(listedAt - ttlSeconds * 1000)];
     for (const arg of tallyArgs(tally)) args.push(arg);
-    return { keys: recordKeys, args: flatten(fields, args) };
+    args[2] = newRecordShape(fields, history, args);
+    return { keys: recordKeys, args };
   }
 
   async get(id: string): Promise<StoredRecord | null> {
     const keys = this.recordShard(id);
-    const [flat, history] = (await this.redis.run(getRecord, [keys.record(id), keys.history(id)], [])) as [string[], string[]];
-    const fields = unflatten(flat);
-    if (fields.status === undefined) return null;
-    return { fields, history: history.map((entry) => JSON.parse(entry) as HistoryEntry) };
+    const [flat, lines] = (await this.redis.run(getRecord, [keys.record(id), keys.history(id)], [])) as [string[], string[]];
+    return decodeRecord(flat, lines);
   }
 
   /** KEYS and ARGV of a record move (see scripts/record-move.ts), then the script's own. */
   private moveArgs(keys: ShardKeys, id: string, move: RecordMove): { keys: string[]; args: string[] } {
     const { from, to, set = {}, expect = {}, history, dueAt, event, tally } = move;
+    checkFieldNames(set);
+    checkFieldNames(expect);
     const expected = flatten(expect);
     const fields = flatten(set);
     const recorded = event ? [newEventId(event.at), event.type, String(event.at), this.account, ...event.fields] : [];
@@ -257,7 +255,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       args: [
         id,
         to,
-        history ? JSON.stringify(history) : '',
+        history ? encodeLine(history) : '',
         dueAt === undefined ? '' : dueAt === null ? 'off' : String(dueAt),
         String(from.length),
         ...from,
@@ -303,8 +301,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   }
 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {
-    // RPUSHX: the history list exists exactly as long as the record (same TTL, created together)
-    await this.redis.call('appendHistory', (redis) => redis.rPushX(this.recordShard(id).history(id), JSON.stringify(entry)));
+    const keys = this.recordShard(id);
+    await this.redis.run(appendHistory, [keys.record(id), keys.history(id)], [encodeLine(entry)]);
   }
 
   async allDueNow(now: number): Promise<number> {
@@ -385,7 +383,19 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       const keys = this.keys.shard(this.account, shards[i]);
       const move = this.moveArgs(keys, '', r.move);
       allKeys.push(keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys);
-      allArgs.push(String(move.keys.length), String(move.args.length), String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, ...move.args);
+      allArgs.push(
+        String(move.keys.length),
+        String(move.args.length),
+        String(r.seenSeconds),
+        r.status,
+        String(r.stashSeconds),
+        r.user,
+        r.notes.at,
+        r.notes.foreign,
+        r.notes.late,
+        String(LINKED_AFTER_RECEIPT_SECONDS),
+        ...move.args,
+      );
     });
     const replies = (await this.redis.run(applyReceipts, allKeys, allArgs)) as string[][];
     const applied = replies.map(([result, id, templateId, template]): ReceiptApplied => {

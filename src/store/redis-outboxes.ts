@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { checkLease } from './checks';
 import type { RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { decodeHistory } from './redis-record-codec';
 import { hintDue, markDueClaim, settleDueClaim } from './scripts/due-index';
 import { ackOutbox, appendEvent, outboxLength, readOutbox } from './scripts/outbox';
-import type { Fields, HistoryEntry } from './store';
+import type { Fields } from './store';
 import { StoreUnavailableError } from './unavailable';
 import { newEventId, OUTBOXES_COUNTED, type NewEvent, type OutboxBatch, type OutboxEvent } from './webhook-store';
 
@@ -20,7 +21,7 @@ function toEvent([entry, flat]: StreamEntry): OutboxEvent {
     else raw[flat[i]] = flat[i + 1];
   }
   const event: OutboxEvent = { id: raw.id, type: raw.type, at: Number(raw.at), account: raw.account || null, subject: raw.subject, entry };
-  if (raw.history !== undefined) event.record = { fields, history: JSON.parse(raw.history) as HistoryEntry[] };
+  if (raw.history !== undefined) event.record = { fields, history: decodeHistory(JSON.parse(raw.history) as unknown[]) };
   if (raw.data !== undefined) event.data = raw.data;
   return event;
 }

@@ -182,9 +182,16 @@ export interface MsgidCorrelation {
    * otherwise its history notes why not ('foreign', 'late'; 'gone' when it expired); a msgid not
    * linked yet stashes the status (the first one only) for `linkMsgid` ('stashed'); then the push
    * is marked handled. The move's record id is left blank: it is the linked one.
+   *
+   * A receipt that reaches its record ('moved', 'late') marks its push handled, and leaves its msgid
+   * linked, for LINKED_AFTER_RECEIPT_SECONDS only (not `seenSeconds`): a later repeat finds no link
+   * and is stashed, which changes nothing either.
    */
   applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[];
 }
+
+/** How long a receipt that reached its record is remembered, and its msgid linked: WeChat re-sends a push within seconds. */
+export const LINKED_AFTER_RECEIPT_SECONDS = 600;
 
 // --- receipts applied by msgid (see MsgidCorrelation.applyReceipts) ---------------------------
 

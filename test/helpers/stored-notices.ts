@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { decodeRecord } from '../../src/store/redis-record-codec';
 
 const plainClient = (url: string) => createClient({ url });
 
@@ -28,7 +29,7 @@ export async function storedNotices(redis: TestRedisClient, prefix: string): Pro
   for await (const batch of redis.scanIterator({ MATCH: `{${prefix}:*}:rec:*`, COUNT: 1000 })) keys.push(...batch);
   return Promise.all(
     keys.map(async (key) => {
-      const f = await redis.hGetAll(key);
+      const f = decodeRecord(Object.entries(await redis.hGetAll(key)).flat(), [])!.fields;
       return { id: key.slice(key.indexOf(':rec:') + 5), client: f.client, openid: f.openid, template: f.template, data: JSON.parse(f.data) as StoredNotice['data'] };
     }),
   );

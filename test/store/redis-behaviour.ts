@@ -62,7 +62,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
         [
           ...[`accounts`, `due-index`, `val:ticket`].map((rest) => `{${prefix}}:${rest}`),
           ...['hash:templates', 'idem:ik', 'lock:refresh', 'seen:push', 'val:forever', 'val:token'].map((rest) => `{${prefix}:${APP}}:${rest}`),
-          ...['bot-reply:o1:msg:1', 'due', 'early:m2', `hist:${id}`, 'ix-parked', 'ix:u%3Ao1', 'msgid:m1', 'push:o1:msg:1', `rec:${id}`, 'set:parked:o1', 'win:message:o1'].map((rest) => shard + rest),
+          ...['bot-reply:o1:msg:1', 'due', 'early:m2', 'ix-parked', 'ix:u%3Ao1', 'msgid:m1', 'push:o1:msg:1', `rec:${id}`, 'set:parked:o1', 'win:message:o1'].map((rest) => shard + rest),
         ].sort(),
       );
     });

@@ -1,4 +1,5 @@
 import { asLuaFunction } from './each-item';
+import { HISTORY_FUNCTIONS } from './history';
 import { lua } from './lua-script';
 import { moveRecord } from './record-move';
 
@@ -18,18 +19,24 @@ export const applyReceipts = lua(
         the id goes)
   ARGV (after ARGV[1] = n): number of move keys, number of move arguments, seen TTL (seconds),
         status, stash TTL (seconds), sender, note time (ISO), note for another user's record, note
-        for a record that does not take the move, then the moveRecord arguments (ARGV[1], the
+        for a record that does not take the move, how long a receipt that reached its record is
+        marked seen and its msgid linked (seconds), then the moveRecord arguments (ARGV[1], the
         record id, left blank)
+
+  A receipt that reaches its record (moved or late) is marked seen, and its msgid stays linked,
+  for that short while only: WeChat re-sends a push within seconds, and a later repeat finds no
+  link and is stashed, which changes nothing either. Any other receipt is marked seen for the
+  seen TTL.
 
   Returns, per receipt: {'duplicate'} | {'stashed'} | {'gone' | 'foreign' | 'late', id} |
   {'moved', id, templateId or '', template or ''}.
 ]]
-${asLuaFunction('move', moveRecord)}
-local function note(history, at, status, detail)
-  redis.call('RPUSHX', history, cjson.encode({at = at, status = status, detail = detail}))
+${asLuaFunction('move', moveRecord)}${HISTORY_FUNCTIONS}
+local function note(record, history, at, status, detail)
+  appendLine(record, history, cjson.encode({at = at, status = status, detail = detail}))
 end
 
-local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, stashSeconds, sender, at, foreign, late)
+local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, stashSeconds, sender, at, foreign, late, linkSeconds)
   if redis.call('GET', seen) == 'handled' then return {'duplicate'} end
   local result
   local id = redis.call('GET', msgidKey)
@@ -43,7 +50,7 @@ local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, s
     if not current then
       result = {'gone', id}
     elseif owner ~= sender then
-      note(history, at, current, foreign)
+      note(record, history, at, current, foreign)
       result = {'foreign', id}
     else
       mkeys[1] = record
@@ -53,9 +60,11 @@ local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, s
         local template = redis.call('HMGET', record, 'templateId', 'template')
         result = {'moved', id, template[1] or '', template[2] or ''}
       else
-        note(history, at, current, late)
+        note(record, history, at, current, late)
         result = {'late', id}
       end
+      redis.call('EXPIRE', msgidKey, linkSeconds)
+      seenSeconds = linkSeconds
     end
   end
   redis.call('SET', seen, 'handled', 'EX', seenSeconds)
@@ -68,11 +77,11 @@ for r = 1, tonumber(ARGV[1]) do
   local nkeys, nargs = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   local mkeys, margs = {}, {}
   for j = 1, nkeys do mkeys[j] = KEYS[k + 2 + j] end
-  for j = 1, nargs do margs[j] = ARGV[a + 8 + j] end
+  for j = 1, nargs do margs[j] = ARGV[a + 9 + j] end
   results[r] = apply(KEYS[k], KEYS[k + 1], KEYS[k + 2], mkeys, margs,
-    ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8])
+    ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
   k = k + 3 + nkeys
-  a = a + 9 + nargs
+  a = a + 10 + nargs
 end
 return results
 `,

@@ -1,36 +1,37 @@
 import { COUNTER_FUNCTIONS } from './counters';
 import { eachItem } from './each-item';
+import { HISTORY_FUNCTIONS } from './history';
 import { lua } from './lua-script';
 
 export const createRecord = lua(
   'create',
   `--[[
-  Creates a record: its hash, its history list with the first entry, and optionally its place on
-  its shard's due schedule. Hash and history share the record's TTL. (An idempotency key lives under
-  the account's tag, in another slot: the caller sets it first, see RedisAccountStore.create.)
+  Creates a record: its hash with its fields and the first line of its history (the record's
+  shape: redis-record-codec.ts), and optionally its place on its shard's due schedule. (An
+  idempotency key lives under the account's tag, in another slot: the caller sets it first, see
+  RedisAccountStore.create.)
 
-  KEYS[1] record hash   KEYS[2] history list   KEYS[3] the shard's due schedule (zset)
-  KEYS[4] KEYS[5] the minute and hour counter hashes of the creation's time (its tally, see counters.ts)
-  KEYS[6..] the search terms' indexes (zsets) the record is listed in
-  ARGV[1] record id   ARGV[2] ttl (seconds)   ARGV[3] first history entry (JSON)
+  KEYS[1] record hash   KEYS[2] the shard's due schedule (zset)
+  KEYS[3] KEYS[4] the minute and hour counter hashes of the creation's time (its tally, see counters.ts)
+  KEYS[5..] the search terms' indexes (zsets) the record is listed in
+  ARGV[1] record id   ARGV[2] ttl (seconds)   ARGV[3] first history line
   ARGV[4] due time (ms), or '' for none
   ARGV[5] listing time in the indexes (ms)   ARGV[6] the record's local id   ARGV[7] index entries listed before this time (ms) leave
   ARGV[8..] the tally's arguments ('0' for none), then field, value, field, value, ...
 
   Returns 1 when created; -1 when record ARGV[1] already exists (nothing changes).
-]]${COUNTER_FUNCTIONS}
+]]${COUNTER_FUNCTIONS}${HISTORY_FUNCTIONS}
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local ttl = ARGV[2]
 -- statistics: the counters the creation adds, in its buckets; the fields follow its arguments
-local fields = tally(KEYS[4], KEYS[5], KEYS[1], nil, 8)
+local fields = tally(KEYS[3], KEYS[4], KEYS[1], nil, 8)
 redis.call('HSET', KEYS[1], unpack(ARGV, fields))
+appendLine(KEYS[1], nil, ARGV[3])
 redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('RPUSH', KEYS[2], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ttl)
-if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1]) end
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
 -- search indexes: listed with the record, as long as the newest record they list; entries older
 -- than the retention have lost their records and are dropped as the index grows
-for i = 6, #KEYS do
+for i = 5, #KEYS do
   redis.call('ZADD', KEYS[i], ARGV[5], ARGV[6])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[7])
   redis.call('EXPIRE', KEYS[i], ttl)

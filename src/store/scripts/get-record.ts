@@ -1,3 +1,4 @@
+import { HISTORY_FUNCTIONS } from './history';
 import { lua } from './lua-script';
 
 export const getRecord = lua(
@@ -5,10 +6,10 @@ export const getRecord = lua(
   `--[[
   Reads a record's fields and history as of one moment (a move changes both at once).
 
-  KEYS[1] record hash   KEYS[2] history list
+  KEYS[1] record hash   KEYS[2] its older history list, if any (see HISTORY_FUNCTIONS)
 
-  Returns {fields (flat: field, value, ...), history entries (JSON, oldest first)}.
-]]
-return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}
+  Returns {the hash (flat: field, value, ...), the history lines (oldest first)}.
+]]${HISTORY_FUNCTIONS}
+return {redis.call('HGETALL', KEYS[1]), historyLines(KEYS[1], KEYS[2])}
 `,
 );

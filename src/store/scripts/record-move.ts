@@ -1,13 +1,15 @@
 import { COUNTER_FUNCTIONS } from './counters';
+import { HISTORY_FUNCTIONS } from './history';
 import { lua } from './lua-script';
 
 /**
  * The compare-and-set every record move starts with (shared by the move scripts below, so the
  * conditions are written once). It reads:
 
-  KEYS[1] record hash   KEYS[2] history list   KEYS[3] due schedule (zset)   KEYS[4] outbox (stream)
+  KEYS[1] record hash   KEYS[2] its older history list, if any (scripts/history.ts)
+  KEYS[3] due schedule (zset)   KEYS[4] outbox (stream)
   KEYS[5] KEYS[6] the minute and hour counter hashes of the move's time (its tally, see counters.ts)
-  ARGV[1] record id   ARGV[2] new status   ARGV[3] history entry (JSON) or ''
+  ARGV[1] record id   ARGV[2] new status   ARGV[3] history line (redis-record-codec.ts) or ''
   ARGV[4] schedule: '' leaves it, 'off' removes the id, otherwise the new due time (ms)
   ARGV[5] n, then the n from-statuses; then m, then m/2 expect pairs (field, value);
           then k, then k/2 set pairs (field, value); then e, then the event (e = 0: none):
@@ -16,11 +18,11 @@ import { lua } from './lua-script';
           then the script's own arguments.
 
  * and leaves `rest` = the index of the script's first own argument. The event goes to the outbox
- * with the kept fields (as 'f:<name>') and the history as the move left them. Returns 0 (nothing
- * changed) when the record is gone or a condition fails; flat arguments, so no JSON is decoded in
- * Redis. The scripts' own keys start at KEYS[7].
+ * with the kept fields (as 'f:<name>') and the history as the move left them (a JSON array of its
+ * stored lines). Returns 0 (nothing changed) when the record is gone or a condition fails; flat
+ * arguments, so no JSON is decoded in Redis. The scripts' own keys start at KEYS[7].
  */
-const MOVE_PRELUDE = `${COUNTER_FUNCTIONS}
+const MOVE_PRELUDE = `${COUNTER_FUNCTIONS}${HISTORY_FUNCTIONS}
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return 0 end
 local i = 5
@@ -43,8 +45,7 @@ for j = 1, nset do set[j] = ARGV[i + j] end
 set[nset + 1] = 'status'
 set[nset + 2] = ARGV[2]
 redis.call('HSET', KEYS[1], unpack(set))
--- RPUSHX: the list exists with the hash and keeps its TTL
-if ARGV[3] ~= '' then redis.call('RPUSHX', KEYS[2], ARGV[3]) end
+if ARGV[3] ~= '' then appendLine(KEYS[1], KEYS[2], ARGV[3]) end
 if ARGV[4] == 'off' then
   redis.call('ZREM', KEYS[3], ARGV[1])
 elseif ARGV[4] ~= '' then
@@ -62,7 +63,7 @@ if nevent > 0 then
     end
   end
   entry[#entry + 1] = 'history'
-  entry[#entry + 1] = '[' .. table.concat(redis.call('LRANGE', KEYS[2], 0, -1), ',') .. ']'
+  entry[#entry + 1] = historyJson(KEYS[1], KEYS[2])
   redis.call('XADD', KEYS[4], '*', unpack(entry))
 end
 local rest = i + nevent + 1

@@ -1,0 +1,75 @@
+import { lua } from './lua-script';
+
+/**
+ * Lua for a record's history (the record's shape: ../redis-record-codec.ts), pasted into the
+ * scripts that write or read it. A line goes into the record's hash, in slots `~1`, `~2`, ... of at
+ * most 64 bytes each (so the hash stays a listpack); `~` counts the slots. A longer line is cut
+ * between UTF-8 characters and goes on in the next slots, each starting with `+` (no line starts
+ * so). A record written before histories moved into the hash keeps its history list: its lines go
+ * on there, and a script tells the two apart by that list.
+ */
+export const HISTORY_FUNCTIONS = `
+local SLOT_BYTES = 64
+
+-- appends line to the history of record (hash) or, when it has one, to its older history list
+-- (list nil: a new record, which has none)
+local function appendLine(record, list, line)
+  if list and redis.call('RPUSHX', list, line) > 0 then return end
+  local n = tonumber(redis.call('HGET', record, '~') or '0')
+  local slots = {}
+  local from, mark = 1, ''
+  while from <= #line do
+    local to = math.min(from + SLOT_BYTES - 1 - #mark, #line)
+    -- never cut before a UTF-8 continuation byte (10xxxxxx)
+    while to < #line and to > from do
+      local after = string.byte(line, to + 1)
+      if after < 128 or after >= 192 then break end
+      to = to - 1
+    end
+    n = n + 1
+    slots[#slots + 1] = '~' .. n
+    slots[#slots + 1] = mark .. string.sub(line, from, to)
+    from, mark = to + 1, '+'
+  end
+  redis.call('HSET', record, '~', n, unpack(slots))
+end
+
+-- the history lines of record, oldest first (from its hash, or its older history list)
+local function historyLines(record, list)
+  local lines = redis.call('LRANGE', list, 0, -1)
+  if #lines > 0 then return lines end
+  local n = tonumber(redis.call('HGET', record, '~') or '0')
+  if n == 0 then return lines end
+  local slots = {}
+  for k = 1, n do slots[k] = '~' .. k end
+  for _, part in ipairs(redis.call('HMGET', record, unpack(slots))) do
+    if part and string.sub(part, 1, 1) == '+' and #lines > 0 then
+      lines[#lines] = lines[#lines] .. string.sub(part, 2)
+    elseif part then
+      lines[#lines + 1] = part
+    end
+  end
+  return lines
+end
+
+-- the history as JSON text: an array of the lines (empty: '[]', which cjson would make '{}')
+local function historyJson(record, list)
+  local lines = historyLines(record, list)
+  if #lines == 0 then return '[]' end
+  return cjson.encode(lines)
+end
+`;
+
+export const appendHistory = lua(
+  'appendHistory',
+  `--[[
+  Appends a line to a record's history whatever its status; nothing when the record is gone.
+
+  KEYS[1] record hash   KEYS[2] its older history list (see HISTORY_FUNCTIONS)
+  ARGV[1] the line (see redis-record-codec.ts)
+]]${HISTORY_FUNCTIONS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+appendLine(KEYS[1], KEYS[2], ARGV[1])
+return 1
+`,
+);
