@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { request, type Agent } from 'undici';
 import { STREAM_GROUP } from '../src/delivery/stream-intake';
 import { notificationBody as notificationSchema } from '../src/http/notification-schema';
 import { deadLetterStream } from '../src/store/redis-keys';
 import { benchArgs } from './lib/args';
+import { describeProfile, profiledRun } from './lib/cpu-profile';
 import { acceptAll } from './lib/flow';
 import { keepAliveAgent, runTimed, until } from './lib/pool';
 import { BENCH_API_KEY, type BenchStack, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
@@ -15,7 +17,10 @@ const HELP = `npm run bench:intake -- [options]   (each option also as an env va
   --batch-concurrency K  batch calls in flight (default 2)
   --keys                 every notice with an idempotency key (one more Redis command each)
   --with-delivery        keep the work loop sending while notices come in (default: paused, intake alone)
-  --no-stream            skip the Redis Stream run`;
+  --no-single            skip the single-call run
+  --no-stream            skip the Redis Stream run
+  --profile DIR          profile this process (V8's CPU profiler) over each measured run, written to DIR,
+                         and print the functions that took the most time`;
 
 function options() {
   const a = benchArgs(HELP, {
@@ -25,7 +30,9 @@ function options() {
     'batch-concurrency': { type: 'string', default: '2' },
     keys: { type: 'boolean' },
     'with-delivery': { type: 'boolean' },
+    'no-single': { type: 'boolean' },
     'no-stream': { type: 'boolean' },
+    profile: { type: 'string' },
   });
   return {
     count: a.int('count'),
@@ -34,7 +41,9 @@ function options() {
     batchConcurrency: a.int('batch-concurrency'),
     keys: a.keys,
     withDelivery: a['with-delivery'],
+    single: !a['no-single'],
     stream: !a['no-stream'],
+    profile: a.profile === undefined ? undefined : path.resolve(a.profile),
   };
 }
 
@@ -53,15 +62,16 @@ async function redisCpuSeconds(stack: BenchStack): Promise<number> {
 }
 
 /**
- * Measures `run` (which takes in `count` notices): wall time, CPU of this process (the client, the
+ * Measures `run` (which takes in `o.count` notices, the way in named `way`; profiled with --profile): wall time, CPU of this process (the client, the
  * HTTP server and wxreach share it) and of Redis, and Redis commands, each per notice.
  */
-async function measured(stack: BenchStack, count: number, run: () => Promise<string>): Promise<void> {
+async function measured(stack: BenchStack, o: Options, way: string, run: () => Promise<string>): Promise<void> {
+  const { count } = o;
   const commands = await stack.redis.commandCalls();
   const redisCpu = await redisCpuSeconds(stack);
   const cpu = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const detail = await run();
+  const detail = o.profile === undefined ? await run() : await profiledRun(path.join(o.profile, way), way, run);
   const ms = msSince(t0);
   const used = process.cpuUsage(cpu);
   const redisUsed = (await redisCpuSeconds(stack)) - redisCpu;
@@ -72,6 +82,7 @@ async function measured(stack: BenchStack, count: number, run: () => Promise<str
       `busy ${(((used.user + used.system) / 1e3 / ms) * 100).toFixed(0)} % of one core in Node, ${(((redisUsed * 1e3) / ms) * 100).toFixed(0)} % in Redis`,
   );
   console.log(`  redis commands per notice (inside Lua scripts counted): ${describeDelta(deltaPer(commands, await stack.redis.commandCalls(), count))}`);
+  if (o.profile !== undefined) console.log(describeProfile(path.join(o.profile, way), 15));
 }
 
 /** The `i`-th notice of the run numbered `run` (each run its own order numbers, and idempotency keys with --keys). */
@@ -93,7 +104,7 @@ async function post(stack: BenchStack, agent: Agent, path: string, body: string,
 
 async function single(stack: BenchStack, o: Options, agent: Agent): Promise<void> {
   console.log(`\n(a) POST /v1/notifications, one notice per call, ${o.concurrency} calls in flight`);
-  await measured(stack, o.count, async () => {
+  await measured(stack, o, 'single', async () => {
     const latencies = await runTimed(o.count, o.concurrency, async (i) => {
       await post(stack, agent, '/v1/notifications', JSON.stringify(bodyOf(stack, 1, i)), 202, o.keys ? { 'idempotency-key': keyOf(1, i) } : {});
     });
@@ -105,7 +116,7 @@ async function batch(stack: BenchStack, o: Options, agent: Agent): Promise<void>
   const calls = Math.ceil(o.count / o.batchSize);
   console.log(`\n(b) POST /v1/notifications/batch, ${o.batchSize} notices per call, ${o.batchConcurrency} calls in flight`);
   let bytes = 0;
-  await measured(stack, o.count, async () => {
+  await measured(stack, o, 'batch', async () => {
     const latencies = await runTimed(calls, o.batchConcurrency, async (c) => {
       const items = Array.from({ length: Math.min(o.batchSize, o.count - c * o.batchSize) }, (_, k) => {
         const i = c * o.batchSize + k;
@@ -125,7 +136,7 @@ async function stream(stack: BenchStack, o: Options): Promise<void> {
   const name = stack.store.streams!.group(stack.config.intake.stream, STREAM_GROUP).stream;
   const business = stack.redis.clients[0];
   console.log(`\n(c) Redis Stream ${name}: the business XADDs (pipelined, 500 at a time) while wxreach reads, stores and acknowledges`);
-  await measured(stack, o.count, async () => {
+  await measured(stack, o, 'stream', async () => {
     const t0 = process.hrtime.bigint();
     for (let from = 0; from < o.count; from += 500) {
       await Promise.all(
@@ -169,7 +180,7 @@ async function main(): Promise<void> {
     const warm = Math.min(2000, o.count);
     await acceptAll(stack, warm, o.concurrency, (i) => bodyOf(stack, 0, i));
     console.log(`warm-up: ${warm} single calls (not counted)`);
-    await single(stack, o, agent);
+    if (o.single) await single(stack, o, agent);
     await batch(stack, o, agent);
     if (o.stream) await stream(stack, o);
     console.log(`\nthe notification schema alone (zod, in this process): ${schemaCost(stack, 5000)} per notice`);
