@@ -165,12 +165,12 @@ export class ShardKeys {
     return `${this.base}outbox`;
   }
 
-  /** Record fields (hash); `record('')` is the prefix scripts append ids to. */
+  /** A record: its fields and history (hash, see redis-record-codec.ts); `record('')` is the prefix scripts append ids to. */
   record(id: string): string {
     return `${this.base}rec:${id}`;
   }
 
-  /** Record history (list of JSON entries). */
+  /** The history of a record written before histories moved into its hash (list of JSON entries); newer records have none. */
   history(id: string): string {
     return `${this.base}hist:${id}`;
   }
