@@ -12,9 +12,10 @@ end
 /**
  * `script` run once per item in one call, in order, each run on its own slice of KEYS and its own
  * arguments, so many items cost one round trip and the script's logic stays in one place. The items
- * share a slot (on a Redis Cluster a script's keys must). The items' arguments travel as one JSON
- * text (one string for the client to write and Redis to read, instead of tens of thousands of
- * arguments for a batch of a thousand records: writing those was most of the client's cost).
+ * share a slot (on a Redis Cluster a script's keys must). Their keys go once each (items of one
+ * shard share its schedule and counters), and their arguments travel as one JSON text: one string
+ * for the client to write and Redis to read, instead of tens of thousands of arguments for a batch
+ * of a thousand records (writing those was most of the client's cost).
  */
 export function eachItem(name: string, script: LuaScript): LuaScript {
   return lua(
@@ -22,21 +23,19 @@ export function eachItem(name: string, script: LuaScript): LuaScript {
     `--[[
   Runs ${script.name} once per item, one after the other.
 
-  ARGV[1] JSON text: a list with, per item, its number of keys and the list of its arguments (strings)
-  KEYS    the items' keys, one item's after the other's
+  ARGV[1] JSON text: a list with, per item, the list of its keys' places in KEYS and the list of its
+          arguments (strings)
+  KEYS    every key of the items, once
 
   Returns the replies of ${script.name}, in order.
 ]]
 ${asLuaFunction('one', script)}
 local items = cjson.decode(ARGV[1])
 local replies = {}
-local k = 0
 for r = 1, #items do
-  local nkeys, args = items[r][1], items[r][2]
-  local keys = {}
-  for j = 1, nkeys do keys[j] = KEYS[k + j] end
-  replies[r] = one(keys, args)
-  k = k + nkeys
+  local places, keys = items[r][1], {}
+  for j = 1, #places do keys[j] = KEYS[places[j]] end
+  replies[r] = one(keys, items[r][2])
 end
 return replies
 `,
@@ -46,10 +45,18 @@ return replies
 /** KEYS and ARGV of an eachItem script for items given as their own KEYS and ARGV. */
 export function eachItemCall(items: readonly { keys: readonly string[]; args: readonly string[] }[]): { keys: string[]; args: string[] } {
   const keys: string[] = [];
-  const each: [number, readonly string[]][] = new Array(items.length);
+  const places = new Map<string, number>();
+  const each: [number[], readonly string[]][] = new Array(items.length);
   items.forEach((item, i) => {
-    for (const key of item.keys) keys.push(key);
-    each[i] = [item.keys.length, item.args];
+    const own = item.keys.map((key) => {
+      let place = places.get(key);
+      if (place === undefined) {
+        place = keys.push(key); // Lua counts from 1
+        places.set(key, place);
+      }
+      return place;
+    });
+    each[i] = [own, item.args];
   });
   return { keys, args: [JSON.stringify(each)] };
 }
