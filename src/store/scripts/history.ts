@@ -15,7 +15,8 @@ local SLOT_BYTES = 64
 -- (list nil: a new record, which has none)
 local function appendLine(record, list, line)
   if list and redis.call('RPUSHX', list, line) > 0 then return end
-  local n = tonumber(redis.call('HGET', record, '~') or '0')
+  local n = 0
+  if list then n = tonumber(redis.call('HGET', record, '~') or '0') end
   local slots = {}
   local from, mark = 1, ''
   while from <= #line do
