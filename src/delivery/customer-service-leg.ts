@@ -82,8 +82,6 @@ export class CustomerServiceLeg {
     }
     const call = wechatCallOf(CUSTOM_SEND_PATH, started);
     await this.lifecycle.move('fallbackSent', n, { detail: 'customer-service text accepted', set: { channel: 'customer_service', csCallAt: '' }, dueAt: null, call });
-    // Counted after the terminal move: a statistics failure must not turn a sent message into an unknown one.
-    if (n.templateId) await this.templates.count(n.templateId, 'fallback_sent').catch(() => undefined);
   }
 
   private async sendFailed(n: Notification, text: string, err: unknown, windowKind: WindowKind | undefined, call: WechatCall | undefined): Promise<void> {

@@ -71,7 +71,7 @@ export function createDelivery(
     statusChanged: (status: string) => allMetrics.statusChanged(status, account),
     pushReceived: (kind: string, duplicate: boolean) => allMetrics.pushReceived(kind, duplicate, account),
   };
-  const templates = new TemplateRegistry(store, api, settings.templates, log, now, settings.onTemplateValidity);
+  const templates = new TemplateRegistry(store, api, settings.templates, settings.statsRetentionSeconds, log, now, settings.onTemplateValidity);
   const quota = new TemplateQuota(store, api, log, now);
   // Closed windows are remembered a day past the longest a notice waits for its user.
   const window = new CustomerServiceWindow(store, settings.parkSeconds + 86_400, now);
@@ -96,7 +96,7 @@ export function createDelivery(
   );
   const accountState = settings.accountState ?? (() => Promise.resolve<AccountState>('active'));
   const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, accountState, log, now);
-  const receipts = new ReceiptCommit(store, templates, metrics, log, settings.msgidSeconds, DEDUPE_SECONDS, settings.statsRetentionSeconds, now);
+  const receipts = new ReceiptCommit(store, metrics, log, settings.msgidSeconds, DEDUPE_SECONDS, settings.statsRetentionSeconds, now);
   const intake = new PushIntake(store, receipts, parking, window, metrics, log, now);
   return { templates, quota, window, lifecycle, notifications, search, parking, customerService, templateLeg, dispatcher, intake };
 }

@@ -3,7 +3,6 @@ import type { AccountMetrics } from '../metrics/metrics';
 import type { AccountStore, MsgidReceipt, ReceiptApplied } from '../store/store';
 import { receiptOutcome, type Push } from '../wechat/push';
 import { announceMove, MOVES, recordMove, type MoveChange, type MoveName, type Status } from './lifecycle';
-import type { TemplateRegistry } from './template-registry';
 
 export type ReceiptPush = Extract<Push, { kind: 'receipt' }>;
 
@@ -53,7 +52,6 @@ export class ReceiptCommit {
 
   constructor(
     private readonly store: Pick<AccountStore, 'applyReceipts'>,
-    private readonly templates: Pick<TemplateRegistry, 'resolve' | 'count'>,
     private readonly metrics: Pick<AccountMetrics, 'pushReceived' | 'statusChanged'>,
     private readonly log: Logger,
     private readonly msgidSeconds: number,
@@ -93,8 +91,7 @@ export class ReceiptCommit {
       for (const w of batch) w.reject(err);
       return;
     }
-    void Promise.allSettled(applied).then(async (settled) => {
-      await this.countTemplates(batch, settled);
+    void Promise.allSettled(applied).then((settled) => {
       settled.forEach((s, i) => {
         if (s.status === 'rejected') batch[i].reject(s.reason);
         else batch[i].resolve(this.settled(batch[i].push, moves[i], s.value));
@@ -136,25 +133,5 @@ export class ReceiptCommit {
       default:
         return false;
     }
-  }
-
-  /** The templates' receipt counts, one increment per template and outcome of the batch (best effort, as every count). */
-  private async countTemplates(batch: readonly Waiting[], settled: readonly PromiseSettledResult<ReceiptApplied>[]): Promise<void> {
-    const counts = new Map<string, { templateId?: string; template: string; what: string; by: number }>();
-    settled.forEach((s, i) => {
-      if (s.status !== 'fulfilled' || s.value.result !== 'moved') return;
-      const { templateId, template } = s.value;
-      const what = `receipt_${batch[i].push.outcome}`;
-      const key = `${templateId}\n${template}\n${what}`;
-      const entry = counts.get(key);
-      if (entry) entry.by += 1;
-      else counts.set(key, { templateId: templateId || undefined, template, what, by: 1 });
-    });
-    await Promise.all(
-      [...counts.values()].map(async ({ templateId, template, what, by }) => {
-        const id = templateId ?? (await this.templates.resolve(template))?.templateId;
-        if (id) await this.templates.count(id, what, by);
-      }).map((p) => p.catch(() => undefined)),
-    );
   }
 }

@@ -1,7 +1,6 @@
 import type { Logger } from '../log/logger';
 import type { AccountStore } from '../store/store';
 import { TEMPLATE_SEND_PATH, type TemplateMessage } from '../wechat/api-client';
-import { receiptOutcome } from '../wechat/push';
 import type { CustomerServiceLeg } from './customer-service-leg';
 import { unlessRepeated, type Lifecycle } from './lifecycle';
 import { receiptMove, receiptNotes } from './receipt-commit';
@@ -86,14 +85,13 @@ export class TemplateLeg {
     const losses = displayLosses(state.content, plainValues(n.data));
     const detail = `template ${templateId} accepted, msgid ${msgid}${losses.length ? `; the user sees it cut: ${losses.join('; ')}` : ''}`;
     const receiptDueAt = this.now() + this.settings.receipt.timeoutSeconds * 1000;
-    const moved = await this.lifecycle.move('sent', n, {
+    await this.lifecycle.move('sent', n, {
       detail,
       set: { msgid, templateId, channel: 'template', receiptDueAt: String(receiptDueAt) },
       dueAt: receiptDueAt,
       call,
     });
     if (early !== null) await this.applyReceipt(n.id, msgid, early);
-    if (moved) await this.templates.count(templateId, 'sent').catch(() => undefined);
   }
 
   /**
@@ -105,10 +103,7 @@ export class TemplateLeg {
     const n = await this.notifications.get(id);
     if (!n) return;
     const { name, change } = receiptMove(msgid, status, this.now());
-    const moved = await this.lifecycle.move(name, n, change);
-    const templateId = n.templateId ?? (await this.templates.resolve(n.template))?.templateId;
-    if (moved && templateId) await this.templates.count(templateId, `receipt_${receiptOutcome(status)}`).catch(() => undefined);
-    if (!moved) await this.lifecycle.note(n, receiptNotes(msgid, status).late);
+    if (!(await this.lifecycle.move(name, n, change))) await this.lifecycle.note(n, receiptNotes(msgid, status).late);
   }
 
   /** An `awaiting_receipt` notice whose deadline passed: `receipt.onTimeout` decides. */

@@ -46,13 +46,22 @@ export interface TemplateEvent {
   healedTo?: string;
 }
 
+/** A configured template as GET /v1/accounts and /v1/templates show it. */
+export interface TemplateHealth {
+  name: string;
+  templateId: string | null;
+  valid: boolean;
+  since: string | null;
+  reason: string | null;
+  title: string | null;
+}
+
 /** Events kept per template name, newest first. */
 const MAX_EVENTS = 20;
 
 const key = {
   state: (id: string) => `tpl:${id}`,
   events: (name: string) => `tpl-events:${name}`,
-  stats: (id: string) => `tpl-stats:${id}`,
   alias: (name: string) => `tpl-alias:${name}`,
   healed: (id: string) => `tpl-healed:${id}`,
   listed: 'tpl-list-synced-at',
@@ -63,30 +72,55 @@ const key = {
 /** What this instance knows of templates is re-read from the store at most this often. */
 const CACHE_MS = 1000;
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The counts GET /v1/templates shows, from the statistics' counters that each status change writes
+ * (lifecycle MOVES): the count's name → the counters it adds up.
+ */
+const COUNTS: Readonly<Record<string, readonly string[]>> = {
+  sent: ['template.sent'],
+  receipt_success: ['receipt.success'],
+  receipt_user_block: ['receipt.user_block'],
+  receipt_system_failed: ['receipt.system_failed'],
+  receipt_other_failed: ['receipt.other_failed'],
+  fallback_sent: ['fallback_sent.customer_service', 'fallback_sent.passive_reply'],
+};
+
 /**
  * What wxreach knows of the account's templates, shared through the store: which are usable,
- * their last known content (kept after deletion, for the default fallback sentence), counts, and
- * ids re-added by self-healing.
+ * their last known content (kept after deletion, for the default fallback sentence), and ids
+ * re-added by self-healing; with their counts from the statistics.
  */
 export class TemplateRegistry {
-  private readonly cache = new Map<string, { at: number; value: unknown }>();
+  private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(
     private readonly store: AccountStore,
     private readonly api: TemplateApi,
     private readonly templates: Readonly<Record<string, TemplateConfig>>,
+    /** How long the statistics' counters are kept: the counts cover this much. */
+    private readonly statsKeepSeconds: number,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
     private readonly onValidity: (change: ValidityChange) => Promise<void> = async () => {},
   ) {}
 
-  /** Every send reads the same few keys: serve them from memory for up to CACHE_MS (changes made here clear it). */
-  private async cached<T>(name: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * Every send reads the same few keys: serve them from memory for up to CACHE_MS (changes made
+   * here clear it). The read in flight is what is kept, so the sends that find it stale together
+   * share one read; a failed read is not kept.
+   */
+  private cached<T>(name: string, load: () => Promise<T>): Promise<T> {
     const hit = this.cache.get(name);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.value as T;
-    const value = await load();
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.value as Promise<T>;
+    const value = load();
     if (this.cache.size >= 1000) this.cache.clear(); // raw template ids come from clients: keep it bounded
-    this.cache.set(name, { at: Date.now(), value });
+    const entry = { at: Date.now(), value };
+    this.cache.set(name, entry);
+    value.catch(() => {
+      if (this.cache.get(name) === entry) this.cache.delete(name);
+    });
     return value;
   }
 
@@ -163,10 +197,6 @@ export class TemplateRegistry {
     return raw === null ? [] : (JSON.parse(raw) as TemplateEvent[]);
   }
 
-  count(templateId: string, what: string, by = 1): Promise<number> {
-    return this.store.incrementHash(key.stats(templateId), what, by);
-  }
-
   /**
    * Compares the account's template list with what we know. A configured name without a listed id
    * takes the listed template with its title (the list carries no short id), else is added (or
@@ -215,29 +245,47 @@ export class TemplateRegistry {
     }
   }
 
-  /** For GET /v1/templates: every configured template with its state and counts. */
-  async overview(): Promise<Array<Record<string, unknown>>> {
-    const out: Array<Record<string, unknown>> = [];
+  /** Every configured template with its current id and state (GET /v1/accounts). */
+  async health(): Promise<TemplateHealth[]> {
+    const out: TemplateHealth[] = [];
     for (const name of Object.keys(this.templates)) {
       const { templateId } = (await this.resolve(name)) as ResolvedTemplate;
       if (templateId === undefined) {
         const reason = 'not in this account yet (not found by title, not added by short id)';
-        out.push({ name, templateId: null, valid: false, since: null, reason, title: this.templates[name].title ?? null, counts: {}, events: await this.events(name) });
+        out.push({ name, templateId: null, valid: false, since: null, reason, title: this.templates[name].title ?? null });
         continue;
       }
       const s = await this.state(templateId);
-      const stats = await this.store.getHash(key.stats(templateId));
-      out.push({
-        name,
-        templateId,
-        valid: s.valid,
-        since: s.since ?? null,
-        reason: s.reason || null,
-        title: s.title ?? null,
-        counts: Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, Number(v)])),
-        events: await this.events(name),
-      });
+      out.push({ name, templateId, valid: s.valid, since: s.since ?? null, reason: s.reason || null, title: s.title ?? null });
     }
     return out;
+  }
+
+  /**
+   * For GET /v1/templates: every configured template with its state, counts and latest events.
+   * The counts are the statistics' counters of the notices sent under the name, and under the
+   * template id itself when a client gave that: over the days the statistics keep (one read of
+   * the account's day buckets for all templates).
+   */
+  async overview(): Promise<Array<TemplateHealth & { counts: Record<string, number>; events: TemplateEvent[] }>> {
+    const now = this.now();
+    const from = Math.floor((now - this.statsKeepSeconds * 1000) / DAY_MS) * DAY_MS;
+    const [templates, rows] = await Promise.all([this.health(), this.store.readCounters('day', from, now + 1)]);
+    const bySubject = new Map<string, Map<string, number>>();
+    for (const { subject, counter, n } of rows) {
+      const counters = bySubject.get(subject) ?? new Map<string, number>();
+      bySubject.set(subject, counters.set(counter, (counters.get(counter) ?? 0) + n));
+    }
+    return Promise.all(
+      templates.map(async (t) => {
+        const subjects = [t.name, ...(t.templateId !== null && t.templateId !== t.name ? [t.templateId] : [])];
+        const counts: Record<string, number> = {};
+        for (const [name, counters] of Object.entries(COUNTS)) {
+          const n = subjects.reduce((sum, subject) => sum + counters.reduce((s, c) => s + (bySubject.get(subject)?.get(c) ?? 0), 0), 0);
+          if (n > 0) counts[name] = n;
+        }
+        return { ...t, counts, events: await this.events(t.name) };
+      }),
+    );
   }
 }

@@ -21,6 +21,8 @@ export class WorkLoop {
   private running = false;
   private readonly inHand = new Set<Promise<void>>();
   private readonly pauses = new WakeablePause();
+  /** A poke since the current claim began: work may have become due after the claim looked. */
+  private poked = false;
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -40,6 +42,7 @@ export class WorkLoop {
 
   /** New work is due now: claim it without waiting for the next poll. */
   poke(): void {
+    this.poked = true;
     this.pauses.wake();
   }
 
@@ -59,6 +62,7 @@ export class WorkLoop {
         continue;
       }
       let ids: DueWork[];
+      this.poked = false;
       try {
         const claimedAt = this.now();
         ids = await this.store.claimDue(claimedAt, this.settings.leaseMs, room);
@@ -74,7 +78,8 @@ export class WorkLoop {
         continue;
       }
       if (ids.length === 0) {
-        await this.pauses.pause(this.settings.pollMs);
+        // a poke that came while the claim was under way is not lost to the pause
+        if (!this.poked) await this.pauses.pause(this.settings.pollMs);
         continue;
       }
       for (const id of ids) this.dispatch(id);

@@ -85,7 +85,7 @@ async function accountView(accounts: ApiAccounts, appid: string): Promise<Record
   const state = await accounts.state(appid);
   if (state === 'unknown') return { appid, state };
   const { kind, tokens, delivery, store } = accounts.runtime(appid);
-  const templates = await delivery.templates.overview();
+  const templates = await delivery.templates.health();
   const pausedUntil = await delivery.quota.pausedUntil();
   const refused = tokens.lastError;
   // health, for the console: shared through the store, so every instance shows the same

@@ -1,14 +1,12 @@
 import { PeriodicTask } from './periodic-task';
 import { rotated } from './rotated';
-import { randomBytes } from 'node:crypto';
 import { checkLease } from './checks';
+import { ClaimedIndex, unlessUnavailable } from './claimed-index';
 import type { RedisConnection } from './redis-connection';
 import { dueIndexMember, parseDueIndexMember, type RedisKeys } from './redis-keys';
 import { allDueNow } from './scripts/all-due-now';
 import { claimDue } from './scripts/claim-due';
-import { hintDue, markDueClaim, settleDueClaim } from './scripts/due-index';
 import type { DueWork } from './store';
-import { StoreUnavailableError } from './unavailable';
 
 /** Shards read from the due index per claim: enough to share a claim among many accounts. */
 const INDEX_READ_LIMIT = 1000;
@@ -21,11 +19,6 @@ interface ShardClaim {
   shard: number;
   /** How many to claim from the shard. */
   count: number;
-}
-
-/** Rethrows anything but StoreUnavailableError. */
-function unlessUnavailable(err: unknown): void {
-  if (!(err instanceof StoreUnavailableError)) throw err;
 }
 
 /** `total` shared out evenly over `n` takers, the first ones getting one more when it does not divide. */
@@ -54,12 +47,14 @@ const shareOut = (total: number, n: number): number[] => Array.from({ length: n 
  * as the claim saw it, maybe hours away) and hide it until the sweep.
  *
  * A hint that cannot be written (its master unreachable) is left to the sweep rather than failing a
- * write that happened.
+ * write that happened. The hints of one turn of the event loop go to Redis as one call, and so do
+ * the marks of one claim and the settles of one turn (see ClaimedIndex).
  */
 export class RedisDueSchedule {
   /** Accounts this process has added to the deployment's list (one SADD per account per process). */
   private readonly listed = new Set<string>();
   private readonly sweeper: PeriodicTask;
+  private readonly index: ClaimedIndex;
   /** Counts claims, to rotate which account is served first. */
   private turn = 0;
 
@@ -70,6 +65,7 @@ export class RedisDueSchedule {
     sweepIntervalMs: number,
   ) {
     this.sweeper = new PeriodicTask(sweepIntervalMs, () => this.sweepOnce());
+    this.index = new ClaimedIndex(redis, [keys.deployment.dueIndex, keys.deployment.dueClaims]);
   }
 
   /** Adds `account` to the accounts the sweep looks at; called before its first record is written. */
@@ -80,10 +76,8 @@ export class RedisDueSchedule {
   }
 
   /** After a write that made a record of the shard due at `dueAt`. */
-  async hint(account: string, shard: number, dueAt: number): Promise<void> {
-    const { dueIndex, dueClaims } = this.keys.deployment;
-    // unreachable: the sweep puts it right
-    await this.redis.run(hintDue, [dueIndex, dueClaims], [dueIndexMember(account, shard), String(dueAt)]).catch(unlessUnavailable);
+  hint(account: string, shard: number, dueAt: number): Promise<void> {
+    return this.index.hint(dueIndexMember(account, shard), dueAt);
   }
 
   /**
@@ -122,7 +116,14 @@ export class RedisDueSchedule {
           if (count > 0) asks.push({ member: members[j], account, shard: parseDueIndexMember(members[j]).shard, count });
         });
       });
-      const results = await Promise.allSettled(asks.map((ask) => this.claimShard(ask, now, leaseMs)));
+      let token: string;
+      try {
+        token = await this.index.mark(asks.map((ask) => ask.member), now + leaseMs);
+      } catch (err) {
+        failure ??= err;
+        break;
+      }
+      const results = await Promise.allSettled(asks.map((ask) => this.claimShard(ask, token, now, leaseMs)));
       results.forEach((result, i) => {
         const { account, member, count } = asks[i];
         const ids = result.status === 'fulfilled' ? result.value : [];
@@ -140,17 +141,13 @@ export class RedisDueSchedule {
     return claimed;
   }
 
-  /** Mark, claim, settle (see the class comment); the marks and settles of all shards go out together. */
-  private async claimShard({ member, account, shard, count }: ShardClaim, now: number, leaseMs: number): Promise<string[]> {
-    const { dueIndex, dueClaims } = this.keys.deployment;
+  /** Claim and settle one shard of a claim marked with `token` (see the class comment). */
+  private async claimShard({ member, account, shard, count }: ShardClaim, token: string, now: number, leaseMs: number): Promise<string[]> {
     const shardKeys = this.keys.shard(account, shard);
-    const leaseEnd = String(now + leaseMs);
-    const token = randomBytes(8).toString('hex');
-    await this.redis.run(markDueClaim, [dueIndex, dueClaims], [member, leaseEnd, token]);
-    const [earliest, ...ids] = (await this.redis.run(claimDue, [shardKeys.due], [String(now), leaseEnd, String(count), shardKeys.record('')])) as string[];
+    const [earliest, ...ids] = (await this.redis.run(claimDue, [shardKeys.due], [String(now), String(now + leaseMs), String(count), shardKeys.record('')])) as string[];
     // the claimed ids are leased whatever happens to the settle: a failed one leaves the mark, so
     // the shard comes back when the lease ends
-    await this.redis.run(settleDueClaim, [dueIndex, dueClaims], [member, token, earliest]).catch(unlessUnavailable);
+    await this.index.settle(member, token, earliest).catch(unlessUnavailable);
     return ids;
   }
 

@@ -1,13 +1,11 @@
 import { PeriodicTask } from './periodic-task';
-import { randomBytes } from 'node:crypto';
 import { checkLease } from './checks';
+import { ClaimedIndex } from './claimed-index';
 import type { RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 import { decodeHistory } from './redis-record-codec';
-import { hintDue, markDueClaim, settleDueClaim } from './scripts/due-index';
 import { ackOutbox, appendEvent, outboxLength, readOutbox } from './scripts/outbox';
 import type { Fields } from './store';
-import { StoreUnavailableError } from './unavailable';
 import { newEventId, OUTBOXES_COUNTED, type NewEvent, type OutboxBatch, type OutboxEvent } from './webhook-store';
 
 type StreamEntry = [string, string[]];
@@ -31,10 +29,12 @@ function toEvent([entry, flat]: StreamEntry): OutboxEvent {
  * deployment's, with an index of those that hold events. The index is kept as the due index is
  * (see RedisDueSchedule): hinted after each append, marked and settled by each claim, and swept
  * every `sweepIntervalMs` from the outboxes themselves, so a hint lost to a crash delays an event
- * by at most that long and never loses it.
+ * by at most that long and never loses it. Hints, marks and settles of many outboxes go as one
+ * call (see ClaimedIndex).
  */
 export class RedisOutboxes {
   private readonly sweeper: PeriodicTask;
+  private readonly index: ClaimedIndex;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -43,14 +43,12 @@ export class RedisOutboxes {
     sweepIntervalMs: number,
   ) {
     this.sweeper = new PeriodicTask(sweepIntervalMs, () => this.sweepOnce());
+    this.index = new ClaimedIndex(redis, [keys.deployment.outboxIndex, keys.deployment.outboxClaims]);
   }
 
   /** After an append to `outbox` (unreachable: the sweep puts it right). */
-  async hint(outbox: string, at: number): Promise<void> {
-    const { outboxIndex, outboxClaims } = this.keys.deployment;
-    await this.redis.run(hintDue, [outboxIndex, outboxClaims], [outbox, String(at)]).catch((err: unknown) => {
-      if (!(err instanceof StoreUnavailableError)) throw err;
-    });
+  hint(outbox: string, at: number): Promise<void> {
+    return this.index.hint(outbox, at);
   }
 
   async append(event: NewEvent): Promise<string> {
@@ -63,12 +61,11 @@ export class RedisOutboxes {
   async claim(now: number, leaseMs: number, outboxes: number, events: number): Promise<OutboxBatch[]> {
     checkLease(leaseMs);
     await this.sweeper.whenDue();
-    const { outboxIndex, outboxClaims } = this.keys.deployment;
+    const { outboxIndex } = this.keys.deployment;
     const due = await this.redis.call('claimOutbox', (redis) => redis.zRange(outboxIndex, '-inf', now, { BY: 'SCORE', LIMIT: { offset: 0, count: outboxes } }));
+    const token = await this.index.mark(due, now + leaseMs);
     const batches = await Promise.all(
       due.map(async (outbox) => {
-        const token = randomBytes(8).toString('hex');
-        await this.redis.run(markDueClaim, [outboxIndex, outboxClaims], [outbox, String(now + leaseMs), token]);
         const entries = (await this.redis.run(readOutbox, [outbox], [String(events)])) as StreamEntry[];
         return { outbox, token, events: entries.map(toEvent) };
       }),
@@ -79,12 +76,11 @@ export class RedisOutboxes {
   }
 
   async ack(batch: OutboxBatch, now: number): Promise<void> {
-    const { outboxIndex, outboxClaims } = this.keys.deployment;
     const left =
       batch.events.length > 0
         ? ((await this.redis.run(ackOutbox, [batch.outbox], batch.events.map((e) => e.entry))) as number)
         : ((await this.redis.run(outboxLength, [batch.outbox], [])) as number);
-    await this.redis.run(settleDueClaim, [outboxIndex, outboxClaims], [batch.outbox, batch.token, left > 0 ? String(now) : '']);
+    await this.index.settle(batch.outbox, batch.token, left > 0 ? String(now) : '');
   }
 
   /** Events in the outboxes the index names (the first OUTBOXES_COUNTED of them). */

@@ -12,7 +12,7 @@ function registry() {
   const store = new MemoryStore({ now: () => T0 }).forAccount('wxtemplates000001');
   const api = fakeWechat();
   const { log, text } = capturedLogger();
-  const templates = new TemplateRegistry(store, api, { order_paid: { id: OLD_ID, shortId: 'TM00015' } }, log, () => T0);
+  const templates = new TemplateRegistry(store, api, { order_paid: { id: OLD_ID, shortId: 'TM00015' } }, 30 * 86_400, log, () => T0);
   return { store, api, templates, logs: text };
 }
 
@@ -102,5 +102,26 @@ describe('TemplateRegistry', () => {
     await expect(templates.resolve('TPL_RAW_0000000001')).resolves.toBeNull();
     // Names are the config's own: Object.prototype's members are not templates.
     await expect(templates.resolve('constructor')).resolves.toBeNull();
+  });
+
+  it('counts: the statistics of the notices sent under the name and under its id, over the days the statistics keep', async () => {
+    const { store, templates } = registry();
+    const DAY_S = 86_400;
+    const counted = async (subject: string, at: number, counters: string[]) => {
+      const id = store.newId('oUSER_counts_0001');
+      const tally = { at, subject, counters: ['accepted'], keepSeconds: 30 * DAY_S };
+      await store.create(id, { status: 'queued', template: subject }, { at: new Date(at).toISOString(), status: 'queued', detail: 'accepted' }, { ttlSeconds: DAY_S, tally });
+      await store.move(id, { from: ['queued'], to: 'fallback_sent', tally: { ...tally, counters } });
+    };
+    await counted('order_paid', T0 - 2 * DAY_S * 1000, ['template.sent', 'receipt.success', 'delivered']);
+    await counted('order_paid', T0, ['template.sent', 'receipt.user_block', 'fallback_sent.customer_service', 'window.open']);
+    await counted(OLD_ID, T0, ['template.sent', 'receipt.none', 'fallback_sent.passive_reply']);
+    await counted('another_name', T0, ['template.sent']);
+    expect((await templates.overview())[0]).toMatchObject({
+      name: 'order_paid',
+      templateId: OLD_ID,
+      counts: { sent: 3, receipt_success: 1, receipt_user_block: 1, fallback_sent: 2 },
+    });
+    expect(Object.keys((await templates.overview())[0].counts).sort()).toEqual(['fallback_sent', 'receipt_success', 'receipt_user_block', 'sent']);
   });
 });

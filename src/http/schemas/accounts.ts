@@ -17,7 +17,11 @@ export const templateEntry = z.object({
   since: isoTime.nullable().describe('since when `valid` holds'),
   reason: z.string().nullable().describe('why it is invalid'),
   title: z.string().nullable(),
-  counts: z.record(z.string(), z.number().int()).describe('sent, receipt_success, receipt_user_block, receipt_system_failed, fallback_sent'),
+  counts: z
+    .record(z.string(), z.number().int())
+    .describe(
+      'notices sent under this name (or under its current template id), over the days the statistics keep (`stats.retentionDays`): sent, receipt_success, receipt_user_block, receipt_system_failed, receipt_other_failed, fallback_sent (the customer-service text or the passive reply); counts that are zero are left out',
+    ),
 });
 
 /** A template in GET /v1/templates: its state, counts and latest events. */

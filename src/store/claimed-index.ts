@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { RedisConnection } from './redis-connection';
+import { hintDue, markDueClaim, settleDueClaim } from './scripts/due-index';
+import { TickBatch } from './tick-batch';
+import { StoreUnavailableError } from './unavailable';
+
+/** Rethrows anything but StoreUnavailableError. */
+export function unlessUnavailable(err: unknown): void {
+  if (!(err instanceof StoreUnavailableError)) throw err;
+}
+
+/**
+ * An index of places that have something due (the due schedule's shards, the outboxes), kept by
+ * hints and claims as scripts/due-index.ts describes, with the calls of many places in one script:
+ *
+ * - the hints gathered in one turn of the event loop go as one call, each place at the earliest
+ *   time hinted for it. Each hint is still sent after the write it follows (a write's caller
+ *   hints once the write is stored), which is all the claims' settles rely on: a write stored
+ *   before the hint that voids a claim in progress, so that claim's settle can no longer raise
+ *   the place past it. The callers wait for their hint as before;
+ * - a claim marks all its places in one call, and the settles gathered in one turn go as one call.
+ */
+export class ClaimedIndex {
+  private readonly hints: TickBatch<[string, number]>;
+  private readonly settles: TickBatch<[string, string, string]>;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    /** The index (zset) and its claims in progress (hash), in one slot. */
+    private readonly keys: [string, string],
+  ) {
+    this.hints = new TickBatch((hints) => {
+      const earliest = new Map<string, number>();
+      for (const [member, at] of hints) earliest.set(member, Math.min(at, earliest.get(member) ?? at));
+      const args = [...earliest].flatMap(([member, at]) => [member, String(at)]);
+      // unreachable: the sweep puts it right
+      return this.redis.run(hintDue, this.keys, args).then(() => undefined, unlessUnavailable);
+    });
+    this.settles = new TickBatch(async (settles) => {
+      await this.redis.run(settleDueClaim, this.keys, settles.flat());
+    });
+  }
+
+  /** After a write that made `member` due at `at` (unreachable: left to the sweep). */
+  hint(member: string, at: number): Promise<void> {
+    return this.hints.add([member, at]);
+  }
+
+  /** Marks a claim on `members` until `leaseEnd`; its token, for the settles. */
+  async mark(members: readonly string[], leaseEnd: number): Promise<string> {
+    const token = randomBytes(8).toString('hex');
+    if (members.length > 0) await this.redis.run(markDueClaim, this.keys, [String(leaseEnd), token, ...members]);
+    return token;
+  }
+
+  /** The claim with `token` on `member` ends; `earliest`: when the member is next due ('' never). */
+  settle(member: string, token: string, earliest: string): Promise<void> {
+    return this.settles.add([member, token, earliest]);
+  }
+}
