@@ -299,7 +299,7 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
         applied = { result: 'foreign', id };
       } else {
         if (await this.move(id, r.move)) {
-          applied = { result: 'moved', id, templateId: record.fields.templateId ?? '', template: record.fields.template ?? '' };
+          applied = { result: 'moved', id };
         } else {
           note(r.notes.late);
           applied = { result: 'late', id };

@@ -68,11 +68,4 @@ export class MemoryKeyValues implements KeyValueStore {
   async setHash(key: string, fields: Fields): Promise<void> {
     this.hashes.set(key, { ...this.hashes.get(key), ...fields });
   }
-
-  async incrementHash(key: string, field: string, by = 1): Promise<number> {
-    const hash = this.hashes.get(key) ?? {};
-    const value = Number(hash[field] ?? 0) + by;
-    this.hashes.set(key, { ...hash, [field]: String(value) });
-    return value;
-  }
 }

@@ -398,10 +398,9 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       );
     });
     const replies = (await this.redis.run(applyReceipts, allKeys, allArgs)) as string[][];
-    const applied = replies.map(([result, id, templateId, template]): ReceiptApplied => {
+    const applied = replies.map(([result, id]): ReceiptApplied => {
       if (result === 'duplicate' || result === 'stashed') return { result };
-      if (result === 'moved') return { result, id, templateId, template };
-      return { result: result as 'gone' | 'foreign' | 'late', id };
+      return { result: result as 'gone' | 'foreign' | 'late' | 'moved', id };
     });
     // The indexes learn of each shard's earliest new due time and event once per call, not per receipt.
     const earliestDue = new Map<number, number>();

@@ -59,8 +59,4 @@ export class RedisKeyValues implements KeyValueStore {
   async setHash(key: string, fields: Fields): Promise<void> {
     if (Object.keys(fields).length > 0) await this.redis.call('setHash', (redis) => redis.hSet(this.names.hash(key), fields));
   }
-
-  async incrementHash(key: string, field: string, by = 1): Promise<number> {
-    return this.redis.call('incrementHash', (redis) => redis.hIncrBy(this.names.hash(key), field, by));
-  }
 }

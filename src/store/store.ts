@@ -214,9 +214,7 @@ export interface MsgidReceipt {
 
 export type ReceiptApplied =
   | { result: 'duplicate' | 'stashed' }
-  | { result: 'gone' | 'foreign' | 'late'; id: string }
-  /** `templateId` and `template` as the record holds them ('' when absent). */
-  | { result: 'moved'; id: string; templateId: string; template: string };
+  | { result: 'gone' | 'foreign' | 'late' | 'moved'; id: string };
 
 /** Each owner's parked records (changed only together with a move: see NotificationRecords). */
 export interface ParkedLists {
@@ -331,7 +329,6 @@ export interface KeyValueStore {
   releaseLock(key: string, owner: string): Promise<void>;
   getHash(key: string): Promise<Fields>;
   setHash(key: string, fields: Fields): Promise<void>;
-  incrementHash(key: string, field: string, by?: number): Promise<number>;
 }
 
 /**

@@ -50,7 +50,6 @@ export async function testKv(prefix = `c${randomBytes(4).toString('hex')}`): Pro
     async setHash(key, fields) {
       if (Object.keys(fields).length > 0) await client.hSet(k('hash', key), fields);
     },
-    incrementHash: (key, field, by = 1) => client.hIncrBy(k('hash', key), field, by),
     async wipe() {
       const keys: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) keys.push(...batch);

@@ -90,7 +90,7 @@ describe('a record in Redis: one listpack hash with its history', () => {
     const sent = lifecycleMove('sent', { detail: SENT_DETAIL, set: { msgid: MSGID, templateId: TEMPLATE_ID, channel: 'template', receiptDueAt: String(T0 + 600_000) }, dueAt: T0 + 600_000, call: { path: '/cgi-bin/message/template/send', errcode: 0, ms: 43 } }, T0 + 1000);
     await expect(account.move(id, sent)).resolves.toBe(true);
     await account.linkMsgid(MSGID, id, DAY);
-    await expect(Promise.all(account.applyReceipts([receiptFor('success', T0 + 2000)]))).resolves.toEqual([{ result: 'moved', id, templateId: TEMPLATE_ID, template: 'order_paid' }]);
+    await expect(Promise.all(account.applyReceipts([receiptFor('success', T0 + 2000)]))).resolves.toEqual([{ result: 'moved', id }]);
 
     const history = [accepted, sent.history, { at: iso(T0 + 2000), status: 'delivered', detail: `receipt for msgid ${MSGID}: success` }];
     await expect(account.get(id)).resolves.toEqual({ fields: { ...fields, status: 'delivered', msgid: MSGID, templateId: TEMPLATE_ID, channel: 'template', receiptDueAt: String(T0 + 600_000) }, history });
@@ -162,7 +162,7 @@ describe('a record in Redis: one listpack hash with its history', () => {
     expect(await redis.objectEncoding(recordKey(id))).toBe('hashtable');
 
     await expect(account.get(id)).resolves.toEqual({ fields, history: before });
-    await expect(Promise.all(account.applyReceipts([receiptFor('failed:user block', T0 + 2000)]))).resolves.toEqual([{ result: 'moved', id, templateId: TEMPLATE_ID, template: 'order_paid' }]);
+    await expect(Promise.all(account.applyReceipts([receiptFor('failed:user block', T0 + 2000)]))).resolves.toEqual([{ result: 'moved', id }]);
     await account.appendHistory(id, { at: iso(T0 + 3000), status: 'fallback_pending', detail: 'a note' });
     await expect(Promise.all(account.applyReceipts([receiptFor('success', T0 + 4000)]))).resolves.toEqual([{ result: 'late', id }]);
     const fallback = lifecycleMove('fallbackSent', { detail: 'customer-service text accepted', set: { channel: 'customer_service', text: '您的订单 A0000000461 已支付' }, dueAt: null }, T0 + 5000);

@@ -28,8 +28,7 @@ export const applyReceipts = lua(
   link and is stashed, which changes nothing either. Any other receipt is marked seen for the
   seen TTL.
 
-  Returns, per receipt: {'duplicate'} | {'stashed'} | {'gone' | 'foreign' | 'late', id} |
-  {'moved', id, templateId or '', template or ''}.
+  Returns, per receipt: {'duplicate'} | {'stashed'} | {'gone' | 'foreign' | 'late' | 'moved', id}.
 ]]
 ${asLuaFunction('move', moveRecord)}${HISTORY_FUNCTIONS}
 local function note(record, history, at, status, detail)
@@ -57,8 +56,7 @@ local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, s
       mkeys[2] = history
       margs[1] = id
       if move(mkeys, margs) == 1 then
-        local template = redis.call('HMGET', record, 'templateId', 'template')
-        result = {'moved', id, template[1] or '', template[2] or ''}
+        result = {'moved', id}
       else
         note(record, history, at, current, late)
         result = {'late', id}
