@@ -233,7 +233,9 @@ async function main(): Promise<void> {
       if (kind === 'wxreach' && rateCount > 0) {
         await new Promise((resolve) => setTimeout(resolve, 500));
         const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
-        console.log(`  wxreach at a fixed rate: ${await fixedRate(server.url, agent, receipts, o.rate)}`);
+        const before = await usageOf(server);
+        const line = await fixedRate(server.url, agent, receipts, o.rate);
+        console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(before, await usageOf(server), rateCount)}`);
       }
       if (profiled) await ask(server, 'profile-stop', (m) => m === 'profiled');
     } finally {

@@ -6,6 +6,7 @@ import { wechatSignature } from '../../src/wechat/signature';
 import { AES_KEY, APP, TEMPLATES, USER, startHarness, type Harness } from '../helpers/harness';
 import { buildXml, parseXml } from '../../src/wechat/xml';
 import { postPush, receiptXml } from '../helpers/push';
+import { hookedStore } from '../helpers/store-proxy';
 
 const aes = { key: AES_KEY, appId: APP.appId };
 const seconds = () => Math.floor(Date.now() / 1000);
@@ -305,6 +306,29 @@ describe('/wechat reads bodies and paths as it always did (it answers on node:ht
     for (const [method, path] of [['PUT', '/wechat'], ['POST', '/wechat/a/b'], ['GET', '/wechatx']]) {
       const r = await fetch(`${h.service.url}${path}`, { method });
       expect({ method, path, status: r.status, body: await r.json() }).toEqual({ method, path, status: 404, body: { error: { code: 'not_found', message: `no route for ${method} ${path}` } } });
+    }
+  });
+});
+
+describe('a push whose handling fails unexpectedly', () => {
+  it('is answered 500 in the API error shape and logged, as a failure on any route, and the notice is left for the re-send', async () => {
+    let failing = false;
+    const h = await startHarness({
+      emulator: { aesKey: AES_KEY, mode: 'compatible' },
+      wrapStore: (store) => hookedStore(store, (method, _args, call) => (failing && method === 'applyReceipts' ? Promise.reject(new Error('a bug in the store')) : call())),
+    });
+    try {
+      const { id, msgid } = await awaitingReceipt(h);
+      failing = true;
+      const r = await postPush(h.service.url, receiptXml(USER, msgid, 'success'), { token: APP.token, aes: { key: AES_KEY, appId: APP.appId } });
+      expect({ status: r.status, body: JSON.parse(r.text) }).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error; the request can be retried' } } });
+      expect(h.logs()).toMatch(/"message":"request failed"[^\n]*"path":"\/wechat"/);
+      failing = false;
+      // WeChat sends it again, and this time it goes through
+      expect(await postPush(h.service.url, receiptXml(USER, msgid, 'success'), { token: APP.token, aes: { key: AES_KEY, appId: APP.appId } })).toEqual({ status: 200, text: 'success' });
+      await h.waitFor(id, 'delivered');
+    } finally {
+      await h.close();
     }
   });
 });
