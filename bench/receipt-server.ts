@@ -7,7 +7,7 @@ import { startReceiptServer, type ReceiptServerOptions } from './lib/receipt-ser
  * Child process of bench/receipts.ts: starts one server (argv[2]: its options as JSON), tells the
  * parent its URL over IPC, and on the parent's word starts and stops V8's CPU profiler (what
  * `node --cpu-prof` runs, here around the measured runs only: argv[3] is the profile's folder),
- * and exits on `stop`.
+ * answers `usage` with the CPU time it has used so far (and what its Redis has done, if it has one), and exits on `stop`.
  */
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '') as ReceiptServerOptions;
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
         session.disconnect();
         process.send?.('profiled');
       });
+    } else if (message === 'usage') {
+      void (server.redis?.() ?? Promise.resolve(undefined)).then((redis) => process.send?.({ usage: { cpu: process.cpuUsage(), redis } }));
     } else if (message === 'stop') {
       void server.close().finally(() => process.exit(0));
     }

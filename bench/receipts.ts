@@ -11,7 +11,7 @@ import { topFunctions } from './lib/cpu-profile';
 import { keepAliveAgent, runTimed } from './lib/pool';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
-import { describeLatencies, msSince, percentile, perSecond } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, msSince, percentile, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:receipts -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N          receipts per server in the throughput run (default 20000)
@@ -106,18 +106,40 @@ async function startServer(o: ReceiptServerOptions, profileDir?: string): Promis
   return { child, url };
 }
 
-/** Sends `command` to the child and waits for its `answer`. */
-async function ask(running: Running, command: string, answer: string): Promise<void> {
-  const answered = new Promise<void>((resolve) => {
+/** Sends `command` to the child and waits for the message that `isAnswer` takes. */
+async function ask(running: Running, command: string, isAnswer: (m: unknown) => boolean): Promise<unknown> {
+  const answered = new Promise<unknown>((resolve) => {
     const listener = (m: unknown) => {
-      if (m !== answer) return;
+      if (!isAnswer(m)) return;
       running.child.off('message', listener);
-      resolve();
+      resolve(m);
     };
     running.child.on('message', listener);
   });
   running.child.send(command);
-  await answered;
+  return answered;
+}
+
+interface Usage {
+  /** CPU time (user + system, µs) of the server's process so far. */
+  cpuMicros: number;
+  /** The commands its Redis ran (by name) and the CPU time (µs) it used so far, when it has one. */
+  redis?: { calls: Record<string, number>; cpuMicros: number };
+}
+
+async function usageOf(running: Running): Promise<Usage> {
+  const { usage } = (await ask(running, 'usage', (m) => typeof m === 'object' && m !== null && 'usage' in m)) as {
+    usage: { cpu: NodeJS.CpuUsage; redis?: Usage['redis'] };
+  };
+  return { cpuMicros: usage.cpu.user + usage.cpu.system, redis: usage.redis };
+}
+
+/** "… µs of its process's CPU per receipt (its Redis: … commands (evalsha …, …), … µs of CPU)" over `count` receipts. */
+function describeUsage(before: Usage, after: Usage, count: number): string {
+  const per = (a: number, b: number) => Math.round((a - b) / count);
+  const [r0, r1] = [before.redis, after.redis];
+  const ofRedis = r0 && r1 ? ` (its Redis: ${describeDelta(deltaPer(r0.calls, r1.calls, count))} commands, ${per(r1.cpuMicros, r0.cpuMicros)} µs of CPU)` : '';
+  return `${per(after.cpuMicros, before.cpuMicros)} µs of its process's CPU per receipt${ofRedis}`;
 }
 
 async function stopServer(running: Running): Promise<void> {
@@ -202,16 +224,20 @@ async function main(): Promise<void> {
     try {
       if (o.warmup > 0) await throughput(server.url, agent, warmup, o.connections);
       const profiled = kind === 'wxreach' && o.profile !== undefined;
-      if (profiled) await ask(server, 'profile-start', 'profiling');
+      if (profiled) await ask(server, 'profile-start', (m) => m === 'profiling');
+      const before = await usageOf(server);
       const result = await throughput(server.url, agent, measured, o.connections);
+      const usage = describeUsage(before, await usageOf(server), o.count);
       rates[kind] = result;
-      console.log(`  ${kind.padEnd(8)} ${result.line}`);
+      console.log(`  ${kind.padEnd(8)} ${result.line}; ${usage}`);
       if (kind === 'wxreach' && rateCount > 0) {
         await new Promise((resolve) => setTimeout(resolve, 500));
         const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
-        console.log(`  wxreach at a fixed rate: ${await fixedRate(server.url, agent, receipts, o.rate)}`);
+        const before = await usageOf(server);
+        const line = await fixedRate(server.url, agent, receipts, o.rate);
+        console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(before, await usageOf(server), rateCount)}`);
       }
-      if (profiled) await ask(server, 'profile-stop', 'profiled');
+      if (profiled) await ask(server, 'profile-stop', (m) => m === 'profiled');
     } finally {
       await agent.close();
       await stopServer(server);

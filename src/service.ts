@@ -11,7 +11,7 @@ import { JournaledPushes, type JournaledPush } from './delivery/push-journal';
 import { STREAM_GROUP, StreamIntake } from './delivery/stream-intake';
 import { WorkLoop } from './delivery/work-loop';
 import { within } from './deadline';
-import { createApp } from './http/app';
+import { requestListener } from './http/app';
 import { createConsole } from './console/console';
 import { webhookRouter } from './http/webhook-router';
 import { CallbackStats, LAST_PUSH_KEY } from './http/callback-stats';
@@ -206,7 +206,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const edgeOf = (a: Account): EdgeAccount => ({ appid: a.appid, push: a.push, signatures: a.store, forwarder: a === single ? forwarder : undefined });
 
   const operatorConsole = createConsole({ kv: store.deployment, apiKeys: config.apiKeys, operatorKeys: config.operatorKeys });
-  const app = createApp({
+  const app = requestListener({
     log,
     metrics,
     console: operatorConsole.router,
@@ -252,7 +252,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       now,
     },
     componentEdge: platform?.edgeRouter,
-    callbacks: callbackStats.middleware,
+    callbacks: callbackStats,
     readiness: async () => {
       const detail: Record<string, unknown> = {};
       let ready = true;

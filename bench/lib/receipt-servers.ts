@@ -32,7 +32,14 @@ export const BENCH_GH_ID = 'gh_0b1e2n3c4h5a';
 
 const HOUR_MS = 3600_000;
 
-async function startWxreach(o: ReceiptServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+/** A running server of the bench; `redis` says what its Redis has done so far (wxreach's only). */
+export interface ReceiptServer {
+  url: string;
+  close(): Promise<void>;
+  redis?(): Promise<{ calls: Record<string, number>; cpuMicros: number }>;
+}
+
+async function startWxreach(o: ReceiptServerOptions): Promise<ReceiptServer> {
   // Production logs at info: one JSON line per status change, written (here to nowhere) as it would be.
   const sink = new Writable({ write: (_chunk, _encoding, cb) => cb() });
   const stack = await startBenchStack({ users: o.users, receiptDelayMs: 0, aes: true, clientConcurrency: 1, log: createLogger({ level: 'info', stream: sink }) });
@@ -68,11 +75,18 @@ async function startWxreach(o: ReceiptServerOptions): Promise<{ url: string; clo
     }
   };
   await Promise.all(Array.from({ length: 64 }, create));
-  return { url: stack.service.url, close: () => stack.close() };
+  return {
+    url: stack.service.url,
+    close: () => stack.close(),
+    redis: async () => {
+      const [calls, cpuMicros] = await Promise.all([stack.redis.commandCalls(), stack.redis.cpuMicros()]);
+      return { calls, cpuMicros };
+    },
+  };
 }
 
 /** node-webot's middleware in safe mode: verifies msg_signature, decrypts, parses (xml2js), and answers `success`. */
-async function startWebot(): Promise<{ url: string; close(): Promise<void> }> {
+async function startWebot(): Promise<ReceiptServer> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const express = require('express4') as () => { use(path: string, handler: unknown): void; listen(port: number, host: string, cb: () => void): Server };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -90,7 +104,7 @@ async function startWebot(): Promise<{ url: string; close(): Promise<void> }> {
 }
 
 /** The floor: node:http reading the body and answering `success`, nothing checked. */
-async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
+async function startBare(): Promise<ReceiptServer> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -101,7 +115,7 @@ async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
   return listening((ready) => server.listen(0, '127.0.0.1', ready));
 }
 
-async function listening(listen: (ready: () => void) => Server): Promise<{ url: string; close(): Promise<void> }> {
+async function listening(listen: (ready: () => void) => Server): Promise<ReceiptServer> {
   let server: Server | undefined;
   await new Promise<void>((resolve) => (server = listen(resolve)));
   const s = server as Server;
@@ -114,7 +128,7 @@ async function listening(listen: (ready: () => void) => Server): Promise<{ url: 
   };
 }
 
-export function startReceiptServer(o: ReceiptServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+export function startReceiptServer(o: ReceiptServerOptions): Promise<ReceiptServer> {
   if (o.kind === 'wxreach') return startWxreach(o);
   if (o.kind === 'webot') return startWebot();
   return startBare();

@@ -17,6 +17,8 @@ export interface RedisStats {
   commandCalls(): Promise<Record<string, number>>;
   /** All commands each server has run, in the order of `clients`. */
   totalCallsByServer(): Promise<number[]>;
+  /** `INFO cpu` → used_cpu_user + used_cpu_sys in µs, summed. */
+  cpuMicros(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,12 @@ async function nodeCommandCalls(client: Client): Promise<Record<string, number>>
   const calls: Record<string, number> = {};
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
   return calls;
+}
+
+async function nodeCpuMicros(client: Client): Promise<number> {
+  const info = await client.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return Math.round((seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6);
 }
 
 /** Connects to each of `urls` (one Redis, or every master of a cluster). */
@@ -55,6 +63,10 @@ export async function connectRedisStats(urls: readonly string[]): Promise<RedisS
     async totalCallsByServer() {
       const nodes = await Promise.all(clients.map(nodeCommandCalls));
       return nodes.map((calls) => Object.values(calls).reduce((sum, n) => sum + n, 0));
+    },
+    async cpuMicros() {
+      const micros = await Promise.all(clients.map(nodeCpuMicros));
+      return micros.reduce((sum, us) => sum + us, 0);
     },
     async close() {
       await Promise.all(clients.map((client) => client.quit().catch(() => undefined)));

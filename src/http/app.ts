@@ -1,10 +1,12 @@
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import express, { type Express, type Router } from 'express';
 import { within } from '../deadline';
 import { apiRouter, type ApiDeps } from './api-router';
 import { BODY_LIMIT_BYTES, LARGER_BODIES, refuseLargeBodies } from './body-limit';
+import type { CallbackStats } from './callback-stats';
 import { errorHandler, notFound } from './errors';
 import { openApiDocument } from './openapi';
-import { wechatRouter, type WechatEdgeDeps } from './wechat-router';
+import { wechatEdge, type WechatEdgeDeps } from './wechat-router';
 import type { Logger } from '../log/logger';
 import type { MetricsEndpoint } from '../metrics/metrics';
 
@@ -19,21 +21,43 @@ export interface AppDeps {
   console?: Router;
   /** Extra readiness problems (token refused, quota paused…), empty when none. */
   readiness: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
-  /** Times the answers to WeChat's pushes under /wechat (see CallbackStats). */
-  callbacks?: RequestHandler;
+  /** Times the answers to WeChat's pushes under /wechat. */
+  callbacks?: Pick<CallbackStats, 'middleware' | 'answered'>;
 }
 
 /** A health check waits about a second: answer within it, whatever the checks are waiting for. */
 const READINESS_DEADLINE_MS = 900;
 
-export function createApp(deps: AppDeps): Express {
+/**
+ * The server's requests: WeChat's pushes at /wechat and /wechat/<appid> are answered by the edge on
+ * node:http directly, everything else (and what the edge hands on: a body too large, an error) by
+ * the express app.
+ */
+export function requestListener(deps: AppDeps): RequestListener {
+  const handedOn = new WeakMap<IncomingMessage, unknown>();
+  const app = createApp(deps, (req) => handedOn.get(req));
+  const edge = wechatEdge(deps.wechat, { answers: deps.callbacks, componentElsewhere: deps.componentEdge !== undefined });
+  const handOn = (req: IncomingMessage, res: Parameters<RequestListener>[1], err: unknown) => {
+    handedOn.set(req, err);
+    app(req, res);
+  };
+  return (req, res) => {
+    if (!edge(req, res, handOn)) app(req, res);
+  };
+}
+
+/**
+ * The express app of everything but the /wechat edge's own paths. `handedOn` gives the error the
+ * edge handed a request on with, answered by the error handler as any route's.
+ */
+export function createApp(deps: AppDeps, handedOn: (req: IncomingMessage) => unknown = () => undefined): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use((req, _res, next) => next(handedOn(req)));
   app.use(refuseLargeBodies(BODY_LIMIT_BYTES, LARGER_BODIES));
-  if (deps.callbacks) app.use('/wechat', deps.callbacks);
+  if (deps.callbacks) app.use('/wechat', deps.callbacks.middleware);
   if (deps.componentEdge) app.use('/wechat/component', deps.componentEdge);
-  app.use('/wechat', wechatRouter(deps.wechat));
   app.use('/v1', apiRouter(deps.api));
   // No key needed: the description holds no secrets, and tells a client how to send its key.
   app.get('/openapi.json', (_req, res) => {

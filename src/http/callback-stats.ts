@@ -13,7 +13,7 @@ const FLUSH_MS = 5000;
 const LAST_PUSH_EVERY_MS = 60_000;
 const MINUTE_MS = 60_000;
 
-/** What the /wechat router leaves in `res.locals.pushSeen` once a push is authenticated and parsed. */
+/** The push an answer was for, once it was authenticated and parsed. */
 export interface PushSeen {
   appid: string;
   push: Push;
@@ -51,7 +51,8 @@ export interface CallbackStatsOptions {
 
 /**
  * Times each answer to a POST under /wechat (from the request reaching wxreach to the answer
- * written) and counts the pushes by kind. Per answer it only adds to counts in memory, by minute:
+ * written) and counts the pushes by kind: the /wechat edge tells `answered` of each of its answers,
+ * `middleware` times the rest (the platform's pushes). Per answer it only adds to counts in memory, by minute:
  * `answers`, the histogram bucket `le.<ms>` (see answer-histogram.ts) and `kind.<kind>`; every
  * FLUSH_MS one script adds them to the deployment's counters. A flush that fails keeps its counts
  * for the next one.
@@ -71,11 +72,12 @@ export class CallbackStats {
   readonly middleware: RequestHandler = (req, res, next) => {
     if (req.method !== 'POST') return next();
     const started = performance.now();
-    res.once('finish', () => this.answered(performance.now() - started, res.locals.pushSeen as PushSeen | undefined));
+    res.once('finish', () => this.answered(performance.now() - started, undefined));
     next();
   };
 
-  private answered(ms: number, seen: PushSeen | undefined): void {
+  /** An answer given `ms` after its request came, to `seen` when it was a push (counted by its kind). */
+  answered(ms: number, seen: PushSeen | undefined): void {
     const at = this.now();
     const minute = Math.floor(at / MINUTE_MS) * MINUTE_MS;
     let counts = this.pending.get(minute);

@@ -1,4 +1,7 @@
-import express, { Router, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
+import express, { type Request, type Response } from 'express';
 import { PushBusyError, type PushOutcome } from '../delivery/push-intake';
 import type { PushCredentials } from '../delivery/accounts';
 import type { JournaledPushes } from '../delivery/push-journal';
@@ -12,6 +15,8 @@ import { parsePush, PushError, type Push } from '../wechat/push';
 import { signatureMatches, signatureOnlyFor, type SignatureMemory } from '../wechat/signature';
 import { NO_REPLY, replyBody, textReply } from '../wechat/replies';
 import { BODY_LIMIT_BYTES } from './body-limit';
+import type { PushSeen } from './callback-stats';
+import { bodyTooLarge } from './errors';
 import { parseXml, XmlError } from '../wechat/xml';
 
 /** An account as the edge sees it: how its pushes are checked and opened. */
@@ -50,19 +55,44 @@ export interface WechatEdgeDeps {
   now?: () => number;
 }
 
-/**
- * Every answer of the edge: written at once, without express's ETag and freshness checks (WeChat
- * never sends a conditional request, and the ETag is a hash of every body).
- */
-function answer(res: Response, status: number, type: 'text/plain' | 'application/xml', body: string): void {
-  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(body) }).end(body);
+/** Where the edge's answers to pushes are counted and timed (the callback statistics). */
+export interface PushAnswers {
+  answered(ms: number, seen: PushSeen | undefined): void;
 }
 
-const reject = (res: Response, status: number, why: string) => answer(res, status, 'text/plain', why);
+export interface EdgeOptions {
+  answers?: PushAnswers;
+  /** /wechat/component is the third-party platform's (served elsewhere), not an appid's. */
+  componentElsewhere?: boolean;
+}
+
+/**
+ * What the edge does not answer itself goes on to the rest of the app: with an error, the app's
+ * error handler answers it (a body too large, a store that is away, a bug), as for any route.
+ */
+export type HandOn = (req: IncomingMessage, res: ServerResponse, err: unknown) => void;
+
+/** Takes the request when it is for the edge (true), or leaves it alone (false). */
+export type EdgeListener = (req: IncomingMessage, res: ServerResponse, handOn: HandOn) => boolean;
+
+type ContentType = 'text/plain' | 'application/xml';
+
+/**
+ * Every answer of the edge: written at once, headers as a flat list (WeChat never sends a
+ * conditional request, so no ETag or freshness check either).
+ */
+function answer(res: ServerResponse, status: number, type: ContentType, body: string): void {
+  res.writeHead(status, ['content-type', `${type}; charset=utf-8`, 'content-length', String(Buffer.byteLength(body))]).end(body);
+}
+
+/** The answer to almost every push, its headers made once. */
+const NO_REPLY_HEADERS = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(NO_REPLY))];
+
+const reject = (res: ServerResponse, status: number, why: string) => answer(res, status, 'text/plain', why);
 
 /** A push's answer: its passive reply (sealed in safe mode: docs/wechat-protocol-notes.md "Passive replies"), or none. */
-function answerReply(res: Response, xml: string | undefined, sealed: Parameters<typeof replyBody>[1]): void {
-  if (xml === undefined) answer(res, 200, 'text/plain', NO_REPLY);
+function answerReply(res: ServerResponse, xml: string | undefined, sealed: Parameters<typeof replyBody>[1]): void {
+  if (xml === undefined) res.writeHead(200, NO_REPLY_HEADERS).end(NO_REPLY);
   else answer(res, 200, 'application/xml', replyBody(xml, sealed));
 }
 
@@ -79,35 +109,102 @@ const APPID = /^wx[0-9a-zA-Z]{6,32}$/;
 /** Only a valid msg_signature covers the body; without an AES key there is none to check. */
 const plaintextAccepted = (push: PushCredentials) => push.cipher === null || push.acceptPlaintext;
 
+const PREFIX = '/wechat';
+
+/**
+ * The appid of an edge path: null for /wechat itself, the segment of /wechat/<segment>, or
+ * undefined for any other path. Matched as express matched the edge's routes: case-insensitively,
+ * with or without a trailing slash.
+ */
+function edgePath(path: string, componentElsewhere: boolean): string | null | undefined {
+  if (path.slice(0, PREFIX.length).toLowerCase() !== PREFIX) return undefined;
+  const rest = path.slice(PREFIX.length);
+  if (rest === '' || rest === '/') return null;
+  if (!rest.startsWith('/')) return undefined;
+  const segment = rest.slice(1, rest.endsWith('/') ? -1 : undefined);
+  if (segment === '' || segment.includes('/')) return undefined;
+  if (componentElsewhere && segment.toLowerCase() === 'component') return undefined;
+  return segment.includes('%') ? decoded(segment) : segment;
+}
+
+/** A path segment percent-decoded, as express gave it to a route (or as it came when it does not decode). */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** WeChat posts UTF-8 XML as it is: such a body is read here, any other (compressed, another charset) by express's text parser. */
+function plainUtf8(req: IncomingMessage): boolean {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
+  const type = req.headers['content-type'];
+  return type === undefined || !/charset/i.test(type) || /;\s*charset\s*=\s*"?utf-?8"?\s*(;|$)/i.test(type);
+}
+
+const BOM = 0xfeff;
+
+/**
+ * Reads a UTF-8 body of at most `limit` bytes (without a leading byte-order mark, as express's
+ * parser gave it); over it, stops reading and gives the 413 error. A client that goes away gets
+ * no answer, so `done` is not called then.
+ */
+function readUtf8(req: IncomingMessage, limit: number, done: (err: unknown, body?: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stop = () => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', stop);
+  };
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= limit) return void chunks.push(chunk);
+    stop();
+    req.pause();
+    done(bodyTooLarge());
+  };
+  const onEnd = () => {
+    stop();
+    const body = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+    done(undefined, body.charCodeAt(0) === BOM ? body.slice(1) : body);
+  };
+  req.on('data', onData).on('end', onEnd).on('error', stop);
+}
+
 /**
  * The protocol edge at /wechat (the single account) and /wechat/<appid> (any account, a
  * third-party platform's merchants included), kept small (node-webot style): verify, decrypt,
  * parse, hand the push to its account's delivery, answer within WeChat's 5 s with `success` or
  * the passive reply. The appid comes from the path only, and travels with the push from here.
+ * It answers on node:http directly, ahead of express (a receipt is the service's hot path: no
+ * router, middleware chain or body parser per push), with the answers the express routes gave.
  */
-export function wechatRouter(deps: WechatEdgeDeps): Router {
+export function wechatEdge(deps: WechatEdgeDeps, options: EdgeOptions = {}): EdgeListener {
   const now = deps.now ?? Date.now;
-  const router = Router();
+  const { answers, componentElsewhere = false } = options;
+  const parseText = express.text({ type: () => true, limit: BODY_LIMIT_BYTES });
 
   /** Not provably from WeChat: logged, since it may be an attack. */
-  function refuse(res: Response, why: string, appid: string) {
+  function refuse(res: ServerResponse, why: string, appid: string) {
     deps.log.warn('push rejected', { reason: why, account: appid });
     return reject(res, 401, why);
   }
 
   /** The account of the path, or a 404 answered. */
-  async function accountOf(req: Request, res: Response): Promise<EdgeAccount | null> {
-    const appid = typeof req.params.appid === 'string' ? req.params.appid : null;
-    const account = appid === null || APPID.test(appid) ? await deps.account(appid) : null;
+  async function accountOf(segment: string | null, res: ServerResponse): Promise<EdgeAccount | null> {
+    const account = segment === null || APPID.test(segment) ? await deps.account(segment) : null;
     if (!account) {
-      reject(res, 404, appid === null ? 'no single account here: use /wechat/<appid>' : `no account ${appid} here (not configured or not authorised)`);
+      reject(res, 404, segment === null ? 'no single account here: use /wechat/<appid>' : `no account ${segment} here (not configured or not authorised)`);
     }
     return account;
   }
 
   /** The signature over [token, timestamp, nonce] and a fresh timestamp; returns the reason when not. */
-  function authenticate(req: Request, token: string): Authenticated | { status: number; why: string } {
-    const { signature, timestamp, nonce } = req.query;
+  function authenticate(query: ParsedUrlQuery, token: string): Authenticated | { status: number; why: string } {
+    const { signature, timestamp, nonce } = query;
     if (typeof timestamp !== 'string' || typeof nonce !== 'string' || !/^\d{1,12}$/.test(timestamp)) {
       return { status: 401, why: 'missing signature parameters' };
     }
@@ -133,39 +230,41 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
     }
   }
 
-  router.get(['/', '/:appid'], async (req, res) => {
-    const account = await accountOf(req, res);
+  /** GET: WeChat's check of the URL (echostr). */
+  async function verify(res: ServerResponse, segment: string | null, query: ParsedUrlQuery): Promise<void> {
+    const account = await accountOf(segment, res);
     if (!account) return;
-    const auth = authenticate(req, account.push.token);
+    const auth = authenticate(query, account.push.token);
     if ('why' in auth) return reject(res, auth.status, auth.why);
-    const { echostr } = req.query;
+    const { echostr } = query;
     if (typeof echostr !== 'string') return reject(res, 400, 'missing echostr');
     // A verification URL must not lend its signature to a plaintext push.
     if (plaintextAccepted(account.push) && !(await onlyFor(account, auth, `GET ${echostr}`)).allowed) return reject(res, 401, 'signature already used');
     answer(res, 200, 'text/plain', echostr);
-  });
+  }
 
-  router.post(['/', '/:appid'], express.text({ type: () => true, limit: BODY_LIMIT_BYTES }), async (req, res) => {
+  /** POST: a push. `seen` is set once it is authenticated and parsed (for the callback statistics). */
+  async function push(res: ServerResponse, segment: string | null, query: ParsedUrlQuery, body: unknown, seen: { push?: PushSeen }): Promise<void> {
     const receivedAt = now();
-    const account = await accountOf(req, res);
+    const account = await accountOf(segment, res);
     if (!account) return;
     const { appid, push: credentials } = account;
-    const auth = authenticate(req, credentials.token);
+    const auth = authenticate(query, credentials.token);
     if ('why' in auth) return reject(res, auth.status, auth.why);
-    const encrypted = req.query.encrypt_type === 'aes';
+    const encrypted = query.encrypt_type === 'aes';
     if (encrypted && !credentials.cipher) return reject(res, 400, 'encrypted push but no AES key configured for this account');
     if (!encrypted && !plaintextAccepted(credentials)) return refuse(res, 'plaintext push, but an AES key is configured', appid);
-    if (typeof req.body !== 'string' || req.body.length === 0) return reject(res, 400, 'empty body');
-    const signature = encrypted ? { allowed: true, storeAway: account.unconfirmed === true } : await onlyFor(account, auth, req.body);
+    if (typeof body !== 'string' || body.length === 0) return reject(res, 400, 'empty body');
+    const signature = encrypted ? { allowed: true, storeAway: account.unconfirmed === true } : await onlyFor(account, auth, body);
     if (!signature.allowed) return refuse(res, 'signature already used with another body', appid);
 
     let push: Push;
-    let plainXml: string = req.body;
+    let plainXml: string = body;
     try {
       let fields = await parseXml(plainXml);
       if (encrypted) {
         if (!fields.Encrypt) return refuse(res, 'no Encrypt element', appid);
-        plainXml = openSealed(credentials.cipher as WechatCipher, credentials.token, fields.Encrypt, auth.timestamp, auth.nonce, req.query.msg_signature);
+        plainXml = openSealed(credentials.cipher as WechatCipher, credentials.token, fields.Encrypt, auth.timestamp, auth.nonce, query.msg_signature);
         fields = await parseXml(plainXml);
       }
       push = parsePush(fields);
@@ -175,7 +274,7 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
       throw err;
     }
 
-    res.locals.pushSeen = { appid, push }; // for the callback statistics (src/http/callback-stats.ts)
+    seen.push = { appid, push };
     const sealed = encrypted ? { cipher: credentials.cipher as WechatCipher, token: credentials.token, timestamp: auth.timestamp } : undefined;
     const intercepted = (await deps.interceptor?.handle(appid, push, plainXml)) ?? null;
     if (intercepted !== null) return answerReply(res, intercepted === '' ? undefined : intercepted, sealed);
@@ -197,7 +296,39 @@ export function wechatRouter(deps: WechatEdgeDeps): Router {
         ? undefined
         : textReply(push, outcome.reply, now()));
     answerReply(res, xml, sealed);
-  });
+  }
 
-  return router;
+  /** Reads the body, then handles the push; every POST answered (or handed on) is timed. */
+  function takePush(req: IncomingMessage, res: ServerResponse, segment: string | null, query: ParsedUrlQuery, handOn: HandOn): void {
+    const started = performance.now();
+    const seen: { push?: PushSeen } = {};
+    const fail = (err: unknown) => {
+      if (answers) res.once('finish', () => answers.answered(performance.now() - started, seen.push));
+      handOn(req, res, err);
+    };
+    const handle = (err: unknown, body?: unknown) => {
+      if (err !== undefined) return fail(err);
+      push(res, segment, query, body, seen).then(() => answers?.answered(performance.now() - started, seen.push), fail);
+    };
+    if (plainUtf8(req)) readUtf8(req, BODY_LIMIT_BYTES, handle);
+    else parseText(req as Request, res as Response, (err: unknown) => handle(err, (req as Request).body));
+  }
+
+  return (req, res, handOn) => {
+    const { method } = req;
+    if (method !== 'POST' && method !== 'GET' && method !== 'HEAD') return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const segment = edgePath(q < 0 ? url : url.slice(0, q), componentElsewhere);
+    if (segment === undefined) return false;
+    // refused before any of it is read
+    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) {
+      handOn(req, res, bodyTooLarge());
+      return true;
+    }
+    const query = parseQuery(q < 0 ? '' : url.slice(q + 1));
+    if (method === 'POST') takePush(req, res, segment, query, handOn);
+    else verify(res, segment, query).catch((err: unknown) => handOn(req, res, err));
+    return true;
+  };
 }

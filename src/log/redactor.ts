@@ -4,6 +4,7 @@ const SECRET_KEY = /^(app_?secret|secret|access_?token|token|aes_?key|encoding_?
 const SECRET_IN_URL = /([?&](?:secret|access_token|appsecret|token)=)[^&\s"']+/gi;
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 const MAX_DEPTH = 6;
+const MIN_SECRET_LENGTH = 6;
 
 export const REDACTED = '[REDACTED]';
 
@@ -17,11 +18,14 @@ export class Redactor {
 
   /** Registers a secret value to be replaced wherever it appears (values under 6 chars are ignored as too generic). */
   add(value: string | null | undefined): void {
-    if (value && value.length >= 6) this.values.add(value);
+    if (value && value.length >= MIN_SECRET_LENGTH) this.values.add(value);
   }
 
   text(input: string): string {
-    let out = input.replace(SECRET_IN_URL, `$1${REDACTED}`).replace(BEARER, `$1${REDACTED}`);
+    // most text logged has neither a query parameter nor a bearer token: no regex run for it
+    let out = input.includes('=') ? input.replace(SECRET_IN_URL, `$1${REDACTED}`) : input;
+    if (out.includes('Bearer')) out = out.replace(BEARER, `$1${REDACTED}`);
+    if (out.length < MIN_SECRET_LENGTH) return out;
     for (const v of this.values) if (out.includes(v)) out = out.split(v).join(REDACTED);
     return out;
   }

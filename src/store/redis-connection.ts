@@ -45,9 +45,10 @@ function clientOptions(connectedOnce: () => boolean, connectTimeoutMs: number, s
     // While the connection is down, fail calls at once instead of queueing them for the reconnect
     // (a queued call would run at an unknown later time, long after its caller gave up).
     disableOfflineQueue: true,
-    // node-redis' command timeout only covers commands not yet written; a hung server or a silent
-    // network drop would leave written ones pending forever. A socket that stays quiet this long is
-    // dropped (failing what is in flight) and reconnected; pings keep a healthy idle one talking.
+    // A hung server or a silent network drop would leave commands pending forever (`call` stops
+    // waiting for them, but they stay queued). A socket that stays quiet this long is dropped
+    // (failing every command written or queued) and reconnected; pings keep a healthy idle one
+    // talking. No node-redis command timeout besides (see NO_COMMAND_TIMEOUT).
     pingInterval: Math.floor(socketTimeoutMs / 3),
     socket: {
       connectTimeout: connectTimeoutMs,
@@ -57,17 +58,23 @@ function clientOptions(connectedOnce: () => boolean, connectTimeoutMs: number, s
   };
 }
 
-function newClient(url: string, connectedOnce: () => boolean, connectTimeoutMs: number, socketTimeoutMs: number, callTimeoutMs: number) {
-  // A command not yet written when its caller gives up is dropped, so it never runs late.
-  return createClient({ url, ...clientOptions(connectedOnce, connectTimeoutMs, socketTimeoutMs), commandOptions: { timeout: callTimeoutMs } });
+/**
+ * node-redis gives each command a timeout of its own (5 s unless told), which costs an AbortSignal
+ * and a timer per command: 0 turns it off. `call` bounds every call already, and a command its
+ * caller gave up on may run anyway once written, so dropping one not yet written adds no guarantee.
+ */
+const NO_COMMAND_TIMEOUT = { timeout: 0 };
+
+function newClient(url: string, connectedOnce: () => boolean, connectTimeoutMs: number, socketTimeoutMs: number) {
+  return createClient({ url, ...clientOptions(connectedOnce, connectTimeoutMs, socketTimeoutMs), commandOptions: NO_COMMAND_TIMEOUT });
 }
 
-function newCluster(nodes: { host: string; port: number }[], connectedOnce: () => boolean, connectTimeoutMs: number, socketTimeoutMs: number, callTimeoutMs: number) {
+function newCluster(nodes: { host: string; port: number }[], connectedOnce: () => boolean, connectTimeoutMs: number, socketTimeoutMs: number) {
   return createCluster({
     rootNodes: nodes.map((socket) => ({ socket })),
     // `defaults` is what every node connection is made with (rootNodes only find the topology)
     defaults: clientOptions(connectedOnce, connectTimeoutMs, socketTimeoutMs),
-    commandOptions: { timeout: callTimeoutMs },
+    commandOptions: NO_COMMAND_TIMEOUT,
   });
 }
 
@@ -173,12 +180,12 @@ export class RedisConnection {
     const clusterNodes = 'clusterNodes' in target ? target.clusterNodes : undefined;
     if ((url === undefined) === (clusterNodes === undefined)) throw new Error('Redis needs either a url or clusterNodes (not both)');
     if (url !== undefined) {
-      connected = { kind: 'single', client: newClient(url, once, connectTimeoutMs, socketTimeoutMs, callTimeoutMs) };
+      connected = { kind: 'single', client: newClient(url, once, connectTimeoutMs, socketTimeoutMs) };
       where = describeUrl(url);
     } else {
       const nodes = clusterNodes!.map(parseClusterNode);
       if (nodes.length === 0) throw new Error('a Redis Cluster needs at least one node (host:port)');
-      connected = { kind: 'cluster', client: newCluster(nodes, once, connectTimeoutMs, socketTimeoutMs, callTimeoutMs) };
+      connected = { kind: 'cluster', client: newCluster(nodes, once, connectTimeoutMs, socketTimeoutMs) };
       where = `the Redis Cluster at ${nodes.map(({ host, port }) => `${host}:${port}`).join(', ')}`;
     }
     const { client } = connected;

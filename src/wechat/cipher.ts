@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type Decipher } from 'node:crypto';
 
 /** WeChat pads to a multiple of 32 bytes (not AES's 16), so Node's auto padding cannot be used. */
 const PAD_BLOCK = 32;
@@ -22,6 +22,11 @@ export class CipherError extends Error {
 export class WechatCipher {
   private readonly key: Buffer;
   private readonly iv: Buffer;
+  /**
+   * AES-256 of single blocks, kept for every message: `decrypt` chains the blocks itself (CBC), so
+   * no decipher is created per message (that was most of its cost).
+   */
+  private readonly blocks: Decipher;
 
   constructor(
     encodingAesKey: string,
@@ -33,6 +38,7 @@ export class WechatCipher {
     this.key = Buffer.from(`${encodingAesKey}=`, 'base64');
     if (this.key.length !== 32) throw new CipherError('bad_key', 'EncodingAESKey does not decode to 32 bytes');
     this.iv = this.key.subarray(0, 16);
+    this.blocks = createDecipheriv('aes-256-ecb', this.key, null).setAutoPadding(false);
   }
 
   encrypt(xml: string, random16: Buffer = randomBytes(16)): string {
@@ -54,9 +60,11 @@ export class WechatCipher {
     if (raw.length === 0 || raw.length % 16 !== 0) {
       throw new CipherError('bad_ciphertext', 'ciphertext is not a whole number of AES blocks');
     }
-    const decipher = createDecipheriv('aes-256-cbc', this.key, this.iv);
-    decipher.setAutoPadding(false);
-    const plain = Buffer.concat([decipher.update(raw), decipher.final()]);
+    // CBC: each block decrypted, then XORed with the ciphertext block before it (the IV for the first).
+    // Without padding, ECB's update gives every block at once and keeps no state between calls.
+    const plain = this.blocks.update(raw);
+    for (let i = plain.length - 1; i >= 16; i--) plain[i] ^= raw[i - 16];
+    for (let i = 0; i < 16; i++) plain[i] ^= this.iv[i];
     const pad = plain[plain.length - 1];
     if (pad < 1 || pad > PAD_BLOCK || pad > plain.length) throw new CipherError('bad_padding', 'invalid padding');
     for (let i = plain.length - pad; i < plain.length; i++) {

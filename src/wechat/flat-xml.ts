@@ -20,8 +20,7 @@ export function parseFlatXml(body: string): Record<string, string> | null {
     const open = body.indexOf('>', i + 1);
     if (open < 0) return null;
     const name = body.slice(i + 1, open);
-    if (!ELEMENT_NAME.test(name) || name in fields || name in Object.prototype) return null;
-    const closing = `</${name}>`;
+    if (!ELEMENT_NAME.test(name) || name in fields || RESERVED.has(name)) return null;
     i = open + 1;
     let value = '';
     for (;;) {
@@ -30,8 +29,8 @@ export function parseFlatXml(body: string): Record<string, string> | null {
         if (end < 0) return null;
         value += body.slice(i + CDATA.length, end);
         i = end + 3;
-      } else if (body.startsWith(closing, i)) {
-        i += closing.length;
+      } else if (closes(body, i, name)) {
+        i += name.length + 3;
         break;
       } else {
         const next = body.indexOf('<', i);
@@ -49,10 +48,19 @@ export function parseFlatXml(body: string): Record<string, string> | null {
 }
 
 const LT = 0x3c;
+const SLASH = 0x2f;
+const GT = 0x3e;
+/** Names that would reach Object.prototype's members (`constructor`, `__proto__`…). */
+const RESERVED: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 const CDATA = '<![CDATA[';
 const ELEMENT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const REFERENCE = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-z]{2,4});/g;
+
+/** Whether `</name>` is at `i` (compared in place: no closing tag built per element). */
+function closes(body: string, i: number, name: string): boolean {
+  return body.charCodeAt(i) === LT && body.charCodeAt(i + 1) === SLASH && body.startsWith(name, i + 2) && body.charCodeAt(i + 2 + name.length) === GT;
+}
 
 function skipSpace(body: string, i: number): number {
   for (;;) {

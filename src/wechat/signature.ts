@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * WeChat's signature: sort the parts as plain strings, concatenate, SHA-1, lower-case hex.
@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * (docs/wechat-protocol-notes.md "Signatures").
  */
 export function wechatSignature(parts: readonly string[]): string {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return hash('sha1', [...parts].sort().join(''), 'hex');
 }
 
 /** Constant-time comparison of a received signature with the one computed from `parts`. */

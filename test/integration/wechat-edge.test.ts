@@ -1,8 +1,12 @@
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { WechatCipher } from '../../src/wechat/cipher';
+import { outboundPush } from '../../src/wechat/outbound-push';
 import { wechatSignature } from '../../src/wechat/signature';
 import { AES_KEY, APP, TEMPLATES, USER, startHarness, type Harness } from '../helpers/harness';
 import { buildXml, parseXml } from '../../src/wechat/xml';
 import { postPush, receiptXml } from '../helpers/push';
+import { hookedStore } from '../helpers/store-proxy';
 
 const aes = { key: AES_KEY, appId: APP.appId };
 const seconds = () => Math.floor(Date.now() / 1000);
@@ -221,6 +225,108 @@ describe('two events from one user in the same second', () => {
       expect(follow.status).toBe(200);
       expect((await parseXml(follow.text)).Content).toBe('Your order L1 is paid: 2.00.');
       expect(await h.get(parked)).toMatchObject({ status: 'fallback_sent', channel: 'passive_reply' });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('/wechat reads bodies and paths as it always did (it answers on node:http, ahead of express)', () => {
+  let h: Harness;
+  const aesMode = { key: AES_KEY, appId: APP.appId };
+  beforeAll(async () => {
+    h = await startHarness({ emulator: { aesKey: AES_KEY, mode: 'compatible' } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  /** A receipt for `msgid`, signed and sealed for the harness's account, as its URL (under `path`) and body. */
+  const signedReceipt = (msgid: string, path = '/wechat') => {
+    const push = outboundPush(`${h.service.url}${path}`, receiptXml(USER, msgid, 'success'), {
+      token: APP.token,
+      seal: { mode: 'safe', cipher: new WechatCipher(aesMode.key, aesMode.appId), account: 'gh_test' },
+    });
+    return { url: push.url, body: push.body };
+  };
+
+  it('a compressed body, or one in another charset, is decoded first; a charset nobody knows → 415, nothing changed', async () => {
+    const gzipped = await awaitingReceipt(h);
+    const { url, body } = signedReceipt(gzipped.msgid);
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/xml', 'content-encoding': 'gzip' }, body: gzipSync(body) });
+    expect({ status: r.status, text: await r.text() }).toEqual({ status: 200, text: 'success' });
+    expect((await h.waitFor(gzipped.id, 'delivered')).status).toBe('delivered');
+
+    const latin1 = await awaitingReceipt(h);
+    const other = signedReceipt(latin1.msgid);
+    const r2 = await fetch(other.url, { method: 'POST', headers: { 'content-type': 'text/xml; charset=ISO-8859-1' }, body: Buffer.from(other.body, 'latin1') });
+    expect(r2.status).toBe(200);
+    expect((await h.waitFor(latin1.id, 'delivered')).status).toBe('delivered');
+
+    const unknown = await awaitingReceipt(h);
+    const third = signedReceipt(unknown.msgid);
+    const r3 = await fetch(third.url, { method: 'POST', headers: { 'content-type': 'text/xml; charset=klingon' }, body: third.body });
+    expect(r3.status).toBe(415);
+    expect((await h.get(unknown.id)).status).toBe('awaiting_receipt');
+  });
+
+  it('a chunked body that grows past 64 KB → 413 at once (the rest is not read) and the connection is closed; nothing changed', async () => {
+    const { id, msgid } = await awaitingReceipt(h);
+    const { url, body } = signedReceipt(msgid);
+    const target = new URL(url);
+    const socket = connect(Number(target.port), target.hostname);
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined); // a reset after the answer is fine
+    socket.write(`POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    const padded = body.replace('</xml>', `<Pad>${'x'.repeat(70 * 1024)}</Pad></xml>`);
+    for (let i = 0; i < padded.length; i += 8192) {
+      const part = padded.slice(i, i + 8192);
+      socket.write(`${Buffer.byteLength(part).toString(16)}\r\n${part}\r\n`);
+    }
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 413 [^]*\r\nConnection: close\r\n[^]*"body_too_large"/i);
+    expect((await h.get(id)).status).toBe('awaiting_receipt');
+  });
+
+  it('paths as express matched them: any case, a trailing slash, /wechat/<appid>; other paths and methods are not the edge\'s', async () => {
+    const first = await awaitingReceipt(h);
+    const upper = signedReceipt(first.msgid, '/WeChat/');
+    expect((await fetch(upper.url, { method: 'POST', body: upper.body })).status).toBe(200);
+    await h.waitFor(first.id, 'delivered');
+
+    const second = await awaitingReceipt(h);
+    const byAppid = signedReceipt(second.msgid, `/wechat/${APP.appId}/`);
+    expect((await fetch(byAppid.url, { method: 'POST', body: byAppid.body })).status).toBe(200);
+    await h.waitFor(second.id, 'delivered');
+
+    const notAppid = await fetch(`${h.service.url}/wechat/not-an-appid`, { method: 'POST', body: '<xml/>' });
+    expect({ status: notAppid.status, text: await notAppid.text() }).toEqual({ status: 404, text: 'no account not-an-appid here (not configured or not authorised)' });
+    for (const [method, path] of [['PUT', '/wechat'], ['POST', '/wechat/a/b'], ['GET', '/wechatx']]) {
+      const r = await fetch(`${h.service.url}${path}`, { method });
+      expect({ method, path, status: r.status, body: await r.json() }).toEqual({ method, path, status: 404, body: { error: { code: 'not_found', message: `no route for ${method} ${path}` } } });
+    }
+  });
+});
+
+describe('a push whose handling fails unexpectedly', () => {
+  it('is answered 500 in the API error shape and logged, as a failure on any route, and the notice is left for the re-send', async () => {
+    let failing = false;
+    const h = await startHarness({
+      emulator: { aesKey: AES_KEY, mode: 'compatible' },
+      wrapStore: (store) => hookedStore(store, (method, _args, call) => (failing && method === 'applyReceipts' ? Promise.reject(new Error('a bug in the store')) : call())),
+    });
+    try {
+      const { id, msgid } = await awaitingReceipt(h);
+      failing = true;
+      const r = await postPush(h.service.url, receiptXml(USER, msgid, 'success'), { token: APP.token, aes: { key: AES_KEY, appId: APP.appId } });
+      expect({ status: r.status, body: JSON.parse(r.text) }).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error; the request can be retried' } } });
+      expect(h.logs()).toMatch(/"message":"request failed"[^\n]*"path":"\/wechat"/);
+      failing = false;
+      // WeChat sends it again, and this time it goes through
+      expect(await postPush(h.service.url, receiptXml(USER, msgid, 'success'), { token: APP.token, aes: { key: AES_KEY, appId: APP.appId } })).toEqual({ status: 200, text: 'success' });
+      await h.waitFor(id, 'delivered');
     } finally {
       await h.close();
     }

@@ -38,3 +38,26 @@ describe('logger redaction', () => {
     expect(caller.config.appSecret).toBe(secret);
   });
 });
+
+describe('logger lines', () => {
+  it('writes a line only at or above its level, each one JSON object with the fields, level, message and an ISO timestamp', () => {
+    const out = capture();
+    const log = createLogger({ level: 'warn', stream: out.stream });
+    log.debug('not written', { a: 1 });
+    log.info('not written either');
+    log.warn('written', { id: 'n1', count: 2, big: 10n, gone: undefined, list: [1, undefined] });
+    log.error('also written');
+    const lines = out.text().split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(2);
+    const first = JSON.parse(lines[0]);
+    expect(first).toEqual({ id: 'n1', count: 2, big: '10', list: [1, null], level: 'warn', message: 'written', timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    // the same event reads the same: keys in order
+    expect(Object.keys(first)).toEqual(['big', 'count', 'id', 'level', 'list', 'message', 'timestamp']);
+    expect(JSON.parse(lines[1])).toMatchObject({ level: 'error', message: 'also written' });
+  });
+
+  it('refuses a level it does not know', () => {
+    expect(() => createLogger({ level: 'loud' })).toThrow(/unknown log level "loud"/);
+  });
+});

@@ -79,6 +79,16 @@ describe('WechatCipher (fixed vector)', () => {
     }
   });
 
+  it('opens message after message with one cipher (it keeps no state between them), a refused one in between', () => {
+    const tampered = Buffer.from(V.encrypt, 'base64');
+    tampered[tampered.length - 1] ^= 0xff;
+    const other = cipher.encrypt('<xml><A>1</A></xml>');
+    expect(cipher.decrypt(V.encrypt)).toBe(V.msg);
+    expect(() => cipher.decrypt(tampered.toString('base64'))).toThrow(CipherError);
+    expect(cipher.decrypt(other)).toBe('<xml><A>1</A></xml>');
+    expect(cipher.decrypt(V.encrypt)).toBe(V.msg);
+  });
+
   it('refuses a key that is not 43 alphanumerics', () => {
     expect(() => new WechatCipher('short', V.appid)).toThrow(/43 characters/);
   });
