@@ -32,6 +32,7 @@ export class Redactor {
 
   value(input: unknown, depth = 0): unknown {
     if (typeof input === 'string') return this.text(input);
+    if (typeof input === 'bigint') return String(input); // a msgid as a bigint stays exact for any JSON reader
     if (input === null || typeof input !== 'object') return input;
     if (depth >= MAX_DEPTH) return '[…]';
     if (input instanceof Error) {

@@ -322,7 +322,8 @@ describe('a push whose handling fails unexpectedly', () => {
       failing = true;
       const r = await postPush(h.service.url, receiptXml(USER, msgid, 'success'), { token: APP.token, aes: { key: AES_KEY, appId: APP.appId } });
       expect({ status: r.status, body: JSON.parse(r.text) }).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error; the request can be retried' } } });
-      expect(h.logs()).toMatch(/"message":"request failed"[^\n]*"path":"\/wechat"/);
+      const lines = h.logs().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'request failed', path: '/wechat', err: { name: 'Error', message: 'a bug in the store' } }));
       failing = false;
       // WeChat sends it again, and this time it goes through
       expect(await postPush(h.service.url, receiptXml(USER, msgid, 'success'), { token: APP.token, aes: { key: AES_KEY, appId: APP.appId } })).toEqual({ status: 200, text: 'success' });

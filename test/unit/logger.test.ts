@@ -52,9 +52,16 @@ describe('logger lines', () => {
     expect(lines).toHaveLength(2);
     const first = JSON.parse(lines[0]);
     expect(first).toEqual({ id: 'n1', count: 2, big: '10', list: [1, null], level: 'warn', message: 'written', timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
-    // the same event reads the same: keys in order
-    expect(Object.keys(first)).toEqual(['big', 'count', 'id', 'level', 'list', 'message', 'timestamp']);
+    // the line's own keys come first, then the fields, the message last
+    expect(Object.keys(first)).toEqual(['level', 'timestamp', 'id', 'count', 'big', 'list', 'message']);
     expect(JSON.parse(lines[1])).toMatchObject({ level: 'error', message: 'also written' });
+  });
+
+  it('appends a `message` among the fields to the message, and redacts it too', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', stream: out.stream, secrets: ['SECRET_abcdef'] });
+    log.info('request failed', { message: 'upstream said SECRET_abcdef', id: 'n2' });
+    expect(JSON.parse(out.text())).toMatchObject({ message: 'request failed upstream said [REDACTED]', id: 'n2' });
   });
 
   it('refuses a level it does not know', () => {
