@@ -376,28 +376,18 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   }
 
   private async applyReceiptGroup(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied[]> {
-    const allKeys: string[] = [];
-    const allArgs: string[] = [String(receipts.length)];
     const shards = receipts.map((r) => this.ids.shardOfUser(r.user));
-    receipts.forEach((r, i) => {
-      const keys = this.keys.shard(this.account, shards[i]);
-      const move = this.moveArgs(keys, '', r.move);
-      allKeys.push(keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys);
-      allArgs.push(
-        String(move.keys.length),
-        String(move.args.length),
-        String(r.seenSeconds),
-        r.status,
-        String(r.stashSeconds),
-        r.user,
-        r.notes.at,
-        r.notes.foreign,
-        r.notes.late,
-        String(LINKED_AFTER_RECEIPT_SECONDS),
-        ...move.args,
-      );
-    });
-    const replies = (await this.redis.run(applyReceipts, allKeys, allArgs)) as string[][];
+    const call = eachItemCall(
+      receipts.map((r, i) => {
+        const keys = this.keys.shard(this.account, shards[i]);
+        const move = this.moveArgs(keys, '', r.move);
+        return {
+          keys: [keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys],
+          args: [String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, String(LINKED_AFTER_RECEIPT_SECONDS), ...move.args],
+        };
+      }),
+    );
+    const replies = (await this.redis.run(applyReceipts, call.keys, call.args)) as string[][];
     const applied = replies.map(([result, id]): ReceiptApplied => {
       if (result === 'duplicate' || result === 'stashed') return { result };
       return { result: result as 'gone' | 'foreign' | 'late' | 'moved', id };
@@ -411,10 +401,13 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       if (typeof r.move.dueAt === 'number') earliest(earliestDue, shards[i], r.move.dueAt);
       if (r.move.event) earliest(earliestEvent, shards[i], r.move.event.at);
     });
-    await Promise.all([
+    // Not awaited: the receipts are stored, and WeChat's answer need not wait another round trip.
+    // A hint only tells the work loop and the webhooks where to look sooner; one that fails or
+    // is lost with this instance is made good by the indexes' sweep.
+    void Promise.all([
       ...[...earliestDue].map(([shard, at]) => this.schedule.hint(this.account, shard, at)),
       ...[...earliestEvent].map(([shard, at]) => this.outboxes.hint(this.keys.shard(this.account, shard).outbox, at)),
-    ]);
+    ]).catch(() => undefined);
     return applied;
   }
 

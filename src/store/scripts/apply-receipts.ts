@@ -1,38 +1,36 @@
-import { asLuaFunction } from './each-item';
+import { asLuaFunction, eachItem } from './each-item';
 import { HISTORY_FUNCTIONS } from './history';
 import { lua } from './lua-script';
 import { moveRecord } from './record-move';
 
 /**
- * Receipts, each applied atomically in one step (see MsgidCorrelation.applyReceipts): on a Redis
- * Cluster those of one shard (one slot), on one Redis any.
- * The record move is moveRecord itself, run as a function on keys and arguments of its own, so a
- * receipt moves a record exactly as any other move does.
+ * A receipt applied atomically in one step (see MsgidCorrelation.applyReceipts). The record move
+ * is moveRecord itself, run as a function on keys and arguments of its own, so a receipt moves a
+ * record exactly as any other move does.
  */
-export const applyReceipts = lua(
-  'applyReceipts',
+const applyReceipt = lua(
+  'applyReceipt',
   `--[[
-  Applies n receipts (of one slot on a cluster), one after the other. For receipt r, in order:
+  Applies one receipt.
 
-  KEYS: push seen mark, msgid -> record id, early status stashed for that msgid, then the
-        moveRecord keys with the record's id left off (KEYS[1] and KEYS[2] of moveRecord end where
-        the id goes)
-  ARGV (after ARGV[1] = n): number of move keys, number of move arguments, seen TTL (seconds),
-        status, stash TTL (seconds), sender, note time (ISO), note for another user's record, note
-        for a record that does not take the move, how long a receipt that reached its record is
-        marked seen and its msgid linked (seconds), then the moveRecord arguments (ARGV[1], the
-        record id, left blank)
+  KEYS[1] push seen mark   KEYS[2] msgid -> record id   KEYS[3] early status stashed for that msgid
+  KEYS[4..] the moveRecord keys with the record's id left off (KEYS[1] and KEYS[2] of moveRecord
+            end where the id goes)
+  ARGV[1] seen TTL (seconds)   ARGV[2] status   ARGV[3] stash TTL (seconds)   ARGV[4] sender
+  ARGV[5] note time (ISO)   ARGV[6] note for another user's record   ARGV[7] note for a record that
+  does not take the move   ARGV[8] how long a receipt that reached its record is marked seen and
+  its msgid linked (seconds)   ARGV[9..] the moveRecord arguments (ARGV[1], the record id, left blank)
 
   A receipt that reaches its record (moved or late) is marked seen, and its msgid stays linked,
   for that short while only: WeChat re-sends a push within seconds, and a later repeat finds no
   link and is stashed, which changes nothing either. Any other receipt is marked seen for the
   seen TTL.
 
-  Returns, per receipt: {'duplicate'} | {'stashed'} | {'gone' | 'foreign' | 'late' | 'moved', id}.
+  Returns {'duplicate'} | {'stashed'} | {'gone' | 'foreign' | 'late' | 'moved', id}.
 ]]
 ${asLuaFunction('move', moveRecord)}${HISTORY_FUNCTIONS}
 local function note(record, history, at, status, detail)
-  appendLine(record, history, cjson.encode({at = at, status = status, detail = detail}))
+  appendLine(record, history, cjson.encode({at = at, status = status, detail = detail}), redis.call('HGET', record, '~'))
 end
 
 local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, stashSeconds, sender, at, foreign, late, linkSeconds)
@@ -69,18 +67,12 @@ local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, s
   return result
 end
 
-local results = {}
-local k, a = 1, 2
-for r = 1, tonumber(ARGV[1]) do
-  local nkeys, nargs = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  local mkeys, margs = {}, {}
-  for j = 1, nkeys do mkeys[j] = KEYS[k + 2 + j] end
-  for j = 1, nargs do margs[j] = ARGV[a + 9 + j] end
-  results[r] = apply(KEYS[k], KEYS[k + 1], KEYS[k + 2], mkeys, margs,
-    ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
-  k = k + 3 + nkeys
-  a = a + 10 + nargs
-end
-return results
+local mkeys, margs = {}, {}
+for j = 4, #KEYS do mkeys[j - 3] = KEYS[j] end
+for j = 9, #ARGV do margs[j - 8] = ARGV[j] end
+return apply(KEYS[1], KEYS[2], KEYS[3], mkeys, margs, unpack(ARGV, 1, 8))
 `,
 );
+
+/** Receipts of one slot on a cluster (on one Redis any), one after the other, each as applyReceipt applies one: its replies in order. */
+export const applyReceipts = eachItem('applyReceipts', applyReceipt);

@@ -26,7 +26,7 @@ local ttl = ARGV[2]
 -- statistics: the counters the creation adds, in its buckets; the fields follow its arguments
 local fields = tally(KEYS[3], KEYS[4], KEYS[1], nil, 8)
 redis.call('HSET', KEYS[1], unpack(ARGV, fields))
-appendLine(KEYS[1], nil, ARGV[3])
+appendLine(KEYS[1], nil, ARGV[3], nil)
 redis.call('EXPIRE', KEYS[1], ttl)
 if ARGV[4] ~= '' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
 -- search indexes: listed with the record, as long as the newest record they list; entries older

@@ -10,6 +10,6 @@ export const getRecord = lua(
 
   Returns {the hash (flat: field, value, ...), the history lines (oldest first)}.
 ]]${HISTORY_FUNCTIONS}
-return {redis.call('HGETALL', KEYS[1]), historyLines(KEYS[1], KEYS[2])}
+return {redis.call('HGETALL', KEYS[1]), historyLines(KEYS[1], KEYS[2], redis.call('HGET', KEYS[1], '~'))}
 `,
 );

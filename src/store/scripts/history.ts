@@ -6,18 +6,20 @@ import { lua } from './lua-script';
  * most 64 bytes each (so the hash stays a listpack); `~` counts the slots. A longer line is cut
  * between UTF-8 characters and goes on in the next slots, each starting with `+` (no line starts
  * so). A record written before histories moved into the hash keeps its history list: its lines go
- * on there, and a script tells the two apart by that list.
+ * on there. A script tells the two apart by the record's `~` field, which it reads with whatever
+ * else it reads of the record and passes in as `slots` (false or nil: none, so the record is new,
+ * or older and its lines are in the list).
  */
 export const HISTORY_FUNCTIONS = `
 local SLOT_BYTES = 64
 
 -- appends line to the history of record (hash) or, when it has one, to its older history list
--- (list nil: a new record, which has none)
-local function appendLine(record, list, line)
-  if list and redis.call('RPUSHX', list, line) > 0 then return end
-  local n = 0
-  if list then n = tonumber(redis.call('HGET', record, '~') or '0') end
-  local slots = {}
+-- (list nil: a new record, which has none); returns the record's slot count after it (false when
+-- the line went to the list)
+local function appendLine(record, list, line, slots)
+  if not slots and list and redis.call('RPUSHX', list, line) > 0 then return false end
+  local n = tonumber(slots or '0')
+  slots = {}
   local from, mark = 1, ''
   while from <= #line do
     local to = math.min(from + SLOT_BYTES - 1 - #mark, #line)
@@ -33,15 +35,15 @@ local function appendLine(record, list, line)
     from, mark = to + 1, '+'
   end
   redis.call('HSET', record, '~', n, unpack(slots))
+  return n
 end
 
 -- the history lines of record, oldest first (from its hash, or its older history list)
-local function historyLines(record, list)
-  local lines = redis.call('LRANGE', list, 0, -1)
-  if #lines > 0 then return lines end
-  local n = tonumber(redis.call('HGET', record, '~') or '0')
-  if n == 0 then return lines end
-  local slots = {}
+local function historyLines(record, list, slots)
+  if not slots then return redis.call('LRANGE', list, 0, -1) end
+  local n = tonumber(slots)
+  local lines = {}
+  slots = {}
   for k = 1, n do slots[k] = '~' .. k end
   for _, part in ipairs(redis.call('HMGET', record, unpack(slots))) do
     if part and string.sub(part, 1, 1) == '+' and #lines > 0 then
@@ -54,8 +56,8 @@ local function historyLines(record, list)
 end
 
 -- the history as JSON text: an array of the lines (empty: '[]', which cjson would make '{}')
-local function historyJson(record, list)
-  local lines = historyLines(record, list)
+local function historyJson(record, list, slots)
+  local lines = historyLines(record, list, slots)
   if #lines == 0 then return '[]' end
   return cjson.encode(lines)
 end
@@ -70,7 +72,7 @@ export const appendHistory = lua(
   ARGV[1] the line (see redis-record-codec.ts)
 ]]${HISTORY_FUNCTIONS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-appendLine(KEYS[1], KEYS[2], ARGV[1])
+appendLine(KEYS[1], KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], '~'))
 return 1
 `,
 );

@@ -23,7 +23,7 @@ import { lua } from './lua-script';
  * arguments, so no JSON is decoded in Redis. The scripts' own keys start at KEYS[7].
  */
 const MOVE_PRELUDE = `${COUNTER_FUNCTIONS}${HISTORY_FUNCTIONS}
-local current = redis.call('HGET', KEYS[1], 'status')
+local current, slots = unpack(redis.call('HMGET', KEYS[1], 'status', '~'))
 if not current then return 0 end
 local i = 5
 local nfrom = tonumber(ARGV[i])
@@ -45,7 +45,7 @@ for j = 1, nset do set[j] = ARGV[i + j] end
 set[nset + 1] = 'status'
 set[nset + 2] = ARGV[2]
 redis.call('HSET', KEYS[1], unpack(set))
-if ARGV[3] ~= '' then appendLine(KEYS[1], KEYS[2], ARGV[3]) end
+if ARGV[3] ~= '' then slots = appendLine(KEYS[1], KEYS[2], ARGV[3], slots) end
 if ARGV[4] == 'off' then
   redis.call('ZREM', KEYS[3], ARGV[1])
 elseif ARGV[4] ~= '' then
@@ -55,15 +55,17 @@ i = i + nset + 1
 local nevent = tonumber(ARGV[i])
 if nevent > 0 then
   local entry = {'id', ARGV[i + 1], 'type', ARGV[i + 2], 'at', ARGV[i + 3], 'account', ARGV[i + 4], 'subject', ARGV[1]}
-  for j = 5, nevent do
-    local value = redis.call('HGET', KEYS[1], ARGV[i + j])
-    if value then
-      entry[#entry + 1] = 'f:' .. ARGV[i + j]
-      entry[#entry + 1] = value
+  if nevent > 4 then
+    local values = redis.call('HMGET', KEYS[1], unpack(ARGV, i + 5, i + nevent))
+    for j = 5, nevent do
+      if values[j - 4] then
+        entry[#entry + 1] = 'f:' .. ARGV[i + j]
+        entry[#entry + 1] = values[j - 4]
+      end
     end
   end
   entry[#entry + 1] = 'history'
-  entry[#entry + 1] = historyJson(KEYS[1], KEYS[2])
+  entry[#entry + 1] = historyJson(KEYS[1], KEYS[2], slots)
   redis.call('XADD', KEYS[4], '*', unpack(entry))
 end
 local rest = i + nevent + 1
