@@ -37,6 +37,10 @@ export class FanOut {
   private async handOn(batch: OutboxBatch): Promise<number> {
     const endpoints = await this.registry.all();
     for (const event of batch.events) {
+      const audience = await this.audienceOf(event);
+      const wanting = endpoints.filter((endpoint) => wants(endpoint, audience));
+      // no endpoint wants it (none registered, or none for this account or type): no body to build
+      if (wanting.length === 0) continue;
       let body: string;
       try {
         body = payloadOf(event);
@@ -45,11 +49,8 @@ export class FanOut {
         this.log.error('webhook event unreadable; dropped', { event: event.id, type: event.type, err });
         continue;
       }
-      const audience = await this.audienceOf(event);
       await Promise.all(
-        endpoints
-          .filter((endpoint) => wants(endpoint, audience))
-          .map(async (endpoint) => {
+        wanting.map(async (endpoint) => {
             const created = await this.store.createDelivery(
               { id: deliveryId(event.id, endpoint.id), endpoint: endpoint.id, event: event.id, type: event.type, account: event.account, subject: event.subject, body, createdAt: event.at },
               this.retentionSeconds,
