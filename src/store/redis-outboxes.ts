@@ -5,7 +5,7 @@ import type { RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 import { decodeHistory } from './redis-record-codec';
 import { ackOutbox, appendEvent, outboxLength, readOutbox } from './scripts/outbox';
-import type { Fields } from './store';
+import type { Fields, HistoryEntry } from './store';
 import { newEventId, OUTBOXES_COUNTED, type NewEvent, type OutboxBatch, type OutboxEvent } from './webhook-store';
 
 type StreamEntry = [string, string[]];
@@ -19,7 +19,17 @@ function toEvent([entry, flat]: StreamEntry): OutboxEvent {
     else raw[flat[i]] = flat[i + 1];
   }
   const event: OutboxEvent = { id: raw.id, type: raw.type, at: Number(raw.at), account: raw.account || null, subject: raw.subject, entry };
-  if (raw.history !== undefined) event.record = { fields, history: decodeHistory(JSON.parse(raw.history) as unknown[]) };
+  if (raw.history !== undefined) {
+    const lines = raw.history;
+    let history: HistoryEntry[] | undefined;
+    // read when a body is built: the history of an event no endpoint wants is never decoded
+    event.record = {
+      fields,
+      get history() {
+        return (history ??= decodeHistory(JSON.parse(lines) as unknown[]));
+      },
+    };
+  }
   if (raw.data !== undefined) event.data = raw.data;
   return event;
 }
