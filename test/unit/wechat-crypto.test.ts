@@ -1,7 +1,8 @@
-import { createDecipheriv } from 'node:crypto';
+import { createDecipheriv, createHash } from 'node:crypto';
+import { MemoryStore } from '../../src/store/memory-store';
 import { CipherError, WechatCipher } from '../../src/wechat/cipher';
 import { openSealed, sealReply } from '../../src/wechat/envelope';
-import { signatureMatches, wechatSignature } from '../../src/wechat/signature';
+import { signatureMatches, signatureOnlyFor, wechatSignature } from '../../src/wechat/signature';
 import { parseXml } from '../../src/wechat/xml';
 
 // The fixed vector of docs/wechat-protocol-notes.md "The AES envelope" (reproduced by wechatpy).
@@ -34,6 +35,25 @@ describe('signatures (fixed vector)', () => {
     expect(signatureMatches([V.signature], [V.token, V.timestamp, V.nonce])).toBe(false);
     expect(signatureMatches(undefined, [V.token, V.timestamp, V.nonce])).toBe(false);
     expect(signatureMatches('abc', [V.token, V.timestamp, V.nonce])).toBe(false);
+  });
+});
+
+describe('a plaintext signature is good for one body', () => {
+  const signature = 'a'.repeat(40);
+
+  it('takes the first body and the same body again, refuses another, and keeps a short digest', async () => {
+    const memory = new MemoryStore().deployment;
+    await expect(signatureOnlyFor(memory, signature, '<xml>one</xml>', 300)).resolves.toBe(true);
+    await expect(signatureOnlyFor(memory, signature, '<xml>one</xml>', 300)).resolves.toBe(true);
+    await expect(signatureOnlyFor(memory, signature, '<xml>two</xml>', 300)).resolves.toBe(false);
+    await expect(memory.getValue(`signature:${signature}`)).resolves.toHaveLength(44);
+  });
+
+  it('reads what an earlier version remembered (a hex digest) while a deployment rolls over', async () => {
+    const memory = new MemoryStore().deployment;
+    await memory.setValueIfAbsent(`signature:${signature}`, createHash('sha256').update('<xml>one</xml>').digest('hex'), 300_000);
+    await expect(signatureOnlyFor(memory, signature, '<xml>one</xml>', 300)).resolves.toBe(true);
+    await expect(signatureOnlyFor(memory, signature, '<xml>two</xml>', 300)).resolves.toBe(false);
   });
 });
 
