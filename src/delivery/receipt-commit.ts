@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
 import type { AccountStore, MsgidReceipt, ReceiptApplied } from '../store/store';
+import { TickBatch } from '../tick-batch';
 import { receiptOutcome, type Push } from '../wechat/push';
 import { announceMove, MOVES, recordMove, type MoveChange, type MoveName, type Status } from './lifecycle';
 
@@ -32,12 +33,6 @@ export const receiptNotes = (msgid: string, status: string) => ({
   late: `late receipt for msgid ${msgid}: ${status}; changed nothing`,
 });
 
-interface Waiting {
-  push: ReceiptPush;
-  resolve(workDue: boolean): void;
-  reject(err: unknown): void;
-}
-
 /**
  * Group commit of an account's TEMPLATESENDJOBFINISH receipts: those that arrive in the same turn
  * of the event loop (under load, every request parsed meanwhile) go to the store as one call,
@@ -47,8 +42,7 @@ interface Waiting {
  * push journal keeps them).
  */
 export class ReceiptCommit {
-  private waiting: Waiting[] = [];
-  private scheduled = false;
+  private readonly batches = new TickBatch((pushes: ReceiptPush[]) => this.flush(pushes), MAX_BATCH);
 
   constructor(
     private readonly store: Pick<AccountStore, 'applyReceipts'>,
@@ -64,39 +58,15 @@ export class ReceiptCommit {
 
   /** Applies the receipt; resolves with whether work became due (the fallback) once it is stored. */
   apply(push: ReceiptPush): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.waiting.push({ push, resolve, reject });
-      if (this.waiting.length >= MAX_BATCH) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.flush();
-        });
-      }
-    });
+    return this.batches.add(push);
   }
 
-  private flush(): void {
-    const batch = this.waiting;
-    if (batch.length === 0) return;
-    this.waiting = [];
+  /** One store call for the receipts of a turn; each one's promise settles with its own step. */
+  private flush(pushes: ReceiptPush[]): Array<Promise<boolean>> {
     const at = this.now();
-    const moves = batch.map(({ push }) => receiptMove(push.msgid, push.status, at));
-    const receipts = batch.map(({ push }, i) => this.receiptOf(push, moves[i], at));
-    let applied: Promise<ReceiptApplied>[];
-    try {
-      applied = this.store.applyReceipts(receipts);
-    } catch (err) {
-      for (const w of batch) w.reject(err);
-      return;
-    }
-    void Promise.allSettled(applied).then((settled) => {
-      settled.forEach((s, i) => {
-        if (s.status === 'rejected') batch[i].reject(s.reason);
-        else batch[i].resolve(this.settled(batch[i].push, moves[i], s.value));
-      });
-    });
+    const moves = pushes.map((push) => receiptMove(push.msgid, push.status, at));
+    const applied = this.store.applyReceipts(pushes.map((push, i) => this.receiptOf(push, moves[i], at)));
+    return applied.map((one, i) => one.then((result) => this.settled(pushes[i], moves[i], result)));
   }
 
   private receiptOf(push: ReceiptPush, { name, change }: ReturnType<typeof receiptMove>, at: number): MsgidReceipt {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisConnection } from './redis-connection';
 import { hintDue, markDueClaim, settleDueClaim } from './scripts/due-index';
-import { TickBatch } from './tick-batch';
+import { TickBatch, together } from '../tick-batch';
 import { StoreUnavailableError } from './unavailable';
 
 /** Rethrows anything but StoreUnavailableError. */
@@ -17,7 +17,8 @@ export function unlessUnavailable(err: unknown): void {
  *   time hinted for it. Each hint is still sent after the write it follows (a write's caller
  *   hints once the write is stored), which is all the claims' settles rely on: a write stored
  *   before the hint that voids a claim in progress, so that claim's settle can no longer raise
- *   the place past it. The callers wait for their hint as before;
+ *   the place past it. A caller may wait for its hint or not (receipts do not: a lost hint
+ *   only delays, until the sweep);
  * - a claim marks all its places in one call, and the settles gathered in one turn go as one call.
  */
 export class ClaimedIndex {
@@ -29,16 +30,20 @@ export class ClaimedIndex {
     /** The index (zset) and its claims in progress (hash), in one slot. */
     private readonly keys: [string, string],
   ) {
-    this.hints = new TickBatch((hints) => {
-      const earliest = new Map<string, number>();
-      for (const [member, at] of hints) earliest.set(member, Math.min(at, earliest.get(member) ?? at));
-      const args = [...earliest].flatMap(([member, at]) => [member, String(at)]);
-      // unreachable: the sweep puts it right
-      return this.redis.run(hintDue, this.keys, args).then(() => undefined, unlessUnavailable);
-    });
-    this.settles = new TickBatch(async (settles) => {
-      await this.redis.run(settleDueClaim, this.keys, settles.flat());
-    });
+    this.hints = new TickBatch(
+      together(async (hints: Array<[string, number]>) => {
+        const earliest = new Map<string, number>();
+        for (const [member, at] of hints) earliest.set(member, Math.min(at, earliest.get(member) ?? at));
+        const args = [...earliest].flatMap(([member, at]) => [member, String(at)]);
+        // unreachable: the sweep puts it right
+        await this.redis.run(hintDue, this.keys, args).catch(unlessUnavailable);
+      }),
+    );
+    this.settles = new TickBatch(
+      together(async (settles: Array<[string, string, string]>) => {
+        await this.redis.run(settleDueClaim, this.keys, settles.flat());
+      }),
+    );
   }
 
   /** After a write that made `member` due at `at` (unreachable: left to the sweep). */

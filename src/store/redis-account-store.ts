@@ -207,19 +207,15 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   }
 
   /**
-   * The records of one shard and their places on its schedule in one script, then one hint of the
-   * earliest due time to the due index; whether each was created (false: it existed).
+   * The records of one shard and their places on its schedule in one script, then their hints to
+   * the due index (one call: see ClaimedIndex); whether each was created (false: it existed).
    */
   private async writeRecords(shard: number, records: readonly NewRecord[]): Promise<boolean[]> {
     const keys = this.keys.shard(this.account, shard);
     const call = eachItemCall(records.map((record) => this.createArgs(keys, record)));
     const replies = (await this.redis.run(createRecords, call.keys, call.args)) as number[];
     const created = replies.map((reply) => reply === 1);
-    let earliest: number | undefined;
-    records.forEach(({ options: { dueAt } }, j) => {
-      if (created[j] && dueAt !== undefined) earliest = Math.min(earliest ?? dueAt, dueAt);
-    });
-    if (earliest !== undefined) await this.schedule.hint(this.account, shard, earliest);
+    await Promise.all(records.map(({ options: { dueAt } }, j) => (created[j] && dueAt !== undefined ? this.schedule.hint(this.account, shard, dueAt) : undefined)));
     return created;
   }
 
@@ -270,11 +266,21 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     };
   }
 
-  /** After a move that happened: a record put on the schedule is hinted to the due index, an event to the outbox index. */
+  /**
+   * The hints after a move of a record of `shard` that happened: a record put on the schedule to
+   * the due index, an event to the outbox index (the hints of one turn go as one call each).
+   */
+  private hintsAfter(shard: number, move: RecordMove): Promise<void> {
+    return Promise.all([
+      typeof move.dueAt === 'number' ? this.schedule.hint(this.account, shard, move.dueAt) : undefined,
+      move.event ? this.outboxes.hint(this.keys.shard(this.account, shard).outbox, move.event.at) : undefined,
+    ]).then(() => undefined);
+  }
+
+  /** After a move's script: whether it moved, once its hints are written. */
   private async moved(reply: unknown, id: string, move: RecordMove): Promise<boolean> {
     if (reply !== 1) return false;
-    if (typeof move.dueAt === 'number') await this.schedule.hint(this.account, this.shardOfRecord(id), move.dueAt);
-    if (move.event) await this.outboxes.hint(this.recordShard(id).outbox, move.event.at);
+    await this.hintsAfter(this.shardOfRecord(id), move);
     return true;
   }
 
@@ -388,27 +394,14 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       }),
     );
     const replies = (await this.redis.run(applyReceipts, call.keys, call.args)) as string[][];
-    const applied = replies.map(([result, id]): ReceiptApplied => {
+    return replies.map(([result, id], i): ReceiptApplied => {
       if (result === 'duplicate' || result === 'stashed') return { result };
+      // Hints not awaited: the receipt is stored, and WeChat's answer need not wait another round
+      // trip. A hint only tells the work loop and the webhooks where to look sooner; one that fails
+      // or is lost with this instance is made good by the indexes' sweep.
+      if (result === 'moved') this.hintsAfter(shards[i], receipts[i].move).catch(() => undefined);
       return { result: result as 'gone' | 'foreign' | 'late' | 'moved', id };
     });
-    // The indexes learn of each shard's earliest new due time and event once per call, not per receipt.
-    const earliestDue = new Map<number, number>();
-    const earliestEvent = new Map<number, number>();
-    const earliest = (m: Map<number, number>, shard: number, at: number) => m.set(shard, Math.min(at, m.get(shard) ?? at));
-    receipts.forEach((r, i) => {
-      if (applied[i].result !== 'moved') return;
-      if (typeof r.move.dueAt === 'number') earliest(earliestDue, shards[i], r.move.dueAt);
-      if (r.move.event) earliest(earliestEvent, shards[i], r.move.event.at);
-    });
-    // Not awaited: the receipts are stored, and WeChat's answer need not wait another round trip.
-    // A hint only tells the work loop and the webhooks where to look sooner; one that fails or
-    // is lost with this instance is made good by the indexes' sweep.
-    void Promise.all([
-      ...[...earliestDue].map(([shard, at]) => this.schedule.hint(this.account, shard, at)),
-      ...[...earliestEvent].map(([shard, at]) => this.outboxes.hint(this.keys.shard(this.account, shard).outbox, at)),
-    ]).catch(() => undefined);
-    return applied;
   }
 
   // --- customer-service windows ----------------------------------------------------------------
