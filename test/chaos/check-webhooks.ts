@@ -1,5 +1,6 @@
 import type { Received } from '../outbound/receiver';
 import { TERMINAL, type Accepted, type Problem } from './check';
+import type { WebhooksDrained } from './drain';
 
 /** What the receiver got, joined with the notices' final statuses. */
 export interface WebhookReport {
@@ -94,7 +95,10 @@ export function checkWebhooks(accepted: readonly Accepted[], requests: readonly 
   return report;
 }
 
-export function formatWebhookReport(r: WebhookReport, faults: { refused: number; reset: number }, drain: string): string {
+type ReceiverFaults = { refused: number; reset: number };
+
+export function formatWebhookReport(r: WebhookReport, faults: ReceiverFaults, hooked: WebhooksDrained): string {
+  const drain = `${hooked.ms} ms after the notices${hooked.missing.length ? `; still no terminal event for ${hooked.missing.length}` : ''}${hooked.waiting ? `; left: ${hooked.waiting}` : ''}`;
   return [
     '── chaos: status webhooks ──',
     `requests at the receiver: ${r.requests}; first attempts refused (500): ${faults.refused}; connections reset: ${faults.reset}`,
@@ -104,4 +108,14 @@ export function formatWebhookReport(r: WebhookReport, faults: { refused: number;
     `problems: ${r.problems.length}`,
     ...r.problems.slice(0, 30).map((p) => `  [${p.kind}] ${p.seq} ${p.id}: ${p.detail}`.slice(0, 2000)),
   ].join('\n');
+}
+
+/** What both chaos runs hold the status webhooks to: the receiver's faults fired, and every event came through once accepted. */
+export function expectWebhooksHeld(r: WebhookReport, faults: ReceiverFaults, hooked: WebhooksDrained): void {
+  expect(faults.reset).toBe(1);
+  expect(faults.refused).toBeGreaterThan(0);
+  expect(r.retriedThenAccepted).toBe(faults.refused + faults.reset);
+  expect(r.events['notification.awaiting_interaction']).toBeGreaterThan(0);
+  expect([hooked.missing, hooked.waiting]).toEqual([[], '']);
+  expect(r.problems.map((p) => `[${p.kind}] ${p.seq} ${p.id}: ${p.detail}`)).toEqual([]);
 }
