@@ -67,17 +67,10 @@ async function get(stack: BenchStack, agent: Agent, path: string): Promise<strin
   return text;
 }
 
-/** CPU seconds the stack's redis-server has used (user + system). */
-async function redisCpuSeconds(stack: BenchStack): Promise<number> {
-  const info = await stack.redis.clients[0].info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
 async function fill(stack: BenchStack, o: Options): Promise<FillResult> {
   console.log(`\nfill: ${o.count} notices over ${o.accounts} accounts and ${o.users} openids each, their times spread over the last ${o.days} days; ${o.threads} threads writing ${o.concurrency} notices at once each`);
   const cpu = process.cpuUsage();
-  const redisCpu = await redisCpuSeconds(stack);
+  const redisCpu = (await stack.redis.cpuMicros()) / 1e6;
   const t0 = process.hrtime.bigint();
   const result = await fillNotices(stack, {
     count: o.count,
@@ -89,7 +82,7 @@ async function fill(stack: BenchStack, o: Options): Promise<FillResult> {
   });
   const ms = msSince(t0);
   const nodeCpu = process.cpuUsage(cpu);
-  const redisUsed = (await redisCpuSeconds(stack)) - redisCpu;
+  const redisUsed = (await stack.redis.cpuMicros()) / 1e6 - redisCpu;
   const perNotice = (seconds: number) => `${((seconds * 1e6) / o.count).toFixed(0)} µs`;
   console.log(`  ${o.count} notices in ${(ms / 1000).toFixed(1)} s = ${perSecond(o.count, ms)} notices/s; store calls of one notice (creation + its moves): ${describeLatencies(result.latencies)}`);
   console.log(`  CPU per notice: Node ${perNotice((nodeCpu.user + nodeCpu.system) / 1e6)} (every thread of this process, the service's webhook fan-out included), Redis ${perNotice(redisUsed)}`);

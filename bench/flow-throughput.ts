@@ -54,16 +54,10 @@ function options() {
 /** Customer-service messages a user message allows (5 per 48 h). */
 const CS_PER_WINDOW = 5;
 
-/** CPU seconds the redis-servers have used (INFO cpu, user + system, summed over the servers). */
-async function redisCpuSeconds(stack: BenchStack): Promise<number> {
-  const infos = await Promise.all(stack.redis.clients.map((client) => client.info('cpu')));
-  return infos.reduce((sum, info) => sum + Number(/^used_cpu_user:([\d.]+)/m.exec(info)?.[1] ?? 0) + Number(/^used_cpu_sys:([\d.]+)/m.exec(info)?.[1] ?? 0), 0);
-}
-
 /** One run: accept `count` notifications for `template` round-robin over `users`, then wait until all are terminal. */
 async function run(stack: BenchStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<number> {
   const redisBefore = await stack.redis.commandCalls();
-  const redisCpuBefore = await redisCpuSeconds(stack);
+  const redisCpuBefore = (await stack.redis.cpuMicros()) / 1e6;
   const cpuBefore = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const accepted = await acceptAll(stack, o.count, o.concurrency, (i) => notificationBody(template, stack.openid(i % users), i));
@@ -71,7 +65,7 @@ async function run(stack: BenchStack, o: ReturnType<typeof options>, template: k
   await untilAllTerminal(stack, o.timeoutMs);
   const e2eMs = msSince(t0);
   const cpu = process.cpuUsage(cpuBefore);
-  const redisCpuMs = ((await redisCpuSeconds(stack)) - redisCpuBefore) * 1000;
+  const redisCpuMs = ((await stack.redis.cpuMicros()) / 1e6 - redisCpuBefore) * 1000;
   console.log(`  end-to-end:  all ${o.count} terminal ${(e2eMs / 1000).toFixed(2)} s after the first POST = ${perSecond(o.count, e2eMs)} notifications/s (${((e2eMs - accepted.ms) / 1000).toFixed(2)} s after the last accept)`);
   const redisAfter = await stack.redis.commandCalls();
   // Load-independent figures (the machine may be shared): what each notice cost in CPU.

@@ -49,18 +49,6 @@ function options() {
 
 type Options = ReturnType<typeof options>;
 
-/** CPU seconds Redis has used (user + system, summed over its servers). */
-async function redisCpuSeconds(stack: BenchStack): Promise<number> {
-  const each = await Promise.all(
-    stack.redis.clients.map(async (client) => {
-      const info = await client.info('cpu');
-      const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-      return field('used_cpu_user') + field('used_cpu_sys');
-    }),
-  );
-  return each.reduce((sum, s) => sum + s, 0);
-}
-
 /**
  * Measures `run` (which takes in `o.count` notices, the way in named `way`; profiled with --profile): wall time, CPU of this process (the client, the
  * HTTP server and wxreach share it) and of Redis, and Redis commands, each per notice.
@@ -68,13 +56,13 @@ async function redisCpuSeconds(stack: BenchStack): Promise<number> {
 async function measured(stack: BenchStack, o: Options, way: string, run: () => Promise<string>): Promise<void> {
   const { count } = o;
   const commands = await stack.redis.commandCalls();
-  const redisCpu = await redisCpuSeconds(stack);
+  const redisCpu = (await stack.redis.cpuMicros()) / 1e6;
   const cpu = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const detail = o.profile === undefined ? await run() : await profiledRun(path.join(o.profile, way), way, run);
   const ms = msSince(t0);
   const used = process.cpuUsage(cpu);
-  const redisUsed = (await redisCpuSeconds(stack)) - redisCpu;
+  const redisUsed = (await stack.redis.cpuMicros()) / 1e6 - redisCpu;
   const perNotice = (seconds: number) => `${((seconds * 1e6) / count).toFixed(0)} µs`;
   console.log(`  ${count} notices in ${(ms / 1000).toFixed(2)} s = ${perSecond(count, ms)} notices/s; ${detail}`);
   console.log(

@@ -1,35 +1,25 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
-import path from 'node:path';
+import { startProfiling } from './lib/cpu-profile';
 import { startReceiptServer, type ReceiptServerOptions } from './lib/receipt-servers';
 
 /**
  * Child process of bench/receipts.ts: starts one server (argv[2]: its options as JSON), tells the
- * parent its URL over IPC, and on the parent's word starts and stops V8's CPU profiler (what
- * `node --cpu-prof` runs, here around the measured runs only: argv[3] is the profile's folder),
- * answers `usage` with the CPU time it has used so far (and what its Redis has done, if it has one), and exits on `stop`.
+ * parent its URL over IPC, and on the parent's word starts and stops V8's CPU profiler (around the
+ * measured runs only; written to `wxreach.cpuprofile` in the folder argv[3], always that name so a
+ * new run replaces the last one's profile instead of adding to the ones the parent sums), answers
+ * `usage` with the CPU time it has used so far (and what its Redis has done, if it has one), and
+ * exits on `stop`.
  */
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '') as ReceiptServerOptions;
   const profileDir = process.argv[3];
   const server = await startReceiptServer(options);
-  const session = new Session();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+  let profiling: ReturnType<typeof startProfiling> | undefined;
   process.on('message', (message) => {
     if (message === 'profile-start' && profileDir) {
-      session.connect();
-      void post('Profiler.enable')
-        .then(() => post('Profiler.start'))
-        .then(() => process.send?.('profiling'));
-    } else if (message === 'profile-stop' && profileDir) {
-      void post('Profiler.stop').then((result) => {
-        mkdirSync(profileDir, { recursive: true });
-        const file = path.join(profileDir, `${options.kind}-${process.pid}.cpuprofile`);
-        writeFileSync(file, JSON.stringify((result as { profile: unknown }).profile));
-        session.disconnect();
-        process.send?.('profiled');
-      });
+      profiling = startProfiling();
+      void profiling.then(() => process.send?.('profiling'));
+    } else if (message === 'profile-stop' && profileDir && profiling) {
+      void profiling.then((p) => p.stop(profileDir, 'wxreach')).then(() => process.send?.('profiled'));
     } else if (message === 'usage') {
       void (server.redis?.() ?? Promise.resolve(undefined)).then((redis) => process.send?.({ usage: { cpu: process.cpuUsage(), redis } }));
     } else if (message === 'stop') {

@@ -2,12 +2,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { request, type Agent } from 'undici';
-import { stopChild } from '../src/dev/child-process';
+import { exitOf, stopChild } from '../src/dev/child-process';
 import { WechatCipher } from '../src/wechat/cipher';
 import { outboundPush } from '../src/wechat/outbound-push';
 import { buildXml } from '../src/wechat/xml';
 import { benchArgs } from './lib/args';
-import { topFunctions } from './lib/cpu-profile';
+import { describeProfile } from './lib/cpu-profile';
 import { keepAliveAgent, runTimed } from './lib/pool';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
@@ -142,10 +142,13 @@ function describeUsage(before: Usage, after: Usage, count: number): string {
   return `${per(after.cpuMicros, before.cpuMicros)} µs of its process's CPU per receipt${ofRedis}`;
 }
 
+/** Asks the child to stop (it closes its server and Redis); SIGTERM, then SIGKILL, if it has not gone within 10 s. */
 async function stopServer(running: Running): Promise<void> {
-  const gone = new Promise((resolve) => running.child.once('exit', resolve));
+  const gone = exitOf(running.child);
   running.child.send('stop');
-  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([gone, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+  clearTimeout(timer);
   await stopChild(running.child, 1000);
 }
 
@@ -245,11 +248,7 @@ async function main(): Promise<void> {
   }
   const ratio = (a?: Measured, b?: Measured) => (a && b ? `${(a.rate / b.rate).toFixed(2)}×` : 'n/a');
   console.log(`  ratios (this run): wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
-  if (o.profile) {
-    const top = topFunctions(o.profile, 15);
-    const rows = (list: [string, number][]) => list.map(([name, share]) => `    ${(share * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
-    console.log(`  wxreach's CPU profile (${o.profile}), by self time:\n${rows(top.self)}\n  by total time (with callees):\n${rows(top.total)}`);
-  }
+  if (o.profile) console.log(describeProfile(o.profile, 15, "wxreach's CPU profile"));
 }
 
 main().catch((err: unknown) => {

@@ -22,11 +22,11 @@ function frameName({ functionName, url, lineNumber }: ProfileNode['callFrame']):
 }
 
 /**
- * The functions that took the most CPU in the `.cpuprofile` files of `dir` (node --cpu-prof): by
- * self time (the function's own code) and by total time (with what it called), as shares of all
- * samples, `top` of each.
+ * The functions that took the most CPU in the `.cpuprofile` files of `dir`: by self time (the
+ * function's own code) and by total time (with what it called), as shares of all samples, `top` of
+ * each.
  */
-export function topFunctions(dir: string, top: number): { self: [string, number][]; total: [string, number][] } {
+function topFunctions(dir: string, top: number): { self: [string, number][]; total: [string, number][] } {
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   let all = 0;
@@ -60,29 +60,39 @@ export function topFunctions(dir: string, top: number): { self: [string, number]
 }
 
 /**
- * Runs `run` under V8's CPU profiler in this process (what `node --cpu-prof` does, around `run`
- * only) and writes the profile to `dir/<name>.cpuprofile`.
+ * Starts V8's CPU profiler in this process (what `node --cpu-prof` does, but from here on only);
+ * `stop` ends it and writes the profile to `dir/<name>.cpuprofile`, replacing one of that name.
  */
-export async function profiledRun<T>(dir: string, name: string, run: () => Promise<T>): Promise<T> {
+export async function startProfiling(): Promise<{ stop(dir: string, name: string): Promise<void> }> {
   const session = new Session();
   session.connect();
   const post = (method: string) =>
     new Promise<unknown>((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result))));
   await post('Profiler.enable');
   await post('Profiler.start');
+  return {
+    async stop(dir, name) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      session.disconnect();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
+/** Runs `run` under the CPU profiler (see startProfiling) and writes the profile to `dir/<name>.cpuprofile`. */
+export async function profiledRun<T>(dir: string, name: string, run: () => Promise<T>): Promise<T> {
+  const profiling = await startProfiling();
   try {
     return await run();
   } finally {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-    session.disconnect();
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    await profiling.stop(dir, name);
   }
 }
 
-/** The top functions of the profiles in `dir` as printable rows (see topFunctions). */
-export function describeProfile(dir: string, top: number): string {
+/** The top functions of the profiles in `dir` as printable rows under `title` (see topFunctions). */
+export function describeProfile(dir: string, top: number, title = 'CPU profile'): string {
   const { self, total } = topFunctions(dir, top);
   const rows = (list: [string, number][]) => list.map(([name, share]) => `    ${(share * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
-  return `  CPU profile (${dir}), by self time:\n${rows(self)}\n  by total time (with callees):\n${rows(total)}`;
+  return `  ${title} (${dir}), by self time:\n${rows(self)}\n  by total time (with callees):\n${rows(total)}`;
 }

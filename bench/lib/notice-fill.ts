@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { renderFallback } from '../../src/delivery/fallback-text';
 import { MOVES, recordMove, type MoveChange, type MoveName, type Status } from '../../src/delivery/lifecycle';
 import { searchTerms } from '../../src/delivery/search-terms';
+import { prng } from '../../src/dev/prng';
 import { plainValues, toFields, type NotificationRequest } from '../../src/delivery/notification';
 import { decideCustomFailure, decideTemplateFailure } from '../../src/delivery/send-policy';
 import { clientName } from '../../src/http/auth';
@@ -180,18 +181,6 @@ export const OUTCOMES: ReadonlyArray<{ name: string; share: number; steps: reado
   },
 ];
 
-/** A small deterministic generator (mulberry32): notice `i` draws the same numbers in any thread. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The service settings the fill writes with (a part of its config, sent to the fill's threads as is). */
 export type FillSettings = Pick<Config, 'retentionDays' | 'stats' | 'window' | 'searchFields'>;
 
@@ -244,7 +233,8 @@ export async function fillSlice(store: Pick<Store, 'forAccount'>, s: FillSlice, 
     const i = s.thread + j * s.threads;
     const k = i % stores.length;
     const appid = s.appids[k];
-    const next = random(i);
+    // seeded by the index: notice `i` draws the same numbers in any thread
+    const next = prng(i);
     const openid = s.users[Math.floor(s.users.length * next() ** 2)];
     const template: Template = next() < 0.6 ? 'order_paid' : 'order_shipped';
     const u = next();

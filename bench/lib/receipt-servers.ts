@@ -3,14 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { toFields } from '../../src/delivery/notification';
 import { createLogger } from '../../src/log/logger';
-import { BENCH_AES_KEY, BENCH_APP, BENCH_TEMPLATES, startBenchStack } from './stack';
+import { BENCH_AES_KEY, BENCH_APP, BENCH_TEMPLATES, benchOpenid, startBenchStack } from './stack';
 
 /**
  * The three servers of the receipt bench, each started in a child process of its own (so its CPU
  * profile and its CPU are its own): wxreach on a throwaway Redis, node-webot's `wechat` middleware
  * on express 4, and a bare node:http responder. The parent (bench/receipts.ts) talks to the child
- * over IPC: the child says `{ url }` when it listens, and `stop` ends it (a normal exit, so
- * `--cpu-prof` writes its profile).
+ * over IPC: the child says `{ url }` when it listens, and `stop` ends it (a normal exit: its Redis
+ * and connections are closed first).
  */
 export type ReceiptServerKind = 'wxreach' | 'webot' | 'bare';
 
@@ -23,7 +23,7 @@ export interface ReceiptServerOptions {
 
 /** What the bench needs of notice `i`: the user it went to and WeChat's msgid of its template message. */
 export const benchNotice = (i: number, users: number) => ({
-  openid: `oBENCH_user_${String(i % users).padStart(6, '0')}`,
+  openid: benchOpenid(i % users),
   msgid: String(3_000_000_000 + i),
 });
 

@@ -82,6 +82,9 @@ export interface BenchStack extends ApiClient {
   close(): Promise<void>;
 }
 
+/** The openid of the bench's `i`-th follower (the ones the emulator is seeded with). */
+export const benchOpenid = (i: number): string => `oBENCH_user_${String(i).padStart(6, '0')}`;
+
 /** The `k`-th account's appid: BENCH_APP's, then `wxbench00000000001`… */
 const appidOf = (k: number): string => (k === 0 ? BENCH_APP.appId : `wxbench${String(k).padStart(11, '0')}`);
 
@@ -91,8 +94,7 @@ const appidOf = (k: number): string => (k === 0 ? BENCH_APP.appId : `wxbench${St
  */
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   const { accounts = 1 } = options;
-  const openid = (i: number) => `oBENCH_user_${String(i).padStart(6, '0')}`;
-  const users = Array.from({ length: options.users }, (_, i) => openid(i));
+  const users = Array.from({ length: options.users }, (_, i) => benchOpenid(i));
   const aesKey = options.aes ? BENCH_AES_KEY : undefined;
   const appids = Array.from({ length: accounts }, (_, k) => appidOf(k));
   const lines: string[] = [];
@@ -160,7 +162,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       store,
       config: stack.config,
       appids,
-      openid,
+      openid: benchOpenid,
       apiClient,
       logLines: () => lines,
       close: tearDown,

@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { prng } from '../../src/dev/prng';
 import { RedisCluster } from '../../src/dev/redis-cluster';
 import { startEmulator, type AccountOptions, type InboxEntry } from '../../src/emulator';
 import { RedisKeys } from '../../src/store/redis-keys';
@@ -32,7 +33,7 @@ import { drain, drainWebhooks } from './drain';
 import { startFleet } from './fleet';
 import { buildIfStale } from './processes';
 import { ChaosRun, sleep } from './run';
-import { CHAOS_SETTINGS, configTemplates, openidOf, prng, seedTemplates, seqLabel, taggedTemplates, templateFor, type ChaosTemplates } from './scenario';
+import { CHAOS_SETTINGS, configTemplates, openidOf, seedTemplates, seqLabel, taggedTemplates, templateFor, type ChaosTemplates } from './scenario';
 import { Crowd, keyOf, stageOutcomes, type Recipient } from './users';
 import { startChaosReceiver } from './webhook-receiver';
 

@@ -22,6 +22,7 @@ import { startEmulator, type InboxEntry } from '../../src/emulator';
 import { API_KEY, APP } from '../helpers/harness';
 import { serverEnv } from '../helpers/process';
 import { configEndpoint } from '../../src/outbound/endpoints';
+import { prng } from '../../src/dev/prng';
 import { RedisServer } from '../../src/dev/redis-server';
 import { BusinessClient } from './business-client';
 import { check, formatReport, type Accepted } from './check';
@@ -30,7 +31,7 @@ import { drain, drainWebhooks } from './drain';
 import { startFleet } from './fleet';
 import { buildIfStale } from './processes';
 import { ChaosRun, sleep } from './run';
-import { CHAOS_SETTINGS, CHAOS_TEMPLATES, configTemplates, openidOf, prng, seedTemplates, seqLabel, templateFor } from './scenario';
+import { CHAOS_SETTINGS, CHAOS_TEMPLATES, configTemplates, openidOf, seedTemplates, seqLabel, templateFor } from './scenario';
 import { Crowd, keyOf, stageOutcomes, type Recipient } from './users';
 import { startChaosReceiver } from './webhook-receiver';
 

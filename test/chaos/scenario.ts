@@ -76,15 +76,3 @@ export const seqLabel = (seq: number) => `S${String(seq).padStart(6, '0')}`;
  * come back).
  */
 export const windowGroup = (u: number): 0 | 1 | 2 | 3 => (u % 4) as 0 | 1 | 2 | 3;
-
-/** mulberry32: a small seeded PRNG so a failing run can be repeated with CHAOS_SEED. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
