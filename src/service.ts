@@ -16,7 +16,7 @@ import { createConsole } from './console/console';
 import { webhookRouter } from './http/webhook-router';
 import { CallbackStats, LAST_PUSH_KEY } from './http/callback-stats';
 import { statsRouter } from './http/stats-router';
-import { parseApiKey } from './http/auth';
+import { apiKeySet, parseApiKey } from './http/auth';
 import { BODY_LIMIT_BYTES } from './http/body-limit';
 import { NotificationIntake } from './http/notification-intake';
 import type { EdgeAccount, PushInterceptor } from './http/wechat-router';
@@ -205,7 +205,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       : undefined;
   const edgeOf = (a: Account): EdgeAccount => ({ appid: a.appid, push: a.push, signatures: a.store, forwarder: a === single ? forwarder : undefined });
 
-  const operatorConsole = createConsole({ kv: store.deployment, apiKeys: config.apiKeys, operatorKeys: config.operatorKeys });
+  const keys = apiKeySet(config.apiKeys, config.operatorKeys);
+  const operatorConsole = createConsole({ kv: store.deployment, keys });
   const app = requestListener({
     log,
     metrics,
@@ -214,8 +215,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       consoleAuth: operatorConsole.auth,
       accounts,
       accountOfId: (id) => store.accountOfId(id),
-      apiKeys: config.apiKeys,
-      operatorKeys: config.operatorKeys,
+      keys,
       onAccepted: () => loop.poke(),
       more: [
         platform?.apiRouter,
