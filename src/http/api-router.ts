@@ -81,11 +81,15 @@ async function accountView(accounts: ApiAccounts, appid: string): Promise<Record
   const state = await accounts.state(appid);
   if (state === 'unknown') return { appid, state };
   const { kind, tokens, delivery, store } = accounts.runtime(appid);
-  const templates = await delivery.templates.health();
-  const pausedUntil = await delivery.quota.pausedUntil();
+  // the push, token and quota health is for the console: shared through the store, so every instance shows the same
+  const [templates, pausedUntil, lastPushAt, token, quota] = await Promise.all([
+    delivery.templates.health(),
+    delivery.quota.pausedUntil(),
+    store.getValue(LAST_PUSH_KEY),
+    tokens.health(),
+    delivery.quota.checked(),
+  ]);
   const refused = tokens.lastError;
-  // health, for the console: shared through the store, so every instance shows the same
-  const [lastPushAt, token, quota] = await Promise.all([store.getValue(LAST_PUSH_KEY), tokens.health(), delivery.quota.checked()]);
   return {
     appid,
     kind,
