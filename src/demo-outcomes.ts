@@ -1,9 +1,8 @@
+import { callApi, type ApiTarget } from './cli/api-client';
 import type { EmulatorControl } from './emulator/control';
 
 /** Where to enqueue: wxreach's base URL, an API key when it needs one, the account when it has several. */
-export interface OutcomeTarget {
-  url: string;
-  apiKey?: string;
+export interface OutcomeTarget extends ApiTarget {
   account?: string;
 }
 
@@ -36,14 +35,6 @@ const USERS = {
 /** A notice is parked this quickly in the emulator (the passive reply needs it parked first). */
 const PARK_WAIT_MS = 10_000;
 
-async function call(target: OutcomeTarget, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}) };
-  const res = await fetch(`${target.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const answer = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(answer)}`);
-  return answer;
-}
-
 /**
  * Enqueues one notice of each outcome through the API (`order_paid` works, `order_shipped` is
  * gone on the WeChat side), staging the users in the emulator first; returns once the passive
@@ -61,7 +52,7 @@ export async function enqueueOutcomeMix(target: OutcomeTarget, control: Emulator
   const account = target.account === undefined ? {} : { account: target.account };
   const paid = (openid: string, order: string) => ({ ...account, openid, template: 'order_paid', data: { order_no: order, amount: '39.80' } });
   const shipped = (openid: string, order: string) => ({ ...account, openid, template: 'order_shipped', data: { order_no: order, carrier: 'SF Express', tracking_no: `SF${order}` } });
-  const enqueue = async (body: unknown) => (await call(target, 'POST', '/v1/notifications', body)).id as string;
+  const enqueue = async (body: unknown) => ((await callApi(target, 'POST', '/v1/notifications', { body })).body as { id: string }).id;
   const mix: OutcomeMix = {
     delivered: await enqueue(paid(USERS.delivered, 'A2001')),
     userBlock: await enqueue(paid(USERS.userBlock, 'A2002')),
@@ -71,7 +62,7 @@ export async function enqueueOutcomeMix(target: OutcomeTarget, control: Emulator
     failed: await enqueue(paid(USERS.failed, 'A2006')),
   };
   const deadline = Date.now() + PARK_WAIT_MS;
-  while ((await call(target, 'GET', `/v1/notifications/${mix.passiveReply}`)).status !== 'awaiting_interaction') {
+  while (((await callApi(target, 'GET', `/v1/notifications/${mix.passiveReply}`)).body as { status: string }).status !== 'awaiting_interaction') {
     if (Date.now() > deadline) throw new Error(`notice ${mix.passiveReply} was not parked within ${PARK_WAIT_MS} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }

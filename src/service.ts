@@ -16,7 +16,7 @@ import { createConsole } from './console/console';
 import { webhookRouter } from './http/webhook-router';
 import { CallbackStats, LAST_PUSH_KEY } from './http/callback-stats';
 import { statsRouter } from './http/stats-router';
-import { parseApiKey } from './http/auth';
+import { apiKeySet, parseApiKey } from './http/auth';
 import { BODY_LIMIT_BYTES } from './http/body-limit';
 import { NotificationIntake } from './http/notification-intake';
 import type { EdgeAccount, PushInterceptor } from './http/wechat-router';
@@ -205,7 +205,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       : undefined;
   const edgeOf = (a: Account): EdgeAccount => ({ appid: a.appid, push: a.push, signatures: a.store, forwarder: a === single ? forwarder : undefined });
 
-  const operatorConsole = createConsole({ kv: store.deployment, apiKeys: config.apiKeys, operatorKeys: config.operatorKeys });
+  const keys = apiKeySet(config.apiKeys, config.operatorKeys);
+  const operatorConsole = createConsole({ kv: store.deployment, keys });
   const app = requestListener({
     log,
     metrics,
@@ -214,8 +215,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       consoleAuth: operatorConsole.auth,
       accounts,
       accountOfId: (id) => store.accountOfId(id),
-      apiKeys: config.apiKeys,
-      operatorKeys: config.operatorKeys,
+      keys,
       onAccepted: () => loop.poke(),
       more: [
         platform?.apiRouter,
@@ -296,15 +296,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
   });
 
-  const syncEach = (appids: readonly string[]) =>
-    eachLimited(appids, SYNC_CONCURRENCY, (appid) =>
-      accounts
-        .runtime(appid)
-        .delivery.templates.sync()
-        .catch((err) => log.warn('template list sync failed; keeping what is known', { account: appid, err })),
-    );
   const ownAppids = own.map((a) => a.appId);
-  const syncAll = async () => syncEach(await accounts.activeAppids().catch(() => ownAppids));
+  // `call` for each of these accounts, a few at once: one that fails is logged and the others go on.
+  const eachAccount = (appids: readonly string[], call: (a: Account) => Promise<unknown>, failed: string) =>
+    eachLimited(appids, SYNC_CONCURRENCY, (appid) => call(accounts.runtime(appid)).catch((err) => log.warn(failed, { account: appid, err })));
+  // The accounts that may act now; the own ones when the store cannot tell.
+  const activeOrOwn = () => accounts.activeAppids().catch(() => ownAppids);
+  const syncEach = (appids: readonly string[]) => eachAccount(appids, (a) => a.delivery.templates.sync(), 'template list sync failed; keeping what is known');
+  const syncAll = async () => syncEach(await activeOrOwn());
   // Own accounts are synced before the service listens, as one account always was; a platform's
   // merchants (there may be thousands, each known from earlier syncs) are synced meanwhile.
   await syncEach(ownAppids);
@@ -312,13 +311,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const syncTimer = setInterval(() => void syncAll(), config.templateSync.intervalSeconds * 1000);
   syncTimer.unref();
   // Each active account's template quota, for GET /v1/accounts (one instance asks per period).
-  const pollQuotas = async () =>
-    eachLimited(await accounts.activeAppids().catch(() => ownAppids), SYNC_CONCURRENCY, (appid) =>
-      accounts
-        .runtime(appid)
-        .delivery.quota.poll(config.stats.quotaPollSeconds)
-        .catch((err) => log.warn('template quota not read', { account: appid, err })),
-    );
+  const pollQuotas = async () => eachAccount(await activeOrOwn(), (a) => a.delivery.quota.poll(config.stats.quotaPollSeconds), 'template quota not read');
   void pollQuotas();
   const quotaTimer = setInterval(() => void pollQuotas(), config.stats.quotaPollSeconds * 1000);
   quotaTimer.unref();

@@ -38,7 +38,7 @@ const LIBRARIES: ReadonlyArray<{ module?: string; name: string; file: () => stri
  * The console's own scripts and styles are plain browser files kept in the source tree (tsc does
  * not copy them), read from there whether wxreach runs from src/ or from dist/.
  */
-export const PUBLIC_DIR = path.join(projectRoot(), 'src', 'console', 'public');
+const PUBLIC_DIR = path.join(projectRoot(), 'src', 'console', 'public');
 
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -1,19 +1,18 @@
 import { Router, type RequestHandler } from 'express';
-import { bearerAuth, clientName, parseApiKey } from '../http/auth';
+import type { ApiKeySet } from '../http/auth';
 import type { KeyValueStore } from '../store/store';
 import { loadConsoleAssets } from './assets';
 import { chooseLanguage } from './language';
 import { consolePage } from './page';
 import { consoleSessionAuth } from './session-auth';
 import { sessionRouter } from './session-router';
-import { ConsoleSessions, type ConsoleIdentity } from './sessions';
+import { ConsoleSessions } from './sessions';
 
 export interface ConsoleDeps {
   /** Where sessions live: the deployment's key-values, shared by every instance. */
   kv: KeyValueStore;
-  /** The API keys and operator keys (the config's `apiKeys` and `operatorKeys` entries): the console signs in with them. */
-  apiKeys: readonly string[];
-  operatorKeys: readonly string[];
+  /** The API's keys and operator keys: the console signs in with them. */
+  keys: ApiKeySet;
 }
 
 export interface Console {
@@ -30,11 +29,8 @@ const ASSET_CACHE = 'public, max-age=31536000, immutable';
 export function createConsole(deps: ConsoleDeps): Console {
   const assets = loadConsoleAssets();
   const page = consolePage(assets);
-  const sessions = new ConsoleSessions(deps.kv);
   // A session lasts only while its key is still configured (with no keys, the API is open: client 'open').
-  const keys = [...deps.apiKeys, ...deps.operatorKeys];
-  const clients = new Set(keys.length === 0 ? ['open'] : keys.map((e) => clientName(parseApiKey(e).key)));
-  const stillAllowed = (identity: ConsoleIdentity) => clients.has(identity.client);
+  const sessions = new ConsoleSessions(deps.kv, (identity) => deps.keys.has(identity.client));
 
   const router = Router();
   router.get('/', (req, res) => {
@@ -54,6 +50,6 @@ export function createConsole(deps: ConsoleDeps): Console {
     if (!asset) return next();
     res.set({ 'Content-Type': asset.type, 'Cache-Control': ASSET_CACHE, 'X-Content-Type-Options': 'nosniff' }).send(asset.body);
   });
-  router.use(sessionRouter(sessions, bearerAuth(deps.apiKeys, deps.operatorKeys), stillAllowed));
-  return { router, auth: consoleSessionAuth(sessions, stillAllowed) };
+  router.use(sessionRouter(sessions, deps.keys));
+  return { router, auth: consoleSessionAuth(sessions) };
 }

@@ -1,5 +1,5 @@
 /** The console's languages; English is the fallback. */
-export const LANGUAGES = ['zh', 'en'] as const;
+const LANGUAGES = ['zh', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 const isLanguage = (s: unknown): s is Language => typeof s === 'string' && (LANGUAGES as readonly string[]).includes(s);

@@ -3,7 +3,7 @@ import type { ConsoleAssets } from './assets';
 import type { Language } from './language';
 
 /** Where the console's assets are served, under the version that makes each URL cacheable for good. */
-export const assetsPath = (assets: ConsoleAssets) => `/console/assets/${assets.version}`;
+const assetsPath = (assets: ConsoleAssets) => `/console/assets/${assets.version}`;
 
 const TITLES: Record<Language, string> = { zh: 'wxreach 控制台', en: 'wxreach console' };
 

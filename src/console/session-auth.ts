@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
 import { HttpError } from '../http/errors';
-import { readCookie, SESSION_COOKIE } from './cookie';
-import { sameToken, type ConsoleIdentity, type ConsoleSessions } from './sessions';
+import { sameToken, type ConsoleSessions } from './sessions';
 
 /** Methods that change nothing: the only ones a session cookie alone may use. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -12,15 +11,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * `accounts`, `operator`) plus `consoleSession`, so the key check is skipped. A request with an
  * Authorization header is left to the key check. A request that changes something must carry the
  * session's CSRF token in `x-csrf-token` (403 `csrf` otherwise): a page of another site cannot
- * read it, so it cannot make the browser act with the cookie. `stillAllowed` drops sessions whose
- * key is no longer configured.
+ * read it, so it cannot make the browser act with the cookie.
  */
-export function consoleSessionAuth(sessions: ConsoleSessions, stillAllowed: (identity: ConsoleIdentity) => boolean): RequestHandler {
+export function consoleSessionAuth(sessions: ConsoleSessions): RequestHandler {
   return async (req, res, next) => {
     if (req.get('authorization') !== undefined) return next();
-    const id = readCookie(req, SESSION_COOKIE);
-    const session = id === null ? null : await sessions.get(id);
-    if (!session || !stillAllowed(session)) return next();
+    const live = await sessions.live(req);
+    if (!live) return next();
+    const { session } = live;
     if (!SAFE_METHODS.has(req.method) && !sameToken(req.get('x-csrf-token') ?? '', session.csrf)) {
       throw new HttpError(403, 'csrf', 'a console request that changes something needs the x-csrf-token header from GET /console/session');
     }

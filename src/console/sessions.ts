@@ -1,19 +1,24 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import type { KeyIdentity } from '../http/auth';
 import type { KeyValueStore } from '../store/store';
+import { readCookie, SESSION_COOKIE } from './cookie';
 
-/** Who a console session acts as: what the API key it signed in with may see. */
-export interface ConsoleIdentity {
-  /** The API's short name of the key (not the key). */
-  client: string;
-  /** The appids the key is limited to; null: every account. */
-  accounts: readonly string[] | null;
-  /** An operator key: reads every client's notices of its accounts. */
-  operator: boolean;
-}
+/** Who a console session acts as: the API key it signed in with (its short name, not the key). */
+export type ConsoleIdentity = KeyIdentity;
 
 export interface ConsoleSession extends ConsoleIdentity {
   /** The token the browser sends in `x-csrf-token` with every request that changes something. */
   csrf: string;
+}
+
+/** A request's live session, as read from the store. */
+export interface LiveSession {
+  /** The session's id: the cookie's value. */
+  id: string;
+  session: ConsoleSession;
+  /** The session as stored, so signing out deletes this one only. */
+  stored: string;
 }
 
 /** A session lasts this long from sign-in. */
@@ -35,8 +40,10 @@ export function sameToken(a: string, b: string): boolean {
  * only a digest of each session id: reading the store does not give a usable cookie.
  */
 export class ConsoleSessions {
+  /** `stillAllowed` drops a session whose key is no longer configured. */
   constructor(
     private readonly kv: KeyValueStore,
+    private readonly stillAllowed: (identity: ConsoleIdentity) => boolean,
     private readonly ttlMs = SESSION_TTL_MS,
   ) {}
 
@@ -52,17 +59,18 @@ export class ConsoleSessions {
     return { id, session };
   }
 
-  /** The session with this id, or null (unknown, expired, signed out, or not an id at all). */
-  async get(id: string): Promise<ConsoleSession | null> {
-    if (!TOKEN_SHAPE.test(id)) return null;
+  /** The session of the request's cookie, or null (no cookie, unknown, expired, signed out, or its key no longer allowed). */
+  async live(req: Request): Promise<LiveSession | null> {
+    const id = readCookie(req, SESSION_COOKIE);
+    if (id === null || !TOKEN_SHAPE.test(id)) return null;
     const stored = await this.kv.getValue(this.key(id));
-    return stored === null ? null : (JSON.parse(stored) as ConsoleSession);
+    if (stored === null) return null;
+    const session = JSON.parse(stored) as ConsoleSession;
+    return this.stillAllowed(session) ? { id, session, stored } : null;
   }
 
   /** Signs the session out (nothing happens when it is gone already). */
-  async end(id: string): Promise<void> {
-    if (!TOKEN_SHAPE.test(id)) return;
-    const stored = await this.kv.getValue(this.key(id));
-    if (stored !== null) await this.kv.deleteValueIf(this.key(id), stored);
+  async end(live: LiveSession): Promise<void> {
+    await this.kv.deleteValueIf(this.key(live.id), live.stored);
   }
 }

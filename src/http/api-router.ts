@@ -1,7 +1,7 @@
-import express, { Router, type RequestHandler, type Response } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import type { Logger } from '../log/logger';
 import { renderedTemplate } from '../delivery/template-display';
-import { bearerAuth } from './auth';
+import { bearerAuth, keyAccounts, type ApiKeySet } from './auth';
 import { LAST_PUSH_KEY } from './callback-stats';
 import { batchRoute } from './batch-route';
 import { BODY_LIMIT_BYTES } from './body-limit';
@@ -18,9 +18,8 @@ export interface ApiDeps {
   accounts: ApiAccounts;
   /** The account a notification id belongs to, or null when it is not such an id. */
   accountOfId(id: string): string | null;
-  apiKeys: readonly string[];
-  /** Keys that also read every client's notifications of their accounts (see bearerAuth). */
-  operatorKeys?: readonly string[];
+  /** The API keys and operator keys (see bearerAuth). */
+  keys: ApiKeySet;
   /** Called after a notification is accepted, so the work loop picks it up at once. */
   onAccepted?: () => void;
   /** More routes under /v1, behind the same key check (the third-party platform's, the webhooks'). */
@@ -30,15 +29,12 @@ export interface ApiDeps {
   log: Logger;
 }
 
-/** The appids the request's key is limited to, or null (every account). */
-const keyAccounts = (res: Response): readonly string[] | null => res.locals.accounts as readonly string[] | null;
-
 /** The business API under /v1. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
   const intake = new NotificationIntake(deps.accounts);
   // The console's signed-in browsers use a session cookie instead of a Bearer key.
-  const keyCheck = bearerAuth(deps.apiKeys, deps.operatorKeys);
+  const keyCheck = bearerAuth(deps.keys);
   if (deps.consoleAuth) router.use(deps.consoleAuth);
   router.use((req, res, next) => (res.locals.consoleSession === true ? next() : keyCheck(req, res, next)));
   // before the JSON parser below: the batch route reads its larger body itself
@@ -85,11 +81,15 @@ async function accountView(accounts: ApiAccounts, appid: string): Promise<Record
   const state = await accounts.state(appid);
   if (state === 'unknown') return { appid, state };
   const { kind, tokens, delivery, store } = accounts.runtime(appid);
-  const templates = await delivery.templates.health();
-  const pausedUntil = await delivery.quota.pausedUntil();
+  // the push, token and quota health is for the console: shared through the store, so every instance shows the same
+  const [templates, pausedUntil, lastPushAt, token, quota] = await Promise.all([
+    delivery.templates.health(),
+    delivery.quota.pausedUntil(),
+    store.getValue(LAST_PUSH_KEY),
+    tokens.health(),
+    delivery.quota.checked(),
+  ]);
   const refused = tokens.lastError;
-  // health, for the console: shared through the store, so every instance shows the same
-  const [lastPushAt, token, quota] = await Promise.all([store.getValue(LAST_PUSH_KEY), tokens.health(), delivery.quota.checked()]);
   return {
     appid,
     kind,

@@ -6,7 +6,7 @@ import { BODY_LIMIT_BYTES, LARGER_BODIES, refuseLargeBodies } from './body-limit
 import type { CallbackStats } from './callback-stats';
 import { errorHandler, notFound } from './errors';
 import { openApiDocument } from './openapi';
-import { wechatEdge, type WechatEdgeDeps } from './wechat-router';
+import { wechatEdge, type HandOn, type WechatEdgeDeps } from './wechat-router';
 import type { Logger } from '../log/logger';
 import type { MetricsEndpoint } from '../metrics/metrics';
 
@@ -37,7 +37,7 @@ export function requestListener(deps: AppDeps): RequestListener {
   const handedOn = new WeakMap<IncomingMessage, unknown>();
   const app = createApp(deps, (req) => handedOn.get(req));
   const edge = wechatEdge(deps.wechat, { answers: deps.callbacks, componentElsewhere: deps.componentEdge !== undefined });
-  const handOn = (req: IncomingMessage, res: Parameters<RequestListener>[1], err: unknown) => {
+  const handOn: HandOn = (req, res, err) => {
     handedOn.set(req, err);
     app(req, res);
   };

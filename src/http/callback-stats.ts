@@ -20,21 +20,28 @@ export interface PushSeen {
 }
 
 /** A push's kind as the statistics name it: `receipt`, the message type (`text`…), or `event.<Event>`. */
-export function pushKind(push: Push): string {
-  const kind =
-    push.kind === 'receipt'
-      ? 'receipt'
-      : push.kind === 'message'
-        ? push.msgType
-        : push.kind === 'subscribe' || push.kind === 'unsubscribe'
-          ? `event.${push.kind}`
-          : push.kind === 'scan'
-            ? 'event.SCAN'
-            : push.kind === 'menu_click'
-              ? `event.${push.event}`
-              : push.event
-                ? `event.${push.event}`
-                : push.msgType;
+function pushKind(push: Push): string {
+  let kind: string;
+  switch (push.kind) {
+    case 'receipt':
+      kind = 'receipt';
+      break;
+    case 'message':
+      kind = push.msgType;
+      break;
+    case 'subscribe':
+    case 'unsubscribe':
+      kind = `event.${push.kind}`;
+      break;
+    case 'scan':
+      kind = 'event.SCAN';
+      break;
+    case 'menu_click':
+      kind = `event.${push.event}`;
+      break;
+    case 'other':
+      kind = push.event ? `event.${push.event}` : push.msgType;
+  }
   // names WeChat chose: kept only when they are plain (a counter name holds no `|`)
   return /^[A-Za-z0-9_.]{1,40}$/.test(kind) ? kind : 'other';
 }

@@ -1,7 +1,8 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { AccountState } from '../delivery/account-state';
 import { accountStats, callbackStats, StatsRangeError, type StatsRange } from '../delivery/stats';
 import type { CounterReader } from '../store/counter-buckets';
+import { keyAccounts } from './auth';
 import { HttpError } from './errors';
 import { fieldErrors } from './notification-schema';
 import { callbackStatsQuery, statsQuery } from './schemas/stats';
@@ -21,7 +22,6 @@ export interface StatsRouterDeps {
   now?: () => number;
 }
 
-const keyAccounts = (res: Response) => res.locals.accounts as readonly string[] | null;
 
 /** The range of a parsed query: `to` defaults to now, `from` to a day before `to`. */
 function rangeOf(q: { from?: number; to?: number; bucket?: StatsRange['bucket'] }, now: number): StatsRange {

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import type { Notification } from '../delivery/notification';
 import type { Account } from '../delivery/accounts';
-import { creatorsSeenBy } from './auth';
+import { creatorsSeenBy, keyAccounts } from './auth';
 import type { IntakeAccounts } from './notification-intake';
 
 /** What finding a notification by its id needs. */
@@ -18,7 +18,7 @@ export interface NotificationLookup {
  */
 export async function visibleNotification(lookup: NotificationLookup, id: string, res: Response): Promise<{ n: Notification; delivery: Account['delivery'] } | null> {
   const appid = lookup.accountOfId(id);
-  const limited = res.locals.accounts as readonly string[] | null;
+  const limited = keyAccounts(res);
   if (appid === null || (limited !== null && !limited.includes(appid))) return null;
   const { delivery } = lookup.accounts.runtime(appid);
   const n = await delivery.notifications.get(id, creatorsSeenBy(res));

@@ -7,6 +7,7 @@ import { deliveryView } from '../outbound/views';
 import type { Webhooks } from '../outbound/webhooks';
 import { mergePages } from '../store/merged-page';
 import { eventTimeOf, type StoredDelivery } from '../store/webhook-store';
+import { keyAccounts } from './auth';
 import { HttpError } from './errors';
 import { fieldErrors } from './notification-schema';
 import { deliveriesQuery, webhookEndpointCreate, type DeliveryQueued, type EndpointRecovered } from './schemas/webhooks';
@@ -37,7 +38,6 @@ const eventTimes = (history: ReadonlyArray<{ at: string; status: string }>): num
 
 /** The key of the request, as the API knows it (see bearerAuth). */
 const clientOf = (res: Response) => res.locals.client as string;
-const keyAccounts = (res: Response) => res.locals.accounts as readonly string[] | null;
 
 /**
  * What a key sees: the endpoints it registered, and (a key of every account) those of the config,

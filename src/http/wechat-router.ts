@@ -56,11 +56,11 @@ export interface WechatEdgeDeps {
 }
 
 /** Where the edge's answers to pushes are counted and timed (the callback statistics). */
-export interface PushAnswers {
+interface PushAnswers {
   answered(ms: number, seen: PushSeen | undefined): void;
 }
 
-export interface EdgeOptions {
+interface EdgeOptions {
   answers?: PushAnswers;
   /** /wechat/component is the third-party platform's (served elsewhere), not an appid's. */
   componentElsewhere?: boolean;
@@ -72,8 +72,8 @@ export interface EdgeOptions {
  */
 export type HandOn = (req: IncomingMessage, res: ServerResponse, err: unknown) => void;
 
-/** Takes the request when it is for the edge (true), or leaves it alone (false). */
-export type EdgeListener = (req: IncomingMessage, res: ServerResponse, handOn: HandOn) => boolean;
+/** Takes the request when it is for the edge (true), or leaves it to the app (false; also a body too large by its Content-Length). */
+type EdgeListener = (req: IncomingMessage, res: ServerResponse, handOn: HandOn) => boolean;
 
 type ContentType = 'text/plain' | 'application/xml';
 
@@ -320,12 +320,8 @@ export function wechatEdge(deps: WechatEdgeDeps, options: EdgeOptions = {}): Edg
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const segment = edgePath(q < 0 ? url : url.slice(0, q), componentElsewhere);
-    if (segment === undefined) return false;
-    // refused before any of it is read
-    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) {
-      handOn(req, res, bodyTooLarge());
-      return true;
-    }
+    // a Content-Length over the limit is the app's to refuse (refuseLargeBodies), before any of the body is read
+    if (segment === undefined || Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) return false;
     const query = parseQuery(q < 0 ? '' : url.slice(q + 1));
     if (method === 'POST') takePush(req, res, segment, query, handOn);
     else verify(res, segment, query).catch((err: unknown) => handOn(req, res, err));

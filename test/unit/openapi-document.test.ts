@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import type { ApiAccounts } from '../../src/http/api-router';
 import { createApp } from '../../src/http/app';
+import { apiKeySet } from '../../src/http/auth';
 import { componentApiRouter } from '../../src/http/component-router';
 import { openApiDocument } from '../../src/http/openapi';
 import type { WechatEdgeDeps } from '../../src/http/wechat-router';
@@ -105,7 +106,7 @@ describe('the OpenAPI document', () => {
   it('documents every /v1 route the app serves (in third-party platform mode, which has the most)', () => {
     // Routes are only registered here: nothing is called, so the parts the handlers need are left out.
     const app = createApp({
-      api: { accounts: {} as ApiAccounts, accountOfId: () => null, apiKeys: [], more: [componentApiRouter({} as Platform), webhookRouter({} as WebhookRouterDeps)], log: capturedLogger().log },
+      api: { accounts: {} as ApiAccounts, accountOfId: () => null, keys: apiKeySet([]), more: [componentApiRouter({} as Platform), webhookRouter({} as WebhookRouterDeps)], log: capturedLogger().log },
       wechat: {} as WechatEdgeDeps,
       log: capturedLogger().log,
       metrics: {} as MetricsEndpoint,
