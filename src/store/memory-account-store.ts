@@ -276,8 +276,14 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     return this.earlyStatuses.get(key) ?? null; // kept until it expires, as in Redis
   }
 
+  /** One after the other, as the script applies them: a repeat of a receipt in the same call finds it handled. */
   applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[] {
-    return receipts.map((r) => this.applyReceipt(r));
+    let previous: Promise<unknown> = Promise.resolve();
+    return receipts.map((r) => {
+      const applied = previous.then(() => this.applyReceipt(r));
+      previous = applied.catch(() => undefined);
+      return applied;
+    });
   }
 
   /** As the Redis script: nothing in it waits, so no other call runs in the middle of it. */

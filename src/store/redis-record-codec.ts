@@ -11,7 +11,7 @@ import type { Fields, HistoryEntry, StoredRecord } from './store';
  *   `~<p><keyword>`, its colour `~<p>` (p: the keyword's place, a letter A-Z a-z), so that no value
  *   is wrapped in JSON and each stays short. Data that would not read back exactly so (other
  *   shapes, an empty keyword, more than 52 keywords) is kept whole in `data`.
- * - The history: line k in field `~<k>`, `~` the number of such fields (see HISTORY_FUNCTIONS for
+ * - The history: line k in field `~<k>`, `~` the number of such fields (see scripts/history.ts for
  *   the slots; a line longer than a slot goes on in the next ones). A line is compact: the time as
  *   base-36 epoch ms, one capital letter for the status, then the WeChat call and `\x1f` when there
  *   was one, then the detail as JSON string text with frequent phrases as one control character

@@ -909,6 +909,39 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store.forAccount(OTHER_APP).readCounters('hour', HOUR0, HOUR0 + 2 * HOUR)).resolves.toEqual([]);
       });
 
+      it('counts every item of a batch (createMany, applyReceipts), each bucket summed once', async () => {
+        const users = Array.from({ length: 8 }, (_, i) => `batch-user-${i}`);
+        const ids = users.map((u) => account.newId(u));
+        const created = await Promise.all(
+          account.createMany(
+            ids.map((recordId, i) => ({
+              id: recordId,
+              fields: { status: 'awaiting_receipt', openid: users[i], template: i < 6 ? 'order_paid' : 'order_shipped' },
+              history: entry('awaiting_receipt'),
+              options: { ttlSeconds: DAY, tally: tally(['accepted'], AT, i < 6 ? 'order_paid' : 'order_shipped') },
+            })),
+          ),
+        );
+        expect(created).toEqual(ids.map(() => ({ created: true })));
+        for (const [i, recordId] of ids.entries()) await account.linkMsgid(`batch-${i}`, recordId, DAY);
+        const move = { from: ['awaiting_receipt'], to: 'delivered', dueAt: null, tally: tally(['delivered', { name: 'template.sent', onlyFrom: 'queued' }], AT + MINUTE, { field: 'template' }) };
+        const notes = { at: iso(AT + MINUTE), foreign: 'foreign', late: 'late' };
+        // users 0-4 receive theirs; user 5's comes twice in the batch (the second changes nothing)
+        const receipts = [0, 1, 2, 3, 4, 5, 5].map((i) => ({ user: users[i], pushKey: `batch-${i}`, seenSeconds: DAY, msgid: `batch-${i}`, status: 'success', stashSeconds: DAY, move, notes }));
+        const applied = await Promise.all(account.applyReceipts(receipts));
+        expect(applied.map((a) => a.result)).toEqual(['moved', 'moved', 'moved', 'moved', 'moved', 'moved', 'duplicate']);
+        expect(summed(await account.readCounters('minute', HOUR0, HOUR0 + HOUR))).toEqual({
+          [`${iso(HOUR0 + 17 * MINUTE)} order_paid accepted`]: 6,
+          [`${iso(HOUR0 + 17 * MINUTE)} order_shipped accepted`]: 2,
+          [`${iso(HOUR0 + 18 * MINUTE)} order_paid delivered`]: 6,
+        });
+        expect(summed(await account.readCounters('hour', HOUR0, HOUR0 + HOUR))).toEqual({
+          [`${iso(HOUR0)} order_paid accepted`]: 6,
+          [`${iso(HOUR0)} order_shipped accepted`]: 2,
+          [`${iso(HOUR0)} order_paid delivered`]: 6,
+        });
+      });
+
       it("keeps the deployment's own counters apart", async () => {
         await store.counters.addCounters(AT, { answers: 2, 'le.5': 1, 'kind.text': 2 }, DAY);
         await store.counters.addCounters(AT + 1000, { answers: 1, 'le.5': 1 }, DAY);

@@ -76,6 +76,18 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       }
     });
 
+    it("gives a batch's counter hashes their expiry when its counts create them", async () => {
+      const { account, prefix } = await connect();
+      const at = Date.now();
+      const tally = { at, subject: 'order_paid', counters: ['accepted'], keepSeconds: 3600 };
+      const ids = ['o1', 'o2', 'o3'].map((user) => account.newId(user));
+      const created = await Promise.all(account.createMany(ids.map((id) => ({ id, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds: 600, tally } }))));
+      expect(created).toEqual(ids.map(() => ({ created: true })));
+      const counterKeys = (await admin().keysContaining(prefix)).filter((key) => key.includes(':cnt:'));
+      expect(counterKeys.length).toBeGreaterThanOrEqual(2); // a minute and an hour hash per shard used
+      for (const key of counterKeys) expect([key, (await admin().ttl(key)) > 3600]).toEqual([key, true]);
+    });
+
     it('never hands the same id to two connections claiming at once', async () => {
       const a = await connect();
       const b = await connect({ prefix: a.prefix });

@@ -1,5 +1,5 @@
 import { asLuaFunction, eachItem } from './each-item';
-import { HISTORY_FUNCTIONS } from './history';
+import { HISTORY } from './history';
 import { lua } from './lua-script';
 import { moveRecord } from './record-move';
 
@@ -28,7 +28,7 @@ const applyReceipt = lua(
 
   Returns {'duplicate'} | {'stashed'} | {'gone' | 'foreign' | 'late' | 'moved', id}.
 ]]
-${asLuaFunction('move', moveRecord)}${HISTORY_FUNCTIONS}
+${asLuaFunction('move', moveRecord)}
 local function note(record, history, at, status, detail)
   appendLine(record, history, cjson.encode({at = at, status = status, detail = detail}), redis.call('HGET', record, '~'))
 end
@@ -72,6 +72,7 @@ for j = 4, #KEYS do mkeys[j - 3] = KEYS[j] end
 for j = 9, #ARGV do margs[j - 8] = ARGV[j] end
 return apply(KEYS[1], KEYS[2], KEYS[3], mkeys, margs, unpack(ARGV, 1, 8))
 `,
+  [...moveRecord.libraries, HISTORY],
 );
 
 /** Receipts of one slot on a cluster (on one Redis any), one after the other, each as applyReceipt applies one: its replies in order. */

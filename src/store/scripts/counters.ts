@@ -1,47 +1,77 @@
-import { lua } from './lua-script';
+import { lua, type LuaLibrary } from './lua-script';
 
 /**
  * Lua for the time-bucketed counters (layout in ../counter-buckets.ts): a function that adds to
  * the minute and hour buckets of one time, and the tally a record's creation or move adds with it.
- * Both are pasted into the record scripts; a hash gets its expiry only when a count creates a
- * field (HINCRBY answered the increment itself), so the usual count is one HINCRBY per resolution.
+ * Counts are summed in the script and written when it ends, one HINCRBY per field and resolution
+ * however many items of a batch script (each-item.ts) added to it; a hash gets its expiry only
+ * when a count creates a field (HINCRBY answered the sum itself), so almost never. (A script that
+ * fails half-way writes none of its counts: the counters are statistics, and such a failure is a
+ * bug that leaves the batch's other writes half done too.)
  */
-export const COUNTER_FUNCTIONS = `
--- counts: counter, n, counter, n, ... added to the fields '<prefix><counter>' of both hashes
-local function addToBuckets(minuteKey, minutePrefix, minuteExpireAt, hourKey, hourPrefix, hourExpireAt, counts)
-  local freshMinute, freshHour = false, false
-  for j = 1, #counts, 2 do
-    local by = tonumber(counts[j + 1])
-    if redis.call('HINCRBY', minuteKey, minutePrefix .. counts[j], by) == by then freshMinute = true end
-    if redis.call('HINCRBY', hourKey, hourPrefix .. counts[j], by) == by then freshHour = true end
+export const COUNTERS: LuaLibrary = {
+  name: 'counters',
+  code: `
+-- the counts still to be written: per hash (in the order first counted), its expiry and its
+-- fields' sums (fields in the order first counted)
+local pendingHashes, pending = {}, {}
+local function addTo(key, expireAt, field, by)
+  local hash = pending[key]
+  if not hash then
+    hash = {expireAt = expireAt, fields = {}, sums = {}}
+    pending[key] = hash
+    pendingHashes[#pendingHashes + 1] = key
   end
-  if freshMinute then redis.call('EXPIREAT', minuteKey, minuteExpireAt) end
-  if freshHour then redis.call('EXPIREAT', hourKey, hourExpireAt) end
+  if not hash.sums[field] then
+    hash.fields[#hash.fields + 1] = field
+    hash.sums[field] = 0
+  end
+  hash.sums[field] = hash.sums[field] + by
 end
 
---[[ A record's tally, its arguments from ARGV[k]: n (0: none, and nothing follows), the subject,
+-- counts: counter, n, counter, n, ... added to the fields '<prefix><counter>' of both hashes
+local function addToBuckets(minuteKey, minutePrefix, minuteExpireAt, hourKey, hourPrefix, hourExpireAt, counts)
+  for j = 1, #counts, 2 do
+    local by = tonumber(counts[j + 1])
+    addTo(minuteKey, minuteExpireAt, minutePrefix .. counts[j], by)
+    addTo(hourKey, hourExpireAt, hourPrefix .. counts[j], by)
+  end
+end
+
+--[[ A record's tally, its arguments from argv[k]: n (0: none, and nothing follows), the subject,
   the record field to take the subject from instead ('' for none), the minute's and the hour's
   index, the minute and hour hashes' expiry (epoch s), then n counters, each 'name' or
   'status>name' (counted only when the record was in that status: 'current'; nil for a creation).
   Returns the index of the first argument after it. ]]
-local function tally(minuteKey, hourKey, record, current, k)
-  local n = tonumber(ARGV[k])
+local function tally(argv, minuteKey, hourKey, record, current, k)
+  local n = tonumber(argv[k])
   if n == 0 then return k + 1 end
-  local subject = ARGV[k + 1]
-  if ARGV[k + 2] ~= '' then subject = redis.call('HGET', record, ARGV[k + 2]) or '' end
+  local subject = argv[k + 1]
+  if argv[k + 2] ~= '' then subject = redis.call('HGET', record, argv[k + 2]) or '' end
   local counts = {}
   for j = k + 7, k + 6 + n do
-    local only, name = string.match(ARGV[j], '^([%w_]+)>(.+)$')
-    if not only then name = ARGV[j] end
+    local only, name = string.match(argv[j], '^([%w_]+)>(.+)$')
+    if not only then name = argv[j] end
     if not only or only == current then
       counts[#counts + 1] = name
       counts[#counts + 1] = 1
     end
   end
-  addToBuckets(minuteKey, ARGV[k + 3] .. '|' .. subject .. '|', ARGV[k + 5], hourKey, ARGV[k + 4] .. '|' .. subject .. '|', ARGV[k + 6], counts)
+  addToBuckets(minuteKey, argv[k + 3] .. '|' .. subject .. '|', argv[k + 5], hourKey, argv[k + 4] .. '|' .. subject .. '|', argv[k + 6], counts)
   return k + 7 + n
 end
-`;
+`,
+  finish: `
+for _, key in ipairs(pendingHashes) do
+  local hash, fresh = pending[key], false
+  for _, field in ipairs(hash.fields) do
+    local by = hash.sums[field]
+    if redis.call('HINCRBY', key, field, by) == by then fresh = true end
+  end
+  if fresh then redis.call('EXPIREAT', key, hash.expireAt) end
+end
+`,
+};
 
 export const addCounters = lua(
   'addCounters',
@@ -51,10 +81,11 @@ export const addCounters = lua(
   KEYS[1] the minute-resolution hash of the hour   KEYS[2] the hour-resolution hash of the day
   ARGV[1] minute index   ARGV[2] hour index   ARGV[3] KEYS[1]'s expiry   ARGV[4] KEYS[2]'s expiry (epoch s)
   ARGV[5..] counter, n, counter, n, ...
-]]${COUNTER_FUNCTIONS}
+]]
 addToBuckets(KEYS[1], ARGV[1] .. '||', ARGV[3], KEYS[2], ARGV[2] .. '||', ARGV[4], {unpack(ARGV, 5)})
 return 1
 `,
+  [COUNTERS],
 );
 
 export const sumCounterPeriod = lua(

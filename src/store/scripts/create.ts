@@ -1,6 +1,6 @@
-import { COUNTER_FUNCTIONS } from './counters';
+import { COUNTERS } from './counters';
 import { eachItem } from './each-item';
-import { HISTORY_FUNCTIONS } from './history';
+import { HISTORY } from './history';
 import { lua } from './lua-script';
 
 export const createRecord = lua(
@@ -20,11 +20,11 @@ export const createRecord = lua(
   ARGV[8..] the tally's arguments ('0' for none), then field, value, field, value, ...
 
   Returns 1 when created; -1 when record ARGV[1] already exists (nothing changes).
-]]${COUNTER_FUNCTIONS}${HISTORY_FUNCTIONS}
+]]
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local ttl = ARGV[2]
 -- statistics: the counters the creation adds, in its buckets; the fields follow its arguments
-local fields = tally(KEYS[3], KEYS[4], KEYS[1], nil, 8)
+local fields = tally(ARGV, KEYS[3], KEYS[4], KEYS[1], nil, 8)
 redis.call('HSET', KEYS[1], unpack(ARGV, fields))
 appendLine(KEYS[1], nil, ARGV[3], nil)
 redis.call('EXPIRE', KEYS[1], ttl)
@@ -38,6 +38,7 @@ for i = 5, #KEYS do
 end
 return 1
 `,
+  [COUNTERS, HISTORY],
 );
 
 /** Records of one slot created in one call, each exactly as createRecord creates one: its replies in order. */

@@ -1,18 +1,20 @@
 import { lua, type LuaScript } from './lua-script';
 
 /**
- * `script`'s source as a local Lua function `name(KEYS, ARGV)`: it runs on the KEYS and ARGV it is
- * given (its `return` is the function's), so another script can run it on slices of its own.
+ * `script`'s own code as a local Lua function `name(KEYS, ARGV)`: it runs on the KEYS and ARGV it
+ * is given (its `return` is the function's), so another script can run it on slices of its own.
+ * That script lists `script.libraries` among its own.
  */
 export const asLuaFunction = (name: string, script: LuaScript): string => `local function ${name}(KEYS, ARGV)
-${script.source}
+${script.body}
 end
 `;
 
 /**
  * `script` run once per item in one call, in order, each run on its own slice of KEYS and its own
  * arguments, so many items cost one round trip and the script's logic stays in one place. The items
- * share a slot (on a Redis Cluster a script's keys must). Their keys go once each (items of one
+ * share a slot (on a Redis Cluster a script's keys must), and the script's libraries: the counts of
+ * all items are written once, at the end (see counters.ts). Their keys go once each (items of one
  * shard share its schedule and counters), and their arguments travel as one JSON text: one string
  * for the client to write and Redis to read, instead of tens of thousands of arguments for a batch
  * of a thousand records (writing those was most of the client's cost).
@@ -39,6 +41,7 @@ for r = 1, #items do
 end
 return replies
 `,
+    script.libraries,
   );
 }
 

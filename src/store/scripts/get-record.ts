@@ -1,4 +1,4 @@
-import { HISTORY_FUNCTIONS } from './history';
+import { HISTORY } from './history';
 import { lua } from './lua-script';
 
 export const getRecord = lua(
@@ -6,10 +6,11 @@ export const getRecord = lua(
   `--[[
   Reads a record's fields and history as of one moment (a move changes both at once).
 
-  KEYS[1] record hash   KEYS[2] its older history list, if any (see HISTORY_FUNCTIONS)
+  KEYS[1] record hash   KEYS[2] its older history list, if any (see HISTORY)
 
   Returns {the hash (flat: field, value, ...), the history lines (oldest first)}.
-]]${HISTORY_FUNCTIONS}
+]]
 return {redis.call('HGETALL', KEYS[1]), historyLines(KEYS[1], KEYS[2], redis.call('HGET', KEYS[1], '~'))}
 `,
+  [HISTORY],
 );

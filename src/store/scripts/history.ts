@@ -1,4 +1,4 @@
-import { lua } from './lua-script';
+import { lua, type LuaLibrary } from './lua-script';
 
 /**
  * Lua for a record's history (the record's shape: ../redis-record-codec.ts), pasted into the
@@ -10,7 +10,9 @@ import { lua } from './lua-script';
  * else it reads of the record and passes in as `slots` (false or nil: none, so the record is new,
  * or older and its lines are in the list).
  */
-export const HISTORY_FUNCTIONS = `
+export const HISTORY: LuaLibrary = {
+  name: 'history',
+  code: `
 local SLOT_BYTES = 64
 
 -- appends line to the history of record (hash) or, when it has one, to its older history list
@@ -61,18 +63,20 @@ local function historyJson(record, list, slots)
   if #lines == 0 then return '[]' end
   return cjson.encode(lines)
 end
-`;
+`,
+};
 
 export const appendHistory = lua(
   'appendHistory',
   `--[[
   Appends a line to a record's history whatever its status; nothing when the record is gone.
 
-  KEYS[1] record hash   KEYS[2] its older history list (see HISTORY_FUNCTIONS)
+  KEYS[1] record hash   KEYS[2] its older history list (see HISTORY)
   ARGV[1] the line (see redis-record-codec.ts)
-]]${HISTORY_FUNCTIONS}
+]]
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 appendLine(KEYS[1], KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], '~'))
 return 1
 `,
+  [HISTORY],
 );

@@ -1,6 +1,9 @@
-import { COUNTER_FUNCTIONS } from './counters';
-import { HISTORY_FUNCTIONS } from './history';
+import { COUNTERS } from './counters';
+import { HISTORY } from './history';
 import { lua } from './lua-script';
+
+/** What every move script calls. */
+const MOVE_LIBRARIES = [COUNTERS, HISTORY];
 
 /**
  * The compare-and-set every record move starts with (shared by the move scripts below, so the
@@ -22,7 +25,7 @@ import { lua } from './lua-script';
  * stored lines). Returns 0 (nothing changed) when the record is gone or a condition fails; flat
  * arguments, so no JSON is decoded in Redis. The scripts' own keys start at KEYS[7].
  */
-const MOVE_PRELUDE = `${COUNTER_FUNCTIONS}${HISTORY_FUNCTIONS}
+const MOVE_PRELUDE = `
 local current, slots = unpack(redis.call('HMGET', KEYS[1], 'status', '~'))
 if not current then return 0 end
 local i = 5
@@ -70,7 +73,7 @@ if nevent > 0 then
 end
 local rest = i + nevent + 1
 -- statistics: the counters the move adds, in its buckets (scripts/counters.ts)
-rest = tally(KEYS[5], KEYS[6], KEYS[1], current, rest)
+rest = tally(ARGV, KEYS[5], KEYS[6], KEYS[1], current, rest)
 `;
 
 /**
@@ -92,6 +95,7 @@ ${PARKED_INDEX}
 if KEYS[8] then redis.call('ZREM', KEYS[8], localId) end
 return 1
 `,
+  MOVE_LIBRARIES,
 );
 
 export const parkRecord = lua(
@@ -109,6 +113,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. ARGV[rest + 3])
 redis.call('EXPIRE', KEYS[8], ARGV[rest + 1])
 return 1
 `,
+  MOVE_LIBRARIES,
 );
 
 export const releaseRecordAsReply = lua(
@@ -123,4 +128,5 @@ ${PARKED_INDEX}
 redis.call('ZREM', KEYS[9], localId)
 return 1
 `,
+  MOVE_LIBRARIES,
 );
