@@ -42,7 +42,7 @@ export const receiptNotes = (msgid: string, status: string) => ({
  * push journal keeps them).
  */
 export class ReceiptCommit {
-  private readonly batches = new TickBatch((pushes: ReceiptPush[]) => this.flush(pushes), MAX_BATCH);
+  private readonly batches = new TickBatch((pushes: ReceiptPush[]) => this.flush(pushes), { max: MAX_BATCH });
 
   constructor(
     private readonly store: Pick<AccountStore, 'applyReceipts'>,

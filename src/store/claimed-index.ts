@@ -9,17 +9,21 @@ export function unlessUnavailable(err: unknown): void {
   if (!(err instanceof StoreUnavailableError)) throw err;
 }
 
+/** Hints (and settles) gathered while one call is out go in the next, each place once. */
+const ONE_AT_A_TIME = { inFlight: 1 };
+
 /**
  * An index of places that have something due (the due schedule's shards, the outboxes), kept by
  * hints and claims as scripts/due-index.ts describes, with the calls of many places in one script:
  *
- * - the hints gathered in one turn of the event loop go as one call, each place at the earliest
- *   time hinted for it. Each hint is still sent after the write it follows (a write's caller
- *   hints once the write is stored), which is all the claims' settles rely on: a write stored
- *   before the hint that voids a claim in progress, so that claim's settle can no longer raise
- *   the place past it. A caller may wait for its hint or not (receipts do not: a lost hint
- *   only delays, until the sweep);
- * - a claim marks all its places in one call, and the settles gathered in one turn go as one call.
+ * - the hints gathered in one turn of the event loop, or while the last call of hints is out, go
+ *   as one call, each place at the earliest time hinted for it. Each hint is still sent after the
+ *   write it follows (a write's caller hints once the write is stored), which is all the claims'
+ *   settles rely on: a write stored before the hint that voids a claim in progress, so that
+ *   claim's settle can no longer raise the place past it. A caller may wait for its hint or not
+ *   (receipts do not: a lost hint only delays, until the sweep);
+ * - a claim marks all its places in one call, and the settles gathered in one turn (or while the
+ *   last call of settles is out) go as one call.
  */
 export class ClaimedIndex {
   private readonly hints: TickBatch<[string, number]>;
@@ -38,11 +42,13 @@ export class ClaimedIndex {
         // unreachable: the sweep puts it right
         await this.redis.run(hintDue, this.keys, args).catch(unlessUnavailable);
       }),
+      ONE_AT_A_TIME,
     );
     this.settles = new TickBatch(
       together(async (settles: Array<[string, string, string]>) => {
         await this.redis.run(settleDueClaim, this.keys, settles.flat());
       }),
+      ONE_AT_A_TIME,
     );
   }
 
