@@ -386,7 +386,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const call = eachItemCall(
       receipts.map((r, i) => {
         const keys = this.keys.shard(this.account, shards[i]);
-        const move = this.moveArgs(keys, '', r.move);
+        // the script's move takes the record only when it is the sender's (see applyReceipt)
+        const move = this.moveArgs(keys, '', { ...r.move, expect: { ...r.move.expect, openid: r.user } });
         return {
           keys: [keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys],
           args: [String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, String(LINKED_AFTER_RECEIPT_SECONDS), ...move.args],

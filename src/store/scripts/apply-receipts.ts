@@ -19,7 +19,8 @@ const applyReceipt = lua(
   ARGV[1] seen TTL (seconds)   ARGV[2] status   ARGV[3] stash TTL (seconds)   ARGV[4] sender
   ARGV[5] note time (ISO)   ARGV[6] note for another user's record   ARGV[7] note for a record that
   does not take the move   ARGV[8] how long a receipt that reached its record is marked seen and
-  its msgid linked (seconds)   ARGV[9..] the moveRecord arguments (ARGV[1], the record id, left blank)
+  its msgid linked (seconds)   ARGV[9..] the moveRecord arguments (ARGV[1], the record id, left
+  blank), the move expecting the record's openid to be the sender's
 
   A receipt that reaches its record (moved or late) is marked seen, and its msgid stays linked,
   for that short while only: WeChat re-sends a push within seconds, and a later repeat finds no
@@ -43,22 +44,26 @@ local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, s
   else
     local record = mkeys[1] .. id
     local history = mkeys[2] .. id
-    local owner, current = unpack(redis.call('HMGET', record, 'openid', 'status'))
-    if not current then
-      result = {'gone', id}
-    elseif owner ~= sender then
-      note(record, history, at, current, foreign)
-      result = {'foreign', id}
+    mkeys[1] = record
+    mkeys[2] = history
+    margs[1] = id
+    -- the move expects the record to be the sender's: only when it does not happen is the record
+    -- read to tell why
+    if move(mkeys, margs) == 1 then
+      result = {'moved', id}
     else
-      mkeys[1] = record
-      mkeys[2] = history
-      margs[1] = id
-      if move(mkeys, margs) == 1 then
-        result = {'moved', id}
+      local owner, current = unpack(redis.call('HMGET', record, 'openid', 'status'))
+      if not current then
+        result = {'gone', id}
+      elseif owner ~= sender then
+        note(record, history, at, current, foreign)
+        result = {'foreign', id}
       else
         note(record, history, at, current, late)
         result = {'late', id}
       end
+    end
+    if result[1] == 'moved' or result[1] == 'late' then
       redis.call('EXPIRE', msgidKey, linkSeconds)
       seenSeconds = linkSeconds
     end

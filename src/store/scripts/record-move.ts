@@ -26,21 +26,25 @@ const MOVE_LIBRARIES = [COUNTERS, HISTORY];
  * arguments, so no JSON is decoded in Redis. The scripts' own keys start at KEYS[7].
  */
 const MOVE_PRELUDE = `
-local current, slots = unpack(redis.call('HMGET', KEYS[1], 'status', '~'))
-if not current then return 0 end
 local i = 5
 local nfrom = tonumber(ARGV[i])
+local e = i + nfrom + 1
+local nexpect = tonumber(ARGV[e])
+-- the status, the history's slot count and the expected fields, in one read
+local read = {'status', '~'}
+for j = 1, nexpect, 2 do read[#read + 1] = ARGV[e + j] end
+local got = redis.call('HMGET', KEYS[1], unpack(read))
+local current, slots = got[1], got[2]
+if not current then return 0 end
 local accepted = false
 for j = 1, nfrom do
   if ARGV[i + j] == current then accepted = true end
 end
 if not accepted then return 0 end
-i = i + nfrom + 1
-local nexpect = tonumber(ARGV[i])
 for j = 1, nexpect, 2 do
-  if (redis.call('HGET', KEYS[1], ARGV[i + j]) or '') ~= ARGV[i + j + 1] then return 0 end
+  if (got[2 + (j + 1) / 2] or '') ~= ARGV[e + j + 1] then return 0 end
 end
-i = i + nexpect + 1
+i = e + nexpect + 1
 local nset = tonumber(ARGV[i])
 local set = {}
 for j = 1, nset do set[j] = ARGV[i + j] end
