@@ -924,7 +924,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         );
         expect(created).toEqual(ids.map(() => ({ created: true })));
         for (const [i, recordId] of ids.entries()) await account.linkMsgid(`batch-${i}`, recordId, DAY);
-        const move = { from: ['awaiting_receipt'], to: 'delivered', dueAt: null, tally: tally(['delivered', { name: 'template.sent', onlyFrom: 'queued' }], AT + MINUTE, { field: 'template' }) };
+        // the event keeps the field the tally's subject comes from, and one the records lack
+        const event = { type: 'notification.delivered', at: AT + MINUTE, fields: ['status', 'template', 'reason'] };
+        const move = { from: ['awaiting_receipt'], to: 'delivered', dueAt: null, event, tally: tally(['delivered', { name: 'template.sent', onlyFrom: 'queued' }], AT + MINUTE, { field: 'template' }) };
         const notes = { at: iso(AT + MINUTE), foreign: 'foreign', late: 'late' };
         // users 0-4 receive theirs; user 5's comes twice in the batch (the second changes nothing)
         const receipts = [0, 1, 2, 3, 4, 5, 5].map((i) => ({ user: users[i], pushKey: `batch-${i}`, seenSeconds: DAY, msgid: `batch-${i}`, status: 'success', stashSeconds: DAY, move, notes }));

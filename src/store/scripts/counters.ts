@@ -42,12 +42,17 @@ end
   the record field to take the subject from instead ('' for none), the minute's and the hour's
   index, the minute and hour hashes' expiry (epoch s), then n counters, each 'name' or
   'status>name' (counted only when the record was in that status: 'current'; nil for a creation).
+  'known': the record's fields read already (a table; false for an absent one), or nil.
   Returns the index of the first argument after it. ]]
-local function tally(argv, minuteKey, hourKey, record, current, k)
+local function tally(argv, minuteKey, hourKey, record, current, k, known)
   local n = tonumber(argv[k])
   if n == 0 then return k + 1 end
   local subject = argv[k + 1]
-  if argv[k + 2] ~= '' then subject = redis.call('HGET', record, argv[k + 2]) or '' end
+  if argv[k + 2] ~= '' then
+    local value = known and known[argv[k + 2]]
+    if value == nil then value = redis.call('HGET', record, argv[k + 2]) end
+    subject = value or ''
+  end
   local counts = {}
   for j = k + 7, k + 6 + n do
     local only, name = string.match(argv[j], '^([%w_]+)>(.+)$')

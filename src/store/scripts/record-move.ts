@@ -60,11 +60,14 @@ elseif ARGV[4] ~= '' then
 end
 i = i + nset + 1
 local nevent = tonumber(ARGV[i])
+-- the fields the event keeps, as the move left them (the tally may take its subject from one)
+local known = {}
 if nevent > 0 then
   local entry = {'id', ARGV[i + 1], 'type', ARGV[i + 2], 'at', ARGV[i + 3], 'account', ARGV[i + 4], 'subject', ARGV[1]}
   if nevent > 4 then
     local values = redis.call('HMGET', KEYS[1], unpack(ARGV, i + 5, i + nevent))
     for j = 5, nevent do
+      known[ARGV[i + j]] = values[j - 4]
       if values[j - 4] then
         entry[#entry + 1] = 'f:' .. ARGV[i + j]
         entry[#entry + 1] = values[j - 4]
@@ -77,7 +80,7 @@ if nevent > 0 then
 end
 local rest = i + nevent + 1
 -- statistics: the counters the move adds, in its buckets (scripts/counters.ts)
-rest = tally(ARGV, KEYS[5], KEYS[6], KEYS[1], current, rest)
+rest = tally(ARGV, KEYS[5], KEYS[6], KEYS[1], current, rest, known)
 `;
 
 /**
