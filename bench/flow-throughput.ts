@@ -62,8 +62,11 @@ function options() {
 /** Customer-service messages a user message allows (5 per 48 h). */
 const CS_PER_WINDOW = 5;
 
-/** One run: accept `count` notifications for `template` round-robin over `users`, then wait until all are terminal. */
-async function run(stack: ChildServiceStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<number> {
+/**
+ * One run: accept `count` notifications for `template` round-robin over `users`, then wait until
+ * all are terminal. Returns the end-to-end rate and the service process's CPU time per notice (ms).
+ */
+async function run(stack: ChildServiceStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<{ rate: number; serviceCpuMs: number }> {
   const redisBefore = await stack.redis.commandCalls();
   const redisCpuBefore = (await stack.redis.cpuMicros()) / 1e6;
   const serviceBefore = await usageOf(stack.serviceProcess);
@@ -89,7 +92,7 @@ async function run(stack: ChildServiceStack, o: ReturnType<typeof options>, temp
   console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
   console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(deltaPer(redisBefore, redisAfter, o.count))}`);
   console.log(`  ${describeCalls(stack)}`);
-  return perSecond(o.count, e2eMs);
+  return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
 }
 
 /** Users 0…n-1 each send a message, which opens (or renews) their customer-service window. */
@@ -135,13 +138,21 @@ async function main(): Promise<void> {
 
     console.log(`\n(a)+(b) template path → delivered, ${o.count} notifications over 1000 users`);
     if (o.profile) await startChildProfile(stack.serviceProcess);
-    const templateRate = await run(stack, o, 'order_paid', 'delivered', 1000);
+    const template = await run(stack, o, 'order_paid', 'delivered', 1000);
     if (o.profile) await stopChildProfile(stack.serviceProcess);
     if (o.roundTrips > 0) await roundTrips(stack, o, 'order_paid', 1000, o.count);
     if (o.emulatorSeconds > 0) {
       // the same machine, the same moment: the emulator alone is the ceiling of the template path
+      const cpuBefore = process.cpuUsage();
       const alone = await measureEmulatorRate({ seconds: o.emulatorSeconds, concurrency: o.concurrency, receipts: true });
-      console.log(`  the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s): ${alone.perSecond} sends/s; template path end to end = ${(templateRate / alone.perSecond).toFixed(2)}× the emulator's own rate`);
+      const cpu = process.cpuUsage(cpuBefore);
+      console.log(`  the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s): ${alone.perSecond} sends/s; template path end to end = ${(template.rate / alone.perSecond).toFixed(2)}× the emulator's own rate`);
+      // Load-independent: each side's rate on a core of its own is the inverse of its CPU time per item.
+      const aloneCpuMs = (cpu.user + cpu.system) / 1000 / alone.sends;
+      console.log(
+        `  by CPU time: the emulator alone ${aloneCpuMs.toFixed(3)} ms per send (sender, emulator and sink), the service ${template.serviceCpuMs.toFixed(3)} ms per notice: ` +
+          `with a core each, the template path = ${(aloneCpuMs / template.serviceCpuMs).toFixed(2)}× the emulator's rate`,
+      );
     }
 
     if (o.fallback) {

@@ -57,6 +57,11 @@ export async function forkServer(script: string, options: unknown, profileDir?: 
     child.once('exit', (code) => reject(new Error(`the ${name} exited (${code}) before it was ready`)));
   });
   child.removeAllListeners('exit');
+  // A bench whose server died would otherwise wait for its answers until it times out.
+  child.once('exit', (code, signal) => {
+    console.error(`the ${name} exited (${code ?? signal}) while the bench was using it. Giving up.`);
+    process.exit(1);
+  });
   return { child, url, logLines: () => lines };
 }
 
@@ -89,6 +94,7 @@ export const stopChildProfile = (running: ChildServer): Promise<unknown> => askC
 
 /** Asks the child to stop (it closes its server and Redis); SIGTERM, then SIGKILL, if it has not gone within `graceMs`. */
 export async function stopServer(running: ChildServer, graceMs = 10_000): Promise<void> {
+  running.child.removeAllListeners('exit');
   const gone = exitOf(running.child);
   running.child.send('stop');
   let timer: NodeJS.Timeout | undefined;
