@@ -153,7 +153,8 @@ export async function startBenchStack(options: BenchStackOptions | ChildServiceO
     const journalDir = mkdtempSync(path.join(tmpdir(), 'wxreach-bench-'));
     started.push(async () => rmSync(journalDir, { recursive: true, force: true }));
     // startStack connects to one Redis only: the store is connected here, from the same settings
-    // main takes (REDIS_URL or REDIS_CLUSTER_NODES), and given to the service in place of its own.
+    // main takes (REDIS_URL or REDIS_CLUSTER_NODES), and given to an in-process service in place of
+    // its own; a child's service connects its own from the same settings, this one reads for the bench.
     const store = await connectStore({ ...redisServers.store, prefix: PREFIX });
     started.push(() => store.close());
     const stackOptions = {
@@ -173,17 +174,17 @@ export async function startBenchStack(options: BenchStackOptions | ChildServiceO
         return options.config ? options.config(withJournal) : withJournal;
       },
     } satisfies Parameters<typeof emulateStack>[0];
-    const clients: Agent[] = [];
-    const apiClient = (serviceUrl: string) => (connections: number): ApiClient => {
-      const agent = keepAliveAgent(connections);
-      clients.push(agent);
-      return serviceApi(serviceUrl, agent);
-    };
     // Once the service runs: what every stack has (its API clients are the first thing torn down).
     const parts = (emulator: EmulatorHandle, serviceUrl: string, config: Config, logLines: () => string[]): BenchStackBase => {
+      const clients: Agent[] = [];
       started.push(() => Promise.all(clients.map((agent) => agent.close())));
+      const apiClient = (connections: number): ApiClient => {
+        const agent = keepAliveAgent(connections);
+        clients.push(agent);
+        return serviceApi(serviceUrl, agent);
+      };
       return {
-        ...apiClient(serviceUrl)(options.clientConcurrency),
+        ...apiClient(options.clientConcurrency),
         redis,
         redisUrls: redisServers.urls,
         redisDescription: redisServers.description,
@@ -193,7 +194,7 @@ export async function startBenchStack(options: BenchStackOptions | ChildServiceO
         config,
         appids,
         openid: benchOpenid,
-        apiClient: apiClient(serviceUrl),
+        apiClient,
         logLines,
         close: tearDown,
       };
