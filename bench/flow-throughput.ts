@@ -1,9 +1,12 @@
+import path from 'node:path';
 import { benchArgs } from './lib/args';
+import { startChildProfile, stopChildProfile, usageOf } from './lib/child-server';
+import { describeProfile } from './lib/cpu-profile';
 import { acceptAll, countStatuses, sampleLatencies, untilAllTerminal } from './lib/flow';
 import { runTimed } from './lib/pool';
 import { measureEmulatorRate } from './lib/emulator-rate';
 import { countRoundTrips, describeRoundTrips } from './lib/round-trips';
-import { BENCH_TEMPLATES, type BenchStack, describeCalls, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
+import { BENCH_TEMPLATES, type ChildServiceStack, describeCalls, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:flow -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -16,11 +19,14 @@ const HELP = `npm run bench:flow -- [options]   (each option also as an env vari
   --no-fallback          skip the fallback run
   --round-trips N        notifications of the extra pass that counts round trips with MONITOR (default 500; 0 skips it)
   --emulator-s S         seconds of the emulator-alone run, the ceiling of the template path (default 5; 0 skips it)
-  --timeout-s T          give up waiting for a run after T seconds (default 300)`;
+  --timeout-s T          give up waiting for a run after T seconds (default 300)
+  --profile DIR          profile the service's process (V8's CPU profiler) over the timed template run, written
+                         to DIR, and print the functions that took the most of its time`;
 
 /**
- * What one wxreach instance sustains end to end: a throwaway redis-server, the emulator in-process
- * (receipts on) and one in-process service on a RedisStore. Three runs after a warm-up:
+ * What one wxreach instance sustains end to end: a throwaway redis-server, one service in a child
+ * process of its own on a RedisStore (as deployed), and in this process the business's client and
+ * the emulator (receipts on), as in the emulator-alone run it is compared with. Three runs after a warm-up:
  * (a) accept throughput of POST /v1/notifications, (b) accept → `delivered` (template + receipt),
  * (c) the fallback: template deleted, users with an open customer-service window → `fallback_sent`.
  */
@@ -36,6 +42,7 @@ function options() {
     'round-trips': { type: 'string', default: '500' },
     'emulator-s': { type: 'string', default: '5' },
     'timeout-s': { type: 'string', default: '300' },
+    profile: { type: 'string' },
   });
   return {
     count: a.int('count'),
@@ -48,16 +55,21 @@ function options() {
     roundTrips: a.int('round-trips', 0),
     emulatorSeconds: a.int('emulator-s', 0),
     timeoutMs: a.int('timeout-s') * 1000,
+    profile: a.profile === undefined ? undefined : path.resolve(a.profile),
   };
 }
 
 /** Customer-service messages a user message allows (5 per 48 h). */
 const CS_PER_WINDOW = 5;
 
-/** One run: accept `count` notifications for `template` round-robin over `users`, then wait until all are terminal. */
-async function run(stack: BenchStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<number> {
+/**
+ * One run: accept `count` notifications for `template` round-robin over `users`, then wait until
+ * all are terminal. Returns the end-to-end rate and the service process's CPU time per notice (ms).
+ */
+async function run(stack: ChildServiceStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<{ rate: number; serviceCpuMs: number }> {
   const redisBefore = await stack.redis.commandCalls();
   const redisCpuBefore = (await stack.redis.cpuMicros()) / 1e6;
+  const serviceBefore = await usageOf(stack.serviceProcess);
   const cpuBefore = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const accepted = await acceptAll(stack, o.count, o.concurrency, (i) => notificationBody(template, stack.openid(i % users), i));
@@ -65,23 +77,26 @@ async function run(stack: BenchStack, o: ReturnType<typeof options>, template: k
   await untilAllTerminal(stack, o.timeoutMs);
   const e2eMs = msSince(t0);
   const cpu = process.cpuUsage(cpuBefore);
+  const serviceCpuMs = ((await usageOf(stack.serviceProcess)).cpuMicros - serviceBefore.cpuMicros) / 1000;
   const redisCpuMs = ((await stack.redis.cpuMicros()) / 1e6 - redisCpuBefore) * 1000;
   console.log(`  end-to-end:  all ${o.count} terminal ${(e2eMs / 1000).toFixed(2)} s after the first POST = ${perSecond(o.count, e2eMs)} notifications/s (${((e2eMs - accepted.ms) / 1000).toFixed(2)} s after the last accept)`);
   const redisAfter = await stack.redis.commandCalls();
   // Load-independent figures (the machine may be shared): what each notice cost in CPU.
   const perNotice = (ms: number) => (ms / o.count).toFixed(3);
-  console.log(`  CPU per notification: ${perNotice((cpu.user + cpu.system) / 1000)} ms in this process (client, emulator and service together), ${perNotice(redisCpuMs)} ms in redis-server`);
+  console.log(
+    `  CPU per notification: ${perNotice(serviceCpuMs)} ms in the service's process, ${perNotice((cpu.user + cpu.system) / 1000)} ms in the bench's (client and emulator), ${perNotice(redisCpuMs)} ms in redis-server`,
+  );
   const sample = await sampleLatencies(stack, accepted.ids, o.samples, final);
   console.log(`  accept→${final} (${sample.latencies.length} sampled from the store${sample.missing ? `, ${sample.missing} never ${final}` : ''}; includes the wait in the backlog): ${describeLatencies(sample.latencies)}, max ${sample.latencies.at(-1)} ms`);
   const statuses = await countStatuses(stack, accepted.ids);
   console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
   console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(deltaPer(redisBefore, redisAfter, o.count))}`);
   console.log(`  ${describeCalls(stack)}`);
-  return perSecond(o.count, e2eMs);
+  return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
 }
 
 /** Users 0…n-1 each send a message, which opens (or renews) their customer-service window. */
-async function openWindows(stack: BenchStack, users: number): Promise<void> {
+async function openWindows(stack: ChildServiceStack, users: number): Promise<void> {
   await runTimed(users, 32, async (i) => {
     await stack.emulator.control.userSendsText(stack.openid(i), '你好');
   });
@@ -91,7 +106,7 @@ async function openWindows(stack: BenchStack, users: number): Promise<void> {
  * Round trips per notice (what wxreach sends to Redis; a script call counts once), counted exactly
  * with MONITOR over a pass of its own, as MONITOR slows Redis too much to run while timing.
  */
-async function roundTrips(stack: BenchStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, users: number, offset: number): Promise<void> {
+async function roundTrips(stack: ChildServiceStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, users: number, offset: number): Promise<void> {
   const counting = await countRoundTrips(stack.redisUrls);
   await acceptAll(stack, o.roundTrips, o.concurrency, (i) => notificationBody(template, stack.openid((offset + i) % users), offset + i));
   await untilAllTerminal(stack, o.timeoutMs, 500); // polled seldom: its commands are counted too
@@ -108,10 +123,12 @@ async function main(): Promise<void> {
     aes: o.aes,
     clientConcurrency: o.concurrency,
     config: (c) => (o.workerConcurrency ? { ...c, worker: { ...c.worker, concurrency: o.workerConcurrency } } : c),
+    service: 'child',
+    profileDir: o.profile,
   });
   const w = stack.config.worker;
   console.log(`wxreach flow bench: ${o.count} notifications per run, client concurrency ${o.concurrency}, receipt delay ${o.receiptDelayMs} ms, pushes ${o.aes ? 'safe mode (AES)' : 'plaintext'}`);
-  console.log(`service: one in-process instance, RedisStore on a throwaway redis-server, worker concurrency ${w.concurrency}, batch ${w.batchSize}, poll ${w.pollMs} ms, wechat.maxInFlight ${stack.config.wechat.maxInFlight}`);
+  console.log(`service: one instance in a child process of its own (client and emulator in this one), RedisStore on a throwaway redis-server, worker concurrency ${w.concurrency}, batch ${w.batchSize}, poll ${w.pollMs} ms, wechat.maxInFlight ${stack.config.wechat.maxInFlight}`);
   try {
     const warm = Math.min(1000, o.count);
     const t = process.hrtime.bigint();
@@ -120,12 +137,22 @@ async function main(): Promise<void> {
     console.log(`warm-up: ${warmIds.length} notifications delivered in ${(msSince(t) / 1000).toFixed(2)} s (not counted)`);
 
     console.log(`\n(a)+(b) template path → delivered, ${o.count} notifications over 1000 users`);
-    const templateRate = await run(stack, o, 'order_paid', 'delivered', 1000);
+    if (o.profile) await startChildProfile(stack.serviceProcess);
+    const template = await run(stack, o, 'order_paid', 'delivered', 1000);
+    if (o.profile) await stopChildProfile(stack.serviceProcess);
     if (o.roundTrips > 0) await roundTrips(stack, o, 'order_paid', 1000, o.count);
     if (o.emulatorSeconds > 0) {
       // the same machine, the same moment: the emulator alone is the ceiling of the template path
+      const cpuBefore = process.cpuUsage();
       const alone = await measureEmulatorRate({ seconds: o.emulatorSeconds, concurrency: o.concurrency, receipts: true });
-      console.log(`  the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s): ${alone.perSecond} sends/s; template path end to end = ${(templateRate / alone.perSecond).toFixed(2)}× the emulator's own rate`);
+      const cpu = process.cpuUsage(cpuBefore);
+      console.log(`  the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s): ${alone.perSecond} sends/s; template path end to end = ${(template.rate / alone.perSecond).toFixed(2)}× the emulator's own rate`);
+      // Load-independent: each side's rate on a core of its own is the inverse of its CPU time per item.
+      const aloneCpuMs = (cpu.user + cpu.system) / 1000 / alone.sends;
+      console.log(
+        `  by CPU time: the emulator alone ${aloneCpuMs.toFixed(3)} ms per send (sender, emulator and sink), the service ${template.serviceCpuMs.toFixed(3)} ms per notice: ` +
+          `with a core each, the template path = ${(aloneCpuMs / template.serviceCpuMs).toFixed(2)}× the emulator's rate`,
+      );
     }
 
     if (o.fallback) {
@@ -142,6 +169,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\n${describeLogLines(stack)}`);
+    if (o.profile) console.log(describeProfile(o.profile, 20, "the service's CPU profile over the template run (b)"));
   } finally {
     await stack.close();
   }

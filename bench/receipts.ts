@@ -1,12 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { request, type Agent } from 'undici';
-import { exitOf, stopChild } from '../src/dev/child-process';
 import { WechatCipher } from '../src/wechat/cipher';
 import { outboundPush } from '../src/wechat/outbound-push';
 import { buildXml } from '../src/wechat/xml';
 import { benchArgs } from './lib/args';
+import { type ChildUsage, forkServer, startChildProfile, stopChildProfile, stopServer, usageOf } from './lib/child-server';
 import { describeProfile } from './lib/cpu-profile';
 import { keepAliveAgent, runTimed } from './lib/pool';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
@@ -90,66 +89,12 @@ function signedReceipts(from: number, count: number, users: number): SignedRecei
   });
 }
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startServer(o: ReceiptServerOptions, profileDir?: string): Promise<Running> {
-  const args = [JSON.stringify(o), ...(profileDir ? [profileDir] : [])];
-  const child = fork(path.join(__dirname, 'receipt-server.js'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the ${o.kind} server exited (${code}) before it was ready`)));
-  });
-  child.removeAllListeners('exit');
-  return { child, url };
-}
-
-/** Sends `command` to the child and waits for the message that `isAnswer` takes. */
-async function ask(running: Running, command: string, isAnswer: (m: unknown) => boolean): Promise<unknown> {
-  const answered = new Promise<unknown>((resolve) => {
-    const listener = (m: unknown) => {
-      if (!isAnswer(m)) return;
-      running.child.off('message', listener);
-      resolve(m);
-    };
-    running.child.on('message', listener);
-  });
-  running.child.send(command);
-  return answered;
-}
-
-interface Usage {
-  /** CPU time (user + system, µs) of the server's process so far. */
-  cpuMicros: number;
-  /** The commands its Redis ran (by name) and the CPU time (µs) it used so far, when it has one. */
-  redis?: { calls: Record<string, number>; cpuMicros: number };
-}
-
-async function usageOf(running: Running): Promise<Usage> {
-  const { usage } = (await ask(running, 'usage', (m) => typeof m === 'object' && m !== null && 'usage' in m)) as {
-    usage: { cpu: NodeJS.CpuUsage; redis?: Usage['redis'] };
-  };
-  return { cpuMicros: usage.cpu.user + usage.cpu.system, redis: usage.redis };
-}
-
 /** "… µs of its process's CPU per receipt (its Redis: … commands (evalsha …, …), … µs of CPU)" over `count` receipts. */
-function describeUsage(before: Usage, after: Usage, count: number): string {
+function describeUsage(before: ChildUsage, after: ChildUsage, count: number): string {
   const per = (a: number, b: number) => Math.round((a - b) / count);
   const [r0, r1] = [before.redis, after.redis];
   const ofRedis = r0 && r1 ? ` (its Redis: ${describeDelta(deltaPer(r0.calls, r1.calls, count))} commands, ${per(r1.cpuMicros, r0.cpuMicros)} µs of CPU)` : '';
   return `${per(after.cpuMicros, before.cpuMicros)} µs of its process's CPU per receipt${ofRedis}`;
-}
-
-/** Asks the child to stop (it closes its server and Redis); SIGTERM, then SIGKILL, if it has not gone within 10 s. */
-async function stopServer(running: Running): Promise<void> {
-  const gone = exitOf(running.child);
-  running.child.send('stop');
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([gone, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
-  clearTimeout(timer);
-  await stopChild(running.child, 1000);
 }
 
 /** Posts one receipt; counts an answer other than 200 `success` as a failure. */
@@ -222,12 +167,12 @@ async function main(): Promise<void> {
   const rates: Partial<Record<ReceiptServerKind, Measured>> = {};
   for (const kind of o.servers) {
     const notices = kind === 'wxreach' ? o.count + o.warmup + rateCount : 0;
-    const server = await startServer({ kind, notices, users: o.users }, kind === 'wxreach' ? o.profile : undefined);
+    const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
     const agent = keepAliveAgent(o.connections);
     try {
       if (o.warmup > 0) await throughput(server.url, agent, warmup, o.connections);
       const profiled = kind === 'wxreach' && o.profile !== undefined;
-      if (profiled) await ask(server, 'profile-start', (m) => m === 'profiling');
+      if (profiled) await startChildProfile(server);
       const before = await usageOf(server);
       const result = await throughput(server.url, agent, measured, o.connections);
       const usage = describeUsage(before, await usageOf(server), o.count);
@@ -240,7 +185,7 @@ async function main(): Promise<void> {
         const line = await fixedRate(server.url, agent, receipts, o.rate);
         console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(before, await usageOf(server), rateCount)}`);
       }
-      if (profiled) await ask(server, 'profile-stop', (m) => m === 'profiled');
+      if (profiled) await stopChildProfile(server);
     } finally {
       await agent.close();
       await stopServer(server);

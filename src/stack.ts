@@ -145,15 +145,24 @@ export interface Stack {
 }
 
 /**
+ * The WeChat side of a stack and the service config pointed at it (on a free port, `config` had
+ * its last word), before any service starts: what startStack runs in this process, and what a
+ * bench hands a service in a process of its own.
+ */
+export async function emulateStack(options: Omit<StackOptions, 'store' | 'wrapStore' | 'log' | 'now'>): Promise<EmulatedAccount> {
+  // A platform's authorisation links come back to wxreach itself: its port is chosen up front.
+  const port = options.component ? await freePort() : 0;
+  const base = { ...loadConfig({}), port, apiKeys: options.apiKeys, publicUrl: options.component ? `http://127.0.0.1:${port}` : null };
+  const { emulator, config } = await startEmulatedAccount(options, base);
+  return { emulator, config: options.config ? options.config(config) : config };
+}
+
+/**
  * The emulator playing WeChat, one wxreach service in this process (HTTP server and work loop) on
  * a free port, and its store, wired together: the emulator's pushes reach the service.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  // A platform's authorisation links come back to wxreach itself: its port is chosen up front.
-  const port = options.component ? await freePort() : 0;
-  const base = { ...loadConfig({}), port, apiKeys: options.apiKeys, publicUrl: options.component ? `http://127.0.0.1:${port}` : null };
-  const { emulator, config: accountConfig } = await startEmulatedAccount(options, base);
-  const config = options.config ? options.config(accountConfig) : accountConfig;
+  const { emulator, config } = await emulateStack(options);
   const platform = config.component ? platformFor(config.component, config.publicUrl, { loginPageUrl: `${emulator.url}/cgi-bin/componentloginpage` }) : undefined;
   // A stack that fails half-way closes what it started, so no server outlives the failure.
   const closing =

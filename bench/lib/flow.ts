@@ -1,7 +1,7 @@
 import { msSince } from './stats';
 import { runTimed, until } from './pool';
 import type { HistoryEntry, StoredRecord } from '../../src/store/store';
-import { describeCalls, type BenchStack } from './stack';
+import { describeCalls, type BenchStackBase } from './stack';
 
 export interface Accepted {
   ids: string[];
@@ -12,7 +12,7 @@ export interface Accepted {
 }
 
 /** POSTs `count` notifications, `concurrency` at a time, over the stack's keep-alive agent. */
-export async function acceptAll(stack: BenchStack, count: number, concurrency: number, body: (i: number) => unknown): Promise<Accepted> {
+export async function acceptAll(stack: BenchStackBase, count: number, concurrency: number, body: (i: number) => unknown): Promise<Accepted> {
   const ids: string[] = new Array(count);
   const t0 = process.hrtime.bigint();
   const latencies = await runTimed(count, concurrency, async (i) => {
@@ -26,7 +26,7 @@ export async function acceptAll(stack: BenchStack, count: number, concurrency: n
  * (a queued, awaiting_receipt, fallback_pending or awaiting_interaction one is always on it).
  * One ZCARD per poll, so measuring costs next to nothing.
  */
-export async function untilAllTerminal(stack: BenchStack, timeoutMs: number, everyMs = 20): Promise<void> {
+export async function untilAllTerminal(stack: BenchStackBase, timeoutMs: number, everyMs = 20): Promise<void> {
   let size = -1;
   await until(
     async () => (size = (await stack.store.scheduleInfo()).size) === 0,
@@ -37,7 +37,7 @@ export async function untilAllTerminal(stack: BenchStack, timeoutMs: number, eve
 }
 
 /** Pushes (receipts, user messages) the service acknowledged, over every account: the emulator's counters. */
-export function acknowledgedPushes(stack: BenchStack): number {
+export function acknowledgedPushes(stack: BenchStackBase): number {
   return stack.appids.reduce((sum, appid) => sum + stack.emulator.control.account(appid).stats().callbacks.delivered, 0);
 }
 
@@ -46,7 +46,7 @@ export function acknowledgedPushes(stack: BenchStack): number {
  * `count` more pushes than `since`, polling the emulator only (no Redis command, so the command
  * counts are the service's), then until the due schedule is empty.
  */
-export async function untilReceipted(stack: BenchStack, since: number, count: number, timeoutMs: number): Promise<void> {
+export async function untilReceipted(stack: BenchStackBase, since: number, count: number, timeoutMs: number): Promise<void> {
   const start = Date.now();
   await until(
     async () => acknowledgedPushes(stack) - since >= count,
@@ -58,13 +58,13 @@ export async function untilReceipted(stack: BenchStack, since: number, count: nu
 }
 
 /** The record of `id` (of any account) from the store, or null. */
-export async function readRecord(stack: BenchStack, id: string): Promise<StoredRecord | null> {
+export async function readRecord(stack: BenchStackBase, id: string): Promise<StoredRecord | null> {
   const account = stack.store.accountOfId(id);
   return account === null ? null : stack.store.forAccount(account).get(id);
 }
 
 /** Status → count over `ids`, read from the store (after the timed part). */
-export async function countStatuses(stack: BenchStack, ids: readonly string[], concurrency = 64): Promise<Record<string, number>> {
+export async function countStatuses(stack: BenchStackBase, ids: readonly string[], concurrency = 64): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   await runTimed(ids.length, concurrency, async (i) => {
     const status = (await readRecord(stack, ids[i]))?.fields.status ?? '(gone)';
@@ -87,7 +87,7 @@ export function stepMs(history: readonly HistoryEntry[], from: string, to: strin
  * Accept → `final` latency (ms) of every k-th id, from the records' histories in the store (the
  * `queued` entry's time to the first `final` entry's time).
  */
-export async function sampleLatencies(stack: BenchStack, ids: readonly string[], samples: number, final: string): Promise<{ latencies: number[]; missing: number }> {
+export async function sampleLatencies(stack: BenchStackBase, ids: readonly string[], samples: number, final: string): Promise<{ latencies: number[]; missing: number }> {
   const step = Math.max(1, Math.floor(ids.length / samples));
   const picked = ids.filter((_, i) => i % step === 0).slice(0, samples);
   const latencies: number[] = [];

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { toFields } from '../../src/delivery/notification';
 import { createLogger } from '../../src/log/logger';
+import type { ServedByChild } from './child-server';
 import { BENCH_AES_KEY, BENCH_APP, BENCH_TEMPLATES, benchOpenid, startBenchStack } from './stack';
 
 /**
@@ -32,14 +33,7 @@ export const BENCH_GH_ID = 'gh_0b1e2n3c4h5a';
 
 const HOUR_MS = 3600_000;
 
-/** A running server of the bench; `redis` says what its Redis has done so far (wxreach's only). */
-export interface ReceiptServer {
-  url: string;
-  close(): Promise<void>;
-  redis?(): Promise<{ calls: Record<string, number>; cpuMicros: number }>;
-}
-
-async function startWxreach(o: ReceiptServerOptions): Promise<ReceiptServer> {
+async function startWxreach(o: ReceiptServerOptions): Promise<ServedByChild> {
   // Production logs at info: one JSON line per status change, written (here to nowhere) as it would be.
   const sink = new Writable({ write: (_chunk, _encoding, cb) => cb() });
   const stack = await startBenchStack({ users: o.users, receiptDelayMs: 0, aes: true, clientConcurrency: 1, log: createLogger({ level: 'info', stream: sink }) });
@@ -86,7 +80,7 @@ async function startWxreach(o: ReceiptServerOptions): Promise<ReceiptServer> {
 }
 
 /** node-webot's middleware in safe mode: verifies msg_signature, decrypts, parses (xml2js), and answers `success`. */
-async function startWebot(): Promise<ReceiptServer> {
+async function startWebot(): Promise<ServedByChild> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const express = require('express4') as () => { use(path: string, handler: unknown): void; listen(port: number, host: string, cb: () => void): Server };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -104,7 +98,7 @@ async function startWebot(): Promise<ReceiptServer> {
 }
 
 /** The floor: node:http reading the body and answering `success`, nothing checked. */
-async function startBare(): Promise<ReceiptServer> {
+async function startBare(): Promise<ServedByChild> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -115,7 +109,7 @@ async function startBare(): Promise<ReceiptServer> {
   return listening((ready) => server.listen(0, '127.0.0.1', ready));
 }
 
-async function listening(listen: (ready: () => void) => Server): Promise<ReceiptServer> {
+async function listening(listen: (ready: () => void) => Server): Promise<ServedByChild> {
   let server: Server | undefined;
   await new Promise<void>((resolve) => (server = listen(resolve)));
   const s = server as Server;
@@ -128,7 +122,7 @@ async function listening(listen: (ready: () => void) => Server): Promise<Receipt
   };
 }
 
-export function startReceiptServer(o: ReceiptServerOptions): Promise<ReceiptServer> {
+export function startReceiptServer(o: ReceiptServerOptions): Promise<ServedByChild> {
   if (o.kind === 'wxreach') return startWxreach(o);
   if (o.kind === 'webot') return startWebot();
   return startBare();

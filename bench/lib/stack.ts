@@ -7,9 +7,10 @@ import type { Config } from '../../src/config/schema';
 import type { EmulatorHandle } from '../../src/emulator';
 import { createLogger, type Logger } from '../../src/log/logger';
 import type { Service } from '../../src/service';
-import { startStack, type StackTemplate } from '../../src/stack';
+import { emulateStack, startStack, wirePushes, type StackTemplate } from '../../src/stack';
 import { connectStore } from '../../src/store/connect-store';
 import type { Store } from '../../src/store/store';
+import { type ChildServer, forkServer, stopServer } from './child-server';
 import { keepAliveAgent } from './pool';
 import { connectRedisStats, type RedisStats } from './redis-stats';
 import { launchThrowawayRedis, type RedisKind } from './throwaway-redis';
@@ -53,6 +54,16 @@ export interface BenchStackOptions {
   log?: Logger;
 }
 
+/**
+ * A stack whose service runs in a child process of its own (bench/service-child.ts), as deployed,
+ * while the bench's client and the emulator stay in this process; its log is the default one.
+ */
+export interface ChildServiceOptions extends Omit<BenchStackOptions, 'log'> {
+  service: 'child';
+  /** Where the service's CPU profile goes (see ChildServiceStack.serviceProcess). */
+  profileDir?: string;
+}
+
 /** The service's API as a client with a keep-alive pool of its own. */
 export interface ApiClient {
   /** POST /v1/notifications; returns the new id (throws on anything but 202). */
@@ -61,15 +72,17 @@ export interface ApiClient {
   get(id: string): Promise<{ status: string; history: { at: string; status: string; detail: string }[] }>;
 }
 
-export interface BenchStack extends ApiClient {
+/** What a bench reads of its stack, wherever the service runs. */
+export interface BenchStackBase extends ApiClient {
   redis: RedisStats;
   /** `redis://…` of every server (each master of a cluster). */
   redisUrls: readonly string[];
   /** "one redis-server" / "a local 3-master Redis Cluster". */
   redisDescription: string;
   emulator: EmulatorHandle;
-  service: Service;
-  /** The store the service uses. */
+  /** The service's base URL (its pushes come from the emulator to `<serviceUrl>/wechat…`). */
+  serviceUrl: string;
+  /** The service's store (in a child's stack: a connection of this process to the same keys). */
   store: Store;
   config: Config;
   /** The accounts' appids, BENCH_APP's first. */
@@ -82,31 +95,50 @@ export interface BenchStack extends ApiClient {
   close(): Promise<void>;
 }
 
+/** A stack with the service in this process. */
+export interface BenchStack extends BenchStackBase {
+  service: Service;
+}
+
+/** A stack with the service in a child process. */
+export interface ChildServiceStack extends BenchStackBase {
+  /** The service's process: ask it for its CPU time (`usageOf`) and, given a profileDir, to profile itself. */
+  serviceProcess: ChildServer;
+}
+
 /** The openid of the bench's `i`-th follower (the ones the emulator is seeded with). */
 export const benchOpenid = (i: number): string => `oBENCH_user_${String(i).padStart(6, '0')}`;
 
 /** The `k`-th account's appid: BENCH_APP's, then `wxbench00000000001`… */
 const appidOf = (k: number): string => (k === 0 ? BENCH_APP.appId : `wxbench${String(k).padStart(11, '0')}`);
 
-/**
- * A throwaway Redis (one server or a local cluster) + in-process emulator playing the accounts
- * (receipts on) + one in-process wxreach service on a RedisStore.
- */
-export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  const { accounts = 1 } = options;
-  const users = Array.from({ length: options.users }, (_, i) => benchOpenid(i));
-  const aesKey = options.aes ? BENCH_AES_KEY : undefined;
-  const appids = Array.from({ length: accounts }, (_, k) => appidOf(k));
-  const lines: string[] = [];
-  const log = options.log ?? createLogger({
+/** The bench's service logger: level warn, each line handed to `keep`. */
+export const warnLogger = (keep: (line: string) => void): Logger =>
+  createLogger({
     level: 'warn',
     stream: new Writable({
       write(chunk, _encoding, cb) {
-        if (lines.length < 1000) lines.push(String(chunk).trim());
+        keep(String(chunk).trim());
         cb();
       },
     }),
   });
+
+/** The key prefix of the bench service's store. */
+const PREFIX = 'bench';
+
+/**
+ * A throwaway Redis (one server or a local cluster) + in-process emulator playing the accounts
+ * (receipts on) + one wxreach service on a RedisStore: in this process, or with `service: 'child'`
+ * in a child process of its own.
+ */
+export function startBenchStack(options: ChildServiceOptions): Promise<ChildServiceStack>;
+export function startBenchStack(options: BenchStackOptions): Promise<BenchStack>;
+export async function startBenchStack(options: BenchStackOptions | ChildServiceOptions): Promise<BenchStack | ChildServiceStack> {
+  const { accounts = 1 } = options;
+  const users = Array.from({ length: options.users }, (_, i) => benchOpenid(i));
+  const aesKey = options.aes ? BENCH_AES_KEY : undefined;
+  const appids = Array.from({ length: accounts }, (_, k) => appidOf(k));
 
   // Torn down in reverse order, also when a later step fails.
   const started: (() => Promise<unknown>)[] = [];
@@ -121,10 +153,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const journalDir = mkdtempSync(path.join(tmpdir(), 'wxreach-bench-'));
     started.push(async () => rmSync(journalDir, { recursive: true, force: true }));
     // startStack connects to one Redis only: the store is connected here, from the same settings
-    // main takes (REDIS_URL or REDIS_CLUSTER_NODES), and given to the service in place of its own.
-    const store = await connectStore({ ...redisServers.store, prefix: 'bench' });
+    // main takes (REDIS_URL or REDIS_CLUSTER_NODES), and given to an in-process service in place of
+    // its own; a child's service connects its own from the same settings, this one reads for the bench.
+    const store = await connectStore({ ...redisServers.store, prefix: PREFIX });
     started.push(() => store.close());
-    const stack = await startStack({
+    const stackOptions = {
       account: { ...BENCH_APP, aesKey },
       templates: BENCH_TEMPLATES,
       users,
@@ -136,37 +169,57 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       })),
       emulator: { receiptDelayMs: options.receiptDelayMs, dailyTemplateQuota: 1e9 },
       apiKeys: [BENCH_API_KEY],
-      config: (c) => {
+      config: (c: Config) => {
         const withJournal = { ...c, pushJournal: { file: path.join(journalDir, 'push-journal.jsonl') } };
         return options.config ? options.config(withJournal) : withJournal;
       },
-      store: 'memory',
-      wrapStore: () => store,
-      log,
-    });
+    } satisfies Parameters<typeof emulateStack>[0];
+    // Once the service runs: what every stack has (its API clients are the first thing torn down).
+    const parts = (emulator: EmulatorHandle, serviceUrl: string, config: Config, logLines: () => string[]): BenchStackBase => {
+      const clients: Agent[] = [];
+      started.push(() => Promise.all(clients.map((agent) => agent.close())));
+      const apiClient = (connections: number): ApiClient => {
+        const agent = keepAliveAgent(connections);
+        clients.push(agent);
+        return serviceApi(serviceUrl, agent);
+      };
+      return {
+        ...apiClient(options.clientConcurrency),
+        redis,
+        redisUrls: redisServers.urls,
+        redisDescription: redisServers.description,
+        emulator,
+        serviceUrl,
+        store,
+        config,
+        appids,
+        openid: benchOpenid,
+        apiClient,
+        logLines,
+        close: tearDown,
+      };
+    };
+
+    if ('service' in options && options.service === 'child') {
+      const { emulator, config: emulated } = await emulateStack(stackOptions);
+      started.push(() => emulator.close());
+      // The child connects its store as main does, from the config: the same Redis and prefix as this process's.
+      const config: Config = { ...emulated, redisUrl: redisServers.store.redisUrl ?? null, redisClusterNodes: redisServers.store.redisClusterNodes ? [...redisServers.store.redisClusterNodes] : null, redisPrefix: PREFIX };
+      const child = await forkServer(path.join(__dirname, '..', 'service-child.js'), config, options.profileDir, 'wxreach service');
+      started.push(() => stopServer(child));
+      wirePushes(emulator, child.url);
+      return { ...parts(emulator, child.url, config, child.logLines), serviceProcess: child };
+    }
+
+    const lines: string[] = [];
+    const log =
+      ('log' in options && options.log) ||
+      warnLogger((line) => {
+        if (lines.length < 1000) lines.push(line);
+      });
+    const stack = await startStack({ ...stackOptions, store: 'memory', wrapStore: () => store, log });
     started.push(() => stack.close());
-    const clients: Agent[] = [];
-    started.push(() => Promise.all(clients.map((agent) => agent.close())));
-    const apiClient = (connections: number): ApiClient => {
-      const agent = keepAliveAgent(connections);
-      clients.push(agent);
-      return serviceApi(stack.service.url, agent);
-    };
-    return {
-      ...apiClient(options.clientConcurrency),
-      redis,
-      redisUrls: redisServers.urls,
-      redisDescription: redisServers.description,
-      emulator: stack.emulator,
-      service: stack.service,
-      store,
-      config: stack.config,
-      appids,
-      openid: benchOpenid,
-      apiClient,
-      logLines: () => lines,
-      close: tearDown,
-    };
+    return { ...parts(stack.emulator, stack.service.url, stack.config, () => lines), service: stack.service };
   } catch (err) {
     await tearDown();
     throw err;
@@ -213,7 +266,7 @@ export function describeLogLines(stack: Pick<BenchStack, 'logLines'>): string {
 }
 
 /** Emulator calls per path over every account, control routes left out, as one line. */
-export function describeCalls(stack: BenchStack): string {
+export function describeCalls(stack: BenchStackBase): string {
   const calls: Record<string, number> = {};
   const callbacks = { attempts: 0, delivered: 0, failed: 0 };
   for (const appid of stack.appids) {

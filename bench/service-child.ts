@@ -1,0 +1,32 @@
+import type { Config } from '../src/config/schema';
+import { startService } from '../src/service';
+import { connectStore } from '../src/store/connect-store';
+import { answerParent, childArgs, sendLogLine } from './lib/child-server';
+import { warnLogger } from './lib/stack';
+
+/**
+ * Child process of a bench stack whose service runs in a process of its own, as deployed: one
+ * wxreach instance (HTTP server and work loop) from the config the parent hands it (its Redis
+ * from redisUrl / redisClusterNodes / redisPrefix, connected as main connects it), logging at
+ * warn with each line sent to the parent, answering the parent over IPC (bench/lib/child-server.ts).
+ */
+async function main(): Promise<void> {
+  const { options: config, profileDir } = childArgs<Config>();
+  const store = await connectStore({ redisUrl: config.redisUrl, redisClusterNodes: config.redisClusterNodes, prefix: config.redisPrefix });
+  const service = await startService({ config, store, log: warnLogger(sendLogLine) });
+  answerParent(
+    {
+      url: service.url,
+      async close() {
+        await service.stop();
+        await store.close();
+      },
+    },
+    profileDir,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
