@@ -15,13 +15,9 @@ export const HISTORY: LuaLibrary = {
   code: `
 local SLOT_BYTES = 64
 
--- appends line to the history of record (hash) or, when it has one, to its older history list
--- (list nil: a new record, which has none); returns the record's slot count after it (false when
--- the line went to the list)
-local function appendLine(record, list, line, slots)
-  if not slots and list and redis.call('RPUSHX', list, line) > 0 then return false end
-  local n = tonumber(slots or '0')
-  slots = {}
+-- line as the slots that follow slot n: a list of slot field, part, ...; and the slot count after it
+local function lineSlots(line, n)
+  local slots = {}
   local from, mark = 1, ''
   while from <= #line do
     local to = math.min(from + SLOT_BYTES - 1 - #mark, #line)
@@ -36,18 +32,37 @@ local function appendLine(record, list, line, slots)
     slots[#slots + 1] = mark .. string.sub(line, from, to)
     from, mark = to + 1, '+'
   end
-  redis.call('HSET', record, '~', n, unpack(slots))
+  return slots, n
+end
+
+-- appends line to the history of record (hash) or, when it has one, to its older history list
+-- (list nil: a new record, which has none); returns the record's slot count after it (false when
+-- the line went to the list). With set (a flat field, value, ... list the caller writes to the
+-- record with HSET), the slots are added to it instead of written here.
+local function appendLine(record, list, line, slots, set)
+  if not slots and list and redis.call('RPUSHX', list, line) > 0 then return false end
+  local parts, n = lineSlots(line, tonumber(slots or '0'))
+  if not set then
+    redis.call('HSET', record, '~', n, unpack(parts))
+  else
+    set[#set + 1] = '~'
+    set[#set + 1] = n
+    for k = 1, #parts do set[#set + 1] = parts[k] end
+  end
   return n
 end
 
--- the history lines of record, oldest first (from its hash, or its older history list)
-local function historyLines(record, list, slots)
-  if not slots then return redis.call('LRANGE', list, 0, -1) end
-  local n = tonumber(slots)
+-- the field names of a record's first n slots, added to names
+local function slotNames(names, n)
+  for k = 1, tonumber(n) do names[#names + 1] = '~' .. k end
+  return names
+end
+
+-- the history lines from the slots' values parts[from..] (a line's continuation joined to it)
+local function joinSlots(parts, from)
   local lines = {}
-  slots = {}
-  for k = 1, n do slots[k] = '~' .. k end
-  for _, part in ipairs(redis.call('HMGET', record, unpack(slots))) do
+  for k = from, #parts do
+    local part = parts[k]
     if part and string.sub(part, 1, 1) == '+' and #lines > 0 then
       lines[#lines] = lines[#lines] .. string.sub(part, 2)
     elseif part then
@@ -57,11 +72,21 @@ local function historyLines(record, list, slots)
   return lines
 end
 
--- the history as JSON text: an array of the lines (empty: '[]', which cjson would make '{}')
-local function historyJson(record, list, slots)
-  local lines = historyLines(record, list, slots)
+-- the history lines of record, oldest first (from its hash, or its older history list)
+local function historyLines(record, list, slots)
+  if not slots then return redis.call('LRANGE', list, 0, -1) end
+  return joinSlots(redis.call('HMGET', record, unpack(slotNames({}, slots))), 1)
+end
+
+-- lines as JSON text: an array (empty: '[]', which cjson would make '{}')
+local function linesJson(lines)
   if #lines == 0 then return '[]' end
   return cjson.encode(lines)
+end
+
+-- the history as JSON text: an array of the lines
+local function historyJson(record, list, slots)
+  return linesJson(historyLines(record, list, slots))
 end
 `,
 };

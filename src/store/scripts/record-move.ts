@@ -48,11 +48,12 @@ i = e + nexpect + 1
 local nset = tonumber(ARGV[i])
 local set = {}
 for j = 1, nset do set[j] = ARGV[i + j] end
--- the status goes last so it wins over a 'status' among the fields
+-- the status goes after the fields so it wins over a 'status' among them; the history line's
+-- slots go in the same write
 set[nset + 1] = 'status'
 set[nset + 2] = ARGV[2]
+if ARGV[3] ~= '' then slots = appendLine(KEYS[1], KEYS[2], ARGV[3], slots, set) end
 redis.call('HSET', KEYS[1], unpack(set))
-if ARGV[3] ~= '' then slots = appendLine(KEYS[1], KEYS[2], ARGV[3], slots) end
 if ARGV[4] == 'off' then
   redis.call('ZREM', KEYS[3], ARGV[1])
 elseif ARGV[4] ~= '' then
@@ -64,18 +65,21 @@ local nevent = tonumber(ARGV[i])
 local known = {}
 if nevent > 0 then
   local entry = {'id', ARGV[i + 1], 'type', ARGV[i + 2], 'at', ARGV[i + 3], 'account', ARGV[i + 4], 'subject', ARGV[1]}
-  if nevent > 4 then
-    local values = redis.call('HMGET', KEYS[1], unpack(ARGV, i + 5, i + nevent))
-    for j = 5, nevent do
-      known[ARGV[i + j]] = values[j - 4]
-      if values[j - 4] then
-        entry[#entry + 1] = 'f:' .. ARGV[i + j]
-        entry[#entry + 1] = values[j - 4]
-      end
+  -- the kept fields and the history's slots in one read (an older record's history is its list)
+  local names = {}
+  for j = 5, nevent do names[#names + 1] = ARGV[i + j] end
+  local kept = #names
+  if slots then slotNames(names, slots) end
+  local values = #names > 0 and redis.call('HMGET', KEYS[1], unpack(names)) or {}
+  for j = 1, kept do
+    known[names[j]] = values[j]
+    if values[j] then
+      entry[#entry + 1] = 'f:' .. names[j]
+      entry[#entry + 1] = values[j]
     end
   end
   entry[#entry + 1] = 'history'
-  entry[#entry + 1] = historyJson(KEYS[1], KEYS[2], slots)
+  entry[#entry + 1] = slots and linesJson(joinSlots(values, kept + 1)) or historyJson(KEYS[1], KEYS[2], slots)
   redis.call('XADD', KEYS[4], '*', unpack(entry))
 end
 local rest = i + nevent + 1
