@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
 import type { TallyCounter } from '../store/counter-buckets';
-import type { Fields, NotificationRecords, ParkedLists, RecordMove } from '../store/store';
+import type { Fields, MsgidLink, NotificationRecords, ParkedLists, RecordMove } from '../store/store';
 import { packCall, type WechatCall } from './wechat-call';
 import type { ReceiptOutcome } from '../wechat/push';
 
@@ -124,6 +124,11 @@ export interface MoveOptions {
   from?: readonly Status[];
   /** releaseAsReply: the text is remembered as the reply to push `key` for WeChat's re-sends of it, in the same step. */
   reply?: { key: string; text: string; ttlMs: number };
+  /**
+   * sent: the msgid is linked to the notice in the same step, before the move (so a receipt finds
+   * its notice at any moment); `linked` is told the receipt status that came before the link, or null.
+   */
+  link?: MsgidLink & { linked(early: string | null): void };
 }
 
 /**
@@ -187,7 +192,7 @@ export function announceMove(
  */
 export class Lifecycle {
   constructor(
-    private readonly store: Pick<NotificationRecords, 'move' | 'park' | 'releaseAsReply' | 'appendHistory'> & ParkedLists,
+    private readonly store: Pick<NotificationRecords, 'move' | 'park' | 'releaseAsReply' | 'moveLinkingMsgid' | 'appendHistory'> & ParkedLists,
     private readonly log: Logger,
     private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
     private readonly retentionSeconds: number,
@@ -213,8 +218,11 @@ export class Lifecycle {
     return false;
   }
 
-  /** The store call of a move: parking and the passive reply change the user's parked list (and the reply) in the same step. */
-  private apply(name: MoveName, n: Subject, move: RecordMove, options: MoveOptions): Promise<boolean> {
+  /**
+   * The store call of a move: parking and the passive reply change the user's parked list (and the
+   * reply) in the same step, as a link does the msgid's.
+   */
+  private async apply(name: MoveName, n: Subject, move: RecordMove, options: MoveOptions): Promise<boolean> {
     if (name === 'park') {
       // its place among its user's parked notices is its age; among the account's, when the park ends (when it is due)
       if (n.createdAt === undefined || typeof move.dueAt !== 'number') throw new Error("park needs the notice's createdAt and a due time (its places among the parked)");
@@ -224,6 +232,11 @@ export class Lifecycle {
       if (!options.reply) throw new Error('releaseAsReply needs the reply it becomes');
       const { key, text, ttlMs } = options.reply;
       return this.store.releaseAsReply(n.id, move, n.openid, { pushKey: key, text, ttlMs });
+    }
+    if (options.link) {
+      const { moved, early } = await this.store.moveLinkingMsgid(n.id, move, options.link);
+      options.link.linked(early);
+      return moved;
     }
     return this.store.move(n.id, move, UNPARKING.has(name) ? n.openid : undefined);
   }

@@ -79,25 +79,24 @@ export class TemplateLeg {
       return this.sendFailed(n, templateId, err, wechatCallOf(TEMPLATE_SEND_PATH, started, err));
     }
     const call = wechatCallOf(TEMPLATE_SEND_PATH, started);
-    // Linked before the status change, so a receipt finds its notice at any moment (it is applied
-    // while still queued too); one that came before the send's answer is handed over here.
-    const early = await this.correlation.linkMsgid(msgid, n.id, this.settings.msgidSeconds);
     const losses = displayLosses(state.content, plainValues(n.data));
     const detail = `template ${templateId} accepted, msgid ${msgid}${losses.length ? `; the user sees it cut: ${losses.join('; ')}` : ''}`;
     const receiptDueAt = this.now() + this.settings.receipt.timeoutSeconds * 1000;
-    await this.lifecycle.move('sent', n, {
-      detail,
-      set: { msgid, templateId, channel: 'template', receiptDueAt: String(receiptDueAt) },
-      dueAt: receiptDueAt,
-      call,
-    });
+    // The msgid is linked in the same step as the status change (so a receipt finds its notice at
+    // any moment); a receipt that came before the send's answer is handed over here.
+    let early: string | null = null;
+    await this.lifecycle.move(
+      'sent',
+      n,
+      { detail, set: { msgid, templateId, channel: 'template', receiptDueAt: String(receiptDueAt) }, dueAt: receiptDueAt, call },
+      { link: { msgid, ttlSeconds: this.settings.msgidSeconds, linked: (status) => (early = status) } },
+    );
     if (early !== null) await this.applyReceipt(n.id, msgid, early);
   }
 
   /**
    * A receipt that beat the send's answer (stashed with its status only): delivered, or on to the
-   * fallback. Applies while still `queued` too: the msgid is linked before the send's status change
-   * is recorded.
+   * fallback. Applies while still `queued` too (a link is made even when the send's move is not).
    */
   private async applyReceipt(id: string, msgid: string, status: string): Promise<void> {
     const n = await this.notifications.get(id);

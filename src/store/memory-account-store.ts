@@ -14,6 +14,7 @@ import {
   type Fields,
   type HistoryEntry,
   type NewRecord,
+  type MsgidLink,
   type MsgidReceipt,
   type ParkedEntry,
   type ReceiptApplied,
@@ -193,6 +194,11 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     if (!(await this.move(id, move, owner))) return false;
     this.replies.set(pair(owner, reply.pushKey), reply.text, this.now() + reply.ttlMs);
     return true;
+  }
+
+  async moveLinkingMsgid(id: string, move: RecordMove, link: MsgidLink): Promise<{ moved: boolean; early: string | null }> {
+    const early = await this.linkMsgid(link.msgid, id, link.ttlSeconds);
+    return { moved: await this.move(id, move), early };
   }
 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {

@@ -16,7 +16,7 @@ import { eachItemCall } from './scripts/each-item';
 import { applyReceipts } from './scripts/apply-receipts';
 import { getRecord } from './scripts/get-record';
 import { appendHistory } from './scripts/history';
-import { linkMsgid } from './scripts/link-msgid';
+import { linkMsgid, linkMsgidAndMove } from './scripts/link-msgid';
 import { openWindow } from './scripts/open-window';
 import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
 import { renewClaim } from './scripts/renew-claim';
@@ -31,6 +31,7 @@ import {
   type CreateResult,
   type Fields,
   type HistoryEntry,
+  type MsgidLink,
   type MsgidReceipt,
   type NewRecord,
   type ParkedEntry,
@@ -304,6 +305,16 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const { keys, args } = this.moveArgs(shard, id, move);
     keys.push(shard.parked(owner), shard.reply(owner, reply.pushKey), shard.parkedIndex);
     return this.moved(await this.redis.run(releaseRecordAsReply, keys, [...args, reply.text, String(reply.ttlMs)]), id, move);
+  }
+
+  async moveLinkingMsgid(id: string, move: RecordMove, link: MsgidLink): Promise<{ moved: boolean; early: string | null }> {
+    const shard = this.recordShard(id); // the msgid's keys are in the record's shard, as linkMsgid's
+    const { keys, args } = this.moveArgs(shard, id, move);
+    const [reply, early] = (await this.redis.run(linkMsgidAndMove, [shard.msgid(link.msgid), shard.earlyReceipt(link.msgid), ...keys], [String(link.ttlSeconds), ...args])) as [
+      number,
+      string | null,
+    ];
+    return { moved: await this.moved(reply, id, move), early };
   }
 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {

@@ -139,6 +139,12 @@ export interface NotificationRecords {
    * to push `reply.pushKey` for `reply.ttlMs` (see PushMemory.replyFor), in one step.
    */
   releaseAsReply(id: string, move: RecordMove, owner: string, reply: { pushKey: string; text: string; ttlMs: number }): Promise<boolean>;
+  /**
+   * Links `link.msgid` to the record for `link.ttlSeconds` and makes `move`, in one step: the link
+   * as MsgidCorrelation.linkMsgid makes it (whether or not the move happens; `early` is a receipt
+   * status stashed for that msgid before, or null), then the move (`moved`).
+   */
+  moveLinkingMsgid(id: string, move: RecordMove, link: MsgidLink): Promise<{ moved: boolean; early: string | null }>;
   /** Appends to the history whatever the status (e.g. a late receipt); no-op when the record is gone. */
   appendHistory(id: string, entry: HistoryEntry): Promise<void>;
 }
@@ -188,6 +194,12 @@ export interface MsgidCorrelation {
    * and is stashed, which changes nothing either.
    */
   applyReceipts(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied>[];
+}
+
+/** A msgid linked to a record (see MsgidCorrelation.linkMsgid), kept `ttlSeconds`. */
+export interface MsgidLink {
+  msgid: string;
+  ttlSeconds: number;
 }
 
 /** How long a receipt that reached its record is remembered, and its msgid linked: WeChat re-sends a push within seconds. */

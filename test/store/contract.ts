@@ -481,6 +481,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(account.linkMsgid('m3', id(3), DAY)).resolves.toBeNull(); // other msgids unaffected
       });
 
+      it("links a send's msgid and makes its move in one step, handing over a status that came first", async () => {
+        await account.create(id(4), { status: 'queued', openid: 'o1' }, entry('queued'), { ttlSeconds: DAY, dueAt: 5000 });
+        await expect(receipt(account, 'o1', 'm4', 'failed:user block')).resolves.toEqual({ result: 'stashed' });
+        const sent = { from: ['queued'], to: 'awaiting_receipt', set: { msgid: 'm4' }, history: entry('awaiting_receipt', 'sent'), dueAt: 9000 };
+        await expect(account.moveLinkingMsgid(id(4), sent, { msgid: 'm4', ttlSeconds: DAY })).resolves.toEqual({ moved: true, early: 'failed:user block' });
+        await expect(account.get(id(4))).resolves.toEqual({ fields: { status: 'awaiting_receipt', openid: 'o1', msgid: 'm4' }, history: [entry('queued'), entry('awaiting_receipt', 'sent')] });
+        // the link is made whether or not the move happens: a later receipt reaches the record
+        await expect(account.moveLinkingMsgid(id(4), sent, { msgid: 'm5', ttlSeconds: DAY })).resolves.toEqual({ moved: false, early: null });
+        await expect(receipt(account, 'o1', 'm5', 'success')).resolves.toEqual({ result: 'moved', id: id(4) });
+      });
+
       /** A user other than o1 whose records are in o1's shard (`same`) or in another. */
       const neighbour = (same: boolean) => {
         const shard = (user: string) => account.newId(user).slice(1, 3);

@@ -1,4 +1,6 @@
+import { asLuaFunction } from './each-item';
 import { lua } from './lua-script';
+import { moveRecord } from './record-move';
 
 export const linkMsgid = lua(
   'linkMsgid',
@@ -16,4 +18,26 @@ export const linkMsgid = lua(
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return redis.call('GET', KEYS[2])
 `,
+);
+
+export const linkMsgidAndMove = lua(
+  'linkMsgidAndMove',
+  `--[[
+  linkMsgid, then a record move (moveRecord), in one step: a send's msgid is linked to its record
+  in the same step as the move that records the send.
+
+  KEYS[1] msgid -> record id   KEYS[2] early status stashed for that msgid   KEYS[3..] moveRecord's
+  ARGV[1] ttl (seconds)   ARGV[2..] moveRecord's (ARGV[2], its record id, is the one linked)
+
+  Returns {1 when moved, 0 when not; the stashed status, or nil}.
+]]
+${asLuaFunction('move', moveRecord)}
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
+local early = redis.call('GET', KEYS[2])
+local mkeys, margs = {}, {}
+for j = 3, #KEYS do mkeys[j - 2] = KEYS[j] end
+for j = 2, #ARGV do margs[j - 1] = ARGV[j] end
+return {move(mkeys, margs), early}
+`,
+  moveRecord.libraries,
 );
