@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger';
 import type { AccountState } from './account-state';
 import { StoreUnavailableError } from '../store/unavailable';
+import type { StoredRecord } from '../store/store';
 import type { CustomerServiceLeg } from './customer-service-leg';
 import { KeyedSerializer } from './keyed-serializer';
 import { TERMINAL, type Lifecycle } from './lifecycle';
@@ -38,10 +39,10 @@ export class Dispatcher {
   /**
    * The notices of one user are handled one after the other in this process, so parked notices
    * reach the user in order; a notice that had to wait for another is read again (it may have
-   * moved meanwhile).
+   * moved meanwhile). `record`: the notice's record as its claim read it, if it did.
    */
-  async handle(id: string): Promise<void> {
-    const n = await this.notifications.get(id);
+  async handle(id: string, record?: StoredRecord): Promise<void> {
+    const n = record ? this.notifications.fromRecord(id, record) : await this.notifications.get(id);
     if (!n) return; // expired with its retention
     await this.perUser.run(n.openid, async (waited) => {
       const current = waited ? await this.notifications.get(id) : n;

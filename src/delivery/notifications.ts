@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
-import type { AccountStore, NewRecord } from '../store/store';
+import type { AccountStore, NewRecord, StoredRecord } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
 import { searchTerms } from './search-terms';
@@ -131,7 +131,12 @@ export class Notifications {
   async get(id: string, creators?: readonly string[]): Promise<Notification | null> {
     const record = await this.store.get(id);
     if (!record) return null;
-    const n = fromFields(id, this.store.account, record.fields, record.history);
+    const n = this.fromRecord(id, record);
     return creators === undefined || n.client === undefined || creators.includes(n.client) ? n : null;
+  }
+
+  /** The notice of a record read already (of this account). */
+  fromRecord(id: string, record: StoredRecord): Notification {
+    return fromFields(id, this.store.account, record.fields, record.history);
   }
 }

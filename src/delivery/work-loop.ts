@@ -86,11 +86,11 @@ export class WorkLoop {
     }
   }
 
-  private dispatch({ account, id }: DueWork): void {
+  private dispatch({ account, id, record }: DueWork): void {
     const done = Promise.resolve()
       .then(() => this.dispatcherFor(account))
       .then((dispatcher) =>
-        dispatcher.handle(id).catch(async (err) => {
+        dispatcher.handle(id, record).catch(async (err) => {
           this.log.error('dispatch failed', { id, account, err });
           await dispatcher.stepFailed(id, err);
         }),

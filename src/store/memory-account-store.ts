@@ -156,8 +156,13 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
 
   async get(id: string): Promise<StoredRecord | null> {
     this.shardOfRecord(id);
+    return this.copyOf(id) ?? null;
+  }
+
+  /** A copy of the record, as a read hands it out. */
+  private copyOf(id: string): StoredRecord | undefined {
     const record = this.records.get(id);
-    return record ? { fields: { ...record.fields }, history: record.history.map((e) => ({ ...e })) } : null;
+    return record && { fields: { ...record.fields }, history: record.history.map((e) => ({ ...e })) };
   }
 
   async move(id: string, move: RecordMove, unparkFrom?: string): Promise<boolean> {
@@ -255,8 +260,10 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     return due.sort(byScoreThenMember);
   }
 
-  lease(id: string, until: number): void {
+  /** Leases a claimed record until `until`; the record as it is now. */
+  lease(id: string, until: number): StoredRecord | undefined {
     this.schedule.set(id, until);
+    return this.copyOf(id);
   }
 
   scheduleSize(): number {

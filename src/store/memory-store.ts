@@ -78,8 +78,7 @@ export class MemoryStore implements Store {
         if (claimed.length >= limit) break;
         if (round >= due.length) continue;
         const [id] = due[round];
-        account.lease(id, now + leaseMs);
-        claimed.push({ account: account.account, id });
+        claimed.push({ account: account.account, id, record: account.lease(id, now + leaseMs) });
       }
     }
     return claimed;

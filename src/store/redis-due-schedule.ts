@@ -4,9 +4,10 @@ import { checkLease } from './checks';
 import { ClaimedIndex, unlessUnavailable } from './claimed-index';
 import type { RedisConnection } from './redis-connection';
 import { dueIndexMember, parseDueIndexMember, type RedisKeys } from './redis-keys';
+import { decodeRecord } from './redis-record-codec';
 import { allDueNow } from './scripts/all-due-now';
-import { claimDue } from './scripts/claim-due';
-import type { DueWork } from './store';
+import { claimDueRecords } from './scripts/claim-due';
+import type { DueWork, StoredRecord } from './store';
 
 /** Shards read from the due index per claim: enough to share a claim among many accounts. */
 const INDEX_READ_LIMIT = 1000;
@@ -126,11 +127,11 @@ export class RedisDueSchedule {
       const results = await Promise.allSettled(asks.map((ask) => this.claimShard(ask, token, now, leaseMs)));
       results.forEach((result, i) => {
         const { account, member, count } = asks[i];
-        const ids = result.status === 'fulfilled' ? result.value : [];
+        const work = result.status === 'fulfilled' ? result.value : [];
         if (result.status === 'rejected') failure ??= result.reason;
-        claimed.push(...ids.map((id) => ({ account, id })));
-        remaining -= ids.length;
-        if (ids.length < count) {
+        for (const { id, record } of work) claimed.push({ account, id, record });
+        remaining -= work.length;
+        if (work.length < count) {
           const members = open.get(account)!.filter((m) => m !== member);
           if (members.length > 0) open.set(account, members);
           else open.delete(account);
@@ -141,14 +142,20 @@ export class RedisDueSchedule {
     return claimed;
   }
 
-  /** Claim and settle one shard of a claim marked with `token` (see the class comment). */
-  private async claimShard({ member, account, shard, count }: ShardClaim, token: string, now: number, leaseMs: number): Promise<string[]> {
+  /** Claim (with each record as it is) and settle one shard of a claim marked with `token` (see the class comment). */
+  private async claimShard({ member, account, shard, count }: ShardClaim, token: string, now: number, leaseMs: number): Promise<Array<{ id: string; record?: StoredRecord }>> {
     const shardKeys = this.keys.shard(account, shard);
-    const [earliest, ...ids] = (await this.redis.run(claimDue, [shardKeys.due], [String(now), String(now + leaseMs), String(count), shardKeys.record('')])) as string[];
+    const [earliest, ...flat] = (await this.redis.run(
+      claimDueRecords,
+      [shardKeys.due],
+      [String(now), String(now + leaseMs), String(count), shardKeys.record(''), shardKeys.history('')],
+    )) as [string, ...Array<string | string[]>];
+    const work: Array<{ id: string; record?: StoredRecord }> = [];
+    for (let i = 0; i < flat.length; i += 3) work.push({ id: flat[i] as string, record: decodeRecord(flat[i + 1] as string[], flat[i + 2] as string[]) ?? undefined });
     // the claimed ids are leased whatever happens to the settle: a failed one leaves the mark, so
     // the shard comes back when the lease ends
     await this.index.settle(member, token, earliest).catch(unlessUnavailable);
-    return ids;
+    return work;
   }
 
   /** Hints every shard of every listed account that has something on its schedule. */

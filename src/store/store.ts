@@ -153,6 +153,8 @@ export interface NotificationRecords {
 export interface DueWork {
   account: string;
   id: string;
+  /** The record as the claim found it (read in the claim's step, so the worker needs no read of its own). */
+  record?: StoredRecord;
 }
 
 /** The due schedule the work loops claim from, across every account. */

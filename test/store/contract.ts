@@ -67,6 +67,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     const createQueued = (recordId: string, dueAt?: number) =>
       account.create(recordId, { status: 'queued', openid: 'o1' }, entry('queued', 'accepted'), { ttlSeconds: DAY, dueAt });
     const claimedIds = async (now: number, leaseMs: number, limit: number) => (await store.claimDue(now, leaseMs, limit)).map((work) => work.id);
+    /** A claim's account and id of each claimed record (the record the claim read is left out). */
+    const claimedWork = async (now: number, leaseMs: number, limit: number) => (await store.claimDue(now, leaseMs, limit)).map(({ account, id }) => ({ account, id }));
 
     describe('accounts and ids', () => {
       it('makes ids that name their account, and knows no account for anything else', () => {
@@ -385,9 +387,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await createQueued(b, 100);
         await createQueued(a, 200);
         await createQueued(edge, 1000);
-        await expect(store.claimDue(1000, 10_000, 3)).resolves.toEqual([b, a, c].map((claimed) => ({ account: APP, id: claimed })));
+        await expect(claimedWork(1000, 10_000, 3)).resolves.toEqual([b, a, c].map((claimed) => ({ account: APP, id: claimed })));
         await expect(claimedIds(1000, 10_000, 3)).resolves.toEqual([edge]);
         await expect(claimedIds(1000, 10_000, 0)).resolves.toEqual([]);
+      });
+
+      it('hands over each claimed record as the claim found it', async () => {
+        await createQueued(id(1), 100);
+        await account.move(id(1), { from: ['queued'], to: 'queued', set: { attempts: '1' }, history: entry('queued', 'retry') });
+        const [work] = await store.claimDue(1000, 10_000, 10);
+        expect(work.record).toEqual(await account.get(id(1)));
+        expect(work.record?.history).toHaveLength(2);
       });
 
       it('leases a claim: not claimed again until the lease passes, claimed again after', async () => {
@@ -427,7 +437,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const flood = await createMany(busy, 2000, 16, (i) => now - 10_000 + i); // all older than the single one
         const [single] = await createMany(account, 1, 1, () => now);
         const first = await store.claimDue(now, 60_000, 10);
-        expect(first).toContainEqual({ account: APP, id: single });
+        expect(first).toContainEqual(expect.objectContaining({ account: APP, id: single }));
         expect(first.filter((work) => work.account === OTHER_APP)).toHaveLength(9); // what the single one left goes to the other
         const second = await store.claimDue(now, 60_000, 10);
         expect(second.map((work) => work.account)).toEqual(Array(10).fill(OTHER_APP));
@@ -442,7 +452,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const [single] = await createMany(account, 1, 1, () => now);
         const claims: DueWork[][] = [];
         for (let i = 0; i < 2; i++) claims.push(await store.claimDue(now, 60_000, 1));
-        expect(claims.flat()).toContainEqual({ account: APP, id: single });
+        expect(claims.flat()).toContainEqual(expect.objectContaining({ account: APP, id: single }));
       });
 
       it('makes every record of one account due now, leased ones too, and no other account\'s', async () => {
@@ -451,7 +461,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const mine = await createMany(account, 12, 12, (i) => now + 60_000 * (i + 1));
         const [theirs] = await createMany(other, 1, 1, () => now + 60_000);
         const [leased] = await createMany(account, 1, 1, () => now - 1);
-        await expect(store.claimDue(now, 600_000, 10)).resolves.toEqual([{ account: APP, id: leased }]);
+        await expect(claimedWork(now, 600_000, 10)).resolves.toEqual([{ account: APP, id: leased }]);
         mine.push(leased);
         await expect(claimedIds(now, 1000, 100)).resolves.toEqual([]);
         await expect(account.allDueNow(now)).resolves.toBe(13);

@@ -1,41 +1,82 @@
-import { lua } from './lua-script';
+import { HISTORY } from './history';
+import { lua, type LuaLibrary } from './lua-script';
+
+/**
+ * Claims due members of one schedule (a shard's records, or webhook deliveries): takes up to
+ * `limit` members due at or before `now`, earliest first (ties by member), and moves them to
+ * `leaseEnd`, so no other caller gets them before the lease runs out. Members whose hash
+ * (`prefix .. member`) has expired are removed from the schedule and not counted. The hash keys
+ * are built from the prefix rather than passed in KEYS because the members are only known here;
+ * they carry the schedule's hash tag, so a script stays single-slot in Redis Cluster (as BullMQ
+ * does with its key prefix).
+ */
+const CLAIM: LuaLibrary = {
+  name: 'claim',
+  code: `
+-- returns {earliest, member, member, ...}: the schedule's earliest score after the claim (leased
+-- members included; '' when it is empty), for the due index, then the claimed members
+local function claimIds(due, now, leaseEnd, limit, prefix)
+  limit = tonumber(limit)
+  local claimed = {''}
+  local pruned
+  repeat
+    pruned = false
+    local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, limit - (#claimed - 1))
+    for _, id in ipairs(ids) do
+      if redis.call('EXISTS', prefix .. id) == 1 then
+        redis.call('ZADD', due, leaseEnd, id)
+        claimed[#claimed + 1] = id
+      else
+        redis.call('ZREM', due, id)
+        pruned = true
+      end
+    end
+  -- only a pass that pruned can leave due ids unseen within the limit
+  until not pruned or #claimed - 1 >= limit
+  local first = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+  if first[2] then claimed[1] = first[2] end
+  return claimed
+end
+`,
+};
 
 export const claimDue = lua(
   'claimDue',
   `--[[
-  Claims due records of one shard: takes up to ARGV[3] ids due at or before ARGV[1], earliest first
-  (ties by id), and moves them to ARGV[2] (the lease end), so no other caller gets them before the
-  lease runs out. Ids whose record hash has expired are removed from the schedule and not counted.
+  Claims due members of one schedule (see CLAIM in claim-due.ts).
 
-  The record keys are built from ARGV[4] rather than passed in KEYS because the ids are only known
-  here; they carry the same hash tag as KEYS[1], so the script stays single-slot in Redis Cluster
-  (as BullMQ does with its key prefix).
+  KEYS[1] the schedule (zset)
+  ARGV[1] now (ms)   ARGV[2] lease end (ms, > now)   ARGV[3] limit   ARGV[4] the members' hash key prefix
+
+  Returns {earliest, member, member, ...} (see claimIds).
+]]
+return claimIds(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+`,
+  [CLAIM],
+);
+
+export const claimDueRecords = lua(
+  'claimDueRecords',
+  `--[[
+  Claims due records of one shard, as claimDue, and reads each claimed record in the same step (as
+  getRecord does), so the worker that handles it needs no read of its own.
 
   KEYS[1] the shard's due schedule (zset)
   ARGV[1] now (ms)   ARGV[2] lease end (ms, > now)   ARGV[3] limit   ARGV[4] record key prefix
+  ARGV[5] older history list key prefix (see HISTORY)
 
-  Returns {earliest, id, id, ...}: the schedule's earliest score after the claim (leased ids
-  included; '' when the schedule is empty), for the due index, then the claimed ids.
+  Returns {earliest, id, fields (flat), history lines, id, fields, lines, ...}.
 ]]
-local limit = tonumber(ARGV[3])
-local claimed = {''}
-local pruned
-repeat
-  pruned = false
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, limit - (#claimed - 1))
-  for _, id in ipairs(ids) do
-    if redis.call('EXISTS', ARGV[4] .. id) == 1 then
-      redis.call('ZADD', KEYS[1], ARGV[2], id)
-      claimed[#claimed + 1] = id
-    else
-      redis.call('ZREM', KEYS[1], id)
-      pruned = true
-    end
-  end
--- only a pass that pruned can leave due ids unseen within the limit
-until not pruned or #claimed - 1 >= limit
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if first[2] then claimed[1] = first[2] end
-return claimed
+local claimed = claimIds(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local out = {claimed[1]}
+for k = 2, #claimed do
+  local id = claimed[k]
+  local record = ARGV[4] .. id
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGETALL', record)
+  out[#out + 1] = historyLines(record, ARGV[5] .. id, redis.call('HGET', record, '~'))
+end
+return out
 `,
+  [CLAIM, HISTORY],
 );
