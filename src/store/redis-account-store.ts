@@ -9,7 +9,7 @@ import type { RedisDueSchedule } from './redis-due-schedule';
 import type { RedisOutboxes } from './redis-outboxes';
 import { RedisKeyValues } from './redis-key-values';
 import { checkFieldNames, decodeRecord, encodeLine, newRecordShape } from './redis-record-codec';
-import type { AccountKeys, RedisKeys, ShardKeys } from './redis-keys';
+import { termPart, type AccountKeys, type RedisKeys, type ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
 import { createRecords } from './scripts/create';
 import { eachItemCall } from './scripts/each-item';
@@ -59,6 +59,31 @@ interface RecordWrite {
   answer: CreateResult;
   /** The record being there already is an error (no idempotency key said it may be). */
   existsIsError: boolean;
+}
+
+/**
+ * What createRecords (scripts/create.ts) takes once for the records it creates: KEYS, and ARGV from
+ * ARGV[2] on (key prefixes, expiry, due and listing time, the index's cut-off, the tally). Records
+ * that differ in these (see createTogether) go in different calls.
+ */
+function createShared(keys: ShardKeys, account: string, { options: { dueAt, index, ttlSeconds, tally } }: NewRecord): { keys: string[]; args: string[] } {
+  const listedAt = index ? index.at : 0;
+  return {
+    keys: [keys.due, ...tallyKeys(keys, tally)],
+    args: [keys.record(''), `.${account}`, keys.searchTerm(''), String(ttlSeconds), dueAt === undefined ? '' : String(dueAt), String(listedAt), String(listedAt - ttlSeconds * 1000), ...tallyArgs(tally)],
+  };
+}
+
+/** Records of one shard with the same value here can be created in one call: createShared is the same for them. */
+const createTogether = ({ options: { dueAt, index, ttlSeconds, tally } }: NewRecord): string => JSON.stringify([ttlSeconds, dueAt, index?.at, tally]);
+
+/** A record as an item of createRecords: local id, first history line, search terms (count, then key parts), fields. */
+function createItem({ id, fields, history, options: { index } }: NewRecord): Array<string | number> {
+  const terms = index ? index.terms : [];
+  const item: Array<string | number> = [localId(id), '', terms.length];
+  for (const term of terms) item.push(termPart(term));
+  item[1] = newRecordShape(fields, history, item);
+  return item;
 }
 
 /** A search looks at no more than this many index entries per shard and call (records of other clients are skipped). */
@@ -207,29 +232,27 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   }
 
   /**
-   * The records of one shard and their places on its schedule in one script, then their hints to
-   * the due index (one call: see ClaimedIndex); whether each was created (false: it existed).
+   * The records of one shard, one script for those that share what it takes once (see
+   * createShared: usually all of them), then one hint to the due index (the hints of a turn go as
+   * one call: see ClaimedIndex); whether each was created (false: it existed). The scripts run one
+   * after the other, so that of two writes of one id the first one's record is kept.
    */
   private async writeRecords(shard: number, records: readonly NewRecord[]): Promise<boolean[]> {
     const keys = this.keys.shard(this.account, shard);
-    const call = eachItemCall(records.map((record) => this.createArgs(keys, record)));
-    const replies = (await this.redis.run(createRecords, call.keys, call.args)) as number[];
-    const created = replies.map((reply) => reply === 1);
-    await Promise.all(records.map(({ options: { dueAt } }, j) => (created[j] && dueAt !== undefined ? this.schedule.hint(this.account, shard, dueAt) : undefined)));
+    const created: boolean[] = new Array(records.length);
+    let earliestDue = Infinity;
+    for (const run of groupBy([...records.keys()], (j) => createTogether(records[j])).values()) {
+      const shared = createShared(keys, this.account, records[run[0]]);
+      const items = JSON.stringify(run.map((j) => createItem(records[j])));
+      const replies = (await this.redis.run(createRecords, shared.keys, [items, ...shared.args])) as number[];
+      run.forEach((j, k) => {
+        created[j] = replies[k] === 1;
+        const { dueAt } = records[j].options;
+        if (created[j] && dueAt !== undefined) earliestDue = Math.min(earliestDue, dueAt);
+      });
+    }
+    if (earliestDue !== Infinity) await this.schedule.hint(this.account, shard, earliestDue);
     return created;
-  }
-
-  /** KEYS and ARGV of createRecord (see scripts/create.ts). */
-  private createArgs(keys: ShardKeys, { id, fields, history, options }: NewRecord): { keys: string[]; args: string[] } {
-    const { dueAt, index, ttlSeconds, tally } = options;
-    const listedAt = index ? index.at : 0;
-    const [minute, hour] = tallyKeys(keys, tally);
-    const recordKeys = [keys.record(id), keys.due, minute, hour];
-    if (index) for (const term of index.terms) recordKeys.push(keys.searchTerm(term));
-    const args = [id, String(ttlSeconds), '', dueAt === undefined ? '' : String(dueAt), String(listedAt), localId(id), String(listedAt - ttlSeconds * 1000)];
-    for (const arg of tallyArgs(tally)) args.push(arg);
-    args[2] = newRecordShape(fields, history, args);
-    return { keys: recordKeys, args };
   }
 
   async get(id: string): Promise<StoredRecord | null> {

@@ -197,7 +197,7 @@ function joinData(flat: readonly string[]): string {
  * A new record (field names checked by checkFieldNames): its fields as HSET arguments (field,
  * value, ...) appended to `to`, and its first history line.
  */
-export function newRecordShape(fields: Fields, first: HistoryEntry, to: string[]): string {
+export function newRecordShape(fields: Fields, first: HistoryEntry, to: unknown[]): string {
   const line = encodeLine(first);
   const createdThen = !line.startsWith('{') && fields.createdAt === String(Date.parse(first.at));
   for (const field in fields) {

@@ -13,13 +13,9 @@ import { lua } from './lua-script';
 export const HISTORY_FUNCTIONS = `
 local SLOT_BYTES = 64
 
--- appends line to the history of record (hash) or, when it has one, to its older history list
--- (list nil: a new record, which has none); returns the record's slot count after it (false when
--- the line went to the list)
-local function appendLine(record, list, line, slots)
-  if not slots and list and redis.call('RPUSHX', list, line) > 0 then return false end
-  local n = tonumber(slots or '0')
-  slots = {}
+-- line as the slots that follow slot n: a list of slot field, part, ...; and the slot count after it
+local function lineSlots(line, n)
+  local slots = {}
   local from, mark = 1, ''
   while from <= #line do
     local to = math.min(from + SLOT_BYTES - 1 - #mark, #line)
@@ -34,7 +30,16 @@ local function appendLine(record, list, line, slots)
     slots[#slots + 1] = mark .. string.sub(line, from, to)
     from, mark = to + 1, '+'
   end
-  redis.call('HSET', record, '~', n, unpack(slots))
+  return slots, n
+end
+
+-- appends line to the history of record (hash) or, when it has one, to its older history list
+-- (list nil: a new record, which has none); returns the record's slot count after it (false when
+-- the line went to the list)
+local function appendLine(record, list, line, slots)
+  if not slots and list and redis.call('RPUSHX', list, line) > 0 then return false end
+  local parts, n = lineSlots(line, tonumber(slots or '0'))
+  redis.call('HSET', record, '~', n, unpack(parts))
   return n
 end
 
