@@ -44,6 +44,7 @@ import {
   type WindowUse,
 } from './store';
 import { newEventId } from './webhook-store';
+import { settledValue } from '../settled';
 
 /** field, value, field, value, ... appended to `to` (a loop: Object.entries().flat() costs several times more, per record of a batch). */
 function flatten(fields: Fields, to: string[] = []): string[] {
@@ -148,13 +149,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
    */
   createMany(records: readonly NewRecord[]): Promise<CreateResult>[] {
     const outcomes = this.createAll(records);
-    return records.map((_, i) =>
-      outcomes.then((all) => {
-        const outcome = all[i];
-        if (outcome.status === 'rejected') throw outcome.reason;
-        return outcome.value;
-      }),
-    );
+    return records.map((_, i) => outcomes.then((all) => settledValue(all[i])));
   }
 
   private async createAll(records: readonly NewRecord[]): Promise<PromiseSettledResult<CreateResult>[]> {
