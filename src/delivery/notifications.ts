@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
-import type { AccountStore, NewRecord } from '../store/store';
+import type { AccountStore, HistoryEntry, NewRecord } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
 import { searchTerms } from './search-terms';
@@ -81,7 +81,8 @@ export class Notifications {
     const resolved = await Promise.all(templates.map((t) => this.templates.resolve(t)));
     const known = new Set(templates.filter((_, i) => resolved[i] !== null));
     const now = this.now();
-    const at = new Date(now).toISOString();
+    // one entry for all: the store encodes it once
+    const history: HistoryEntry = { at: new Date(now).toISOString(), status: 'queued', detail: 'accepted' };
     const outcomes: Settled<AcceptResult>[] = new Array(requests.length);
     const records: NewRecord[] = [];
     const members: number[] = [];
@@ -96,7 +97,7 @@ export class Notifications {
       records.push({
         id,
         fields: toFields(notice),
-        history: { at, status: 'queued', detail: 'accepted' },
+        history,
         options: {
           ttlSeconds: this.retentionSeconds,
           dueAt: now,

@@ -8,7 +8,7 @@ import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
 import type { RedisOutboxes } from './redis-outboxes';
 import { RedisKeyValues } from './redis-key-values';
-import { checkFieldNames, decodeRecord, encodeLine, newRecordShape } from './redis-record-codec';
+import { checkFieldNames, decodeRecord, encodeLine, firstLine, newRecordShape, type FirstLine } from './redis-record-codec';
 import { termPart, type AccountKeys, type RedisKeys, type ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
 import { createRecords } from './scripts/create';
@@ -78,12 +78,18 @@ function createShared(keys: ShardKeys, account: string, { options: { dueAt, inde
 /** Records of one shard with the same value here can be created in one call: createShared is the same for them. */
 const createTogether = ({ options: { dueAt, index, ttlSeconds, tally } }: NewRecord): string => JSON.stringify([ttlSeconds, dueAt, index?.at, tally]);
 
-/** A record as an item of createRecords: local id, first history line, search terms (count, then key parts), fields. */
-function createItem({ id, fields, history, options: { index } }: NewRecord): Array<string | number> {
+/**
+ * A record as an item of createRecords: local id, first history line, search terms (count, then
+ * key parts), fields. `lines` keeps the first lines encoded so far (by entry: records created
+ * together often share theirs).
+ */
+function createItem({ id, fields, history, options: { index } }: NewRecord, lines: Map<HistoryEntry, FirstLine>): Array<string | number> {
   const terms = index ? index.terms : [];
   const item: Array<string | number> = [localId(id), '', terms.length];
   for (const term of terms) item.push(termPart(term));
-  item[1] = newRecordShape(fields, history, item);
+  let first = lines.get(history);
+  if (first === undefined) lines.set(history, (first = firstLine(history)));
+  item[1] = newRecordShape(fields, first, item);
   return item;
 }
 
@@ -236,9 +242,10 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const keys = this.keys.shard(this.account, shard);
     const created: boolean[] = new Array(records.length);
     let earliestDue = Infinity;
+    const lines = new Map<HistoryEntry, FirstLine>();
     for (const run of groupBy([...records.keys()], (j) => createTogether(records[j])).values()) {
       const shared = createShared(keys, this.account, records[run[0]]);
-      const items = JSON.stringify(run.map((j) => createItem(records[j])));
+      const items = JSON.stringify(run.map((j) => createItem(records[j], lines)));
       const replies = (await this.redis.run(createRecords, shared.keys, [items, ...shared.args])) as number[];
       run.forEach((j, k) => {
         created[j] = replies[k] === 1;
