@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
+import type { Tally } from '../store/counter-buckets';
 import type { AccountStore, HistoryEntry, NewRecord } from '../store/store';
 import { fromFields, toFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
@@ -83,6 +84,13 @@ export class Notifications {
     const now = this.now();
     // one entry for all: the store encodes it once
     const history: HistoryEntry = { at: new Date(now).toISOString(), status: 'queued', detail: 'accepted' };
+    // one tally per template: the records of a template count the same
+    const tallies = new Map<string, Tally>();
+    const tallyOf = (template: string): Tally => {
+      let tally = tallies.get(template);
+      if (tally === undefined) tallies.set(template, (tally = { at: now, subject: template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds }));
+      return tally;
+    };
     const outcomes: Settled<AcceptResult>[] = new Array(requests.length);
     const records: NewRecord[] = [];
     const members: number[] = [];
@@ -103,7 +111,7 @@ export class Notifications {
           dueAt: now,
           idempotency: idempotencyKey === undefined ? undefined : { key: `${client}:${idempotencyKey}`, fingerprint },
           index: { terms: searchTerms(request, this.searchFields), at: now },
-          tally: { at: now, subject: request.template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds },
+          tally: tallyOf(request.template),
         },
       });
       members.push(i);

@@ -93,6 +93,9 @@ function createItem({ id, fields, history, options: { index } }: NewRecord, line
   return item;
 }
 
+/** What a creation answers (one object for every record: answers are only read). */
+const CREATED: CreateResult = { created: true };
+
 /** A search looks at no more than this many index entries per shard and call (records of other clients are skipped). */
 const SEARCH_SCAN_LIMIT = 2000;
 
@@ -175,7 +178,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       }
       valid.push(i);
       if (options.idempotency) keyed.push(i);
-      else writes.push({ i, id, shard: shards[i], answer: { created: true }, existsIsError: true });
+      else writes.push({ i, id, shard: shards[i], answer: CREATED, existsIsError: true });
     });
     try {
       await this.schedule.listAccount(this.account);
@@ -190,7 +193,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
           const taken = held[j];
           // With the key taken by this call, a record already there was written by a retry that
           // found the key before this write: the same request, done.
-          if (taken === null) return writes.push({ i, id: records[i].id, shard: shards[i], answer: { created: true }, existsIsError: false });
+          if (taken === null) return writes.push({ i, id: records[i].id, shard: shards[i], answer: CREATED, existsIsError: false });
           const existing = JSON.parse(taken) as { id: string; fingerprint: string };
           const answer: CreateResult = { created: false, existingId: existing.id, fingerprint: existing.fingerprint };
           if (existing.fingerprint === records[i].options.idempotency!.fingerprint) writes.push({ i, id: existing.id, shard: this.shardOfRecord(existing.id), answer, existsIsError: false });

@@ -154,6 +154,22 @@ export function checkFieldNames(fields: Fields): void {
 /** A keyword's place in the data as a letter (the field names of slots are digits). */
 const PLACES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/** The field names of keywords made so far, per place (each record of a template has the same: one string each, not one per record). */
+const KEYWORD_FIELDS = Array.from({ length: PLACES.length }, () => new Map<string, string>());
+/** Field names kept per place at most (a deployment's templates have a few dozen keywords). */
+const KEYWORD_FIELDS_KEPT = 1000;
+
+/** The field of keyword `name` at place `i`: `~<p><name>`. */
+function keywordField(i: number, name: string): string {
+  const kept = KEYWORD_FIELDS[i];
+  let field = kept.get(name);
+  if (field === undefined) {
+    field = `${OWN}${PLACES[i]}${name}`;
+    if (kept.size < KEYWORD_FIELDS_KEPT) kept.set(name, field);
+  }
+  return field;
+}
+
 /** The template data's keywords as `~<p>…` fields, or null when they would not read back exactly as `json`. */
 function dataFields(json: string): string[] | null {
   let data: unknown;
@@ -174,7 +190,7 @@ function dataFields(json: string): string[] | null {
     const keys = Object.keys(field);
     const { value, color } = field as { value?: unknown; color?: unknown };
     if (keys[0] !== 'value' || typeof value !== 'string' || !storable(value)) return null;
-    flat.push(`${OWN}${PLACES[i]}${name}`, value);
+    flat.push(keywordField(i, name), value);
     if (keys.length === 1) continue;
     if (keys.length > 2 || keys[1] !== 'color' || typeof color !== 'string' || !storable(color)) return null;
     flat.push(`${OWN}${PLACES[i]}`, color);
