@@ -1,6 +1,6 @@
 import { checkCreateFields, recordExistsError } from './checks';
 import { groupBy } from './group-by';
-import type { BucketCount, ReadResolution } from './counter-buckets';
+import type { BucketCount, ReadResolution, Tally } from './counter-buckets';
 import { mergePages, newestFirst, soonestFirst } from './merged-page';
 import { globalId, localId, type RecordIds } from './record-ids';
 import { readCounters, tallyArgs, tallyKeys } from './redis-counters';
@@ -75,8 +75,16 @@ function createShared(keys: ShardKeys, account: string, { options: { dueAt, inde
   };
 }
 
-/** Records of one shard with the same value here can be created in one call: createShared is the same for them. */
-const createTogether = ({ options: { dueAt, index, ttlSeconds, tally } }: NewRecord): string => JSON.stringify([ttlSeconds, dueAt, index?.at, tally]);
+/**
+ * Records of one shard with the same value here can be created in one call: createShared is the
+ * same for them. `tallies` keeps the tallies written as text so far (by object: the records of a
+ * call usually share a few).
+ */
+function createTogether({ options: { dueAt, index, ttlSeconds, tally } }: NewRecord, tallies: Map<Tally, string>): string {
+  let text = tally === undefined ? '' : tallies.get(tally);
+  if (text === undefined) tallies.set(tally!, (text = JSON.stringify(tally)));
+  return `${ttlSeconds}|${dueAt}|${index?.at}|${text}`;
+}
 
 /**
  * A record as an item of createRecords: local id, first history line, search terms (count, then
@@ -246,7 +254,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const created: boolean[] = new Array(records.length);
     let earliestDue = Infinity;
     const lines = new Map<HistoryEntry, FirstLine>();
-    for (const run of groupBy([...records.keys()], (j) => createTogether(records[j])).values()) {
+    const tallies = new Map<Tally, string>();
+    for (const run of groupBy([...records.keys()], (j) => createTogether(records[j], tallies)).values()) {
       const shared = createShared(keys, this.account, records[run[0]]);
       const items = JSON.stringify(run.map((j) => createItem(records[j], lines)));
       const replies = (await this.redis.run(createRecords, shared.keys, [items, ...shared.args])) as number[];
