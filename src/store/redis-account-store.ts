@@ -64,14 +64,14 @@ interface RecordWrite {
 
 /**
  * What createRecords (scripts/create.ts) takes once for the records it creates: KEYS, and ARGV from
- * ARGV[2] on (key prefixes, expiry, due and listing time, the index's cut-off, the tally). Records
- * that differ in these (see createTogether) go in different calls.
+ * ARGV[2] on (key prefixes, expiry, listing time, the index's cut-off, the tally). Records that
+ * differ in these (see createTogether) go in different calls.
  */
-function createShared(keys: ShardKeys, account: string, { options: { dueAt, index, ttlSeconds, tally } }: NewRecord): { keys: string[]; args: string[] } {
+function createShared(keys: ShardKeys, account: string, { options: { index, ttlSeconds, tally } }: NewRecord): { keys: string[]; args: string[] } {
   const listedAt = index ? index.at : 0;
   return {
     keys: [keys.due, ...tallyKeys(keys, tally)],
-    args: [keys.record(''), `.${account}`, keys.searchTerm(''), String(ttlSeconds), dueAt === undefined ? '' : String(dueAt), String(listedAt), String(listedAt - ttlSeconds * 1000), ...tallyArgs(tally)],
+    args: [keys.record(''), `.${account}`, keys.searchTerm(''), String(ttlSeconds), String(listedAt), String(listedAt - ttlSeconds * 1000), ...tallyArgs(tally)],
   };
 }
 
@@ -80,20 +80,20 @@ function createShared(keys: ShardKeys, account: string, { options: { dueAt, inde
  * same for them. `tallies` keeps the tallies written as text so far (by object: the records of a
  * call usually share a few).
  */
-function createTogether({ options: { dueAt, index, ttlSeconds, tally } }: NewRecord, tallies: Map<Tally, string>): string {
+function createTogether({ options: { index, ttlSeconds, tally } }: NewRecord, tallies: Map<Tally, string>): string {
   let text = tally === undefined ? '' : tallies.get(tally);
   if (text === undefined) tallies.set(tally!, (text = JSON.stringify(tally)));
-  return `${ttlSeconds}|${dueAt}|${index?.at}|${text}`;
+  return `${ttlSeconds}|${index?.at}|${text}`;
 }
 
 /**
- * A record as an item of createRecords: local id, first history line, search terms (count, then
- * key parts), fields. `lines` keeps the first lines encoded so far (by entry: records created
+ * A record as an item of createRecords: local id, first history line, due time, search terms
+ * (count, then key parts), fields. `lines` keeps the first lines encoded so far (by entry: records created
  * together often share theirs).
  */
-function createItem({ id, fields, history, options: { index } }: NewRecord, lines: Map<HistoryEntry, FirstLine>): Array<string | number> {
+function createItem({ id, fields, history, options: { dueAt, index } }: NewRecord, lines: Map<HistoryEntry, FirstLine>): Array<string | number> {
   const terms = index ? index.terms : [];
-  const item: Array<string | number> = [localId(id), '', terms.length];
+  const item: Array<string | number> = [localId(id), '', dueAt === undefined ? '' : String(dueAt), terms.length];
   for (const term of terms) item.push(termPart(term));
   let first = lines.get(history);
   if (first === undefined) lines.set(history, (first = firstLine(history)));

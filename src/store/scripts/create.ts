@@ -10,25 +10,26 @@ export const createRecords = lua(
   `--[[
   Creates records of one shard, in order: each its hash with its fields and the first line of its
   history (the record's shape: redis-record-codec.ts), its tally, and, once per call, their places
-  on the shard's due schedule and in the search indexes. What the records share (expiry, due and
-  listing time, tally) is given once, and so are the prefixes their keys are made of: every key is
+  on the shard's due schedule and in the search indexes. What the records share (expiry, listing
+  time, tally) is given once, and so are the prefixes their keys are made of: every key is
   under the shard's hash tag, in the slot of KEYS[1]. (An idempotency key lives under the account's
   tag, in another slot: the caller sets it first, see RedisAccountStore.createMany.)
 
   KEYS[1] the shard's due schedule (zset)
   KEYS[2] KEYS[3] the minute and hour counter hashes of the tally's time (see counters.ts)
-  ARGV[1] JSON text: per record a list: its local id, its first history line, the number n of its
-          search terms, their n key parts, then its fields: field, value, field, value, ...
+  ARGV[1] JSON text: per record a list: its local id, its first history line, its due time (ms)
+          or '' for none, the number n of its search terms, their n key parts, then its fields:
+          field, value, field, value, ...
   ARGV[2] the prefix of record keys: a record's key is it, the local id, then ARGV[3]
   ARGV[3] what a local id is followed by in a record id ('.<appid>')
   ARGV[4] the prefix of search index keys: an index's key is it, then the term's part
-  ARGV[5] ttl (seconds)   ARGV[6] due time (ms), or '' for none   ARGV[7] listing time in the indexes (ms)
-  ARGV[8] index entries listed before this time (ms) leave
-  ARGV[9..] the tally's arguments ('0' for none)
+  ARGV[5] ttl (seconds)   ARGV[6] listing time in the indexes (ms)
+  ARGV[7] index entries listed before this time (ms) leave
+  ARGV[8..] the tally's arguments ('0' for none)
 
   Returns per record 1 when created; -1 when the record already existed (nothing changes for it).
 ]]${COUNTER_FUNCTIONS}${HISTORY_FUNCTIONS}
-local ttl, due, listedAt = ARGV[5], ARGV[6], ARGV[7]
+local ttl, listedAt = ARGV[5], ARGV[6]
 local items = cjson.decode(ARGV[1])
 local replies, scheduled, listed, terms = {}, {}, {}, {}
 for r = 1, #items do
@@ -38,17 +39,17 @@ for r = 1, #items do
     replies[r] = -1
   else
     -- statistics: the counters the creation adds, in its buckets
-    tally(KEYS[2], KEYS[3], record, nil, 9)
-    local n = item[3]
+    tally(KEYS[2], KEYS[3], record, nil, 8)
+    local n = item[4]
     local fields, slots = lineSlots(item[2], 0)
-    for j = 4 + n, #item do fields[#fields + 1] = item[j] end
+    for j = 5 + n, #item do fields[#fields + 1] = item[j] end
     redis.call('HSET', record, '~', slots, unpack(fields))
     redis.call('EXPIRE', record, ttl)
-    if due ~= '' then
-      scheduled[#scheduled + 1] = due
+    if item[3] ~= '' then
+      scheduled[#scheduled + 1] = item[3]
       scheduled[#scheduled + 1] = item[1] .. ARGV[3]
     end
-    for j = 4, 3 + n do
+    for j = 5, 4 + n do
       local members = listed[item[j]]
       if not members then
         members = {}
@@ -71,7 +72,7 @@ addAll(KEYS[1], scheduled)
 for _, term in ipairs(terms) do
   local key = ARGV[4] .. term
   addAll(key, listed[term])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[8])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[7])
   redis.call('EXPIRE', key, ttl)
 end
 return replies
