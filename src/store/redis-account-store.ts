@@ -23,6 +23,7 @@ import { renewClaim } from './scripts/renew-claim';
 import { searchIndex } from './scripts/search-index';
 import { giveBackToWindow } from './scripts/return-window';
 import { takeFromWindow } from './scripts/take-window';
+import { takeIdempotencyKeys } from './scripts/take-idempotency-keys';
 import {
   CREATOR_FIELD,
   LINKED_AFTER_RECEIPT_SECONDS,
@@ -158,8 +159,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   /**
    * With idempotency keys, two steps (the keys are under the account's tag, the records under their
-   * users' shards: other slots), each safe to repeat: the keys are taken with SET NX, all sent at
-   * once, then the records are written, one script per shard. A key found taken names the record
+   * users' shards: other slots), each safe to repeat: the keys are taken with SET NX, all in one
+   * script, then the records are written, one script per shard. A key found taken names the record
    * of an earlier request; when that request had the same fingerprint and its record is missing
    * (its instance died between the steps), the record is written now under the earlier id, so a
    * retry completes it. A failed step fails only the records it was for.
@@ -228,19 +229,11 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     return outcomes;
   }
 
-  /** Takes each record's idempotency key unless it is held: what holds it (null: taken now), in order. */
-  private takeIdempotencyKeys(records: readonly NewRecord[]): Promise<Array<string | null>> {
-    return this.redis.call('createMany', (redis) =>
-      Promise.all(
-        records.map(({ id, options }) =>
-          redis.set(this.accountKeys.idempotency(options.idempotency!.key), JSON.stringify({ id, fingerprint: options.idempotency!.fingerprint }), {
-            condition: 'NX',
-            GET: true,
-            expiration: { type: 'EX', value: options.ttlSeconds },
-          }),
-        ),
-      ),
-    );
+  /** Takes each record's idempotency key unless it is held: what holds it (null: taken now), in order (one script). */
+  private async takeIdempotencyKeys(records: readonly NewRecord[]): Promise<Array<string | null>> {
+    const prefix = this.accountKeys.idempotency('');
+    const items = records.map(({ id, options: { idempotency, ttlSeconds } }) => [idempotency!.key, JSON.stringify({ id, fingerprint: idempotency!.fingerprint }), String(ttlSeconds)]);
+    return (await this.redis.run(takeIdempotencyKeys, [prefix + items[0][0]], [prefix, JSON.stringify(items)])) as Array<string | null>;
   }
 
   /**
