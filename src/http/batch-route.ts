@@ -16,7 +16,7 @@ const internal: BatchResult = { status: 500, error: { code: 'internal', message:
 /**
  * POST /v1/notifications/batch → 207 `{ results }`: each item is accepted or refused exactly as a
  * single POST /v1/notifications would be, the items of one call stored together (those of one
- * account's shard in one step: NotificationIntake.acceptMany). When the store cannot be reached,
+ * account's shard in one step: NotificationIntake.acceptAll). When the store cannot be reached,
  * the items not stored answer 503; when none was stored, the whole call answers 503 like any other
  * call. An item that meets a fault of wxreach answers 500 and the others go on.
  */
@@ -32,7 +32,7 @@ export function batchRoute(intake: NotificationIntake, onAccepted: () => void, l
     const parsed = batchEnvelope.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', `the body must be { "notifications": [ 1 to ${MAX_BATCH} notifications ] }`, fieldErrors(parsed.error));
     const items = parsed.data.notifications;
-    const outcomes = await Promise.allSettled(intake.acceptMany(requesterOf(res), items.map(withOwnKey)));
+    const outcomes = await intake.acceptAll(requesterOf(res), items.map(withOwnKey));
     let storeAway: StoreUnavailableError | null = null;
     let stored = 0;
     const results = outcomes.map((outcome, i): BatchResult => {

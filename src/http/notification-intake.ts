@@ -7,6 +7,7 @@ import type { Account } from '../delivery/accounts';
 import { STREAM_CLIENT, type AcceptEntries } from '../delivery/stream-intake';
 import { HttpError } from './errors';
 import { fieldErrors, notificationBody } from './notification-schema';
+import { settledValue, type Settled } from '../settled';
 
 /** The accounts as accepting a notification needs them (src/delivery/accounts.ts). */
 export interface IntakeAccounts {
@@ -89,50 +90,63 @@ export class NotificationIntake {
   }
 
   /** The stream intake's way in: as the stream's own client, which may use every account. */
-  readonly acceptFromStream: AcceptEntries = (entries) =>
-    this.acceptMany({ client: STREAM_CLIENT, accounts: null }, entries.map(({ notification, key }) => ({ body: notification, key }))).map((result) =>
-      result.then((r) => (r.status === 202 ? { id: r.id } : { refused: r.error })),
-    );
+  readonly acceptFromStream: AcceptEntries = (entries) => {
+    const all = this.acceptAll({ client: STREAM_CLIENT, accounts: null }, entries.map(({ notification, key }) => ({ body: notification, key })));
+    return entries.map((_, i) => all.then((outcomes) => settledValue(outcomes[i])).then((r) => (r.status === 202 ? { id: r.id } : { refused: r.error })));
+  };
 
   /**
    * Validates `body` and stores it for `requester`. `key` is the idempotency key as sent (undefined:
    * none) and `field` where it was sent, for the error.
    */
-  accept(requester: Requester, body: unknown, key?: SentKey): Promise<Accepted | Refused> {
-    return this.acceptMany(requester, [{ body, key }])[0];
+  async accept(requester: Requester, body: unknown, key?: SentKey): Promise<Accepted | Refused> {
+    const [outcome] = await this.acceptAll(requester, [{ body, key }]);
+    return settledValue(outcome);
   }
 
   /**
-   * `accept` for many at once: one promise per item, in order, each settling as its own `accept`
-   * would have; the items of one account are stored together (Notifications.acceptMany).
+   * `accept` for many at once: what each item came to, in order, as its own `accept` would have
+   * (a refusal, or the reason it threw); the items of one account are stored together
+   * (Notifications.acceptAll).
    */
-  acceptMany(requester: Requester, items: readonly { body: unknown; key?: SentKey }[]): Promise<Accepted | Refused>[] {
-    const results: Promise<Accepted | Refused>[] = new Array(items.length);
+  async acceptAll(requester: Requester, items: readonly { body: unknown; key?: SentKey }[]): Promise<Settled<Accepted | Refused>[]> {
+    const outcomes: Settled<Accepted | Refused>[] = new Array(items.length);
+    const refuse = (i: number, err: HttpError) => (outcomes[i] = { status: 'fulfilled', value: refused(err) });
     const byAccount = new Map<string | undefined, Array<{ i: number; request: NotificationRequest; key?: string }>>();
     items.forEach(({ body, key }, i) => {
       const parsed = notificationBody.safeParse(body);
-      if (!parsed.success) return (results[i] = Promise.resolve(refused(new HttpError(400, 'invalid_request', 'the body does not match the notification schema', fieldErrors(parsed.error)))));
+      if (!parsed.success) return refuse(i, new HttpError(400, 'invalid_request', 'the body does not match the notification schema', fieldErrors(parsed.error)));
       if (key !== undefined && key.value !== undefined && !idempotencyKey.safeParse(key.value).success) {
-        return (results[i] = Promise.resolve(refused(new HttpError(400, 'invalid_request', `${key.field} must be 1-200 printable ASCII characters`, [{ field: key.field, message: 'invalid' }]))));
+        return refuse(i, new HttpError(400, 'invalid_request', `${key.field} must be 1-200 printable ASCII characters`, [{ field: key.field, message: 'invalid' }]));
       }
-      const { account: named, ...notification } = parsed.data;
-      const request: NotificationRequest = {
-        ...notification,
-        data: Object.fromEntries(Object.entries(notification.data).map(([k, v]) => [k, typeof v === 'string' ? { value: v } : v])),
-      };
+      // the parsed body is this call's own: its data is replaced in place (a spread `{ ...body, data }`
+      // costs V8 a new hidden class per notice)
+      const { account: named, ...request } = parsed.data;
+      const data: NotificationRequest['data'] = {};
+      for (const name in request.data) {
+        const value = request.data[name];
+        data[name] = typeof value === 'string' ? { value } : value;
+      }
       const members = byAccount.get(named) ?? [];
       if (members.length === 0) byAccount.set(named, members);
-      members.push({ i, request, key: key?.value as string | undefined });
+      members.push({ i, request: Object.assign(request, { data }), key: key?.value as string | undefined });
     });
-    for (const [named, members] of byAccount) {
-      const stored = this.usableAccount(requester, named).then((appid) =>
-        this.accounts.runtime(appid).delivery.notifications.acceptMany(members.map(({ request, key }) => ({ request, client: requester.client, idempotencyKey: key }))),
-      );
-      members.forEach(({ i }, j) => {
-        results[i] = stored.then((all) => all[j]).then((result): Accepted => ({ status: 202, id: result.id, replayed: result.replayed }), refusalOf);
-      });
-    }
-    return results;
+    await Promise.all(
+      [...byAccount].map(async ([named, members]) => {
+        try {
+          const appid = await this.usableAccount(requester, named);
+          const stored = await this.accounts.runtime(appid).delivery.notifications.acceptAll(members.map(({ request, key }) => ({ request, client: requester.client, idempotencyKey: key })));
+          members.forEach(({ i }, j) => {
+            const result = stored[j];
+            outcomes[i] = result.status === 'fulfilled' ? { status: 'fulfilled', value: { status: 202, id: result.value.id, replayed: result.value.replayed } } : outcomeOf(result.reason);
+          });
+        } catch (err) {
+          const outcome = outcomeOf(err);
+          for (const { i } of members) outcomes[i] = outcome;
+        }
+      }),
+    );
+    return outcomes;
   }
 
   /** The account named (or the requester's only one) when notices can be stored for it; an HttpError says why not. */
@@ -145,10 +159,10 @@ export class NotificationIntake {
   }
 }
 
-/** What the sender must change, as a refusal; anything else (the store away, a fault) is thrown on. */
-function refusalOf(err: unknown): Refused {
-  if (err instanceof HttpError) return refused(err);
-  if (err instanceof UnknownTemplateError) return refused(new HttpError(400, 'unknown_template', err.message, [{ field: 'template', message: err.message }]));
-  if (err instanceof IdempotencyConflictError) return refused(new HttpError(409, 'idempotency_conflict', err.message, { id: err.existingId }));
-  throw err;
+/** What the sender must change, as a refusal; anything else (the store away, a fault) as the reason the item failed. */
+function outcomeOf(err: unknown): Settled<Refused> {
+  if (err instanceof HttpError) return { status: 'fulfilled', value: refused(err) };
+  if (err instanceof UnknownTemplateError) return { status: 'fulfilled', value: refused(new HttpError(400, 'unknown_template', err.message, [{ field: 'template', message: err.message }])) };
+  if (err instanceof IdempotencyConflictError) return { status: 'fulfilled', value: refused(new HttpError(409, 'idempotency_conflict', err.message, { id: err.existingId })) };
+  return { status: 'rejected', reason: err };
 }

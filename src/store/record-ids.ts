@@ -32,7 +32,18 @@ export const shardLabel = (shard: number): string => shard.toString(16).padStart
  */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // an ASCII character is its own UTF-8 byte: only other text (never an OpenID) is encoded first
+    if (code > 0x7f) return fnv1aOfBytes(Buffer.from(text, 'utf8'));
+    hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+function fnv1aOfBytes(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
   return hash;
 }
 

@@ -1,6 +1,6 @@
 import { checkCreateFields, recordExistsError } from './checks';
 import { groupBy } from './group-by';
-import type { BucketCount, ReadResolution } from './counter-buckets';
+import type { BucketCount, ReadResolution, Tally } from './counter-buckets';
 import { mergePages, newestFirst, soonestFirst } from './merged-page';
 import { globalId, localId, type RecordIds } from './record-ids';
 import { readCounters, tallyArgs, tallyKeys } from './redis-counters';
@@ -8,8 +8,8 @@ import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
 import type { RedisOutboxes } from './redis-outboxes';
 import { RedisKeyValues } from './redis-key-values';
-import { checkFieldNames, decodeRecord, encodeLine, newRecordShape } from './redis-record-codec';
-import type { AccountKeys, RedisKeys, ShardKeys } from './redis-keys';
+import { checkFieldNames, decodeRecord, encodeLine, firstLine, newRecordShape, type FirstLine } from './redis-record-codec';
+import { termPart, type AccountKeys, type RedisKeys, type ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
 import { createRecords } from './scripts/create';
 import { eachItemCall } from './scripts/each-item';
@@ -23,6 +23,7 @@ import { renewClaim } from './scripts/renew-claim';
 import { searchIndex } from './scripts/search-index';
 import { giveBackToWindow } from './scripts/return-window';
 import { takeFromWindow } from './scripts/take-window';
+import { takeIdempotencyKeys } from './scripts/take-idempotency-keys';
 import {
   CREATOR_FIELD,
   LINKED_AFTER_RECEIPT_SECONDS,
@@ -45,6 +46,7 @@ import {
   type WindowUse,
 } from './store';
 import { newEventId } from './webhook-store';
+import { settledValue } from '../settled';
 
 /** field, value, field, value, ... appended to `to` (a loop: Object.entries().flat() costs several times more, per record of a batch). */
 function flatten(fields: Fields, to: string[] = []): string[] {
@@ -61,6 +63,48 @@ interface RecordWrite {
   /** The record being there already is an error (no idempotency key said it may be). */
   existsIsError: boolean;
 }
+
+/**
+ * What createRecords (scripts/create.ts) takes once for the records it creates: KEYS, and ARGV from
+ * ARGV[2] on (key prefixes, expiry, listing time, the index's cut-off, the tally). Records that
+ * differ in these (see createTogether) go in different calls.
+ */
+function createShared(keys: ShardKeys, account: string, { options: { index, ttlSeconds, tally } }: NewRecord): { keys: string[]; args: string[] } {
+  const listedAt = index ? index.at : 0;
+  return {
+    keys: [keys.due, ...tallyKeys(keys, tally)],
+    args: [keys.record(''), `.${account}`, keys.searchTerm(''), String(ttlSeconds), String(listedAt), String(listedAt - ttlSeconds * 1000), ...tallyArgs(tally)],
+  };
+}
+
+/**
+ * Records of one shard with the same value here can be created in one call: createShared is the
+ * same for them. `tallies` keeps the tallies written as text so far (by object: the records of a
+ * call usually share a few).
+ */
+function createTogether({ options: { index, ttlSeconds, tally } }: NewRecord, tallies: Map<Tally, string>): string {
+  let text = tally === undefined ? '' : tallies.get(tally);
+  if (text === undefined) tallies.set(tally!, (text = JSON.stringify(tally)));
+  return `${ttlSeconds}|${index?.at}|${text}`;
+}
+
+/**
+ * A record as an item of createRecords: local id, first history line, due time, search terms
+ * (count, then key parts), fields. `lines` keeps the first lines encoded so far (by entry: records created
+ * together often share theirs).
+ */
+function createItem({ id, fields, history, options: { dueAt, index } }: NewRecord, lines: Map<HistoryEntry, FirstLine>): Array<string | number> {
+  const terms = index ? index.terms : [];
+  const item: Array<string | number> = [localId(id), '', dueAt === undefined ? '' : String(dueAt), terms.length];
+  for (const term of terms) item.push(termPart(term));
+  let first = lines.get(history);
+  if (first === undefined) lines.set(history, (first = firstLine(history)));
+  item[1] = newRecordShape(fields, first, item);
+  return item;
+}
+
+/** What a creation answers (one object for every record: answers are only read). */
+const CREATED: CreateResult = { created: true };
 
 /** A search looks at no more than this many index entries per shard and call (records of other clients are skipped). */
 const SEARCH_SCAN_LIMIT = 2000;
@@ -116,21 +160,15 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   /**
    * With idempotency keys, two steps (the keys are under the account's tag, the records under their
-   * users' shards: other slots), each safe to repeat: the keys are taken with SET NX, all sent at
-   * once, then the records are written, one script per shard. A key found taken names the record
+   * users' shards: other slots), each safe to repeat: the keys are taken with SET NX, all in one
+   * script, then the records are written, one script per shard. A key found taken names the record
    * of an earlier request; when that request had the same fingerprint and its record is missing
    * (its instance died between the steps), the record is written now under the earlier id, so a
    * retry completes it. A failed step fails only the records it was for.
    */
   createMany(records: readonly NewRecord[]): Promise<CreateResult>[] {
     const outcomes = this.createAll(records);
-    return records.map((_, i) =>
-      outcomes.then((all) => {
-        const outcome = all[i];
-        if (outcome.status === 'rejected') throw outcome.reason;
-        return outcome.value;
-      }),
-    );
+    return records.map((_, i) => outcomes.then((all) => settledValue(all[i])));
   }
 
   private async createAll(records: readonly NewRecord[]): Promise<PromiseSettledResult<CreateResult>[]> {
@@ -150,7 +188,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       }
       valid.push(i);
       if (options.idempotency) keyed.push(i);
-      else writes.push({ i, id, shard: shards[i], answer: { created: true }, existsIsError: true });
+      else writes.push({ i, id, shard: shards[i], answer: CREATED, existsIsError: true });
     });
     try {
       await this.schedule.listAccount(this.account);
@@ -165,7 +203,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
           const taken = held[j];
           // With the key taken by this call, a record already there was written by a retry that
           // found the key before this write: the same request, done.
-          if (taken === null) return writes.push({ i, id: records[i].id, shard: shards[i], answer: { created: true }, existsIsError: false });
+          if (taken === null) return writes.push({ i, id: records[i].id, shard: shards[i], answer: CREATED, existsIsError: false });
           const existing = JSON.parse(taken) as { id: string; fingerprint: string };
           const answer: CreateResult = { created: false, existingId: existing.id, fingerprint: existing.fingerprint };
           if (existing.fingerprint === records[i].options.idempotency!.fingerprint) writes.push({ i, id: existing.id, shard: this.shardOfRecord(existing.id), answer, existsIsError: false });
@@ -192,45 +230,37 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     return outcomes;
   }
 
-  /** Takes each record's idempotency key unless it is held: what holds it (null: taken now), in order. */
-  private takeIdempotencyKeys(records: readonly NewRecord[]): Promise<Array<string | null>> {
-    return this.redis.call('createMany', (redis) =>
-      Promise.all(
-        records.map(({ id, options }) =>
-          redis.set(this.accountKeys.idempotency(options.idempotency!.key), JSON.stringify({ id, fingerprint: options.idempotency!.fingerprint }), {
-            condition: 'NX',
-            GET: true,
-            expiration: { type: 'EX', value: options.ttlSeconds },
-          }),
-        ),
-      ),
-    );
+  /** Takes each record's idempotency key unless it is held: what holds it (null: taken now), in order (one script). */
+  private async takeIdempotencyKeys(records: readonly NewRecord[]): Promise<Array<string | null>> {
+    const prefix = this.accountKeys.idempotency('');
+    const items = records.map(({ id, options: { idempotency, ttlSeconds } }) => [idempotency!.key, JSON.stringify({ id, fingerprint: idempotency!.fingerprint }), String(ttlSeconds)]);
+    return (await this.redis.run(takeIdempotencyKeys, [prefix + items[0][0]], [prefix, JSON.stringify(items)])) as Array<string | null>;
   }
 
   /**
-   * The records of one shard and their places on its schedule in one script, then their hints to
-   * the due index (one call: see ClaimedIndex); whether each was created (false: it existed).
+   * The records of one shard, one script for those that share what it takes once (see
+   * createShared: usually all of them), then one hint to the due index (the hints of a turn go as
+   * one call: see ClaimedIndex); whether each was created (false: it existed). The scripts run one
+   * after the other, so that of two writes of one id the first one's record is kept.
    */
   private async writeRecords(shard: number, records: readonly NewRecord[]): Promise<boolean[]> {
     const keys = this.keys.shard(this.account, shard);
-    const call = eachItemCall(records.map((record) => this.createArgs(keys, record)));
-    const replies = (await this.redis.run(createRecords, call.keys, call.args)) as number[];
-    const created = replies.map((reply) => reply === 1);
-    await Promise.all(records.map(({ options: { dueAt } }, j) => (created[j] && dueAt !== undefined ? this.schedule.hint(this.account, shard, dueAt) : undefined)));
+    const created: boolean[] = new Array(records.length);
+    let earliestDue = Infinity;
+    const lines = new Map<HistoryEntry, FirstLine>();
+    const tallies = new Map<Tally, string>();
+    for (const run of groupBy([...records.keys()], (j) => createTogether(records[j], tallies)).values()) {
+      const shared = createShared(keys, this.account, records[run[0]]);
+      const items = JSON.stringify(run.map((j) => createItem(records[j], lines)));
+      const replies = (await this.redis.run(createRecords, shared.keys, [items, ...shared.args])) as number[];
+      run.forEach((j, k) => {
+        created[j] = replies[k] === 1;
+        const { dueAt } = records[j].options;
+        if (created[j] && dueAt !== undefined) earliestDue = Math.min(earliestDue, dueAt);
+      });
+    }
+    if (earliestDue !== Infinity) await this.schedule.hint(this.account, shard, earliestDue);
     return created;
-  }
-
-  /** KEYS and ARGV of createRecord (see scripts/create.ts). */
-  private createArgs(keys: ShardKeys, { id, fields, history, options }: NewRecord): { keys: string[]; args: string[] } {
-    const { dueAt, index, ttlSeconds, tally } = options;
-    const listedAt = index ? index.at : 0;
-    const [minute, hour] = tallyKeys(keys, tally);
-    const recordKeys = [keys.record(id), keys.due, minute, hour];
-    if (index) for (const term of index.terms) recordKeys.push(keys.searchTerm(term));
-    const args = [id, String(ttlSeconds), '', dueAt === undefined ? '' : String(dueAt), String(listedAt), localId(id), String(listedAt - ttlSeconds * 1000)];
-    for (const arg of tallyArgs(tally)) args.push(arg);
-    args[2] = newRecordShape(fields, history, args);
-    return { keys: recordKeys, args };
   }
 
   async get(id: string): Promise<StoredRecord | null> {

@@ -68,7 +68,7 @@ const part = (user: string) => encodeURIComponent(user);
 const TERM_CHARS = 100;
 
 /** A search term inside a key: escaped, or `#` + its SHA-1 when long (escaping never makes a `#`). */
-const termPart = (term: string) => (term.length <= TERM_CHARS ? part(term) : `#${createHash('sha1').update(term).digest('hex')}`);
+export const termPart = (term: string) => (term.length <= TERM_CHARS ? part(term) : `#${createHash('sha1').update(term).digest('hex')}`);
 
 /** The namespace of one KeyValueStore. */
 export class ValueKeys {
@@ -175,7 +175,7 @@ export class ShardKeys {
     return `${this.base}hist:${id}`;
   }
 
-  /** Records listed under a search term: zset of local ids (see localId) by when they were listed. */
+  /** Records listed under a search term: zset of local ids (see localId) by when they were listed; `searchTerm('')` is the prefix scripts append a termPart to. */
   searchTerm(term: string): string {
     return `${this.base}ix:${termPart(term)}`;
   }

@@ -154,6 +154,22 @@ export function checkFieldNames(fields: Fields): void {
 /** A keyword's place in the data as a letter (the field names of slots are digits). */
 const PLACES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/** The field names of keywords made so far, per place (each record of a template has the same: one string each, not one per record). */
+const KEYWORD_FIELDS = Array.from({ length: PLACES.length }, () => new Map<string, string>());
+/** Field names kept per place at most (a deployment's templates have a few dozen keywords). */
+const KEYWORD_FIELDS_KEPT = 1000;
+
+/** The field of keyword `name` at place `i`: `~<p><name>`. */
+function keywordField(i: number, name: string): string {
+  const kept = KEYWORD_FIELDS[i];
+  let field = kept.get(name);
+  if (field === undefined) {
+    field = `${OWN}${PLACES[i]}${name}`;
+    if (kept.size < KEYWORD_FIELDS_KEPT) kept.set(name, field);
+  }
+  return field;
+}
+
 /** The template data's keywords as `~<p>…` fields, or null when they would not read back exactly as `json`. */
 function dataFields(json: string): string[] | null {
   let data: unknown;
@@ -163,18 +179,24 @@ function dataFields(json: string): string[] | null {
     return null;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
-  const keywords = Object.entries(data);
-  if (keywords.length > PLACES.length) return null;
+  const names = Object.keys(data);
+  if (names.length > PLACES.length) return null;
   const flat: string[] = [];
-  for (const [i, [name, field]] of keywords.entries()) {
-    if (typeof field !== 'object' || field === null) return null;
-    const { value, color, ...rest } = field as { value?: unknown; color?: unknown };
-    if (name === '' || typeof value !== 'string' || !storable(value) || !storable(name) || Object.keys(rest).length > 0) return null;
-    if (color !== undefined && (typeof color !== 'string' || !storable(color))) return null;
-    flat.push(`${OWN}${PLACES[i]}${name}`, value);
-    if (color !== undefined) flat.push(`${OWN}${PLACES[i]}`, color);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const field = (data as Record<string, unknown>)[name];
+    if (typeof field !== 'object' || field === null || name === '' || !storable(name)) return null;
+    // joinData writes `value`, then `color` if any: other keys, or another order, would not read back
+    const keys = Object.keys(field);
+    const { value, color } = field as { value?: unknown; color?: unknown };
+    if (keys[0] !== 'value' || typeof value !== 'string' || !storable(value)) return null;
+    flat.push(keywordField(i, name), value);
+    if (keys.length === 1) continue;
+    if (keys.length > 2 || keys[1] !== 'color' || typeof color !== 'string' || !storable(color)) return null;
+    flat.push(`${OWN}${PLACES[i]}`, color);
   }
-  return joinData(flat) === json ? flat : null;
+  // with the keys checked, joinData writes what JSON.stringify writes: other text for the same data is kept whole
+  return JSON.stringify(data) === json ? flat : null;
 }
 
 /** `data` JSON again from its keyword fields (field, value, ... in any order). */
@@ -193,19 +215,30 @@ function joinData(flat: readonly string[]): string {
     .join(',')}}`;
 }
 
+/** A new record's first history line, and the `createdAt` its time stands for (null: none, the line is JSON). */
+export interface FirstLine {
+  line: string;
+  createdAt: string | null;
+}
+
+/** `first` as the first line of new records (records created together often share it: it is encoded once). */
+export function firstLine(first: HistoryEntry): FirstLine {
+  const line = encodeLine(first);
+  return { line, createdAt: line.startsWith('{') ? null : String(Date.parse(first.at)) };
+}
+
 /**
  * A new record (field names checked by checkFieldNames): its fields as HSET arguments (field,
- * value, ...) appended to `to`, and its first history line.
+ * value, ...) appended to `to`, and its first history line (`first` from firstLine).
  */
-export function newRecordShape(fields: Fields, first: HistoryEntry, to: string[]): string {
-  const line = encodeLine(first);
-  const createdThen = !line.startsWith('{') && fields.createdAt === String(Date.parse(first.at));
+export function newRecordShape(fields: Fields, first: FirstLine, to: unknown[]): string {
+  const createdThen = first.createdAt !== null && fields.createdAt === first.createdAt;
   for (const field in fields) {
     const split = field === 'data' ? dataFields(fields.data) : null;
     if (split) for (const part of split) to.push(part);
     else if (!(createdThen && field === 'createdAt')) to.push(field, fields[field]);
   }
-  return createdThen ? CREATED_THEN + line : line;
+  return createdThen ? CREATED_THEN + first.line : first.line;
 }
 
 /**

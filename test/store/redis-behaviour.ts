@@ -176,6 +176,59 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       expect(claimed.sort()).toEqual([first, other].sort()); // on the schedule too, once
     });
 
+    it('creates the records of a shard in one script per expiry, listing time and tally they share, each with its own expiry, listing and due time', async () => {
+      const { store, account } = await connect();
+      const now = Date.now();
+      const ids = [account.newId('o1'), account.newId('o1'), account.newId('o1'), account.newId('o1')];
+      const record = (id: string, ttlSeconds: number, listedAt: number, dueAt: number) => ({
+        id,
+        fields: { status: 'queued', openid: 'o1' },
+        history: entry('queued'),
+        options: { ttlSeconds, dueAt, index: { terms: ['u:o1'], at: listedAt } },
+      });
+      const scripts: string[] = [];
+      const run = RedisConnection.prototype.run;
+      jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
+        scripts.push(lua.name);
+        return run.call(this, lua, keys, args);
+      });
+      const results = await Promise.allSettled(
+        account.createMany([record(ids[0], 600, now - 2, now - 30), record(ids[1], 1200, now - 1, now - 20), record(ids[2], 600, now - 2, now - 10), record(ids[0], 600, now - 2, now - 40)]),
+      );
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+        { created: true },
+        { created: true },
+        { created: true },
+        `record ${ids[0]} already exists`,
+      ]);
+      expect(scripts.filter((name) => name === 'createRecords')).toHaveLength(2);
+      const ttls = await Promise.all(ids.slice(0, 3).map(async (id) => admin().ttl((await admin().keysContaining(`rec:${id}`))[0])));
+      expect(ttls.map((ttl) => Math.round(ttl / 100) * 100)).toEqual([600, 1200, 600]);
+      // listed newest first, the id written twice once; it keeps what was first written (its due time, not the second's)
+      const [newest, ...others] = (await account.findByTerm('u:o1', { limit: 10 })).ids;
+      expect([newest, others.sort()]).toEqual([ids[1], [ids[0], ids[2]].sort()]);
+      expect((await store.claimDue(now - 25, 60_000, 10)).map((w) => w.id)).toEqual([ids[0]]);
+      expect((await store.claimDue(now, 60_000, 10)).map((w) => w.id).sort()).toEqual([ids[1], ids[2]].sort());
+    });
+
+    it('takes the idempotency keys of a createMany in one script, each with its record\'s expiry; a key taken in the call holds for the records after it', async () => {
+      const { account } = await connect();
+      const scripts: string[] = [];
+      const run = RedisConnection.prototype.run;
+      jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
+        scripts.push(lua.name);
+        return run.call(this, lua, keys, args);
+      });
+      const ids = Array.from({ length: 4 }, (_, i) => account.newId(`o${i}`));
+      const keyed = (id: string, key: string, ttlSeconds: number) => ({ id, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds, dueAt: 5, idempotency: { key, fingerprint: 'f' } } });
+      const results = await Promise.all(account.createMany([keyed(ids[0], 'c:a', 600), keyed(ids[1], 'c:b', 1200), keyed(ids[2], 'c:a', 600), keyed(ids[3], 'c:c', 600)]));
+      expect(results).toEqual([{ created: true }, { created: true }, { created: false, existingId: ids[0], fingerprint: 'f' }, { created: true }]);
+      expect(scripts.filter((name) => name === 'takeIdempotencyKeys')).toHaveLength(1);
+      const ttls = await Promise.all(['c:a', 'c:b'].map(async (key) => admin().ttl((await admin().keysContaining(`idem:${key}`))[0])));
+      expect(ttls.map((ttl) => Math.round(ttl / 100) * 100)).toEqual([600, 1200]);
+      await expect(account.get(ids[2])).resolves.toBeNull();
+    });
+
     it('claims a record made due while a claim on its shard was between mark and settle', async () => {
       const { store, account } = await connect();
       const now = 1_000_000;

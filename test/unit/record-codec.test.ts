@@ -1,5 +1,5 @@
 import { receiptMove, receiptNotes } from '../../src/delivery/receipt-commit';
-import { checkFieldNames, decodeHistory, decodeLine, decodeRecord, encodeLine, newRecordShape } from '../../src/store/redis-record-codec';
+import { checkFieldNames, decodeHistory, decodeLine, decodeRecord, encodeLine, firstLine, newRecordShape } from '../../src/store/redis-record-codec';
 import type { Fields, HistoryEntry } from '../../src/store/store';
 
 const AT = '2026-11-30T07:43:16.172Z';
@@ -8,7 +8,7 @@ const MSGID = '3147483654123456790';
 /** A record as the scripts hand it back: its hash flat, and its one history line. */
 function roundTrip(fields: Fields, first: HistoryEntry) {
   const flat: string[] = [];
-  const line = newRecordShape(fields, first, flat);
+  const line = newRecordShape(fields, firstLine(first), flat);
   return { flat, line, record: decodeRecord(flat, [line]) };
 }
 

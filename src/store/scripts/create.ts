@@ -1,45 +1,82 @@
 import { COUNTERS } from './counters';
-import { eachItem } from './each-item';
 import { HISTORY } from './history';
 import { lua } from './lua-script';
 
-export const createRecord = lua(
-  'create',
+/** How many arguments one command of the script takes at most (Lua's unpack puts them all on its stack). */
+const CHUNK = 2000;
+
+export const createRecords = lua(
+  'createRecords',
   `--[[
-  Creates a record: its hash with its fields and the first line of its history (the record's
-  shape: redis-record-codec.ts), and optionally its place on its shard's due schedule. (An
-  idempotency key lives under the account's tag, in another slot: the caller sets it first, see
-  RedisAccountStore.create.)
+  Creates records of one shard, in order: each its hash with its fields and the first line of its
+  history (the record's shape: redis-record-codec.ts), its tally, and, once per call, their places
+  on the shard's due schedule and in the search indexes. What the records share (expiry, listing
+  time, tally) is given once, and so are the prefixes their keys are made of: every key is
+  under the shard's hash tag, in the slot of KEYS[1]. (An idempotency key lives under the account's
+  tag, in another slot: the caller sets it first, see RedisAccountStore.createMany.)
 
-  KEYS[1] record hash   KEYS[2] the shard's due schedule (zset)
-  KEYS[3] KEYS[4] the minute and hour counter hashes of the creation's time (its tally, see counters.ts)
-  KEYS[5..] the search terms' indexes (zsets) the record is listed in
-  ARGV[1] record id   ARGV[2] ttl (seconds)   ARGV[3] first history line
-  ARGV[4] due time (ms), or '' for none
-  ARGV[5] listing time in the indexes (ms)   ARGV[6] the record's local id   ARGV[7] index entries listed before this time (ms) leave
-  ARGV[8..] the tally's arguments ('0' for none), then field, value, field, value, ...
+  KEYS[1] the shard's due schedule (zset)
+  KEYS[2] KEYS[3] the minute and hour counter hashes of the tally's time (see counters.ts)
+  ARGV[1] JSON text: per record a list: its local id, its first history line, its due time (ms)
+          or '' for none, the number n of its search terms, their n key parts, then its fields:
+          field, value, field, value, ...
+  ARGV[2] the prefix of record keys: a record's key is it, the local id, then ARGV[3]
+  ARGV[3] what a local id is followed by in a record id ('.<appid>')
+  ARGV[4] the prefix of search index keys: an index's key is it, then the term's part
+  ARGV[5] ttl (seconds)   ARGV[6] listing time in the indexes (ms)
+  ARGV[7] index entries listed before this time (ms) leave
+  ARGV[8..] the tally's arguments ('0' for none)
 
-  Returns 1 when created; -1 when record ARGV[1] already exists (nothing changes).
+  Returns per record 1 when created; -1 when the record already existed (nothing changes for it).
 ]]
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-local ttl = ARGV[2]
--- statistics: the counters the creation adds, in its buckets; the fields follow its arguments
-local fields = tally(ARGV, KEYS[3], KEYS[4], KEYS[1], nil, 8)
-redis.call('HSET', KEYS[1], unpack(ARGV, fields))
-appendLine(KEYS[1], nil, ARGV[3], nil)
-redis.call('EXPIRE', KEYS[1], ttl)
-if ARGV[4] ~= '' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
--- search indexes: listed with the record, as long as the newest record they list; entries older
--- than the retention have lost their records and are dropped as the index grows
-for i = 5, #KEYS do
-  redis.call('ZADD', KEYS[i], ARGV[5], ARGV[6])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[7])
-  redis.call('EXPIRE', KEYS[i], ttl)
+local ttl, listedAt = ARGV[5], ARGV[6]
+local items = cjson.decode(ARGV[1])
+local replies, scheduled, listed, terms = {}, {}, {}, {}
+for r = 1, #items do
+  local item = items[r]
+  local record = ARGV[2] .. item[1] .. ARGV[3]
+  if redis.call('EXISTS', record) == 1 then
+    replies[r] = -1
+  else
+    -- statistics: the counters the creation adds, in its buckets (written once, summed, when the
+    -- script ends)
+    tally(ARGV, KEYS[2], KEYS[3], record, nil, 8)
+    local n = item[4]
+    local fields, slots = lineSlots(item[2], 0)
+    for j = 5 + n, #item do fields[#fields + 1] = item[j] end
+    redis.call('HSET', record, '~', slots, unpack(fields))
+    redis.call('EXPIRE', record, ttl)
+    if item[3] ~= '' then
+      scheduled[#scheduled + 1] = item[3]
+      scheduled[#scheduled + 1] = item[1] .. ARGV[3]
+    end
+    for j = 5, 4 + n do
+      local members = listed[item[j]]
+      if not members then
+        members = {}
+        listed[item[j]] = members
+        terms[#terms + 1] = item[j]
+      end
+      members[#members + 1] = listedAt
+      members[#members + 1] = item[1]
+    end
+    replies[r] = 1
+  end
 end
-return 1
+-- score, member, ... pairs to zset key, ${CHUNK} arguments per ZADD
+local function addAll(key, pairs)
+  for from = 1, #pairs, ${CHUNK} do redis.call('ZADD', key, unpack(pairs, from, math.min(from + ${CHUNK - 1}, #pairs))) end
+end
+addAll(KEYS[1], scheduled)
+-- search indexes: listed with their records, as long as the newest record they list; entries
+-- older than the retention have lost their records and are dropped as the index grows
+for _, term in ipairs(terms) do
+  local key = ARGV[4] .. term
+  addAll(key, listed[term])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[7])
+  redis.call('EXPIRE', key, ttl)
+end
+return replies
 `,
   [COUNTERS, HISTORY],
 );
-
-/** Records of one slot created in one call, each exactly as createRecord creates one: its replies in order. */
-export const createRecords = eachItem('createRecords', createRecord);
