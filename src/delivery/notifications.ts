@@ -7,6 +7,7 @@ import { fromFields, toFields, type Notification, type NotificationRequest } fro
 import type { Status } from './lifecycle';
 import { searchTerms } from './search-terms';
 import { settledValue, type Settled } from '../settled';
+import { TickBatch } from '../tick-batch';
 import type { TemplateRegistry } from './template-registry';
 
 export class UnknownTemplateError extends Error {
@@ -52,6 +53,15 @@ function canonical(value: unknown): string {
  * notice back. Every later change is a move of the lifecycle (lifecycle.ts).
  */
 export class Notifications {
+  /** Single requests gathered (see acceptAll), stored as one call. */
+  private readonly singles = new TickBatch(
+    (calls: Array<readonly AcceptRequest[]>) => {
+      const stored = this.storeAll(calls.flat());
+      return calls.map((_, i) => stored.then((outcomes) => [outcomes[i]]));
+    },
+    { inFlight: 1 },
+  );
+
   constructor(
     private readonly store: AccountStore,
     private readonly templates: TemplateRegistry,
@@ -75,9 +85,15 @@ export class Notifications {
    * `accept` for many requests at once, with fewer store calls than requests
    * (AccountStore.createMany): what each came to, in order, as its own `accept` would have (a
    * request sees the idempotency keys of those before it). Throws only when none could be stored
-   * (the templates could not be read).
+   * (the templates could not be read). Single requests are stored together: those of one turn
+   * of the event loop, or that come while the last such store call is out, go as one (many
+   * clients' single calls at once cost one store call per shard, as a batch does).
    */
-  async acceptAll(requests: readonly AcceptRequest[]): Promise<Settled<AcceptResult>[]> {
+  acceptAll(requests: readonly AcceptRequest[]): Promise<Settled<AcceptResult>[]> {
+    return requests.length === 1 ? this.singles.add(requests) : this.storeAll(requests);
+  }
+
+  private async storeAll(requests: readonly AcceptRequest[]): Promise<Settled<AcceptResult>[]> {
     const templates = [...new Set(requests.map((r) => r.request.template))];
     const resolved = await Promise.all(templates.map((t) => this.templates.resolve(t)));
     const known = new Set(templates.filter((_, i) => resolved[i] !== null));

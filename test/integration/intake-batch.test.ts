@@ -103,6 +103,33 @@ describe('POST /v1/notifications/batch', () => {
     ]);
   });
 
+  it('stores single calls that arrive together in one store step per shard, each answered as alone; a key repeated among them is replayed', async () => {
+    const scripts: string[] = [];
+    const run = RedisConnection.prototype.run;
+    const spy = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, script: LuaScript, keys: string[], args: string[]) {
+      scripts.push(script.name);
+      return run.call(this, script, keys, args);
+    });
+    await h.service.loop.stop();
+    const answers = await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => h.enqueue(notice(`S-${i}`, { openid: `oUSER_single_${i % 20}` }))),
+      h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
+      h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
+    ]).finally(() => {
+      spy.mockRestore();
+      h.service.loop.start();
+    });
+    expect(answers.map((a) => a.status)).toEqual(Array(42).fill(202));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(41); // the repeated key answers its first id
+    expect(answers[40].body.id).toBe(answers[41].body.id);
+    // far fewer record scripts than calls: the calls that came in the same turns went together
+    const created = scripts.filter((name) => name === 'createRecords').length;
+    expect(created).toBeGreaterThan(0);
+    expect(created).toBeLessThan(42);
+    const stored = (await storedNotices(redis, prefix)).filter((n) => n.data.order_no.value.startsWith('S-'));
+    expect(stored).toHaveLength(41);
+  });
+
   it('accepts 1,000 notices in one call (a body well over the 64 KB of other calls), each stored once, in one store step per shard', async () => {
     // 50 users: the notices spread over every shard of the account
     const items = Array.from({ length: 1000 }, (_, i) => notice(`M-${i}`, { openid: `oUSER_many_${i % 50}`, fallbackText: `Your order M-${i} is paid: 9.90 (batch test)` }));
