@@ -24,6 +24,9 @@ import { endpointView } from './views';
 
 /** On stop, attempts in flight get this long to end (the service has about 25 s for everything). */
 const STOP_GRACE_MS = 5000;
+/** A fan-out that handed on fewer events than this waits GATHER_MS before it claims again. */
+const GATHER_BELOW = 64;
+const GATHER_MS = 10;
 
 export interface WebhookSettings {
   /** Allow http and private addresses (tests, the demo, a receiver on the operator's own network). */
@@ -103,7 +106,11 @@ export class Webhooks {
     while (this.running) {
       try {
         await this.syncWorkers();
-        if ((await this.fanOut.runOnce()) === 0) await this.pauses.pause(this.settings.pollMs);
+        const handed = await this.fanOut.runOnce();
+        if (handed === 0) await this.pauses.pause(this.settings.pollMs);
+        // a few: more are on their way, so they are let gather a moment (one claim for many events,
+        // not one per event or two, while receipts come steadily)
+        else if (handed < GATHER_BELOW) await this.pauses.pause(Math.min(GATHER_MS, this.settings.pollMs));
       } catch (err) {
         this.log.error('cannot hand webhook events on; retrying', { err });
         await this.pauses.pause(this.settings.pollMs * 10);
