@@ -325,6 +325,10 @@ describe('crash windows, deterministic', () => {
     const id = await r.enqueue(notice);
     await stallA.caught(5000);
     expect(stallA.fired).toBe(true);
+    // A stalls as a whole (its event loop stuck): it claims nothing meanwhile either. (Were its work
+    // loop still claiming, it could win the notice back at each lease end, only to queue it behind
+    // its own stalled step, and B would wait lease after lease.) Its step in hand goes on when woken.
+    const aStops = r.service.loop.stop();
     // Instance B on the same Redis: the lease runs out, B claims the notice, marks its call and sends.
     const storeB = await connectTestRedis(r.prefix);
     const marksCall: Match = (method, args) => method === 'move' && Boolean((args[1] as RecordMove).set?.csCallAt);
@@ -354,6 +358,7 @@ describe('crash windows, deterministic', () => {
       promiseKept(n, inbox, 'two instances on one notice');
     } finally {
       releaseA();
+      await aStops;
       await serviceB.stop();
       await storeB.close();
     }

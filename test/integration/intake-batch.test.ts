@@ -5,7 +5,7 @@ import { RedisConnection } from '../../src/store/redis-connection';
 import type { LuaScript } from '../../src/store/scripts/lua-script';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { API_KEY, APP, USER, startHarness, type Harness } from '../helpers/harness';
-import { countByOrder, storedNotices, testRedisClient, type TestRedisClient } from '../helpers/stored-notices';
+import { countByOrder, storedNotices, testRedisClient, until, type TestRedisClient } from '../helpers/stored-notices';
 
 /** A key limited to another account than the test account. */
 const OTHER_ACCOUNT = 'wx0123456789abcdef';
@@ -128,6 +128,10 @@ describe('POST /v1/notifications/batch', () => {
     expect(created).toBeLessThan(42);
     const stored = (await storedNotices(redis, prefix)).filter((n) => n.data.order_no.value.startsWith('S-'));
     expect(stored).toHaveLength(41);
+    // settled before the next test counts its own store calls (no status that is claimed again soon)
+    const ids = [...new Set(answers.map((a) => a.body.id as string))];
+    const busy = new Set(['queued', 'awaiting_receipt', 'fallback_pending']);
+    await until(async () => (await Promise.all(ids.map((id) => h.get(id)))).every((n) => !busy.has(n.status as string)), 'the notices settled');
   });
 
   it('accepts 1,000 notices in one call (a body well over the 64 KB of other calls), each stored once, in one store step per shard', async () => {
