@@ -4,7 +4,7 @@ import { lua, type LuaLibrary } from './lua-script';
  * Lua for the time-bucketed counters (layout in ../counter-buckets.ts): a function that adds to
  * the minute and hour buckets of one time, and the tally a record's creation or move adds with it.
  * Counts are summed in the script and written when it ends, one HINCRBY per field and resolution
- * however many items of a batch script (each-item.ts) added to it; a hash gets its expiry only
+ * however many records or receipts a batch script carried; a hash gets its expiry only
  * when a count creates a field (HINCRBY answered the sum itself), so almost never. (A script that
  * fails half-way writes none of its counts: the counters are statistics, and such a failure is a
  * bug that leaves the batch's other writes half done too.)
