@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { EmulatorHandle } from '../../src/emulator';
 import { RedisStore } from '../../src/store/redis-store';
 import { APP, API_KEY, TEMPLATES, USER, startAppEmulator } from '../helpers/harness';
@@ -7,15 +11,22 @@ import { runEmulatorCli, runServer, serverEnv, stopServer, type Running } from '
 
 describe('the built server as its own process', () => {
   let emulator: EmulatorHandle;
+  // Redis keys of this run's own: the emulator's message ids repeat from run to run, so on a Redis
+  // kept between runs a user's message could be taken for one already handled (its window not renewed)
+  const prefix = `e2e${randomBytes(4).toString('hex')}`;
+  const configFile = path.join(os.tmpdir(), `wxreach-e2e-${prefix}.json`);
+  const env = () => serverEnv(emulator.url, { WXREACH_CONFIG: configFile });
   beforeAll(async () => {
+    writeFileSync(configFile, JSON.stringify({ redisPrefix: prefix }));
     emulator = await startAppEmulator();
   });
   afterAll(async () => {
     await emulator.close();
+    rmSync(configFile, { force: true });
   });
 
   it('runs against Redis and the emulator, falls back, and never logs a secret', async () => {
-    const server = runServer(serverEnv(emulator.url));
+    const server = runServer(env());
     try {
       const [, url] = await server.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
       emulator.control.setCallbackUrl(`${url}/wechat`);
@@ -87,7 +98,7 @@ describe('the built server as its own process', () => {
     let server: Running;
     let url: URL;
     beforeAll(async () => {
-      server = runServer(serverEnv(emulator.url));
+      server = runServer(env());
       url = new URL((await server.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1]);
     });
     afterAll(async () => {
@@ -180,7 +191,7 @@ describe('the built server as its own process', () => {
   it('SIGTERM: stops accepting, answers every request in flight, lets the notices in hand finish, exits 0', async () => {
     // a template of its own (an earlier test deletes order_paid), known to the server from its start-up sync
     const template = emulator.control.addTemplate({ title: 'Shutdown', content: 'Order: {{order_no.DATA}}' });
-    const server = runServer(serverEnv(emulator.url));
+    const server = runServer(env());
     const [, base] = await server.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
     const { hostname, port } = new URL(base);
     const auth = { authorization: `Bearer ${API_KEY}` };
@@ -224,7 +235,7 @@ describe('the built server as its own process', () => {
       expect(await server.exited).toBe(0);
 
       // the notices in hand got their answer from WeChat and recorded it before the exit
-      const store = await RedisStore.connect({ url: process.env.TEST_REDIS_URL as string });
+      const store = await RedisStore.connect({ url: process.env.TEST_REDIS_URL as string, prefix });
       try {
         const statuses = await Promise.all(inHand.map(async (id) => (await store.forAccount(store.accountOfId(id) as string).get(id))?.fields.status));
         for (const status of statuses) expect(['awaiting_receipt', 'delivered']).toContain(status);
