@@ -40,6 +40,26 @@ function declaredLength(h: Harness, length: number): Promise<number> {
   });
 }
 
+/**
+ * `work`'s result and the names of the scripts the service ran meanwhile; the work loop stays still
+ * meanwhile, so every script counted is the intake's.
+ */
+async function scriptsRunDuring<T>(h: Harness, work: () => Promise<T>): Promise<{ result: T; scripts: string[] }> {
+  const scripts: string[] = [];
+  const run = RedisConnection.prototype.run;
+  const spy = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, script: LuaScript, keys: string[], args: string[]) {
+    scripts.push(script.name);
+    return run.call(this, script, keys, args);
+  });
+  await h.service.loop.stop();
+  try {
+    return { result: await work(), scripts };
+  } finally {
+    spy.mockRestore();
+    h.service.loop.start();
+  }
+}
+
 describe('POST /v1/notifications/batch', () => {
   let h: Harness;
   let redis: TestRedisClient;
@@ -104,21 +124,13 @@ describe('POST /v1/notifications/batch', () => {
   });
 
   it('stores single calls that arrive together in one store step per shard, each answered as alone; a key repeated among them is replayed', async () => {
-    const scripts: string[] = [];
-    const run = RedisConnection.prototype.run;
-    const spy = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, script: LuaScript, keys: string[], args: string[]) {
-      scripts.push(script.name);
-      return run.call(this, script, keys, args);
-    });
-    await h.service.loop.stop();
-    const answers = await Promise.all([
-      ...Array.from({ length: 40 }, (_, i) => h.enqueue(notice(`S-${i}`, { openid: `oUSER_single_${i % 20}` }))),
-      h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
-      h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
-    ]).finally(() => {
-      spy.mockRestore();
-      h.service.loop.start();
-    });
+    const { result: answers, scripts } = await scriptsRunDuring(h, () =>
+      Promise.all([
+        ...Array.from({ length: 40 }, (_, i) => h.enqueue(notice(`S-${i}`, { openid: `oUSER_single_${i % 20}` }))),
+        h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
+        h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
+      ]),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(42).fill(202));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(41); // the repeated key answers its first id
     expect(answers[40].body.id).toBe(answers[41].body.id);
@@ -139,18 +151,7 @@ describe('POST /v1/notifications/batch', () => {
     const items = Array.from({ length: 1000 }, (_, i) => notice(`M-${i}`, { openid: `oUSER_many_${i % 50}`, fallbackText: `Your order M-${i} is paid: 9.90 (batch test)` }));
     const body = JSON.stringify({ notifications: items });
     expect(Buffer.byteLength(body)).toBeGreaterThan(128 * 1024);
-    const scripts: string[] = [];
-    const run = RedisConnection.prototype.run;
-    const spy = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, script: LuaScript, keys: string[], args: string[]) {
-      scripts.push(script.name);
-      return run.call(this, script, keys, args);
-    });
-    // the work loop stays still meanwhile, so every script counted is the intake's
-    await h.service.loop.stop();
-    const res = await postBatch(h, body).finally(() => {
-      spy.mockRestore();
-      h.service.loop.start();
-    });
+    const { result: res, scripts } = await scriptsRunDuring(h, () => postBatch(h, body));
     expect(res.status).toBe(207);
     // one script per shard writes its records (8 shards per account); the due index hears of them in
     // a few calls (the hints of one turn of the event loop go together: at most one per shard, plus
