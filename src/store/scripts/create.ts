@@ -42,9 +42,11 @@ for r = 1, #items do
     -- script ends)
     tally(ARGV, KEYS[2], KEYS[3], record, nil, 8)
     local n = item[4]
-    local fields, slots = lineSlots(item[2], 0)
+    -- the first history line and the fields in one write
+    local fields = {}
+    appendLine(record, nil, item[2], nil, fields)
     for j = 5 + n, #item do fields[#fields + 1] = item[j] end
-    redis.call('HSET', record, '~', slots, unpack(fields))
+    redis.call('HSET', record, unpack(fields))
     redis.call('EXPIRE', record, ttl)
     if item[3] ~= '' then
       scheduled[#scheduled + 1] = item[3]

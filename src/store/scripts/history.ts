@@ -42,13 +42,11 @@ end
 local function appendLine(record, list, line, slots, set)
   if not slots and list and redis.call('RPUSHX', list, line) > 0 then return false end
   local parts, n = lineSlots(line, tonumber(slots or '0'))
-  if not set then
-    redis.call('HSET', record, '~', n, unpack(parts))
-  else
-    set[#set + 1] = '~'
-    set[#set + 1] = n
-    for k = 1, #parts do set[#set + 1] = parts[k] end
-  end
+  local fields = set or {}
+  fields[#fields + 1] = '~'
+  fields[#fields + 1] = n
+  for k = 1, #parts do fields[#fields + 1] = parts[k] end
+  if not set then redis.call('HSET', record, unpack(fields)) end
   return n
 end
 
