@@ -7,7 +7,7 @@ import { dueIndexMember, parseDueIndexMember, type RedisKeys } from './redis-key
 import { decodeRecord } from './redis-record-codec';
 import { allDueNow } from './scripts/all-due-now';
 import { claimDueRecords } from './scripts/claim-due';
-import type { DueWork, StoredRecord } from './store';
+import type { DueWork } from './store';
 
 /** Shards read from the due index per claim: enough to share a claim among many accounts. */
 const INDEX_READ_LIMIT = 1000;
@@ -129,7 +129,7 @@ export class RedisDueSchedule {
         const { account, member, count } = asks[i];
         const work = result.status === 'fulfilled' ? result.value : [];
         if (result.status === 'rejected') failure ??= result.reason;
-        for (const { id, record } of work) claimed.push({ account, id, record });
+        claimed.push(...work);
         remaining -= work.length;
         if (work.length < count) {
           const members = open.get(account)!.filter((m) => m !== member);
@@ -143,15 +143,15 @@ export class RedisDueSchedule {
   }
 
   /** Claim (with each record as it is) and settle one shard of a claim marked with `token` (see the class comment). */
-  private async claimShard({ member, account, shard, count }: ShardClaim, token: string, now: number, leaseMs: number): Promise<Array<{ id: string; record?: StoredRecord }>> {
+  private async claimShard({ member, account, shard, count }: ShardClaim, token: string, now: number, leaseMs: number): Promise<DueWork[]> {
     const shardKeys = this.keys.shard(account, shard);
     const [earliest, ...flat] = (await this.redis.run(
       claimDueRecords,
       [shardKeys.due],
       [String(now), String(now + leaseMs), String(count), shardKeys.record(''), shardKeys.history('')],
     )) as [string, ...Array<string | string[]>];
-    const work: Array<{ id: string; record?: StoredRecord }> = [];
-    for (let i = 0; i < flat.length; i += 3) work.push({ id: flat[i] as string, record: decodeRecord(flat[i + 1] as string[], flat[i + 2] as string[]) ?? undefined });
+    const work: DueWork[] = [];
+    for (let i = 0; i < flat.length; i += 3) work.push({ account, id: flat[i] as string, record: decodeRecord(flat[i + 1] as string[], flat[i + 2] as string[]) ?? undefined });
     // the claimed ids are leased whatever happens to the settle: a failed one leaves the mark, so
     // the shard comes back when the lease ends
     await this.index.settle(member, token, earliest).catch(unlessUnavailable);
