@@ -4,10 +4,11 @@ import { STREAM_GROUP } from '../src/delivery/stream-intake';
 import { notificationBody as notificationSchema } from '../src/http/notification-schema';
 import { deadLetterStream } from '../src/store/redis-keys';
 import { benchArgs } from './lib/args';
-import { describeProfile, profiledRun } from './lib/cpu-profile';
+import { startChildProfile, stopChildProfile, usageOf } from './lib/child-server';
+import { describeProfile } from './lib/cpu-profile';
 import { acceptAll } from './lib/flow';
 import { keepAliveAgent, runTimed, until } from './lib/pool';
-import { BENCH_API_KEY, type BenchStack, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
+import { BENCH_API_KEY, type ChildServiceStack, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:intake -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -19,8 +20,8 @@ const HELP = `npm run bench:intake -- [options]   (each option also as an env va
   --with-delivery        keep the work loop sending while notices come in (default: paused, intake alone)
   --no-single            skip the single-call run
   --no-stream            skip the Redis Stream run
-  --profile DIR          profile this process (V8's CPU profiler) over each measured run, written to DIR,
-                         and print the functions that took the most time`;
+  --profile DIR          profile the service's process (V8's CPU profiler) over each measured run, written
+                         to DIR, and print the functions that took the most time`;
 
 function options() {
   const a = benchArgs(HELP, {
@@ -50,36 +51,42 @@ function options() {
 type Options = ReturnType<typeof options>;
 
 /**
- * Measures `run` (which takes in `o.count` notices, the way in named `way`; profiled with --profile): wall time, CPU of this process (the client, the
- * HTTP server and wxreach share it) and of Redis, and Redis commands, each per notice.
+ * Measures `run` (which takes in `o.count` notices; the service profiled with --profile): wall
+ * time, the CPU time of the service's process, of this one (the bench client) and of Redis, and
+ * Redis commands, each per notice.
  */
-async function measured(stack: BenchStack, o: Options, way: string, run: () => Promise<string>): Promise<void> {
+async function measured(stack: ChildServiceStack, o: Options, run: () => Promise<string>): Promise<void> {
   const { count } = o;
   const commands = await stack.redis.commandCalls();
-  const redisCpu = (await stack.redis.cpuMicros()) / 1e6;
+  const redisCpu = await stack.redis.cpuMicros();
+  const serviceCpu = (await usageOf(stack.serviceProcess)).cpuMicros;
   const cpu = process.cpuUsage();
+  if (o.profile !== undefined) await startChildProfile(stack.serviceProcess);
   const t0 = process.hrtime.bigint();
-  const detail = o.profile === undefined ? await run() : await profiledRun(path.join(o.profile, way), way, run);
+  const detail = await run();
   const ms = msSince(t0);
-  const used = process.cpuUsage(cpu);
-  const redisUsed = (await stack.redis.cpuMicros()) / 1e6 - redisCpu;
-  const perNotice = (seconds: number) => `${((seconds * 1e6) / count).toFixed(0)} µs`;
+  const client = process.cpuUsage(cpu);
+  const service = (await usageOf(stack.serviceProcess)).cpuMicros - serviceCpu;
+  const redis = (await stack.redis.cpuMicros()) - redisCpu;
+  if (o.profile !== undefined) await stopChildProfile(stack.serviceProcess);
+  const perNotice = (micros: number) => `${(micros / count).toFixed(0)} µs`;
+  const busy = (micros: number) => `${((micros / 1e3 / ms) * 100).toFixed(0)} %`;
   console.log(`  ${count} notices in ${(ms / 1000).toFixed(2)} s = ${perSecond(count, ms)} notices/s; ${detail}`);
   console.log(
-    `  per notice: Node CPU ${perNotice((used.user + used.system) / 1e6)} (all of this process: bench client, HTTP, wxreach), Redis CPU ${perNotice(redisUsed)}, ` +
-      `busy ${(((used.user + used.system) / 1e3 / ms) * 100).toFixed(0)} % of one core in Node, ${(((redisUsed * 1e3) / ms) * 100).toFixed(0)} % in Redis`,
+    `  CPU per notice: service ${perNotice(service)} (busy ${busy(service)} of one core), Redis ${perNotice(redis)} (${busy(redis)}), ` +
+      `bench client ${perNotice(client.user + client.system)} (${busy(client.user + client.system)})`,
   );
   console.log(`  redis commands per notice (inside Lua scripts counted): ${describeDelta(deltaPer(commands, await stack.redis.commandCalls(), count))}`);
-  if (o.profile !== undefined) console.log(describeProfile(path.join(o.profile, way), 15));
+  if (o.profile !== undefined) console.log(describeProfile(o.profile, 15, 'CPU profile of the service'));
 }
 
 /** The `i`-th notice of the run numbered `run` (each run its own order numbers, and idempotency keys with --keys). */
-const bodyOf = (stack: BenchStack, run: number, i: number) => notificationBody('order_paid', stack.openid(i % 1000), run * 10_000_000 + i);
+const bodyOf = (stack: ChildServiceStack, run: number, i: number) => notificationBody('order_paid', stack.openid(i % 1000), run * 10_000_000 + i);
 const keyOf = (run: number, i: number) => `bench-${run}-${i}`;
 
 /** POSTs the JSON `body`; throws unless the answer has status `expected`; returns the answer. */
-async function post(stack: BenchStack, agent: Agent, path: string, body: string, expected: number, headers: Record<string, string> = {}): Promise<unknown> {
-  const res = await request(`${stack.service.url}${path}`, {
+async function post(stack: ChildServiceStack, agent: Agent, path: string, body: string, expected: number, headers: Record<string, string> = {}): Promise<unknown> {
+  const res = await request(`${stack.serviceUrl}${path}`, {
     method: 'POST',
     body,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}`, ...headers },
@@ -90,9 +97,9 @@ async function post(stack: BenchStack, agent: Agent, path: string, body: string,
   return answer;
 }
 
-async function single(stack: BenchStack, o: Options, agent: Agent): Promise<void> {
+async function single(stack: ChildServiceStack, o: Options, agent: Agent): Promise<void> {
   console.log(`\n(a) POST /v1/notifications, one notice per call, ${o.concurrency} calls in flight`);
-  await measured(stack, o, 'single', async () => {
+  await measured(stack, o, async () => {
     const latencies = await runTimed(o.count, o.concurrency, async (i) => {
       await post(stack, agent, '/v1/notifications', JSON.stringify(bodyOf(stack, 1, i)), 202, o.keys ? { 'idempotency-key': keyOf(1, i) } : {});
     });
@@ -100,7 +107,7 @@ async function single(stack: BenchStack, o: Options, agent: Agent): Promise<void
   });
 }
 
-async function batch(stack: BenchStack, o: Options, agent: Agent): Promise<void> {
+async function batch(stack: ChildServiceStack, o: Options, agent: Agent): Promise<void> {
   const calls = Math.ceil(o.count / o.batchSize);
   console.log(`\n(b) POST /v1/notifications/batch, ${o.batchSize} notices per call, ${o.batchConcurrency} calls in flight`);
   // the calls' bodies are written before the clock starts: making them is the business's work, not wxreach's
@@ -112,7 +119,7 @@ async function batch(stack: BenchStack, o: Options, agent: Agent): Promise<void>
     return JSON.stringify({ notifications: items });
   });
   const bytes = bodies.reduce((sum, body) => sum + body.length, 0);
-  await measured(stack, o, 'batch', async () => {
+  await measured(stack, o, async () => {
     const latencies = await runTimed(calls, o.batchConcurrency, async (c) => {
       const answer = (await post(stack, agent, '/v1/notifications/batch', bodies[c], 207)) as { results: Array<{ status: number }> };
       const refused = answer.results.filter((r) => r.status !== 202);
@@ -122,11 +129,11 @@ async function batch(stack: BenchStack, o: Options, agent: Agent): Promise<void>
   });
 }
 
-async function stream(stack: BenchStack, o: Options): Promise<void> {
+async function stream(stack: ChildServiceStack, o: Options): Promise<void> {
   const name = stack.store.streams!.group(stack.config.intake.stream, STREAM_GROUP).stream;
   const business = stack.redis.clients[0];
   console.log(`\n(c) Redis Stream ${name}: the business XADDs (pipelined, 500 at a time) while wxreach reads, stores and acknowledges`);
-  await measured(stack, o, 'stream', async () => {
+  await measured(stack, o, async () => {
     const t0 = process.hrtime.bigint();
     for (let from = 0; from < o.count; from += 500) {
       await Promise.all(
@@ -152,7 +159,7 @@ async function stream(stack: BenchStack, o: Options): Promise<void> {
 }
 
 /** What validating a notice costs alone: the schema the API checks each body with, on the same bodies. */
-function schemaCost(stack: BenchStack, count: number): string {
+function schemaCost(stack: ChildServiceStack, count: number): string {
   const bodies = Array.from({ length: count }, (_, i) => JSON.parse(JSON.stringify(bodyOf(stack, 4, i))) as unknown);
   const t0 = process.hrtime.bigint();
   for (const body of bodies) if (!notificationSchema.safeParse(body).success) throw new Error('bench body does not validate');
@@ -161,12 +168,11 @@ function schemaCost(stack: BenchStack, count: number): string {
 
 async function main(): Promise<void> {
   const o = options();
-  const stack = await startBenchStack({ users: 1000, receiptDelayMs: 5, clientConcurrency: o.concurrency });
+  const stack = await startBenchStack({ users: 1000, receiptDelayMs: 5, clientConcurrency: o.concurrency, service: 'child', workLoop: o.withDelivery, profileDir: o.profile });
   const agent = keepAliveAgent(Math.max(o.concurrency, o.batchConcurrency));
   try {
-    if (!o.withDelivery) await stack.service.loop.stop();
-    console.log(`wxreach intake bench: ${o.count} notices per way in, ${o.keys ? 'each with' : 'without'} an idempotency key; one in-process service on ${stack.redisDescription}`);
-    console.log(`the work loop ${o.withDelivery ? 'sends as notices come in' : 'is paused: the figures are intake alone'}; bench client, HTTP server and wxreach share this Node process`);
+    console.log(`wxreach intake bench: ${o.count} notices per way in, ${o.keys ? 'each with' : 'without'} an idempotency key; one service on ${stack.redisDescription}`);
+    console.log(`the service runs in a process of its own, as deployed; its work loop ${o.withDelivery ? 'sends as notices come in' : 'is stopped: the figures are intake alone'}`);
     const warm = Math.min(2000, o.count);
     await acceptAll(stack, warm, o.concurrency, (i) => bodyOf(stack, 0, i));
     console.log(`warm-up: ${warm} single calls (not counted)`);

@@ -1,8 +1,7 @@
-import type { Config } from '../src/config/schema';
 import { startService } from '../src/service';
 import { connectStore } from '../src/store/connect-store';
 import { answerParent, childArgs, sendLogLine } from './lib/child-server';
-import { warnLogger } from './lib/stack';
+import { type ServiceChildOptions, warnLogger } from './lib/stack';
 
 /**
  * Child process of a bench stack whose service runs in a process of its own, as deployed: one
@@ -11,9 +10,13 @@ import { warnLogger } from './lib/stack';
  * warn with each line sent to the parent, answering the parent over IPC (bench/lib/child-server.ts).
  */
 async function main(): Promise<void> {
-  const { options: config, profileDir } = childArgs<Config>();
+  const {
+    options: { config, workLoop },
+    profileDir,
+  } = childArgs<ServiceChildOptions>();
   const store = await connectStore({ redisUrl: config.redisUrl, redisClusterNodes: config.redisClusterNodes, prefix: config.redisPrefix });
   const service = await startService({ config, store, log: warnLogger(sendLogLine) });
+  if (!workLoop) await service.loop.stop();
   answerParent(
     {
       url: service.url,

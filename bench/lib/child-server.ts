@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { exitOf, stopChild } from '../../src/dev/child-process';
+import { SERVICE_NODE_FLAGS } from '../../src/node-flags';
 import { startProfiling } from './cpu-profile';
 
 /**
@@ -42,10 +43,14 @@ export interface ChildUsage {
 
 const MAX_LOG_LINES = 1000;
 
-/** Forks `script` (a built .js file) with `options` and resolves once it says where it listens. */
+/**
+ * Forks `script` (a built .js file) with `options` and resolves once it says where it listens. The
+ * child runs with the Node.js flags wxreach is deployed with (src/node-flags.ts), whichever server
+ * it plays: servers compared side by side get the same runtime.
+ */
 export async function forkServer(script: string, options: unknown, profileDir?: string, name = 'server'): Promise<ChildServer> {
   const args = [JSON.stringify(options), ...(profileDir ? [profileDir] : [])];
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS] });
   const lines: string[] = [];
   child.on('message', (m) => {
     if (typeof m === 'object' && m !== null && 'log' in m && lines.length < MAX_LOG_LINES) lines.push(String(m.log));

@@ -62,6 +62,14 @@ export interface ChildServiceOptions extends Omit<BenchStackOptions, 'log'> {
   service: 'child';
   /** Where the service's CPU profile goes (see ChildServiceStack.serviceProcess). */
   profileDir?: string;
+  /** false: the service's work loop is stopped once it runs, so that nothing is sent (intake alone is measured). Default true. */
+  workLoop?: boolean;
+}
+
+/** What a stack hands its child service (bench/service-child.ts): the service's config, and whether its work loop runs. */
+export interface ServiceChildOptions {
+  config: Config;
+  workLoop: boolean;
 }
 
 /** The service's API as a client with a keep-alive pool of its own. */
@@ -205,7 +213,8 @@ export async function startBenchStack(options: BenchStackOptions | ChildServiceO
       started.push(() => emulator.close());
       // The child connects its store as main does, from the config: the same Redis and prefix as this process's.
       const config: Config = { ...emulated, redisUrl: redisServers.store.redisUrl ?? null, redisClusterNodes: redisServers.store.redisClusterNodes ? [...redisServers.store.redisClusterNodes] : null, redisPrefix: PREFIX };
-      const child = await forkServer(path.join(__dirname, '..', 'service-child.js'), config, options.profileDir, 'wxreach service');
+      const childOptions: ServiceChildOptions = { config, workLoop: options.workLoop ?? true };
+      const child = await forkServer(path.join(__dirname, '..', 'service-child.js'), childOptions, options.profileDir, 'wxreach service');
       started.push(() => stopServer(child));
       wirePushes(emulator, child.url);
       return { ...parts(emulator, child.url, config, child.logLines), serviceProcess: child };
