@@ -240,7 +240,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   /**
    * The records of one shard, one script for those that share what it takes once (see
    * createShared: usually all of them), then one hint to the due index (the hints of a turn go as
-   * one call: see ClaimedIndex); whether each was created (false: it existed). The scripts run one
+   * one call: see ClaimedIndex), not awaited; whether each was created (false: it existed). The scripts run one
    * after the other, so that of two writes of one id the first one's record is kept.
    */
   private async writeRecords(shard: number, records: readonly NewRecord[]): Promise<boolean[]> {
@@ -259,7 +259,10 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
         if (created[j] && dueAt !== undefined) earliestDue = Math.min(earliestDue, dueAt);
       });
     }
-    if (earliestDue !== Infinity) await this.schedule.hint(this.account, shard, earliestDue);
+    // The hint is not awaited: the records are stored, and a hint only tells the work loop where to
+    // look sooner (one lost is made good by the due index's sweep). Awaited, it would wait behind
+    // whatever another call queued on the connection meanwhile (a batch's scripts, for tens of ms).
+    if (earliestDue !== Infinity) this.schedule.hint(this.account, shard, earliestDue).catch(() => undefined);
     return created;
   }
 

@@ -1,7 +1,8 @@
 import { run } from '../../src/cli/wxreach';
 import { WechatApiClient } from '../../src/wechat/api-client';
 import { WechatApiError } from '../../src/wechat/api-errors';
-import { COMPONENT, eventually, MERCHANTS, startPlatformRig, type PlatformRig } from '../helpers/component-rig';
+import { eventually } from '../helpers/eventually';
+import { COMPONENT, MERCHANTS, startPlatformRig, type PlatformRig } from '../helpers/component-rig';
 
 const [A, B, C] = MERCHANTS;
 const QUERY_AUTH = '/cgi-bin/component/api_query_auth';

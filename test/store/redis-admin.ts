@@ -12,6 +12,7 @@ export interface RedisAdmin {
   del(keys: string[]): Promise<void>;
   set(key: string, value: string): Promise<void>;
   zRem(key: string, member: string): Promise<number>;
+  zScore(key: string, member: string): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -44,6 +45,7 @@ export async function redisAdmin(target: RedisTarget): Promise<RedisAdmin> {
       await client.set(key, value);
     },
     zRem: (key, member) => client.zRem(key, member),
+    zScore: (key, member) => client.zScore(key, member),
     close: () => client.close(),
   };
 }

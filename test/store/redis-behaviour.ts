@@ -3,6 +3,7 @@ import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store'
 import type { LuaScript } from '../../src/store/scripts/lua-script';
 import type { DueWork, HistoryEntry } from '../../src/store/store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
+import { eventually } from '../helpers/eventually';
 import { APP, receipt } from './contract';
 import type { RedisAdmin } from './redis-admin';
 
@@ -264,7 +265,10 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       await expect(workOf(store.claimDue(now, 1000, 10))).resolves.toEqual([]); // the first claim swept (nothing yet)
       const id = account.newId('o1');
       await account.create(id, { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: now });
-      const loseHint = () => admin().zRem(`{${prefix}}:due-index`, `${APP}:${id.slice(1, 3)}`);
+      const member = `${APP}:${id.slice(1, 3)}`;
+      // a creation's hint is sent once the record is stored, and not waited for
+      await eventually(async () => (await admin().zScore(`{${prefix}}:due-index`, member)) !== null);
+      const loseHint = () => admin().zRem(`{${prefix}}:due-index`, member);
       await expect(loseHint()).resolves.toBe(1);
       await expect(workOf(store.claimDue(now, 1000, 10))).resolves.toEqual([]); // lost until the sweep
       const fresh = await connect({ prefix });
@@ -280,6 +284,8 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       await Promise.all(
         Array.from({ length: 20 }, (_, i) => (i % 2 ? account : other).create((i % 2 ? account : other).newId(`u${i}`), { status: 'queued' }, entry('queued'), { ttlSeconds: 600, dueAt: 500 + i })),
       );
+      // exact once the creations' hints (not waited for) are in
+      await eventually(async () => (await store.scheduleInfo()).size === 20);
       await expect(store.scheduleInfo()).resolves.toEqual({ size: 20, nextDueAt: 500 });
     });
   });

@@ -1,4 +1,5 @@
-import { COMPONENT, eventually, startPlatformRig, type PlatformRig } from '../helpers/component-rig';
+import { eventually } from '../helpers/eventually';
+import { COMPONENT, startPlatformRig, type PlatformRig } from '../helpers/component-rig';
 
 const PRE_AUTH = '/cgi-bin/component/api_create_preauthcode';
 

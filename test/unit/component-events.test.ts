@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { WechatCipher } from '../../src/wechat/cipher';
 import { wechatSignature } from '../../src/wechat/signature';
 import { buildXml } from '../../src/wechat/xml';
-import { COMPONENT, eventually, MERCHANTS, startPlatformRig, type PlatformRig } from '../helpers/component-rig';
+import { eventually } from '../helpers/eventually';
+import { COMPONENT, MERCHANTS, startPlatformRig, type PlatformRig } from '../helpers/component-rig';
 
 const [A] = MERCHANTS;
 const QUERY_AUTH = '/cgi-bin/component/api_query_auth';

@@ -3,7 +3,8 @@ import { Authorizers, REFRESH_OVERLAP_MS, type Authorizer } from '../../src/wech
 import type { ComponentApi } from '../../src/wechat/component/component-api';
 import { capturedLogger } from '../helpers/logs';
 import { failingOnce, testKv, type TestKv } from '../helpers/component-kv';
-import { eventually, MERCHANTS, startPlatformRig } from '../helpers/component-rig';
+import { eventually } from '../helpers/eventually';
+import { MERCHANTS, startPlatformRig } from '../helpers/component-rig';
 
 const [A] = MERCHANTS;
 const DIRECTORY = 'component:authorizers';
