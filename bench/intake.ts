@@ -19,6 +19,7 @@ const HELP = `npm run bench:intake -- [options]   (each option also as an env va
   --keys                 every notice with an idempotency key (one more Redis command each)
   --with-delivery        keep the work loop sending while notices come in (default: paused, intake alone)
   --no-single            skip the single-call run
+  --no-batch             skip the batch run
   --no-stream            skip the Redis Stream run
   --profile DIR          profile the service's process (V8's CPU profiler) over each measured run, written
                          to DIR, and print the functions that took the most time`;
@@ -32,6 +33,7 @@ function options() {
     keys: { type: 'boolean' },
     'with-delivery': { type: 'boolean' },
     'no-single': { type: 'boolean' },
+    'no-batch': { type: 'boolean' },
     'no-stream': { type: 'boolean' },
     profile: { type: 'string' },
   });
@@ -43,6 +45,7 @@ function options() {
     keys: a.keys,
     withDelivery: a['with-delivery'],
     single: !a['no-single'],
+    batch: !a['no-batch'],
     stream: !a['no-stream'],
     profile: a.profile === undefined ? undefined : path.resolve(a.profile),
   };
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
     await acceptAll(stack, warm, o.concurrency, (i) => bodyOf(stack, 0, i));
     console.log(`warm-up: ${warm} single calls (not counted)`);
     if (o.single) await single(stack, o, agent);
-    await batch(stack, o, agent);
+    if (o.batch) await batch(stack, o, agent);
     if (o.stream) await stream(stack, o);
     console.log(`\nthe notification schema alone (zod, in this process): ${schemaCost(stack, 5000)} per notice`);
     console.log(describeLogLines(stack));

@@ -5,6 +5,7 @@ import { apiRouter, type ApiDeps } from './api-router';
 import { BODY_LIMIT_BYTES, LARGER_BODIES, refuseLargeBodies } from './body-limit';
 import type { CallbackStats } from './callback-stats';
 import { errorHandler, notFound } from './errors';
+import { notificationEdge } from './notification-edge';
 import { openApiDocument } from './openapi';
 import { wechatEdge, type HandOn, type WechatEdgeDeps } from './wechat-router';
 import type { Logger } from '../log/logger';
@@ -29,20 +30,21 @@ export interface AppDeps {
 const READINESS_DEADLINE_MS = 900;
 
 /**
- * The server's requests: WeChat's pushes at /wechat and /wechat/<appid> are answered by the edge on
- * node:http directly, everything else (and what the edge hands on: a body too large, an error) by
- * the express app.
+ * The server's requests: WeChat's pushes at /wechat and /wechat/<appid>, and the plain case of
+ * POST /v1/notifications, are answered by edges on node:http directly (the two hot paths),
+ * everything else (and what an edge hands on: a body too large, an error) by the express app.
  */
 export function requestListener(deps: AppDeps): RequestListener {
   const handedOn = new WeakMap<IncomingMessage, unknown>();
   const app = createApp(deps, (req) => handedOn.get(req));
   const edge = wechatEdge(deps.wechat, { answers: deps.callbacks, componentElsewhere: deps.componentEdge !== undefined });
+  const notifications = notificationEdge(deps.api);
   const handOn: HandOn = (req, res, err) => {
     handedOn.set(req, err);
     app(req, res);
   };
   return (req, res) => {
-    if (!edge(req, res, handOn)) app(req, res);
+    if (!edge(req, res, handOn) && !notifications(req, res, handOn)) app(req, res);
   };
 }
 

@@ -62,6 +62,14 @@ export function apiKeySet(entries: readonly string[], operatorEntries: readonly 
   };
 }
 
+/** Who an `Authorization: Bearer <key>` header (as sent, or undefined) is, or the 401 to answer. */
+export function bearerIdentity(keys: ApiKeySet, header: string | undefined): KeyIdentity | HttpError {
+  if (keys.open) return OPEN;
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match) return new HttpError(401, 'unauthorized', 'missing "Authorization: Bearer <key>" header');
+  return keys.identify(match[1]) ?? new HttpError(401, 'unauthorized', 'unknown API key');
+}
+
 /**
  * Bearer-key auth for the business API. Sets `res.locals.client`, a short name of the key that is
  * not the key (each client has its own Idempotency-Key space and sees only the notifications it
@@ -70,14 +78,8 @@ export function apiKeySet(entries: readonly string[], operatorEntries: readonly 
  */
 export function bearerAuth(keys: ApiKeySet): RequestHandler {
   return (req, res, next) => {
-    let who = OPEN;
-    if (!keys.open) {
-      const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-      if (!match) return next(new HttpError(401, 'unauthorized', 'missing "Authorization: Bearer <key>" header'));
-      const found = keys.identify(match[1]);
-      if (!found) return next(new HttpError(401, 'unauthorized', 'unknown API key'));
-      who = found;
-    }
+    const who = bearerIdentity(keys, req.headers.authorization);
+    if (who instanceof HttpError) return next(who);
     res.locals.client = who.client;
     res.locals.accounts = who.accounts;
     res.locals.operator = who.operator;

@@ -26,6 +26,8 @@ export const notFound: RequestHandler = (req, _res, next) => next(new HttpError(
 
 export const bodyTooLarge = () => new HttpError(413, 'body_too_large', 'the body is larger than allowed');
 
+export const invalidJson = () => new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+
 /** The request announced a body that has not been read to its end. */
 const bodyUnread = (req: Request) =>
   !req.complete && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
@@ -67,7 +69,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return new HttpError(503, 'store_unavailable', 'the store cannot be reached; retry later (with the same Idempotency-Key)');
     }
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+    if (e.type === 'entity.parse.failed') return invalidJson();
     if (e.type === 'entity.too.large') return bodyTooLarge();
     if (e.status && e.status >= 400 && e.status < 500) return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
     log.error('request failed', { method: req.method, path: req.path, err });

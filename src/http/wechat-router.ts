@@ -16,7 +16,7 @@ import { signatureMatches, signatureOnlyFor, type SignatureMemory } from '../wec
 import { NO_REPLY, replyBody, textReply } from '../wechat/replies';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import type { PushSeen } from './callback-stats';
-import { bodyTooLarge } from './errors';
+import { plainUtf8, readUtf8 } from './utf8-body';
 import { parseXml, XmlError } from '../wechat/xml';
 
 /** An account as the edge sees it: how its pushes are checked and opened. */
@@ -134,44 +134,6 @@ function decoded(segment: string): string {
   } catch {
     return segment;
   }
-}
-
-/** WeChat posts UTF-8 XML as it is: such a body is read here, any other (compressed, another charset) by express's text parser. */
-function plainUtf8(req: IncomingMessage): boolean {
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
-  const type = req.headers['content-type'];
-  return type === undefined || !/charset/i.test(type) || /;\s*charset\s*=\s*"?utf-?8"?\s*(;|$)/i.test(type);
-}
-
-const BOM = 0xfeff;
-
-/**
- * Reads a UTF-8 body of at most `limit` bytes (without a leading byte-order mark, as express's
- * parser gave it); over it, stops reading and gives the 413 error. A client that goes away gets
- * no answer, so `done` is not called then.
- */
-function readUtf8(req: IncomingMessage, limit: number, done: (err: unknown, body?: string) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stop = () => {
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', stop);
-  };
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= limit) return void chunks.push(chunk);
-    stop();
-    req.pause();
-    done(bodyTooLarge());
-  };
-  const onEnd = () => {
-    stop();
-    const body = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-    done(undefined, body.charCodeAt(0) === BOM ? body.slice(1) : body);
-  };
-  req.on('data', onData).on('end', onEnd).on('error', stop);
 }
 
 /**
@@ -310,6 +272,7 @@ export function wechatEdge(deps: WechatEdgeDeps, options: EdgeOptions = {}): Edg
       if (err !== undefined) return fail(err);
       push(res, segment, query, body, seen).then(() => answers?.answered(performance.now() - started, seen.push), fail);
     };
+    // WeChat posts UTF-8 XML as it is; any other body (compressed, another charset) goes through express's text parser
     if (plainUtf8(req)) readUtf8(req, BODY_LIMIT_BYTES, handle);
     else parseText(req as Request, res as Response, (err: unknown) => handle(err, (req as Request).body));
   }
