@@ -12,7 +12,7 @@ const PATH = '/v1/notifications';
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 /** body-parser's strict mode, which the API's JSON routes use: the body is an object or an array. */
-const STRICT_JSON = /^[\x20\x09\x0a\x0d]*[{[]/;
+const STRICT_JSON = /^[ \t\n\r]*[{[]/;
 
 /** The 202's headers but its length, made once. */
 const TYPE = ['content-type', 'application/json; charset=utf-8'];
