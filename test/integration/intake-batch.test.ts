@@ -10,6 +10,8 @@ import { countByOrder, storedNotices, testRedisClient, until, type TestRedisClie
 /** A key limited to another account than the test account. */
 const OTHER_ACCOUNT = 'wx0123456789abcdef';
 const LIMITED_KEY = 'limited-batch-key-0123456789';
+/** How late scriptsRunDuring sends a script it holds. */
+const HOLD_MS = 300;
 
 type Result = { status: number; id?: string; error?: { code: string; message: string; details?: unknown } };
 
@@ -42,18 +44,23 @@ function declaredLength(h: Harness, length: number): Promise<number> {
 
 /**
  * `work`'s result and the names of the scripts the service ran meanwhile; the work loop stays still
- * meanwhile, so every script counted is the intake's.
+ * meanwhile, so every script counted is the intake's. With `holdFirst`, the first script of that
+ * name is sent `HOLD_MS` late (`held` says it was), as from a store that is slow for a moment.
  */
-async function scriptsRunDuring<T>(h: Harness, work: () => Promise<T>): Promise<{ result: T; scripts: string[] }> {
+async function scriptsRunDuring<T>(h: Harness, work: () => Promise<T>, holdFirst?: string): Promise<{ result: T; scripts: string[]; held: boolean }> {
   const scripts: string[] = [];
+  let held = false;
   const run = RedisConnection.prototype.run;
   const spy = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, script: LuaScript, keys: string[], args: string[]) {
     scripts.push(script.name);
-    return run.call(this, script, keys, args);
+    if (script.name !== holdFirst || held) return run.call(this, script, keys, args);
+    held = true;
+    return new Promise((resolve) => setTimeout(resolve, HOLD_MS)).then(() => run.call(this, script, keys, args));
   });
   await h.service.loop.stop();
   try {
-    return { result: await work(), scripts };
+    const result = await work();
+    return { result, scripts, held };
   } finally {
     spy.mockRestore();
     h.service.loop.start();
@@ -124,13 +131,19 @@ describe('POST /v1/notifications/batch', () => {
   });
 
   it('stores single calls that arrive together in one store step per shard, each answered as alone; a key repeated among them is replayed', async () => {
-    const { result: answers, scripts } = await scriptsRunDuring(h, () =>
-      Promise.all([
-        ...Array.from({ length: 40 }, (_, i) => h.enqueue(notice(`S-${i}`, { openid: `oUSER_single_${i % 20}` }))),
-        h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
-        h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
-      ]),
+    // the first store call is slow for a moment, so the calls sent at once arrive while it is out
+    // (on a fast store, each call may be stored before the next one comes)
+    const { result: answers, scripts, held } = await scriptsRunDuring(
+      h,
+      () =>
+        Promise.all([
+          ...Array.from({ length: 40 }, (_, i) => h.enqueue(notice(`S-${i}`, { openid: `oUSER_single_${i % 20}` }))),
+          h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
+          h.enqueue(notice('S-key'), { 'idempotency-key': 'together-key' }),
+        ]),
+      'createRecords',
     );
+    expect(held).toBe(true);
     expect(answers.map((a) => a.status)).toEqual(Array(42).fill(202));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(41); // the repeated key answers its first id
     expect(answers[40].body.id).toBe(answers[41].body.id);
