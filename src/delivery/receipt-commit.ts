@@ -14,6 +14,14 @@ export type ReceiptPush = Extract<Push, { kind: 'receipt' }>;
 const MAX_BATCH = 128;
 
 /**
+ * A receipt waits this long for others before its store call goes: a store call costs both
+ * processes far more CPU than one more receipt in it (on the 2-core machine, at 2,000 receipts/s
+ * each alone: about 275 µs of wxreach's CPU and 137 µs of Redis's per receipt; gathered for 2 ms:
+ * about 210 and 95). WeChat waits 5 s for an answer.
+ */
+const GATHER_MS = 2;
+
+/**
  * What a receipt does to its notice: success delivers it; anything else hands it to the
  * customer-service text, due at once. The one wording of both, whichever way the receipt came.
  */
@@ -34,15 +42,15 @@ export const receiptNotes = (msgid: string, status: string) => ({
 });
 
 /**
- * Group commit of an account's TEMPLATESENDJOBFINISH receipts: those that arrive in the same turn
- * of the event loop (under load, every request parsed meanwhile) go to the store as one call,
+ * Group commit of an account's TEMPLATESENDJOBFINISH receipts: those that arrive within GATHER_MS
+ * of each other (under load, every request parsed meanwhile) go to the store as one call,
  * each applied there in one atomic step (dedupe, msgid → notice, the move with its history, event
  * and schedule, or the stash for a send not recorded yet). Each caller is answered only once its
  * own step is stored; a failed call fails every receipt in it (WeChat sends them again, or the
  * push journal keeps them).
  */
 export class ReceiptCommit {
-  private readonly batches = new TickBatch((pushes: ReceiptPush[]) => this.flush(pushes), { max: MAX_BATCH });
+  private readonly batches = new TickBatch((pushes: ReceiptPush[]) => this.flush(pushes), { max: MAX_BATCH, gatherMs: GATHER_MS });
 
   constructor(
     private readonly store: Pick<AccountStore, 'applyReceipts'>,
