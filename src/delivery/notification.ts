@@ -62,10 +62,11 @@ export function toFields(n: Omit<Notification, 'history' | 'account'>): Fields {
     openid: n.openid,
     template: n.template,
     data: JSON.stringify(n.data),
-    attempts: String(n.attempts),
-    csAttempts: String(n.csAttempts),
     createdAt: String(n.createdAt),
   };
+  // no attempt yet is what an absent count reads back as: a new record stores neither
+  if (n.attempts !== 0) f.attempts = String(n.attempts);
+  if (n.csAttempts !== 0) f.csAttempts = String(n.csAttempts);
   for (const k of OPTIONAL_STRINGS) if (n[k] !== undefined) f[k] = n[k] as string;
   for (const k of OPTIONAL_NUMBERS) if (n[k] !== undefined) f[k] = String(n[k]);
   if (n.miniprogram) f.miniprogram = JSON.stringify(n.miniprogram);

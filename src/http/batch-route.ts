@@ -59,7 +59,7 @@ export function batchRoute(intake: NotificationIntake, onAccepted: () => void, l
 
 /** One item: its idempotency key taken out, the rest is a notification body. */
 function withOwnKey(item: unknown): { body: unknown; key?: SentKey } {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) return { body: item };
+  if (typeof item !== 'object' || item === null || Array.isArray(item) || !Object.hasOwn(item, 'idempotencyKey')) return { body: item };
   const { idempotencyKey: key, ...body } = item as Record<string, unknown>;
   return { body, key: { value: key, field: 'idempotencyKey' } };
 }
