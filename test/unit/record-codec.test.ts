@@ -88,6 +88,13 @@ describe('the fields of a record in Redis', () => {
     expect(decodeRecord(pairs, [encodeLine(first)])?.fields).toEqual(fields);
   });
 
+  it('splits data whose text needs escapes, and gives the same text back', () => {
+    const fields = { status: 'queued', data: JSON.stringify({ a: { value: 'say "hi"\n\\ \u0001' }, b: { value: 'x', color: '#000000' } }) };
+    const { flat, record } = roundTrip(fields, first);
+    expect(flat).not.toContain('data');
+    expect(record?.fields).toEqual(fields);
+  });
+
   it.each([
     ['not an object', '[1,2]'],
     ['not JSON', '{"a":'],
@@ -99,6 +106,9 @@ describe('the fields of a record in Redis', () => {
     ['a lone surrogate', JSON.stringify({ a: { value: 'x\ud800' } })],
     ['more keywords than places', JSON.stringify(Object.fromEntries(Array.from({ length: 53 }, (_, i) => [`k${i}`, { value: 'v' }])))],
     ['spaces', '{ "a": { "value": "x" } }'],
+    ['a letter written as an escape', '{"a":{"value":"\\u0041"}}'],
+    ['a control character escaped in upper-case hex', '{"a":{"value":"x\\u001F"}}'],
+    ['a keyword given twice', '{"a":{"value":"1"},"a":{"value":"2"}}'],
   ])('keeps data it could not give back exactly whole: %s', (_why, json) => {
     const fields = { status: 'queued', data: json };
     const { flat, record } = roundTrip(fields, first);
