@@ -132,7 +132,7 @@ export class Notifications {
       });
       members.push(i);
     });
-    const created = await Promise.allSettled(this.store.createMany(records));
+    const created = await this.store.createMany(records);
     members.forEach((i, j) => {
       const result = created[j];
       if (result.status === 'rejected') return (outcomes[i] = result);

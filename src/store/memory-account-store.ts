@@ -27,6 +27,7 @@ import {
   type WindowUse,
 } from './store';
 import { TtlMap } from './ttl-map';
+import { settledValue, type Settled } from '../settled';
 
 /** Redis orders equal scores by member bytes; JS `<` compares UTF-16 units, which differs. */
 function byScoreThenMember(a: [string, number], b: [string, number]): number {
@@ -102,17 +103,17 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
 
   // --- records ---------------------------------------------------------------------------------
 
-  create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
-    return this.createMany([{ id, fields, history, options }])[0];
+  async create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
+    return settledValue((await this.createMany([{ id, fields, history, options }]))[0]);
   }
 
   /** One after the other, as the Redis store's keys and records are taken and written in order. */
-  createMany(records: readonly NewRecord[]): Promise<CreateResult>[] {
-    return records.map(({ id, fields, history, options }) => {
+  async createMany(records: readonly NewRecord[]): Promise<Settled<CreateResult>[]> {
+    return records.map(({ id, fields, history, options }): Settled<CreateResult> => {
       try {
-        return Promise.resolve(this.createOne(id, fields, history, options));
-      } catch (err) {
-        return Promise.reject(err as Error);
+        return { status: 'fulfilled', value: this.createOne(id, fields, history, options) };
+      } catch (reason) {
+        return { status: 'rejected', reason };
       }
     });
   }

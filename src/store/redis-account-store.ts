@@ -46,7 +46,7 @@ import {
   type WindowUse,
 } from './store';
 import { newEventId } from './webhook-store';
-import { settledValue } from '../settled';
+import { settledValue, type Settled } from '../settled';
 
 /** field, value, field, value, ... appended to `to` (a loop: Object.entries().flat() costs several times more, per record of a batch). */
 function flatten(fields: Fields, to: string[] = []): string[] {
@@ -154,8 +154,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   // --- records ---------------------------------------------------------------------------------
 
-  create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
-    return this.createMany([{ id, fields, history, options }])[0];
+  async create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult> {
+    return settledValue((await this.createMany([{ id, fields, history, options }]))[0]);
   }
 
   /**
@@ -166,13 +166,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
    * (its instance died between the steps), the record is written now under the earlier id, so a
    * retry completes it. A failed step fails only the records it was for.
    */
-  createMany(records: readonly NewRecord[]): Promise<CreateResult>[] {
-    const outcomes = this.createAll(records);
-    return records.map((_, i) => outcomes.then((all) => settledValue(all[i])));
-  }
-
-  private async createAll(records: readonly NewRecord[]): Promise<PromiseSettledResult<CreateResult>[]> {
-    const outcomes: PromiseSettledResult<CreateResult>[] = new Array(records.length);
+  async createMany(records: readonly NewRecord[]): Promise<Settled<CreateResult>[]> {
+    const outcomes: Settled<CreateResult>[] = new Array(records.length);
     const fail = (indexes: readonly number[], reason: unknown) => indexes.forEach((i) => (outcomes[i] = { status: 'rejected', reason }));
     const writes: RecordWrite[] = [];
     const keyed: number[] = [];

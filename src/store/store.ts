@@ -15,6 +15,7 @@
  */
 import type { CounterReader, DeploymentCounters, Tally } from './counter-buckets';
 import type { WebhookStore } from './webhook-store';
+import type { Settled } from '../settled';
 
 /** Flat string fields of a record (a Redis hash). */
 export type Fields = Record<string, string>;
@@ -120,12 +121,13 @@ export interface NotificationRecords {
    */
   create(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): Promise<CreateResult>;
   /**
-   * `create` for many records at once: one promise per record, in order, each settling as its own
-   * `create` would have (a record sees the idempotency keys of those before it, as if created one
-   * after the other), once its record is stored. Fewer store calls than records: the Redis store
-   * writes the records of one shard in one step.
+   * `create` for many records at once: what each came to, in order, as its own `create` would have
+   * (a record sees the idempotency keys of those before it, as if created one after the other),
+   * once all are stored (one promise for the call: a batch of a thousand costs no thousand
+   * promises). Fewer store calls than records: the Redis store writes the records of one shard in
+   * one step.
    */
-  createMany(records: readonly NewRecord[]): Promise<CreateResult>[];
+  createMany(records: readonly NewRecord[]): Promise<Settled<CreateResult>[]>;
   get(id: string): Promise<StoredRecord | null>;
   /**
    * Applies `move` when its conditions hold; returns false (and changes nothing) when one fails or

@@ -19,19 +19,6 @@ function proxy<T extends object>(target: T, hook: StoreHook, wrapResult: (prop: 
           return receipts.map((_, i) => all.then((results) => results[i]));
         };
       }
-      // one promise per record: the hook sees the whole batch as one call, whose failure fails every record
-      if (prop === 'createMany') {
-        return (records: unknown[]) => {
-          const all = hook(String(prop), [records], () => Promise.allSettled(fn.call(t, records) as Promise<unknown>[])) as Promise<PromiseSettledResult<unknown>[]>;
-          return records.map((_, i) =>
-            all.then((results) => {
-              const result = results[i];
-              if (result.status === 'rejected') throw result.reason;
-              return result.value;
-            }),
-          );
-        };
-      }
       return (...args: unknown[]) => hook(String(prop), args, async () => fn.apply(t, args));
     },
   });

@@ -1,5 +1,6 @@
 import type { BucketCount } from '../../src/store/counter-buckets';
 import type { AccountStore, DueWork, HistoryEntry, NewRecord, ReceiptApplied, SearchPage, SearchPosition, Store } from '../../src/store/store';
+import { settledValue, type Settled } from '../../src/settled';
 
 export interface StoreHandle {
   store: Store;
@@ -313,20 +314,20 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         history: entry('queued', 'accepted'),
         options: { ttlSeconds: DAY, dueAt: o.dueAt, idempotency: o.key === undefined ? undefined : { key: o.key, fingerprint: o.fingerprint ?? 'f' }, index: { terms: ['t:all'], at: 5 } },
       });
-      const settled = (results: Promise<unknown>[]) => Promise.all(results.map((r) => r.then((value) => ({ value }), (err: Error) => ({ error: err.message }))));
+      const settled = async (results: Promise<Settled<unknown>[]>) => (await results).map((r) => (r.status === 'fulfilled' ? { value: r.value } : { error: (r.reason as Error).message }));
 
       it('creates the records of many users (every shard) in one call, each as create would, in order', async () => {
         const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
         expect(new Set(users.map((u) => account.newId(u).slice(1, 3))).size).toBeGreaterThan(1);
         const ids = users.map((u) => account.newId(u));
-        const results = await Promise.all(account.createMany(ids.map((recordId, i) => record(recordId, { dueAt: 1000 + i }))));
+        const results = (await account.createMany(ids.map((recordId, i) => record(recordId, { dueAt: 1000 + i })))).map(settledValue);
         expect(results).toEqual(ids.map(() => ({ created: true })));
         for (const recordId of ids) await expect(account.get(recordId)).resolves.toEqual({ fields: { status: 'queued', openid: recordId.slice(0, 8) }, history: [entry('queued', 'accepted')] });
         await expect(store.scheduleInfo()).resolves.toEqual({ size: 40, nextDueAt: 1000 });
         const claimed = await claimedIds(2000, 1000, 100); // every shard's due index was told
         expect(claimed.sort()).toEqual([...ids].sort());
         await expect(account.findByTerm('t:all', { limit: 100 })).resolves.toMatchObject({ ids: expect.arrayContaining(ids) });
-        await expect(account.createMany([])).toEqual([]);
+        await expect(account.createMany([])).resolves.toEqual([]);
       });
 
       it('refuses an id that exists and fields without a status, item by item; the others are created', async () => {
@@ -340,16 +341,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it('answers an idempotency key used earlier or earlier in the same call: the same fingerprint replays, another conflicts', async () => {
         await account.create(id(1), { status: 'queued' }, entry('queued'), { ttlSeconds: DAY, idempotency: { key: 'k0', fingerprint: 'f' } });
-        const results = await Promise.all(
-          account.createMany([
+        const results = (
+          await account.createMany([
             record(id(2), { key: 'k0' }), // a replay of the earlier create
             record(id(3), { key: 'k0', fingerprint: 'other' }), // the earlier key with another body
             record(id(4), { key: 'k1' }), // new
             record(id(5), { key: 'k1' }), // the same request again in this call
             record(id(6), { key: 'k1', fingerprint: 'other' }),
             record(id(7)), // no key
-          ]),
-        );
+          ])
+        ).map(settledValue);
         expect(results).toEqual([
           { created: false, existingId: id(1), fingerprint: 'f' },
           { created: false, existingId: id(1), fingerprint: 'f' },
@@ -933,16 +934,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('counts every item of a batch (createMany, applyReceipts), each bucket summed once', async () => {
         const users = Array.from({ length: 8 }, (_, i) => `batch-user-${i}`);
         const ids = users.map((u) => account.newId(u));
-        const created = await Promise.all(
-          account.createMany(
+        const created = (
+          await account.createMany(
             ids.map((recordId, i) => ({
               id: recordId,
               fields: { status: 'awaiting_receipt', openid: users[i], template: i < 6 ? 'order_paid' : 'order_shipped' },
               history: entry('awaiting_receipt'),
               options: { ttlSeconds: DAY, tally: tally(['accepted'], AT, i < 6 ? 'order_paid' : 'order_shipped') },
             })),
-          ),
-        );
+          )
+        ).map(settledValue);
         expect(created).toEqual(ids.map(() => ({ created: true })));
         for (const [i, recordId] of ids.entries()) await account.linkMsgid(`batch-${i}`, recordId, DAY);
         // the event keeps the field the tally's subject comes from, and one the records lack

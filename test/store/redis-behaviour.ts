@@ -6,6 +6,7 @@ import { StoreUnavailableError } from '../../src/store/unavailable';
 import { eventually } from '../helpers/eventually';
 import { APP, receipt } from './contract';
 import type { RedisAdmin } from './redis-admin';
+import { settledValue } from '../../src/settled';
 
 const entry = (status: string): HistoryEntry => ({ at: new Date(0).toISOString(), status, detail: '' });
 const HOUR_MS = 3_600_000;
@@ -84,7 +85,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       const at = Date.now();
       const tally = { at, subject: 'order_paid', counters: ['accepted'], keepSeconds: 3600 };
       const ids = ['o1', 'o2', 'o3'].map((user) => account.newId(user));
-      const created = await Promise.all(account.createMany(ids.map((id) => ({ id, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds: 600, tally } }))));
+      const created = (await account.createMany(ids.map((id) => ({ id, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds: 600, tally } })))).map(settledValue);
       expect(created).toEqual(ids.map(() => ({ created: true })));
       const counterKeys = (await admin().keysContaining(prefix)).filter((key) => key.includes(':cnt:'));
       expect(counterKeys.length).toBeGreaterThanOrEqual(2); // a minute and an hour hash per shard used
@@ -156,15 +157,15 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
         if (lua.name === 'createRecords') throw new StoreUnavailableError('injected: the instance died');
         return run.call(this, lua, keys, args);
       });
-      await expect(Promise.all(account.createMany([keyed(first)]))).rejects.toThrow('injected');
+      await expect(account.createMany([keyed(first)]).then((all) => all.map(settledValue))).rejects.toThrow('injected');
       expect(failed).toHaveBeenCalled();
       failed.mockRestore();
       await expect(account.get(first)).resolves.toBeNull();
 
       const [retry, again, conflict, other] = [account.newId('o1'), account.newId('o1'), account.newId('o1'), account.newId('o2')];
-      const results = await Promise.all(
-        account.createMany([keyed(retry), keyed(again), keyed(conflict, 'other'), { id: other, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds: 600, dueAt: 5 } }]),
-      );
+      const results = (
+        await account.createMany([keyed(retry), keyed(again), keyed(conflict, 'other'), { id: other, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds: 600, dueAt: 5 } }])
+      ).map(settledValue);
       expect(results).toEqual([
         { created: false, existingId: first, fingerprint: 'f' },
         { created: false, existingId: first, fingerprint: 'f' },
@@ -193,9 +194,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
         scripts.push(lua.name);
         return run.call(this, lua, keys, args);
       });
-      const results = await Promise.allSettled(
-        account.createMany([record(ids[0], 600, now - 2, now - 30), record(ids[1], 1200, now - 1, now - 20), record(ids[2], 600, now - 2, now - 10), record(ids[0], 600, now - 2, now - 40)]),
-      );
+      const results = await account.createMany([record(ids[0], 600, now - 2, now - 30), record(ids[1], 1200, now - 1, now - 20), record(ids[2], 600, now - 2, now - 10), record(ids[0], 600, now - 2, now - 40)]);
       expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
         { created: true },
         { created: true },
@@ -222,7 +221,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       });
       const ids = Array.from({ length: 4 }, (_, i) => account.newId(`o${i}`));
       const keyed = (id: string, key: string, ttlSeconds: number) => ({ id, fields: { status: 'queued' }, history: entry('queued'), options: { ttlSeconds, dueAt: 5, idempotency: { key, fingerprint: 'f' } } });
-      const results = await Promise.all(account.createMany([keyed(ids[0], 'c:a', 600), keyed(ids[1], 'c:b', 1200), keyed(ids[2], 'c:a', 600), keyed(ids[3], 'c:c', 600)]));
+      const results = (await account.createMany([keyed(ids[0], 'c:a', 600), keyed(ids[1], 'c:b', 1200), keyed(ids[2], 'c:a', 600), keyed(ids[3], 'c:c', 600)])).map(settledValue);
       expect(results).toEqual([{ created: true }, { created: true }, { created: false, existingId: ids[0], fingerprint: 'f' }, { created: true }]);
       expect(scripts.filter((name) => name === 'takeIdempotencyKeys')).toHaveLength(1);
       const ttls = await Promise.all(['c:a', 'c:b'].map(async (key) => admin().ttl((await admin().keysContaining(`idem:${key}`))[0])));
