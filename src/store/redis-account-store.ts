@@ -7,6 +7,7 @@ import { readCounters, tallyArgs, tallyKeys } from './redis-counters';
 import type { RedisConnection } from './redis-connection';
 import type { RedisDueSchedule } from './redis-due-schedule';
 import type { RedisOutboxes } from './redis-outboxes';
+import type { ScriptBatches } from './script-batches';
 import { RedisKeyValues } from './redis-key-values';
 import { checkFieldNames, decodeRecord, encodeLine, firstLine, newRecordShape, type FirstLine } from './redis-record-codec';
 import { termPart, type AccountKeys, type RedisKeys, type ShardKeys } from './redis-keys';
@@ -16,9 +17,9 @@ import { eachItemCall } from './scripts/each-item';
 import { applyReceipts } from './scripts/apply-receipts';
 import { getRecord } from './scripts/get-record';
 import { appendHistory } from './scripts/history';
-import { linkMsgid, linkMsgidAndMove } from './scripts/link-msgid';
+import { linkMsgid, linkMsgidsAndMoves } from './scripts/link-msgid';
 import { openWindow } from './scripts/open-window';
-import { moveRecord, parkRecord, releaseRecordAsReply } from './scripts/record-move';
+import { moveRecords, parkRecord, releaseRecordAsReply } from './scripts/record-move';
 import { renewClaim } from './scripts/renew-claim';
 import { searchIndex } from './scripts/search-index';
 import { giveBackToWindow } from './scripts/return-window';
@@ -122,6 +123,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     private readonly ids: RecordIds,
     private readonly schedule: RedisDueSchedule,
     private readonly outboxes: RedisOutboxes,
+    private readonly batches: ScriptBatches,
     readonly account: string,
   ) {
     const accountKeys = keys.account(account);
@@ -306,10 +308,14 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     ]).then(() => undefined);
   }
 
-  /** After a move's script: whether it moved, once its hints are written. */
-  private async moved(reply: unknown, id: string, move: RecordMove): Promise<boolean> {
+  /**
+   * After a move's script: whether it moved. Its hints are not awaited (as a creation's and a
+   * receipt's are not): the move is stored, and a hint only tells the work loop and the webhooks
+   * where to look sooner; one that fails or is lost with this instance is made good by the sweep.
+   */
+  private moved(reply: unknown, id: string, move: RecordMove): boolean {
     if (reply !== 1) return false;
-    await this.hintsAfter(this.shardOfRecord(id), move);
+    this.hintsAfter(this.shardOfRecord(id), move).catch(() => undefined);
     return true;
   }
 
@@ -317,7 +323,8 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const shard = unparkFrom === undefined ? this.recordShard(id) : this.ownerShard(id, unparkFrom);
     const { keys, args } = this.moveArgs(shard, id, move);
     if (unparkFrom !== undefined) keys.push(shard.parked(unparkFrom), shard.parkedIndex);
-    return this.moved(await this.redis.run(moveRecord, keys, args), id, move);
+    // the moves of a shard that come together go as one script (ScriptBatches)
+    return this.moved(await this.batches.run(moveRecords, shard.due, keys, args), id, move);
   }
 
   async park(id: string, move: RecordMove, entry: ParkedEntry): Promise<boolean> {
@@ -338,11 +345,11 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   async moveLinkingMsgid(id: string, move: RecordMove, link: MsgidLink): Promise<{ moved: boolean; early: string | null }> {
     const shard = this.recordShard(id); // the msgid's keys are in the record's shard, as linkMsgid's
     const { keys, args } = this.moveArgs(shard, id, move);
-    const [reply, early] = (await this.redis.run(linkMsgidAndMove, [shard.msgid(link.msgid), shard.earlyReceipt(link.msgid), ...keys], [String(link.ttlSeconds), ...args])) as [
+    const [reply, early] = (await this.batches.run(linkMsgidsAndMoves, shard.due, [shard.msgid(link.msgid), shard.earlyReceipt(link.msgid), ...keys], [String(link.ttlSeconds), ...args])) as [
       number,
       string | null,
     ];
-    return { moved: await this.moved(reply, id, move), early };
+    return { moved: this.moved(reply, id, move), early };
   }
 
   async appendHistory(id: string, entry: HistoryEntry): Promise<void> {

@@ -2,6 +2,7 @@ import { checkAccount, DEFAULT_SHARDS_PER_ACCOUNT, RecordIds } from './record-id
 import { RedisAccountStore } from './redis-account-store';
 import { RedisConnection, type RedisConnectionOptions, type RedisTarget } from './redis-connection';
 import { RedisDeploymentCounters } from './redis-counters';
+import { ScriptBatches } from './script-batches';
 import { DEFAULT_INDEX_SWEEP_INTERVAL_MS, RedisDueSchedule } from './redis-due-schedule';
 import { RedisKeyValues } from './redis-key-values';
 import { RedisKeys } from './redis-keys';
@@ -34,6 +35,8 @@ export class RedisStore implements Store {
   readonly streams: EntryStreams;
   readonly webhooks: WebhookStore;
   readonly counters: DeploymentCounters;
+  /** The record scripts of every account, gathered per shard (the accounts' stores are views). */
+  private readonly batches: ScriptBatches;
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -46,6 +49,7 @@ export class RedisStore implements Store {
     this.streams = new RedisStreams(redis, keys);
     this.webhooks = new RedisWebhookStore(redis, keys, outboxes);
     this.counters = new RedisDeploymentCounters(redis, keys.deployment);
+    this.batches = new ScriptBatches(redis);
   }
 
   /**
@@ -62,7 +66,7 @@ export class RedisStore implements Store {
 
   forAccount(appid: string): AccountStore {
     checkAccount(appid);
-    return new RedisAccountStore(this.redis, this.keys, this.ids, this.schedule, this.outboxes, appid);
+    return new RedisAccountStore(this.redis, this.keys, this.ids, this.schedule, this.outboxes, this.batches, appid);
   }
 
   accountOfId(id: string): string | null {

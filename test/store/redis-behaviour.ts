@@ -178,6 +178,36 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       expect(claimed.sort()).toEqual([first, other].sort()); // on the schedule too, once
     });
 
+    it('moves the records of a shard that come together in one script, each as alone; a failed script fails each of its moves', async () => {
+      const { account } = await connect();
+      const ids = Array.from({ length: 5 }, () => account.newId('o1'));
+      for (const id of ids) await account.create(id, { status: 'queued', openid: 'o1' }, entry('queued'), { ttlSeconds: 600 });
+      const scripts: Array<{ name: string; items: number }> = [];
+      let failNext = false;
+      const run = RedisConnection.prototype.run;
+      const spy = jest.spyOn(RedisConnection.prototype, 'run').mockImplementation(function (this: RedisConnection, lua: LuaScript, keys: string[], args: string[]) {
+        scripts.push({ name: lua.name, items: lua.name === 'moveRecords' ? (JSON.parse(args[0]) as unknown[]).length : 1 });
+        if (lua.name === 'moveRecords' && failNext) {
+          failNext = false;
+          return Promise.reject(new Error('injected'));
+        }
+        return run.call(this, lua, keys, args);
+      });
+      const moved = await Promise.all([
+        ...ids.slice(0, 3).map((id) => account.move(id, { from: ['queued'], to: 'delivered', history: entry('delivered') })),
+        account.move(ids[3], { from: ['awaiting_receipt'], to: 'delivered' }), // its condition fails: only it is not moved
+      ]);
+      expect(moved).toEqual([true, true, true, false]);
+      expect(scripts.filter((s) => s.name === 'moveRecords')).toEqual([{ name: 'moveRecords', items: 4 }]);
+      for (const id of ids.slice(0, 3)) await expect(account.get(id)).resolves.toMatchObject({ fields: { status: 'delivered' }, history: [entry('queued'), entry('delivered')] });
+      failNext = true;
+      const failed = await Promise.allSettled([ids[3], ids[4]].map((id) => account.move(id, { from: ['queued'], to: 'delivered' })));
+      expect(failNext).toBe(false); // the fault fired
+      expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      await expect(account.get(ids[4])).resolves.toMatchObject({ fields: { status: 'queued' } });
+      spy.mockRestore();
+    });
+
     it('creates the records of a shard in one script per expiry, listing time and tally they share, each with its own expiry, listing and due time', async () => {
       const { store, account } = await connect();
       const now = Date.now();

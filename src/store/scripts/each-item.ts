@@ -61,5 +61,15 @@ export function eachItemCall(items: readonly { keys: readonly string[]; args: re
     });
     each[i] = [own, item.args];
   });
-  return { keys, args: [JSON.stringify(each)] };
+  return { keys, args: [forCjson(JSON.stringify(each))] };
 }
+
+/**
+ * A lone UTF-16 surrogate escaped by JSON.stringify (`\ud800`, not preceded by an escaping
+ * backslash): Redis's cjson refuses to decode it, where a flat argument would carry it as UTF-8
+ * does, as U+FFFD.
+ */
+const LONE_SURROGATE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/** JSON text that cjson decodes to what flat arguments would have been (lone surrogates as U+FFFD). */
+const forCjson = (json: string): string => (json.includes('\\ud') ? json.replace(LONE_SURROGATE_ESCAPE, '\\ufffd') : json);

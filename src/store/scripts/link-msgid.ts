@@ -1,4 +1,4 @@
-import { asLuaFunction } from './each-item';
+import { asLuaFunction, eachItem } from './each-item';
 import { lua } from './lua-script';
 import { moveRecord } from './record-move';
 
@@ -41,3 +41,6 @@ return {move(mkeys, margs), early}
 `,
   moveRecord.libraries,
 );
+
+/** Sends of one shard recorded together (ScriptBatches), each as linkMsgidAndMove records it alone. */
+export const linkMsgidsAndMoves = eachItem('linkMsgidsAndMoves', linkMsgidAndMove);

@@ -1,5 +1,6 @@
 import { COUNTERS } from './counters';
 import { HISTORY } from './history';
+import { eachItem } from './each-item';
 import { lua } from './lua-script';
 
 /** What every move script calls. */
@@ -108,6 +109,9 @@ return 1
 `,
   MOVE_LIBRARIES,
 );
+
+/** Moves of one shard that go together (ScriptBatches), each as moveRecord moves it alone. */
+export const moveRecords = eachItem('moveRecords', moveRecord);
 
 export const parkRecord = lua(
   'parkRecord',
