@@ -5,7 +5,7 @@ import { WechatCipher } from '../src/wechat/cipher';
 import { outboundPush } from '../src/wechat/outbound-push';
 import { buildXml } from '../src/wechat/xml';
 import { benchArgs } from './lib/args';
-import { type ChildUsage, forkServer, startChildProfile, stopChildProfile, stopServer, usageOf } from './lib/child-server';
+import { type ChildServer, type ChildUsage, forkServer, startChildProfile, stopChildProfile, stopServer, usageOf } from './lib/child-server';
 import { describeProfile } from './lib/cpu-profile';
 import { keepAliveAgent, runTimed } from './lib/pool';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
@@ -13,7 +13,8 @@ import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, percentile, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:receipts -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
-  --count N          receipts per server in the throughput run (default 20000)
+  --count N          receipts per server in the throughput runs, over all rounds (default 24000)
+  --rounds R         rounds: each server is measured once per round, in turn (default 3)
   --connections C    client connections (default 64)
   --warmup W         receipts per server before it is measured (default 3000)
   --rate R           the fixed-rate run's receipts per second, to wxreach (default 2000)
@@ -27,7 +28,8 @@ const KINDS: readonly ReceiptServerKind[] = ['wxreach', 'webot', 'bare'];
 
 function options() {
   const a = benchArgs(HELP, {
-    count: { type: 'string', default: '20000' },
+    count: { type: 'string', default: '24000' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '64' },
     warmup: { type: 'string', default: '3000' },
     rate: { type: 'string', default: '2000' },
@@ -40,6 +42,7 @@ function options() {
   for (const s of servers) if (!KINDS.includes(s as ReceiptServerKind)) throw new Error(`--servers: unknown server "${s}" (one of ${KINDS.join(', ')})`);
   return {
     count: a.int('count'),
+    rounds: a.int('rounds'),
     connections: a.int('connections'),
     warmup: a.int('warmup', 0),
     rate: a.int('rate'),
@@ -115,21 +118,13 @@ async function post(url: string, agent: Agent, r: SignedReceipt, failures: Map<s
 const describeFailures = (failures: Map<string, number>) =>
   failures.size === 0 ? 'every answer 200 success' : `NOT success: ${[...failures].map(([k, n]) => `${n}× ${k}`).join('; ')}`;
 
-interface Measured {
-  rate: number;
-  p50: number;
-  p99: number;
-}
-
-/** `receipts` with `connections` in flight, one after the other. */
-async function throughput(url: string, agent: Agent, receipts: SignedReceipt[], connections: number): Promise<Measured & { line: string }> {
+/** `receipts` with `connections` in flight: the rate, the p99 answer latency, and the answers that were not 200 `success` ('' when none). */
+async function throughput(url: string, agent: Agent, receipts: SignedReceipt[], connections: number): Promise<{ rate: number; p99: number; failures: string }> {
   const failures = new Map<string, number>();
   const t0 = process.hrtime.bigint();
   const latencies = await runTimed(receipts.length, connections, (i) => post(url, agent, receipts[i], failures));
   const ms = msSince(t0);
-  const rate = perSecond(receipts.length, ms);
-  const line = `${rate} receipts/s; answer latency ${describeLatencies(latencies)}; ${describeFailures(failures)}`;
-  return { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), line };
+  return { rate: perSecond(receipts.length, ms), p99: percentile(latencies, 99), failures: failures.size === 0 ? '' : describeFailures(failures) };
 }
 
 /** `receipts` sent at `rate` per second whatever the answers; latency counted from each one's planned moment. */
@@ -152,48 +147,83 @@ async function fixedRate(url: string, agent: Agent, receipts: SignedReceipt[], r
   return `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies(latencies)}; ${describeFailures(failures)}`;
 }
 
+/** A server of the run, started once and measured in every round. */
+interface Running {
+  kind: ReceiptServerKind;
+  server: ChildServer;
+  agent: Agent;
+  rates: number[];
+  cpuMicros: number;
+  before?: ChildUsage;
+  after?: ChildUsage;
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 async function main(): Promise<void> {
   const o: Options = options();
   const rateCount = o.rate * o.rateSeconds;
-  // Notices [0, count) are the measured set, then each server's warm-up, then the fixed-rate run.
-  const measured = signedReceipts(0, o.count, o.users);
+  const perRound = Math.floor(o.count / o.rounds);
+  // Notices [0, count) are the measured set (a slice per round), then the warm-up, then the fixed-rate run.
+  const measured = signedReceipts(0, perRound * o.rounds, o.users);
   const warmup = signedReceipts(o.count, o.warmup, o.users);
   console.log(
-    `receipts bench: ${o.count} signed safe-mode (AES) TEMPLATESENDJOBFINISH receipts per server, one distinct receipt per request, ` +
-      `undici with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, one after the other`,
+    `receipts bench: ${perRound * o.rounds} signed safe-mode (AES) TEMPLATESENDJOBFINISH receipts per server in ${o.rounds} rounds, one distinct receipt per request, ` +
+      `undici with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, all started first, ` +
+      `then measured in turn in each round (so a change in the machine's load falls on every server alike)`,
   );
   console.log(`  wxreach: the real HTTP server on a throwaway redis-server; each receipt's notice awaits it (created through the store, msgid linked), so each does verify + decrypt + dedupe + correlate + record`);
   console.log(`  webot:   node-webot wechat 2.1.0 middleware on express 4 (verify + decrypt + parse only); bare: node:http answering success`);
-  const rates: Partial<Record<ReceiptServerKind, Measured>> = {};
-  for (const kind of o.servers) {
-    const notices = kind === 'wxreach' ? o.count + o.warmup + rateCount : 0;
-    const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
-    const agent = keepAliveAgent(o.connections);
-    try {
-      if (o.warmup > 0) await throughput(server.url, agent, warmup, o.connections);
-      const profiled = kind === 'wxreach' && o.profile !== undefined;
-      if (profiled) await startChildProfile(server);
-      const before = await usageOf(server);
-      const result = await throughput(server.url, agent, measured, o.connections);
-      const usage = describeUsage(before, await usageOf(server), o.count);
-      rates[kind] = result;
-      console.log(`  ${kind.padEnd(8)} ${result.line}; ${usage}`);
-      if (kind === 'wxreach' && rateCount > 0) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
-        const before = await usageOf(server);
-        const line = await fixedRate(server.url, agent, receipts, o.rate);
-        console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(before, await usageOf(server), rateCount)}`);
+  const running: Running[] = [];
+  try {
+    for (const kind of o.servers) {
+      const notices = kind === 'wxreach' ? o.count + o.warmup + rateCount : 0;
+      const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
+      running.push({ kind, server, agent: keepAliveAgent(o.connections), rates: [], cpuMicros: 0 });
+    }
+    for (const r of running) if (o.warmup > 0) await throughput(r.server.url, r.agent, warmup, o.connections);
+    const wxreach = running.find((r) => r.kind === 'wxreach');
+    if (wxreach && o.profile !== undefined) await startChildProfile(wxreach.server);
+    for (let round = 0; round < o.rounds; round++) {
+      const receipts = measured.slice(round * perRound, (round + 1) * perRound);
+      const line: string[] = [];
+      for (const r of running) {
+        const before = await usageOf(r.server);
+        const result = await throughput(r.server.url, r.agent, receipts, o.connections);
+        const after = await usageOf(r.server);
+        r.rates.push(result.rate);
+        r.before ??= before;
+        r.after = after;
+        r.cpuMicros += after.cpuMicros - before.cpuMicros;
+        line.push(`${r.kind} ${result.rate}/s (p99 ${result.p99.toFixed(1)} ms${result.failures ? `, ${result.failures}` : ''})`);
       }
-      if (profiled) await stopChildProfile(server);
-    } finally {
-      await agent.close();
-      await stopServer(server);
+      console.log(`  round ${round + 1}: ${line.join(', ')}`);
+    }
+    for (const r of running) {
+      const usage = r.before && r.after ? describeUsage(r.before, { ...r.after, cpuMicros: r.before.cpuMicros + r.cpuMicros }, perRound * o.rounds) : '';
+      console.log(`  ${r.kind.padEnd(8)} median ${median(r.rates)} receipts/s (rounds: ${r.rates.join(', ')}); ${usage}`);
+    }
+    const rates = Object.fromEntries(running.map((r) => [r.kind, r])) as Partial<Record<ReceiptServerKind, Running>>;
+    const ratio = (a?: Running, b?: Running) =>
+      a && b ? `${(median(a.rates) / median(b.rates)).toFixed(2)}× (by round: ${a.rates.map((rate, i) => `${(rate / b.rates[i]).toFixed(2)}×`).join(', ')})` : 'n/a';
+    console.log(`  ratios of the medians: wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
+    if (wxreach && rateCount > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
+      const before = await usageOf(wxreach.server);
+      const line = await fixedRate(wxreach.server.url, wxreach.agent, receipts, o.rate);
+      console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(before, await usageOf(wxreach.server), rateCount)}`);
+    }
+    if (wxreach && o.profile !== undefined) {
+      await stopChildProfile(wxreach.server);
+      console.log(describeProfile(o.profile, 15, "wxreach's CPU profile"));
+    }
+  } finally {
+    for (const r of running) {
+      await r.agent.close();
+      await stopServer(r.server);
     }
   }
-  const ratio = (a?: Measured, b?: Measured) => (a && b ? `${(a.rate / b.rate).toFixed(2)}×` : 'n/a');
-  console.log(`  ratios (this run): wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
-  if (o.profile) console.log(describeProfile(o.profile, 15, "wxreach's CPU profile"));
 }
 
 main().catch((err: unknown) => {

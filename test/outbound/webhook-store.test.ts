@@ -4,6 +4,7 @@ import { MemoryStore } from '../../src/store/memory-store';
 import { RedisStore } from '../../src/store/redis-store';
 import type { HistoryEntry, Store } from '../../src/store/store';
 import { deliveryId, type NewDelivery, type Settlement, type WebhookStore } from '../../src/store/webhook-store';
+import { eventually } from '../helpers/eventually';
 
 const APP = 'wxfeed0000000000001';
 const entry = (status: string, detail = ''): HistoryEntry => ({ at: '2026-01-01T00:00:00.000Z', status, detail });
@@ -45,7 +46,11 @@ function describeWebhookStore(name: string, open: () => Promise<Handle>): void {
       await expect(account.move(id, { from: ['awaiting_receipt'], to: 'delivered', event })).resolves.toBe(false);
       expect(await hooks.claimOutbox(T0, 1000, 10, 10)).toEqual([]);
       expect(await account.move(id, { from: ['queued'], to: 'delivered', set: { reason: 'ok' }, history: entry('delivered', 'receipt: success'), event })).toBe(true);
-      const [batch, ...others] = await hooks.claimOutbox(T0, 1000, 10, 10);
+      // a move's hint to the outbox index is not waited for: the event is found once it is in
+      const [batch, ...others] = await eventually(async () => {
+        const claimed = await hooks.claimOutbox(T0, 1000, 10, 10);
+        return claimed.length > 0 && claimed;
+      });
       expect(others).toEqual([]);
       expect(batch.events).toEqual([
         {
@@ -287,7 +292,8 @@ describe('webhook store in Redis: the outbox index', () => {
       const id = account.newId('o1');
       await account.create(id, { status: 'queued', openid: 'o1' }, entry('queued'), { ttlSeconds: DAY });
       await account.move(id, { from: ['queued'], to: 'failed', event: { type: 'notification.failed', at: T0, fields: ['status'] } });
-      // the index as if the hint never ran
+      // the index as if the hint never ran (once it has: a move does not wait for it)
+      await eventually(async () => (await admin.exists(`{${prefix}}:outbox-index`)) === 1);
       expect(await admin.del(`{${prefix}}:outbox-index`)).toBe(1);
       await new Promise((r) => setTimeout(r, 150));
       const [batch] = await store.webhooks.claimOutbox(T0 + 10, 1000, 10, 10);
