@@ -20,14 +20,17 @@ const ONE_AT_A_TIME = { inFlight: 1 };
  *   as one call, each place at the earliest time hinted for it. Each hint is still sent after the
  *   write it follows (a write's caller hints once the write is stored), which is all the claims'
  *   settles rely on: a write stored before the hint that voids a claim in progress, so that
- *   claim's settle can no longer raise the place past it. A caller may wait for its hint or not
- *   (receipts do not: a lost hint only delays, until the sweep);
+ *   claim's settle can no longer raise the place past it. Writes do not wait for their hints (a
+ *   lost hint only delays, until the sweep); this instance's reads of the index wait until the
+ *   hints it gave are written (`written`), so they see its own writes;
  * - a claim marks all its places in one call, and the settles gathered in one turn (or while the
  *   last call of settles is out) go as one call.
  */
 export class ClaimedIndex {
   private readonly hints: TickBatch<[string, number]>;
   private readonly settles: TickBatch<[string, string, string]>;
+  /** Settles once the last hint given is written (or failed): the calls of hints go one after the other. */
+  private lastHint: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -54,7 +57,18 @@ export class ClaimedIndex {
 
   /** After a write that made `member` due at `at` (unreachable: left to the sweep). */
   hint(member: string, at: number): Promise<void> {
-    return this.hints.add([member, at]);
+    const written = this.hints.add([member, at]);
+    this.lastHint = written.catch(() => undefined);
+    return written;
+  }
+
+  /**
+   * Settles once every hint given so far by this instance is written (or failed). Writes do not
+   * wait for their hints; what reads the index waits for them, so that it sees what this instance
+   * wrote before (a notice accepted here is claimed by the claim its acceptance wakes).
+   */
+  written(): Promise<void> {
+    return this.lastHint;
   }
 
   /** Marks a claim on `members` until `leaseEnd`; its token, for the settles. */

@@ -298,14 +298,20 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   }
 
   /**
-   * The hints after a move of a record of `shard` that happened: a record put on the schedule to
-   * the due index, an event to the outbox index (the hints of one turn go as one call each).
+   * The hints after moves that happened, each of a record of its shard: a record put on the
+   * schedule to the due index, an event to the outbox index; one per shard and index, at the
+   * earliest time (the hints of one turn go as one call each). Not awaited by the writes they
+   * follow: a lost hint is made good by the indexes' sweep.
    */
-  private hintsAfter(shard: number, move: RecordMove): Promise<void> {
-    return Promise.all([
-      typeof move.dueAt === 'number' ? this.schedule.hint(this.account, shard, move.dueAt) : undefined,
-      move.event ? this.outboxes.hint(this.keys.shard(this.account, shard).outbox, move.event.at) : undefined,
-    ]).then(() => undefined);
+  private hintAfter(moves: ReadonlyArray<readonly [shard: number, move: RecordMove]>): void {
+    const due = new Map<number, number>();
+    const events = new Map<number, number>();
+    for (const [shard, { dueAt, event }] of moves) {
+      if (typeof dueAt === 'number') due.set(shard, Math.min(dueAt, due.get(shard) ?? dueAt));
+      if (event) events.set(shard, Math.min(event.at, events.get(shard) ?? event.at));
+    }
+    for (const [shard, at] of due) this.schedule.hint(this.account, shard, at).catch(() => undefined);
+    for (const [shard, at] of events) this.outboxes.hint(this.keys.shard(this.account, shard).outbox, at).catch(() => undefined);
   }
 
   /**
@@ -315,7 +321,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
    */
   private moved(reply: unknown, id: string, move: RecordMove): boolean {
     if (reply !== 1) return false;
-    this.hintsAfter(this.shardOfRecord(id), move).catch(() => undefined);
+    this.hintAfter([[this.shardOfRecord(id), move]]);
     return true;
   }
 
@@ -441,14 +447,9 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       }),
     );
     const replies = (await this.redis.run(applyReceipts, call.keys, call.args)) as string[][];
-    return replies.map(([result, id], i): ReceiptApplied => {
-      if (result === 'duplicate' || result === 'stashed') return { result };
-      // Hints not awaited: the receipt is stored, and WeChat's answer need not wait another round
-      // trip. A hint only tells the work loop and the webhooks where to look sooner; one that fails
-      // or is lost with this instance is made good by the indexes' sweep.
-      if (result === 'moved') this.hintsAfter(shards[i], receipts[i].move).catch(() => undefined);
-      return { result: result as 'gone' | 'foreign' | 'late' | 'moved', id };
-    });
+    // the receipt is stored: WeChat's answer does not wait for the hints of the moves it made
+    this.hintAfter(replies.flatMap(([result], i) => (result === 'moved' ? [[shards[i], receipts[i].move] as const] : [])));
+    return replies.map(([result, id]): ReceiptApplied => (result === 'duplicate' || result === 'stashed' ? { result } : { result: result as 'gone' | 'foreign' | 'late' | 'moved', id }));
   }
 
   // --- customer-service windows ----------------------------------------------------------------

@@ -90,6 +90,7 @@ export class RedisDueSchedule {
     checkLease(leaseMs);
     if (limit <= 0) return [];
     await this.sweeper.whenDue();
+    await this.index.written();
     const due = await this.redis.call('claimDue', (redis) =>
       redis.zRangeWithScores(this.keys.deployment.dueIndex, '-inf', now, { BY: 'SCORE', LIMIT: { offset: 0, count: INDEX_READ_LIMIT } }),
     );
@@ -191,6 +192,7 @@ export class RedisDueSchedule {
    * index names (one call per such shard), so exact as long as no hint is missing.
    */
   async scheduleInfo(): Promise<{ size: number; nextDueAt: number | null }> {
+    await this.index.written();
     const members = await this.redis.call('scheduleInfo', (redis) => redis.zRange(this.keys.deployment.dueIndex, 0, -1));
     const shards = await Promise.all(
       members.map((member) => {

@@ -71,6 +71,7 @@ export class RedisOutboxes {
   async claim(now: number, leaseMs: number, outboxes: number, events: number): Promise<OutboxBatch[]> {
     checkLease(leaseMs);
     await this.sweeper.whenDue();
+    await this.index.written();
     const { outboxIndex } = this.keys.deployment;
     const due = await this.redis.call('claimOutbox', (redis) => redis.zRange(outboxIndex, '-inf', now, { BY: 'SCORE', LIMIT: { offset: 0, count: outboxes } }));
     const token = await this.index.mark(due, now + leaseMs);
