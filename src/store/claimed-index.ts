@@ -55,11 +55,14 @@ export class ClaimedIndex {
     );
   }
 
-  /** After a write that made `member` due at `at` (unreachable: left to the sweep). */
-  hint(member: string, at: number): Promise<void> {
-    const written = this.hints.add([member, at]);
-    this.lastHint = written.catch(() => undefined);
-    return written;
+  /**
+   * After a write that made `member` due at `at`, once the write is stored. Not waited for by the
+   * write: a hint only tells the claims where to look sooner, and one that fails, or is lost with
+   * this instance, is made good by the sweep; this instance's reads of the index wait for it
+   * (`written`).
+   */
+  hint(member: string, at: number): void {
+    this.lastHint = this.hints.add([member, at]).catch(() => undefined);
   }
 
   /**

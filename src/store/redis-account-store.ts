@@ -236,9 +236,9 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   /**
    * The records of one shard, one script for those that share what it takes once (see
-   * createShared: usually all of them), then one hint to the due index (the hints of a turn go as
-   * one call: see ClaimedIndex), not awaited; whether each was created (false: it existed). The scripts run one
-   * after the other, so that of two writes of one id the first one's record is kept.
+   * createShared: usually all of them), then one hint to the due index (see ClaimedIndex); whether
+   * each was created (false: it existed). The scripts run one after the other, so that of two
+   * writes of one id the first one's record is kept.
    */
   private async writeRecords(shard: number, records: readonly NewRecord[]): Promise<boolean[]> {
     const keys = this.keys.shard(this.account, shard);
@@ -256,10 +256,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
         if (created[j] && dueAt !== undefined) earliestDue = Math.min(earliestDue, dueAt);
       });
     }
-    // The hint is not awaited: the records are stored, and a hint only tells the work loop where to
-    // look sooner (one lost is made good by the due index's sweep). Awaited, it would wait behind
-    // whatever another call queued on the connection meanwhile (a batch's scripts, for tens of ms).
-    if (earliestDue !== Infinity) this.schedule.hint(this.account, shard, earliestDue).catch(() => undefined);
+    if (earliestDue !== Infinity) this.schedule.hint(this.account, shard, earliestDue);
     return created;
   }
 
@@ -300,8 +297,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
   /**
    * The hints after moves that happened, each of a record of its shard: a record put on the
    * schedule to the due index, an event to the outbox index; one per shard and index, at the
-   * earliest time (the hints of one turn go as one call each). Not awaited by the writes they
-   * follow: a lost hint is made good by the indexes' sweep.
+   * earliest time (see ClaimedIndex.hint).
    */
   private hintAfter(moves: ReadonlyArray<readonly [shard: number, move: RecordMove]>): void {
     const due = new Map<number, number>();
@@ -310,15 +306,11 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       if (typeof dueAt === 'number') due.set(shard, Math.min(dueAt, due.get(shard) ?? dueAt));
       if (event) events.set(shard, Math.min(event.at, events.get(shard) ?? event.at));
     }
-    for (const [shard, at] of due) this.schedule.hint(this.account, shard, at).catch(() => undefined);
-    for (const [shard, at] of events) this.outboxes.hint(this.keys.shard(this.account, shard).outbox, at).catch(() => undefined);
+    for (const [shard, at] of due) this.schedule.hint(this.account, shard, at);
+    for (const [shard, at] of events) this.outboxes.hint(this.keys.shard(this.account, shard).outbox, at);
   }
 
-  /**
-   * After a move's script: whether it moved. Its hints are not awaited (as a creation's and a
-   * receipt's are not): the move is stored, and a hint only tells the work loop and the webhooks
-   * where to look sooner; one that fails or is lost with this instance is made good by the sweep.
-   */
+  /** After a move's script: whether it moved (its hints given). */
   private moved(reply: unknown, id: string, move: RecordMove): boolean {
     if (reply !== 1) return false;
     this.hintAfter([[this.shardOfRecord(id), move]]);
@@ -447,7 +439,6 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
       }),
     );
     const replies = (await this.redis.run(applyReceipts, call.keys, call.args)) as string[][];
-    // the receipt is stored: WeChat's answer does not wait for the hints of the moves it made
     this.hintAfter(replies.flatMap(([result], i) => (result === 'moved' ? [[shards[i], receipts[i].move] as const] : [])));
     return replies.map(([result, id]): ReceiptApplied => (result === 'duplicate' || result === 'stashed' ? { result } : { result: result as 'gone' | 'foreign' | 'late' | 'moved', id }));
   }

@@ -76,9 +76,9 @@ export class RedisDueSchedule {
     this.listed.add(account);
   }
 
-  /** After a write that made a record of the shard due at `dueAt`. */
-  hint(account: string, shard: number, dueAt: number): Promise<void> {
-    return this.index.hint(dueIndexMember(account, shard), dueAt);
+  /** After a write that made a record of the shard due at `dueAt` (see ClaimedIndex.hint). */
+  hint(account: string, shard: number, dueAt: number): void {
+    this.index.hint(dueIndexMember(account, shard), dueAt);
   }
 
   /**
@@ -180,7 +180,7 @@ export class RedisDueSchedule {
     const counts = await Promise.all(
       Array.from({ length: this.shards }, async (_, shard) => {
         const count = (await this.redis.run(allDueNow, [this.keys.shard(account, shard).due], [String(now)])) as number;
-        if (count > 0) await this.hint(account, shard, now);
+        if (count > 0) this.hint(account, shard, now);
         return count;
       }),
     );

@@ -56,9 +56,9 @@ export class RedisOutboxes {
     this.index = new ClaimedIndex(redis, [keys.deployment.outboxIndex, keys.deployment.outboxClaims]);
   }
 
-  /** After an append to `outbox` (unreachable: the sweep puts it right). */
-  hint(outbox: string, at: number): Promise<void> {
-    return this.index.hint(outbox, at);
+  /** After an append to `outbox` (see ClaimedIndex.hint). */
+  hint(outbox: string, at: number): void {
+    this.index.hint(outbox, at);
   }
 
   async append(event: NewEvent): Promise<string> {
