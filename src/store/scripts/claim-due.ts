@@ -59,7 +59,7 @@ export const claimDueRecords = lua(
   'claimDueRecords',
   `--[[
   Claims due records of one shard, as claimDue, and reads each claimed record in the same step (as
-  getRecord does), so the worker that handles it needs no read of its own.
+  getRecord does: readRecord), so the worker that handles it needs no read of its own.
 
   KEYS[1] the shard's due schedule (zset)
   ARGV[1] now (ms)   ARGV[2] lease end (ms, > now)   ARGV[3] limit   ARGV[4] record key prefix
@@ -71,10 +71,10 @@ local claimed = claimIds(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 local out = {claimed[1]}
 for k = 2, #claimed do
   local id = claimed[k]
-  local record = ARGV[4] .. id
+  local flat, lines = readRecord(ARGV[4] .. id, ARGV[5] .. id)
   out[#out + 1] = id
-  out[#out + 1] = redis.call('HGETALL', record)
-  out[#out + 1] = historyLines(record, ARGV[5] .. id, redis.call('HGET', record, '~'))
+  out[#out + 1] = flat
+  out[#out + 1] = lines
 end
 return out
 `,

@@ -10,7 +10,8 @@ export const getRecord = lua(
 
   Returns {the hash (flat: field, value, ...), the history lines (oldest first)}.
 ]]
-return {redis.call('HGETALL', KEYS[1]), historyLines(KEYS[1], KEYS[2], redis.call('HGET', KEYS[1], '~'))}
+local flat, lines = readRecord(KEYS[1], KEYS[2])
+return {flat, lines}
 `,
   [HISTORY],
 );

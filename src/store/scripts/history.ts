@@ -76,6 +76,23 @@ local function historyLines(record, list, slots)
   return joinSlots(redis.call('HMGET', record, unpack(slotNames({}, slots))), 1)
 end
 
+-- a record's hash (flat: field, value, ...) and its history lines, oldest first, from the one read
+-- of the hash (the slots are in it; an older record's lines are in its list)
+local function readRecord(record, list)
+  local flat = redis.call('HGETALL', record)
+  local slots, own = nil, {}
+  for k = 1, #flat, 2 do
+    local field = flat[k]
+    if string.byte(field, 1) == 126 then -- '~': the slot count, a slot, or a template keyword
+      if #field == 1 then slots = flat[k + 1] else own[field] = flat[k + 1] end
+    end
+  end
+  if not slots then return flat, redis.call('LRANGE', list, 0, -1) end
+  local parts = {}
+  for k = 1, tonumber(slots) do parts[k] = own['~' .. k] or false end
+  return flat, joinSlots(parts, 1)
+end
+
 -- lines as JSON text: an array (empty: '[]', which cjson would make '{}')
 local function linesJson(lines)
   if #lines == 0 then return '[]' end
