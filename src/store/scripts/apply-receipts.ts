@@ -72,10 +72,7 @@ local function apply(seen, msgidKey, early, mkeys, margs, seenSeconds, status, s
   return result
 end
 
-local mkeys, margs = {}, {}
-for j = 4, #KEYS do mkeys[j - 3] = KEYS[j] end
-for j = 9, #ARGV do margs[j - 8] = ARGV[j] end
-return apply(KEYS[1], KEYS[2], KEYS[3], mkeys, margs, unpack(ARGV, 1, 8))
+return apply(KEYS[1], KEYS[2], KEYS[3], {unpack(KEYS, 4)}, {unpack(ARGV, 9)}, unpack(ARGV, 1, 8))
 `,
   [...moveRecord.libraries, HISTORY],
 );

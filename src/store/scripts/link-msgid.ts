@@ -34,10 +34,7 @@ export const linkMsgidAndMove = lua(
 ${asLuaFunction('move', moveRecord)}
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
 local early = redis.call('GET', KEYS[2])
-local mkeys, margs = {}, {}
-for j = 3, #KEYS do mkeys[j - 2] = KEYS[j] end
-for j = 2, #ARGV do margs[j - 1] = ARGV[j] end
-return {move(mkeys, margs), early}
+return {move({unpack(KEYS, 3)}, {unpack(ARGV, 2)}), early}
 `,
   moveRecord.libraries,
 );
