@@ -170,16 +170,6 @@ function keywordField(i: number, name: string): string {
   return field;
 }
 
-/** Characters JSON.stringify writes as an escape (lone surrogates are refused before: storable). */
-// eslint-disable-next-line no-control-regex -- the control characters are what is looked for
-const ESCAPED = /["\\\u0000-\u001f]/;
-
-/** Names an object lists first, whatever the order they were written in. */
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
-
-/** How long JSON.stringify(text) is, when text has nothing to escape (else null). */
-const plainJsonLength = (text: string): number | null => (ESCAPED.test(text) ? null : text.length + 2);
-
 /** The template data's keywords as `~<p>…` fields, or null when they would not read back exactly as `json`. */
 function dataFields(json: string): string[] | null {
   let data: unknown;
@@ -192,13 +182,6 @@ function dataFields(json: string): string[] | null {
   const names = Object.keys(data);
   if (names.length > PLACES.length) return null;
   const flat: string[] = [];
-  // the length of JSON.stringify(data), while no text needs an escape: '{', '}', and per keyword
-  // '"name":{"value":"…"}' (9 characters before the value, 1 after), ',"color":"…"', a comma between
-  let canonical: number | null = 2 + Math.max(names.length - 1, 0);
-  const add = (text: string, around: number) => {
-    const length = plainJsonLength(text);
-    canonical = canonical === null || length === null ? null : canonical + length + around;
-  };
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     const field = (data as Record<string, unknown>)[name];
@@ -208,19 +191,11 @@ function dataFields(json: string): string[] | null {
     const { value, color } = field as { value?: unknown; color?: unknown };
     if (keys[0] !== 'value' || typeof value !== 'string' || !storable(value)) return null;
     flat.push(keywordField(i, name), value);
-    // an array index among the names is put first by JSON.parse: the text may differ only in order
-    if (ARRAY_INDEX.test(name)) canonical = null;
-    add(name, 1);
-    add(value, 10);
     if (keys.length === 1) continue;
     if (keys.length > 2 || keys[1] !== 'color' || typeof color !== 'string' || !storable(color)) return null;
     flat.push(`${OWN}${PLACES[i]}`, color);
-    add(color, 9);
   }
-  // With the keys checked, joinData writes what JSON.stringify writes: other text for the same data
-  // is kept whole. With no escape in it, the text is that one exactly when it is as long: any other
-  // text of the same data adds whitespace or escapes. Otherwise the two are compared.
-  if (canonical !== null) return json.length === canonical ? flat : null;
+  // with the keys checked, joinData writes what JSON.stringify writes: other text for the same data is kept whole
   return JSON.stringify(data) === json ? flat : null;
 }
 
