@@ -6,7 +6,7 @@ import { LAST_PUSH_KEY } from './callback-stats';
 import { batchRoute } from './batch-route';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { HttpError } from './errors';
-import { NotificationIntake, refusalError, requesterOf, type IntakeAccounts } from './notification-intake';
+import { acceptedBody, NotificationIntake, requesterOf, type IntakeAccounts } from './notification-intake';
 import { notificationSearchRouter } from './notification-search';
 import { notificationView } from './notification-view';
 import { visibleNotification } from './visible-notification';
@@ -43,11 +43,9 @@ export function apiRouter(deps: ApiDeps): Router {
 
   router.post('/notifications', async (req, res) => {
     if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
-    const result = await intake.accept(requesterOf(res), req.body, { value: req.get('idempotency-key'), field: 'Idempotency-Key' });
-    if (result.status !== 202) throw refusalError(result);
+    const result = await intake.acceptCall(requesterOf(res), req.body, req.get('idempotency-key'), deps.onAccepted);
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
-    else deps.onAccepted?.();
-    res.status(202).json({ id: result.id, status: 'queued' });
+    res.status(202).json(acceptedBody(result));
   });
 
   router.get('/notifications/:id', async (req, res) => {

@@ -3,7 +3,7 @@ import type { ApiDeps } from './api-router';
 import { bearerIdentity, type KeyIdentity } from './auth';
 import { BODY_LIMIT_BYTES } from './body-limit';
 import { invalidJson } from './errors';
-import { NotificationIntake, refusalError } from './notification-intake';
+import { acceptedBody, NotificationIntake } from './notification-intake';
 import { plainUtf8, readUtf8 } from './utf8-body';
 import type { HandOn } from './wechat-router';
 
@@ -40,10 +40,8 @@ export function notificationEdge(deps: Pick<ApiDeps, 'accounts' | 'keys' | 'onAc
         throw invalidJson();
       }
     }
-    const result = await intake.accept(who, parsed, { value: req.headers['idempotency-key'], field: 'Idempotency-Key' });
-    if (result.status !== 202) throw refusalError(result);
-    if (!result.replayed) deps.onAccepted?.();
-    const answer = JSON.stringify({ id: result.id, status: 'queued' });
+    const result = await intake.acceptCall(who, parsed, req.headers['idempotency-key'], deps.onAccepted);
+    const answer = JSON.stringify(acceptedBody(result));
     const headers = [...TYPE, 'content-length', String(Buffer.byteLength(answer)), ...(result.replayed ? REPLAYED : [])];
     res.writeHead(202, headers).end(answer);
   }

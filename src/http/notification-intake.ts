@@ -61,7 +61,10 @@ const refused = (err: HttpError): Refused => ({
 });
 
 /** A refusal as the error it is for a single call (answered in the API's error shape). */
-export const refusalError = (r: Refused): HttpError => new HttpError(r.status, r.error.code, r.error.message, r.error.details);
+const refusalError = (r: Refused): HttpError => new HttpError(r.status, r.error.code, r.error.message, r.error.details);
+
+/** The 202's body of a single call. */
+export const acceptedBody = (a: Accepted) => ({ id: a.id, status: 'queued' as const });
 
 /**
  * Accepting one notification as POST /v1/notifications does it, for every way in (the single call,
@@ -102,6 +105,18 @@ export class NotificationIntake {
   async accept(requester: Requester, body: unknown, key?: SentKey): Promise<Accepted | Refused> {
     const [outcome] = await this.acceptAll(requester, [{ body, key }]);
     return settledValue(outcome);
+  }
+
+  /**
+   * A single POST /v1/notifications, whichever way it came (the express route, the node:http
+   * edge): the notice accepted, told to `onAccepted` unless it replays an earlier call, or its
+   * refusal thrown as the API's error. `idempotencyKey`: the header as sent.
+   */
+  async acceptCall(requester: Requester, body: unknown, idempotencyKey: unknown, onAccepted?: () => void): Promise<Accepted> {
+    const result = await this.accept(requester, body, { value: idempotencyKey, field: 'Idempotency-Key' });
+    if (result.status !== 202) throw refusalError(result);
+    if (!result.replayed) onAccepted?.();
+    return result;
   }
 
   /**
