@@ -164,9 +164,14 @@ async function stream(stack: ChildServiceStack, o: Options): Promise<void> {
 /** What validating a notice costs alone: the schema the API checks each body with, on the same bodies. */
 function schemaCost(stack: ChildServiceStack, count: number): string {
   const bodies = Array.from({ length: count }, (_, i) => JSON.parse(JSON.stringify(bodyOf(stack, 4, i))) as unknown);
-  const t0 = process.hrtime.bigint();
-  for (const body of bodies) if (!notificationSchema.safeParse(body).success) throw new Error('bench body does not validate');
-  return `${((msSince(t0) * 1000) / count).toFixed(1)} µs`;
+  const pass = () => {
+    const t0 = process.hrtime.bigint();
+    for (const body of bodies) if (!notificationSchema.safeParse(body).success) throw new Error('bench body does not validate');
+    return msSince(t0);
+  };
+  // this process has not run the schema before (the service runs in its own): a first pass warms it up
+  pass();
+  return `${((pass() * 1000) / count).toFixed(1)} µs`;
 }
 
 async function main(): Promise<void> {

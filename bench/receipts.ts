@@ -92,12 +92,15 @@ function signedReceipts(from: number, count: number, users: number): SignedRecei
   });
 }
 
-/** "… µs of its process's CPU per receipt (its Redis: … commands (evalsha …, …), … µs of CPU)" over `count` receipts. */
-function describeUsage(before: ChildUsage, after: ChildUsage, count: number): string {
-  const per = (a: number, b: number) => Math.round((a - b) / count);
+/**
+ * "… µs of its process's CPU per receipt (its Redis: … commands (evalsha …, …), … µs of CPU)" over
+ * `count` receipts: the process's CPU time `cpuMicros`, its Redis's from `before` to `after`.
+ */
+function describeUsage(cpuMicros: number, before: ChildUsage, after: ChildUsage, count: number): string {
+  const per = (micros: number) => Math.round(micros / count);
   const [r0, r1] = [before.redis, after.redis];
-  const ofRedis = r0 && r1 ? ` (its Redis: ${describeDelta(deltaPer(r0.calls, r1.calls, count))} commands, ${per(r1.cpuMicros, r0.cpuMicros)} µs of CPU)` : '';
-  return `${per(after.cpuMicros, before.cpuMicros)} µs of its process's CPU per receipt${ofRedis}`;
+  const ofRedis = r0 && r1 ? ` (its Redis: ${describeDelta(deltaPer(r0.calls, r1.calls, count))} commands, ${per(r1.cpuMicros - r0.cpuMicros)} µs of CPU)` : '';
+  return `${per(cpuMicros)} µs of its process's CPU per receipt${ofRedis}`;
 }
 
 /** Posts one receipt; counts an answer other than 200 `success` as a failure. */
@@ -153,9 +156,11 @@ interface Running {
   server: ChildServer;
   agent: Agent;
   rates: number[];
+  /** The process's CPU time over the rounds' runs (not while the others ran). */
   cpuMicros: number;
-  before?: ChildUsage;
-  after?: ChildUsage;
+  /** Its usage before the first round and after the last (its Redis, a wxreach's own, idles meanwhile). */
+  first?: ChildUsage;
+  last?: ChildUsage;
 }
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -192,15 +197,15 @@ async function main(): Promise<void> {
         const result = await throughput(r.server.url, r.agent, receipts, o.connections);
         const after = await usageOf(r.server);
         r.rates.push(result.rate);
-        r.before ??= before;
-        r.after = after;
+        r.first ??= before;
+        r.last = after;
         r.cpuMicros += after.cpuMicros - before.cpuMicros;
         line.push(`${r.kind} ${result.rate}/s (p99 ${result.p99.toFixed(1)} ms${result.failures ? `, ${result.failures}` : ''})`);
       }
       console.log(`  round ${round + 1}: ${line.join(', ')}`);
     }
     for (const r of running) {
-      const usage = r.before && r.after ? describeUsage(r.before, { ...r.after, cpuMicros: r.before.cpuMicros + r.cpuMicros }, perRound * o.rounds) : '';
+      const usage = r.first && r.last ? describeUsage(r.cpuMicros, r.first, r.last, perRound * o.rounds) : '';
       console.log(`  ${r.kind.padEnd(8)} median ${median(r.rates)} receipts/s (rounds: ${r.rates.join(', ')}); ${usage}`);
     }
     const rates = Object.fromEntries(running.map((r) => [r.kind, r])) as Partial<Record<ReceiptServerKind, Running>>;
@@ -212,7 +217,8 @@ async function main(): Promise<void> {
       const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
       const before = await usageOf(wxreach.server);
       const line = await fixedRate(wxreach.server.url, wxreach.agent, receipts, o.rate);
-      console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(before, await usageOf(wxreach.server), rateCount)}`);
+      const after = await usageOf(wxreach.server);
+      console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(after.cpuMicros - before.cpuMicros, before, after, rateCount)}`);
     }
     if (wxreach && o.profile !== undefined) {
       await stopChildProfile(wxreach.server);
