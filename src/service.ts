@@ -178,6 +178,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           templates: mine ? mine.templates : templatesOf(config),
           accountState: mine ? undefined : () => accounts.state(appid),
           onTemplateValidity: (change) => webhooks.templateValidity(appid, change),
+          eventWanted: (type) => webhooks.registry.mayWant(type, appid),
         },
         log,
         metrics,
@@ -335,6 +336,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       app(req, res);
     },
   );
+  // The endpoints read before the first move, which records its event only when one may want it
+  // (until a read succeeds, every move records its event).
+  await webhooks.registry.all().catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, options.host ?? '127.0.0.1', () => {

@@ -267,7 +267,7 @@ export async function fillSlice(store: Pick<Store, 'forAccount'>, s: FillSlice, 
       if (step.move === 'park') notice.parkedUntil = at + parkMs;
       const rule: { from: readonly Status[] } = MOVES[step.move];
       if (!rule.from.includes(status)) throw new Error(`the fill's path "${outcome.name}" moves ${step.move} from ${status}, which the lifecycle forbids`);
-      const move = recordMove(step.move, { template }, step.change(notice, at), { from: [status], to: step.to, at, statsKeepSeconds });
+      const move = recordMove(step.move, { template }, step.change(notice, at), { from: [status], to: step.to, at }, { statsKeepSeconds, eventWanted: () => true });
       const moved =
         step.move === 'park'
           ? await stores[k].park(id, move, { owner: openid, score: createdAt, ttlSeconds, until: notice.parkedUntil })

@@ -7,7 +7,7 @@ import type { AccountState } from './account-state';
 import { CustomerServiceLeg } from './customer-service-leg';
 import { CustomerServiceWindow } from './customer-service-window';
 import { Dispatcher } from './dispatcher';
-import { Lifecycle } from './lifecycle';
+import { Lifecycle, type MoveRecording } from './lifecycle';
 import { NoticeSearch } from './notice-search';
 import { Notifications } from './notifications';
 import { Parking } from './parking';
@@ -47,6 +47,8 @@ export interface DeliverySettings {
   accountState?: () => Promise<AccountState>;
   /** Told when a template becomes unusable or usable again (the status webhooks). */
   onTemplateValidity?: (change: ValidityChange) => Promise<void>;
+  /** Whether a move's webhook event of this type may be wanted by an endpoint (default: always; see MoveRecording). */
+  eventWanted?: (type: string) => boolean;
   /** The data fields notices can be found by (default none). */
   searchFields?: readonly string[];
 }
@@ -75,7 +77,8 @@ export function createDelivery(
   const quota = new TemplateQuota(store, api, log, now);
   // Closed windows are remembered a day past the longest a notice waits for its user.
   const window = new CustomerServiceWindow(store, settings.parkSeconds + 86_400, now);
-  const lifecycle = new Lifecycle(store, log, metrics, settings.retentionSeconds, settings.statsRetentionSeconds, now);
+  const recording: MoveRecording = { statsKeepSeconds: settings.statsRetentionSeconds, eventWanted: settings.eventWanted ?? (() => true) };
+  const lifecycle = new Lifecycle(store, log, metrics, settings.retentionSeconds, recording, now);
   const searchFields = settings.searchFields ?? [];
   const notifications = new Notifications(store, templates, log, settings.retentionSeconds, settings.statsRetentionSeconds, metrics, searchFields, now);
   const search = new NoticeSearch(store, notifications, searchFields);
@@ -96,7 +99,7 @@ export function createDelivery(
   );
   const accountState = settings.accountState ?? (() => Promise.resolve<AccountState>('active'));
   const dispatcher = new Dispatcher(lifecycle, notifications, templateLeg, customerService, parking, retry.baseDelayMs, accountState, log, now);
-  const receipts = new ReceiptCommit(store, metrics, log, settings.msgidSeconds, DEDUPE_SECONDS, settings.statsRetentionSeconds, now);
+  const receipts = new ReceiptCommit(store, metrics, log, settings.msgidSeconds, DEDUPE_SECONDS, recording, now);
   const intake = new PushIntake(store, receipts, parking, window, metrics, log, now);
   return { templates, quota, window, lifecycle, notifications, search, parking, customerService, templateLeg, dispatcher, intake };
 }

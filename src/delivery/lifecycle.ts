@@ -92,6 +92,17 @@ export const EVENT_STATUSES: ReadonlySet<Status> = new Set(['awaiting_interactio
 /** What an event keeps of the notice: what its GET view shows and whose it is, never the business data. */
 export const EVENT_FIELDS = ['status', 'openid', 'template', 'templateId', 'msgid', 'channel', 'reason', 'text', 'client'] as const;
 
+/**
+ * What an account's moves record besides their change: the counters kept this long, and a move's
+ * webhook event only when some endpoint may want it (`eventWanted`, see
+ * EndpointRegistry.mayWant): with no endpoint for the account, its notices write no events for the
+ * fan-out to read and drop.
+ */
+export interface MoveRecording {
+  statsKeepSeconds: number;
+  eventWanted(type: string): boolean;
+}
+
 /** What a move records besides the status. */
 export interface MoveChange {
   /** History line; null for moves that leave no trace (bookkeeping). */
@@ -153,11 +164,13 @@ export function recordMove(
   name: MoveName,
   n: Pick<Subject, 'template' | 'parkedUntil'>,
   change: MoveChange,
-  o: { from: readonly Status[]; to: Status; at: number; statsKeepSeconds: number },
+  o: { from: readonly Status[]; to: Status; at: number },
+  recording: MoveRecording,
 ): RecordMove {
   const rule = MOVES[name];
   const { from, to, at } = o;
   const counters = 'counts' in rule ? (rule.counts as Counts)(change, n) : [];
+  const eventType = rule.to !== 'same' && EVENT_STATUSES.has(to) ? `notification.${to}` : null;
   return {
     from,
     to,
@@ -168,8 +181,8 @@ export function recordMove(
       change.detail === null
         ? undefined
         : { at: new Date(at).toISOString(), status: to, detail: change.detail, ...(change.call ? { call: packCall(change.call) } : {}) },
-    event: rule.to !== 'same' && EVENT_STATUSES.has(to) ? { type: `notification.${to}`, at, fields: EVENT_FIELDS } : undefined,
-    tally: counters.length > 0 ? { at, subject: n.template ?? { field: 'template' }, counters, keepSeconds: o.statsKeepSeconds } : undefined,
+    event: eventType !== null && recording.eventWanted(eventType) ? { type: eventType, at, fields: EVENT_FIELDS } : undefined,
+    tally: counters.length > 0 ? { at, subject: n.template ?? { field: 'template' }, counters, keepSeconds: recording.statsKeepSeconds } : undefined,
   };
 }
 
@@ -196,8 +209,7 @@ export class Lifecycle {
     private readonly log: Logger,
     private readonly metrics: Pick<AccountMetrics, 'statusChanged'>,
     private readonly retentionSeconds: number,
-    /** How long the statistics' counters are kept. */
-    private readonly statsKeepSeconds: number,
+    private readonly recording: MoveRecording,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -210,7 +222,7 @@ export class Lifecycle {
     // A 'same' move keeps the status the notice has: the one read, else each allowed one in turn.
     const targets: readonly Status[] = same ? (n.status && allowed.includes(n.status) ? [n.status] : allowed) : [rule.to as Status];
     for (const to of targets) {
-      const move = recordMove(name, n, change, { from: same ? [to] : allowed, to, at: this.now(), statsKeepSeconds: this.statsKeepSeconds });
+      const move = recordMove(name, n, change, { from: same ? [to] : allowed, to, at: this.now() }, this.recording);
       if (!(await this.apply(name, n, move, options))) continue;
       announceMove(this.log, this.metrics, { id: n.id, name, to, detail: change.detail });
       return true;

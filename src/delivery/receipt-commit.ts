@@ -3,7 +3,7 @@ import type { AccountMetrics } from '../metrics/metrics';
 import type { AccountStore, MsgidReceipt, ReceiptApplied } from '../store/store';
 import { TickBatch } from '../tick-batch';
 import { receiptOutcome, type Push } from '../wechat/push';
-import { announceMove, MOVES, recordMove, type MoveChange, type MoveName, type Status } from './lifecycle';
+import { announceMove, MOVES, recordMove, type MoveChange, type MoveName, type MoveRecording, type Status } from './lifecycle';
 
 export type ReceiptPush = Extract<Push, { kind: 'receipt' }>;
 
@@ -59,8 +59,7 @@ export class ReceiptCommit {
     private readonly msgidSeconds: number,
     /** How long a handled receipt is remembered, so WeChat's re-sends of it change nothing (the push intake's window). */
     private readonly seenSeconds: number,
-    /** How long the statistics' counters are kept. */
-    private readonly statsKeepSeconds: number,
+    private readonly recording: MoveRecording,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -81,7 +80,7 @@ export class ReceiptCommit {
     const rule = MOVES[name];
     const iso = new Date(at).toISOString();
     // the template is read from the record in the same step (the receipt names only the msgid)
-    const move = recordMove(name, {}, change, { from: rule.from, to: rule.to as Status, at, statsKeepSeconds: this.statsKeepSeconds });
+    const move = recordMove(name, {}, change, { from: rule.from, to: rule.to as Status, at }, this.recording);
     return {
       user: push.openid,
       pushKey: push.dedupeKey,

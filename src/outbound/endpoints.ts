@@ -54,6 +54,10 @@ const REFRESH_MS = 1000;
 /** The endpoints: the config's, and those registered through the API (in the store, shared by every instance). */
 export class EndpointRegistry {
   private cache: { at: number; endpoints: Endpoint[] } | null = null;
+  /** The store read under way, so that callers arriving meanwhile share it. */
+  private reading: Promise<Endpoint[]> | null = null;
+  /** Counts this instance's own changes: a read begun before one is not kept. */
+  private changes = 0;
 
   constructor(
     private readonly store: Pick<WebhookStore, 'listEndpoints' | 'saveEndpoint' | 'deleteEndpoint'>,
@@ -62,10 +66,52 @@ export class EndpointRegistry {
 
   /** Every endpoint (read from the store at most once a second). */
   async all(): Promise<Endpoint[]> {
-    if (this.cache && Date.now() - this.cache.at < REFRESH_MS) return this.cache.endpoints;
+    const fresh = this.fresh();
+    if (fresh) return fresh;
+    if (!this.reading) {
+      const reading = this.read().finally(() => {
+        if (this.reading === reading) this.reading = null;
+      });
+      this.reading = reading;
+    }
+    return this.reading;
+  }
+
+  /**
+   * Whether some endpoint may want an event of `type` about `account` (of any client's notice),
+   * answered at once, so a move can leave out an event nobody would get. Only a read younger than
+   * REFRESH_MS answers no: before it, or once it is older (it is being read again meanwhile), the
+   * answer is yes. The webhooks' loop reads every second or so, so an endpoint registered on any
+   * instance gets the events of every move from about a second after its registration on, which is
+   * also when that instance's fan-out first hands events to it.
+   */
+  mayWant(type: string, account: string): boolean {
+    const fresh = this.fresh();
+    if (fresh) return fresh.some((e) => wants(e, { type, account }));
+    void this.all().catch(() => undefined); // the store away: yes until it is back
+    return true;
+  }
+
+  /** The endpoints read less than REFRESH_MS ago, or null. */
+  private fresh(): Endpoint[] | null {
+    return this.cache !== null && Date.now() - this.cache.at < REFRESH_MS ? this.cache.endpoints : null;
+  }
+
+  private async read(): Promise<Endpoint[]> {
+    // its age counts from before it, as what it reads may be that old
+    const at = Date.now();
+    const changes = this.changes;
     const stored = Object.values(await this.store.listEndpoints()).map((json) => JSON.parse(json) as Endpoint);
-    this.cache = { at: Date.now(), endpoints: [...this.fromConfig, ...stored.sort((a, b) => a.createdAt - b.createdAt)] };
-    return this.cache.endpoints;
+    const endpoints = [...this.fromConfig, ...stored.sort((a, b) => a.createdAt - b.createdAt)];
+    if (changes === this.changes) this.cache = { at, endpoints };
+    return endpoints;
+  }
+
+  /** After a change made here: the next question reads the store again. */
+  private changed(): void {
+    this.changes += 1;
+    this.cache = null;
+    this.reading = null;
   }
 
   async get(id: string): Promise<Endpoint | null> {
@@ -74,12 +120,12 @@ export class EndpointRegistry {
 
   async save(endpoint: Endpoint): Promise<void> {
     await this.store.saveEndpoint(endpoint.id, JSON.stringify(endpoint));
-    this.cache = null;
+    this.changed();
   }
 
   async delete(id: string): Promise<void> {
     await this.store.deleteEndpoint(id);
-    this.cache = null;
+    this.changed();
   }
 
   isFromConfig(id: string): boolean {

@@ -14,7 +14,7 @@ function rig() {
   const store = all.forAccount('wxlifecycle000001');
   const { log, text } = capturedLogger();
   const metrics = { statusChanged: jest.fn<void, [string]>() };
-  const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, RETENTION_SECONDS, now);
+  const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, { statsKeepSeconds: RETENTION_SECONDS, eventWanted: () => true }, now);
   /** A notice created directly in `status` (due at T0), as the subject a caller would pass. */
   async function notice(status: Status, createdAt = T0) {
     const id = store.newId(OPENID);
