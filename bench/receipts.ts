@@ -17,8 +17,8 @@ const HELP = `npm run bench:receipts -- [options]   (each option also as an env 
   --rounds R         rounds: each server is measured once per round, in turn (default 3)
   --connections C    client connections (default 64)
   --warmup W         receipts per server before it is measured (default 3000)
-  --rate R           the fixed-rate run's receipts per second, to wxreach (default 2000)
-  --rate-seconds S   its length (default 5)
+  --rate R           the fixed-rate runs' receipts per second, to wxreach and to bare (default 2000)
+  --rate-seconds S   their length, after a second at that rate that is not counted (default 5)
   --users U          users the notices are spread over (default 1000)
   --servers LIST     which to run, in order (default wxreach,webot,bare)
   --profile DIR      profile wxreach (V8's CPU profiler, as node --cpu-prof) over its measured runs, written
@@ -168,10 +168,14 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 async function main(): Promise<void> {
   const o: Options = options();
   const rateCount = o.rate * o.rateSeconds;
+  const settleCount = rateCount > 0 ? o.rate : 0;
   const perRound = Math.floor(o.count / o.rounds);
-  // Notices [0, count) are the measured set (a slice per round), then the warm-up, then the fixed-rate run.
+  // Notices [0, count) are the measured set (a slice per round), then the warm-up, then the fixed-rate
+  // runs' settling second and their measured part; all built before anything is timed.
   const measured = signedReceipts(0, perRound * o.rounds, o.users);
   const warmup = signedReceipts(o.count, o.warmup, o.users);
+  const settle = signedReceipts(o.count + o.warmup, settleCount, o.users);
+  const atRate = signedReceipts(o.count + o.warmup + settleCount, rateCount, o.users);
   console.log(
     `receipts bench: ${perRound * o.rounds} signed safe-mode (AES) TEMPLATESENDJOBFINISH receipts per server in ${o.rounds} rounds, one distinct receipt per request, ` +
       `undici with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, all started first, ` +
@@ -182,7 +186,7 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   try {
     for (const kind of o.servers) {
-      const notices = kind === 'wxreach' ? o.count + o.warmup + rateCount : 0;
+      const notices = kind === 'wxreach' ? o.count + o.warmup + settleCount + rateCount : 0;
       const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
       running.push({ kind, server, agent: keepAliveAgent(o.connections), rates: [], cpuMicros: 0 });
     }
@@ -212,13 +216,15 @@ async function main(): Promise<void> {
     const ratio = (a?: Running, b?: Running) =>
       a && b ? `${(median(a.rates) / median(b.rates)).toFixed(2)}× (by round: ${a.rates.map((rate, i) => `${(rate / b.rates[i]).toFixed(2)}×`).join(', ')})` : 'n/a';
     console.log(`  ratios of the medians: wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
-    if (wxreach && rateCount > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const receipts = signedReceipts(o.count + o.warmup, rateCount, o.users);
-      const before = await usageOf(wxreach.server);
-      const line = await fixedRate(wxreach.server.url, wxreach.agent, receipts, o.rate);
-      const after = await usageOf(wxreach.server);
-      console.log(`  wxreach at a fixed rate: ${line}; ${describeUsage(after.cpuMicros - before.cpuMicros, before, after, rateCount)}`);
+    // wxreach and bare at the same fixed rate, each after a second at that rate (the aftermath of the
+    // flat-out runs, its GC among it, is not the rate's); bare shows what the client and the machine
+    // alone add to an answer
+    for (const r of running.filter((one) => one.kind !== 'webot' && rateCount > 0)) {
+      await fixedRate(r.server.url, r.agent, settle, o.rate);
+      const before = await usageOf(r.server);
+      const line = await fixedRate(r.server.url, r.agent, atRate, o.rate);
+      const after = await usageOf(r.server);
+      console.log(`  ${r.kind} at a fixed rate: ${line}; ${describeUsage(after.cpuMicros - before.cpuMicros, before, after, rateCount)}`);
     }
     if (wxreach && o.profile !== undefined) {
       await stopChildProfile(wxreach.server);

@@ -7,11 +7,6 @@ export interface TickBatchOptions {
    * larger by themselves, while an item arriving alone still goes at the next turn.
    */
   inFlight?: number;
-  /**
-   * A batch goes this many ms after its first item instead of at the next turn (default 0: the next
-   * turn), so that items arriving a little apart still go together (a full batch goes at once).
-   */
-  gatherMs?: number;
 }
 
 /**
@@ -26,15 +21,13 @@ export class TickBatch<T, R = void> {
   private running = 0;
   private readonly max: number;
   private readonly inFlight: number;
-  private readonly gatherMs: number;
 
   constructor(
     private readonly flush: (items: T[]) => ReadonlyArray<Promise<R>>,
-    { max = Infinity, inFlight = Infinity, gatherMs = 0 }: TickBatchOptions = {},
+    { max = Infinity, inFlight = Infinity }: TickBatchOptions = {},
   ) {
     this.max = max;
     this.inFlight = inFlight;
-    this.gatherMs = gatherMs;
   }
 
   add(item: T): Promise<R> {
@@ -43,12 +36,10 @@ export class TickBatch<T, R = void> {
       if (this.waiting.length >= this.max) this.run();
       else if (!this.scheduled) {
         this.scheduled = true;
-        const go = () => {
+        setImmediate(() => {
           this.scheduled = false;
           this.run();
-        };
-        if (this.gatherMs > 0) setTimeout(go, this.gatherMs);
-        else setImmediate(go);
+        });
       }
     });
   }

@@ -59,25 +59,6 @@ describe('TickBatch', () => {
     await expect(Promise.all(later)).resolves.toEqual([20, 30, 40, 50]);
   });
 
-  it('with gatherMs, sends what arrives within that time of the first item as one call (a full batch at once)', async () => {
-    const r = recorder();
-    const batch = new TickBatch(r.flush, { gatherMs: 30, max: 4 });
-    const answers = [batch.add(1)];
-    await turn();
-    expect(r.batches).toEqual([]); // a turn is not enough
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    answers.push(batch.add(2));
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    expect(r.batches).toEqual([[1, 2]]);
-    answers.push(...[3, 4, 5, 6].map((n) => batch.add(n)));
-    expect(r.batches).toEqual([
-      [1, 2],
-      [3, 4, 5, 6],
-    ]);
-    r.releaseAll();
-    await expect(Promise.all(answers)).resolves.toEqual([10, 20, 30, 40, 50, 60]);
-  });
-
   it('fails only the items of a call that failed, and goes on with the next', async () => {
     let calls = 0;
     const batch = new TickBatch(
