@@ -31,9 +31,15 @@ local i = 5
 local nfrom = tonumber(ARGV[i])
 local e = i + nfrom + 1
 local nexpect = tonumber(ARGV[e])
--- the status, the history's slot count and the expected fields, in one read
+local nset = tonumber(ARGV[e + nexpect + 1])
+local nevent = tonumber(ARGV[e + nexpect + nset + 2])
+-- the tally's arguments start here; the record field it takes its subject from, if any
+local t = e + nexpect + nset + nevent + 3
+local subjectField = tonumber(ARGV[t]) ~= 0 and ARGV[t + 2] ~= '' and ARGV[t + 2] or nil
+-- the status, the history's slot count, the expected fields and that field, in one read
 local read = {'status', '~'}
 for j = 1, nexpect, 2 do read[#read + 1] = ARGV[e + j] end
+if subjectField then read[#read + 1] = subjectField end
 local got = redis.call('HMGET', KEYS[1], unpack(read))
 local current, slots = got[1], got[2]
 if not current then return 0 end
@@ -46,9 +52,19 @@ for j = 1, nexpect, 2 do
   if (got[2 + (j + 1) / 2] or '') ~= ARGV[e + j + 1] then return 0 end
 end
 i = e + nexpect + 1
-local nset = tonumber(ARGV[i])
 local set = {}
 for j = 1, nset do set[j] = ARGV[i + j] end
+-- the record's fields read already, as the move leaves them (false for an absent one): the
+-- subject's field here, the event's kept fields below
+local known = {}
+if subjectField then
+  local value = got[#read]
+  for j = 1, nset, 2 do
+    if set[j] == subjectField then value = set[j + 1] end
+  end
+  if subjectField == 'status' then value = ARGV[2] end
+  known[subjectField] = value
+end
 -- the status goes after the fields so it wins over a 'status' among them; the history line's
 -- slots go in the same write
 set[nset + 1] = 'status'
@@ -61,9 +77,7 @@ elseif ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 end
 i = i + nset + 1
-local nevent = tonumber(ARGV[i])
 -- the fields the event keeps, as the move left them (the tally may take its subject from one)
-local known = {}
 if nevent > 0 then
   local entry = {'id', ARGV[i + 1], 'type', ARGV[i + 2], 'at', ARGV[i + 3], 'account', ARGV[i + 4], 'subject', ARGV[1]}
   -- the kept fields and the history's slots in one read (an older record's history is its list)
