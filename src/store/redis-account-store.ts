@@ -266,8 +266,11 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     return decodeRecord(flat, lines);
   }
 
-  /** KEYS and ARGV of a record move (see scripts/record-move.ts), then the script's own. */
-  private moveArgs(keys: ShardKeys, id: string, move: RecordMove): { keys: string[]; args: string[] } {
+  /**
+   * KEYS and ARGV of a record move (see scripts/record-move.ts), then the script's own. Its counts
+   * go to the counters of `countIn` (default: its own shard's; reads sum every shard's).
+   */
+  private moveArgs(keys: ShardKeys, id: string, move: RecordMove, countIn: ShardKeys = keys): { keys: string[]; args: string[] } {
     const { from, to, set = {}, expect = {}, history, dueAt, event, tally } = move;
     checkFieldNames(set);
     checkFieldNames(expect);
@@ -275,7 +278,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const fields = flatten(set);
     const recorded = event ? [newEventId(event.at), event.type, String(event.at), this.account, ...event.fields] : [];
     return {
-      keys: [keys.record(id), keys.history(id), keys.due, keys.outbox, ...tallyKeys(keys, tally)],
+      keys: [keys.record(id), keys.history(id), keys.due, keys.outbox, ...tallyKeys(countIn, tally)],
       args: [
         id,
         to,
@@ -427,11 +430,15 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
 
   private async applyReceiptGroup(receipts: readonly MsgidReceipt[]): Promise<ReceiptApplied[]> {
     const shards = receipts.map((r) => this.ids.shardOfUser(r.user));
+    // On one Redis a call carries the receipts of every shard: their counts all go to the first's
+    // counters, one HINCRBY per counter instead of one per counter and shard (on a cluster the
+    // call holds one shard's receipts anyway)
+    const countIn = this.keys.shard(this.account, shards[0]);
     const call = eachItemCall(
       receipts.map((r, i) => {
         const keys = this.keys.shard(this.account, shards[i]);
         // the script's move takes the record only when it is the sender's (see applyReceipt)
-        const move = this.moveArgs(keys, '', { ...r.move, expect: { ...r.move.expect, openid: r.user } });
+        const move = this.moveArgs(keys, '', { ...r.move, expect: { ...r.move.expect, openid: r.user } }, countIn);
         return {
           keys: [keys.pushSeen(r.user, r.pushKey), keys.msgid(r.msgid), keys.earlyReceipt(r.msgid), ...move.keys],
           args: [String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, String(LINKED_AFTER_RECEIPT_SECONDS), ...move.args],

@@ -92,6 +92,32 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       for (const key of counterKeys) expect([key, (await admin().ttl(key)) > 3600]).toEqual([key, true]);
     });
 
+    it("counts the receipts of one call once per counter (on one Redis in one shard's counters, on a cluster in each shard's); the account's counts are their sum", async () => {
+      const { account, prefix } = await connect();
+      const at = Date.now();
+      const users = Array.from({ length: 24 }, (_, i) => `o${i}`);
+      for (const [i, user] of users.entries()) {
+        const id = account.newId(user);
+        await account.create(id, { status: 'awaiting_receipt', openid: user, template: 'order_paid' }, entry('awaiting_receipt'), { ttlSeconds: 600 });
+        await account.linkMsgid(`m${i}`, id, 600);
+      }
+      const tally = { at, subject: { field: 'template' }, counters: ['delivered'], keepSeconds: 3600 };
+      const move = { from: ['awaiting_receipt'], to: 'delivered', history: entry('delivered'), dueAt: null, tally };
+      const notes = { at: new Date(at).toISOString(), foreign: 'foreign', late: 'late' };
+      const applied = await Promise.all(
+        account.applyReceipts(users.map((user, i) => ({ user, pushKey: `rcpt:${user}:m${i}`, seenSeconds: 600, msgid: `m${i}`, status: 'success', stashSeconds: 600, move, notes }))),
+      );
+      expect(applied.map((a) => a.result)).toEqual(users.map(() => 'moved'));
+      const counted = (await account.readCounters('minute', at - 60_000, at + 60_000)).filter((c) => c.counter === 'delivered');
+      expect(counted.map(({ subject, n }) => ({ subject, n }))).toEqual([{ subject: 'order_paid', n: users.length }]);
+      const keys = await admin().keysContaining(prefix);
+      const shardOf = (key: string) => key.slice(0, key.indexOf('}') + 1);
+      const recordShards = new Set(keys.filter((key) => key.includes(':rec:')).map(shardOf));
+      const minuteHashes = keys.filter((key) => key.includes(':cnt:m:'));
+      expect(recordShards.size).toBeGreaterThan(1); // the receipts came from several shards
+      expect(minuteHashes.length).toBe('clusterNodes' in target() ? recordShards.size : 1);
+    });
+
     it('never hands the same id to two connections claiming at once', async () => {
       const a = await connect();
       const b = await connect({ prefix: a.prefix });
