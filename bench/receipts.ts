@@ -18,13 +18,16 @@ const HELP = `npm run bench:receipts -- [options]   (each option also as an env 
   --connections C    client connections (default 64)
   --warmup W         receipts per server before it is measured (default 3000)
   --rate R           the fixed-rate runs' receipts per second, to wxreach and to bare (default 2000)
-  --rate-seconds S   their length, after a second at that rate that is not counted (default 5)
+  --rate-seconds S   their length, after 3 s at that rate that are not counted (default 5)
   --users U          users the notices are spread over (default 1000)
   --servers LIST     which to run, in order (default wxreach,webot,bare)
   --profile DIR      profile wxreach (V8's CPU profiler, as node --cpu-prof) over its measured runs, written
                      to DIR, and print the functions that took the most time`;
 
 const KINDS: readonly ReceiptServerKind[] = ['wxreach', 'webot', 'bare'];
+
+/** Seconds at the fixed rate before its measured part (see main). */
+const SETTLE_SECONDS = 3;
 
 function options() {
   const a = benchArgs(HELP, {
@@ -168,7 +171,7 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 async function main(): Promise<void> {
   const o: Options = options();
   const rateCount = o.rate * o.rateSeconds;
-  const settleCount = rateCount > 0 ? o.rate : 0;
+  const settleCount = rateCount > 0 ? o.rate * SETTLE_SECONDS : 0;
   const perRound = Math.floor(o.count / o.rounds);
   // Notices [0, count) are the measured set (a slice per round), then the warm-up, then the fixed-rate
   // runs' settling second and their measured part; all built before anything is timed.
@@ -216,9 +219,11 @@ async function main(): Promise<void> {
     const ratio = (a?: Running, b?: Running) =>
       a && b ? `${(median(a.rates) / median(b.rates)).toFixed(2)}× (by round: ${a.rates.map((rate, i) => `${(rate / b.rates[i]).toFixed(2)}×`).join(', ')})` : 'n/a';
     console.log(`  ratios of the medians: wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
-    // wxreach and bare at the same fixed rate, each after a second at that rate (the aftermath of the
-    // flat-out runs, its GC among it, is not the rate's); bare shows what the client and the machine
-    // alone add to an answer
+    // wxreach and bare at the same fixed rate, each after SETTLE_SECONDS at that rate: the flat-out
+    // rounds' aftermath is not the rate's (in wxreach, their garbage is collected over the next few
+    // seconds: 10–50 ms pauses in the first three, by the event loop's delay), nor a code not yet
+    // optimised (run before the rounds, it cost a quarter more CPU per receipt); bare shows what the
+    // client and the machine alone add to an answer
     for (const r of running.filter((one) => one.kind !== 'webot' && rateCount > 0)) {
       await fixedRate(r.server.url, r.agent, settle, o.rate);
       const before = await usageOf(r.server);
