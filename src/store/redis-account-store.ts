@@ -13,7 +13,7 @@ import { checkFieldNames, decodeRecord, encodeLine, firstLine, newRecordShape, t
 import { termPart, type AccountKeys, type RedisKeys, type ShardKeys } from './redis-keys';
 import { closeWindows } from './scripts/close-windows';
 import { createRecords } from './scripts/create';
-import { eachItemCall } from './scripts/each-item';
+import { runEachItem } from './scripts/each-item';
 import { applyReceipts } from './scripts/apply-receipts';
 import { getRecord } from './scripts/get-record';
 import { appendHistory } from './scripts/history';
@@ -434,7 +434,9 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     // counters, one HINCRBY per counter instead of one per counter and shard (on a cluster the
     // call holds one shard's receipts anyway)
     const countIn = this.keys.shard(this.account, shards[0]);
-    const call = eachItemCall(
+    const replies = (await runEachItem(
+      this.redis,
+      applyReceipts,
       receipts.map((r, i) => {
         const keys = this.keys.shard(this.account, shards[i]);
         // the script's move takes the record only when it is the sender's (see applyReceipt)
@@ -444,8 +446,7 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
           args: [String(r.seenSeconds), r.status, String(r.stashSeconds), r.user, r.notes.at, r.notes.foreign, r.notes.late, String(LINKED_AFTER_RECEIPT_SECONDS), ...move.args],
         };
       }),
-    );
-    const replies = (await this.redis.run(applyReceipts, call.keys, call.args)) as string[][];
+    )) as string[][];
     this.hintAfter(replies.flatMap(([result], i) => (result === 'moved' ? [[shards[i], receipts[i].move] as const] : [])));
     return replies.map(([result, id]): ReceiptApplied => (result === 'duplicate' || result === 'stashed' ? { result } : { result: result as 'gone' | 'foreign' | 'late' | 'moved', id }));
   }

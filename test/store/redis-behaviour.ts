@@ -204,7 +204,7 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       expect(claimed.sort()).toEqual([first, other].sort()); // on the schedule too, once
     });
 
-    it('moves the records of a shard that come together in one script, each as alone; a failed script fails each of its moves', async () => {
+    it('moves the records of a shard that come together in one script, each as alone, and a lone one with the move script itself; a failed script fails each of its moves', async () => {
       const { account } = await connect();
       const ids = Array.from({ length: 5 }, () => account.newId('o1'));
       for (const id of ids) await account.create(id, { status: 'queued', openid: 'o1' }, entry('queued'), { ttlSeconds: 600 });
@@ -226,6 +226,11 @@ export function describeRedisStore(name: string, target: () => RedisTarget, admi
       expect(moved).toEqual([true, true, true, false]);
       expect(scripts.filter((s) => s.name === 'moveRecords')).toEqual([{ name: 'moveRecords', items: 4 }]);
       for (const id of ids.slice(0, 3)) await expect(account.get(id)).resolves.toMatchObject({ fields: { status: 'delivered' }, history: [entry('queued'), entry('delivered')] });
+      // a lone move goes as the move script itself (no items for Redis to decode), with the same effect
+      scripts.length = 0;
+      await expect(account.move(ids[0], { from: ['delivered'], to: 'delivered', history: entry('again') })).resolves.toBe(true);
+      expect(scripts.map((s) => s.name)).toEqual(['moveRecord']);
+      await expect(account.get(ids[0])).resolves.toMatchObject({ history: [entry('queued'), entry('delivered'), entry('again')] });
       failNext = true;
       const failed = await Promise.allSettled([ids[3], ids[4]].map((id) => account.move(id, { from: ['queued'], to: 'delivered' })));
       expect(failNext).toBe(false); // the fault fired

@@ -1,3 +1,4 @@
+import type { RedisConnection } from '../redis-connection';
 import { lua, type LuaScript } from './lua-script';
 
 /**
@@ -19,8 +20,8 @@ end
  * for the client to write and Redis to read, instead of tens of thousands of arguments for a batch
  * of a thousand records (writing those was most of the client's cost).
  */
-export function eachItem(name: string, script: LuaScript): LuaScript {
-  return lua(
+export function eachItem(name: string, script: LuaScript): EachItemScript {
+  const each = lua(
     name,
     `--[[
   Runs ${script.name} once per item, one after the other.
@@ -43,10 +44,33 @@ return replies
 `,
     script.libraries,
   );
+  return { ...each, one: script };
+}
+
+/** An eachItem script, with the script it runs per item. */
+export interface EachItemScript extends LuaScript {
+  readonly one: LuaScript;
+}
+
+/** An item of an eachItem call: its own KEYS and ARGV. */
+export interface ScriptItem {
+  keys: readonly string[];
+  args: readonly string[];
+}
+
+/**
+ * `each` run for `items`: their replies, in order. A lone item (the usual case at a low rate) goes
+ * as the script itself, on its own KEYS and ARGV: no JSON for Redis to decode, which for one
+ * receipt was about half of the script's own cost (10 of 19 µs before its first command).
+ */
+export async function runEachItem(redis: Pick<RedisConnection, 'run'>, each: EachItemScript, items: readonly ScriptItem[]): Promise<unknown[]> {
+  if (items.length === 1) return [await redis.run(each.one, [...items[0].keys], [...items[0].args])];
+  const call = eachItemCall(items);
+  return (await redis.run(each, call.keys, call.args)) as unknown[];
 }
 
 /** KEYS and ARGV of an eachItem script for items given as their own KEYS and ARGV. */
-export function eachItemCall(items: readonly { keys: readonly string[]; args: readonly string[] }[]): { keys: string[]; args: string[] } {
+function eachItemCall(items: readonly ScriptItem[]): { keys: string[]; args: string[] } {
   const keys: string[] = [];
   const places = new Map<string, number>();
   const each: [number[], readonly string[]][] = new Array(items.length);
