@@ -9,9 +9,10 @@ const MAX_BATCH = 128;
  * Group commit of record scripts: the calls of one script for one shard that arrive in the same
  * turn of the event loop (under load, the work of every notice whose WeChat call was answered
  * meanwhile) go to Redis as one call of its eachItem twin, which runs them one after the other,
- * each exactly as alone (a lone call goes as itself: runEachItem). A store call costs both processes far more than one more item in it.
- * Each caller gets its own item's reply once the call is stored; a call that fails fails each of
- * its items (as each alone would have failed: the store away, or a bug).
+ * each exactly as alone (a lone call goes as itself: runEachItem). A store call costs both
+ * processes far more than one more item in it. Each caller gets its own item's reply once the call
+ * is stored; a call that fails fails each of its items (as each alone would have failed: the store
+ * away, or a bug).
  */
 export class ScriptBatches {
   private readonly batches = new Map<string, TickBatch<ScriptItem, unknown>>();
