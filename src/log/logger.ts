@@ -7,8 +7,8 @@ export interface Logger {
   warn(message: string, meta?: Record<string, unknown>): void;
   info(message: string, meta?: Record<string, unknown>): void;
   debug(message: string, meta?: Record<string, unknown>): void;
-  /** Never log this value (an access token fetched at run time, a key). */
-  secret(value: string | null | undefined): void;
+  /** Never log this value (a key; with `endsAt`, epoch ms, an access token: until a day after then). */
+  secret(value: string | null | undefined, endsAt?: number): void;
 }
 
 /** The levels a logger writes at (the config's `logLevel`), most severe first. */
@@ -53,5 +53,5 @@ export function createLogger(options: LoggerOptions): Logger {
       const { message: more, ...fields } = meta;
       lines[level](fields, redactor.text(more === undefined || more === '' ? message : `${message} ${String(more)}`));
     };
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), secret: (v) => redactor.add(v) };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), secret: (v, endsAt) => redactor.add(v, endsAt) };
 }

@@ -5,6 +5,15 @@ const SECRET_IN_URL = /([?&](?:secret|access_token|appsecret|token)=)[^&\s"']+/g
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 const MAX_DEPTH = 6;
 const MIN_SECRET_LENGTH = 6;
+/**
+ * A secret with an end (an access token: WeChat honours it 7,200 s at most) is redacted until a
+ * day after it, then forgotten: with many accounts, tokens arrive by the thousand a day.
+ */
+const KEPT_AFTER_END_MS = 24 * 3600_000;
+/** How often forgotten tokens leave the set. */
+const SWEEP_MS = 60_000;
+/** What a token with an end is made of: such a token is found as a whole run of these in a text. */
+const TOKEN_CHARS = /^[A-Za-z0-9_-]+$/;
 
 export const REDACTED = '[REDACTED]';
 
@@ -14,11 +23,46 @@ export const REDACTED = '[REDACTED]';
  * slipped into an error message is still caught. Builds copies; never mutates the caller's objects.
  */
 export class Redactor {
+  /** Secrets for good (appsecret, AES key, API keys…): few, each looked for anywhere in a text. */
   private readonly values = new Set<string>();
+  /**
+   * Secrets with an end (access tokens), each until a day after it: looked up once per run of
+   * token characters in a text (TOKEN_CHARS, at least as long as the shortest), so a line costs
+   * the same however many accounts' tokens are known. A token glued to other token characters is
+   * not found; WeChat's tokens travel delimited (URL parameters, JSON strings), and the URL rule
+   * catches `access_token=` anyway.
+   */
+  private readonly ending = new Map<string, number>();
+  /** Runs of token characters at least as long as the shortest token known. */
+  private endingRuns: RegExp | null = null;
+  private endingShortest = Infinity;
+  private sweepAt = 0;
 
-  /** Registers a secret value to be replaced wherever it appears (values under 6 chars are ignored as too generic). */
-  add(value: string | null | undefined): void {
-    if (value && value.length >= MIN_SECRET_LENGTH) this.values.add(value);
+  /**
+   * Registers a secret value to be replaced wherever it appears (values under 6 chars are ignored
+   * as too generic); `endsAt` (epoch ms): it is worth nothing after then (an access token).
+   */
+  add(value: string | null | undefined, endsAt?: number): void {
+    if (!value || value.length < MIN_SECRET_LENGTH) return;
+    if (endsAt === undefined || !TOKEN_CHARS.test(value)) {
+      this.values.add(value);
+      return;
+    }
+    const now = Date.now();
+    this.ending.set(value, Math.max(this.ending.get(value) ?? 0, endsAt + KEPT_AFTER_END_MS));
+    let shortest = Math.min(this.endingShortest, value.length);
+    if (now >= this.sweepAt) {
+      this.sweepAt = now + SWEEP_MS;
+      shortest = Infinity;
+      for (const [token, until] of this.ending) {
+        if (until < now) this.ending.delete(token);
+        else shortest = Math.min(shortest, token.length);
+      }
+    }
+    if (this.endingShortest !== shortest) {
+      this.endingShortest = shortest;
+      this.endingRuns = new RegExp(`[A-Za-z0-9_-]{${shortest},}`, 'g');
+    }
   }
 
   text(input: string): string {
@@ -27,6 +71,8 @@ export class Redactor {
     if (out.includes('Bearer')) out = out.replace(BEARER, `$1${REDACTED}`);
     if (out.length < MIN_SECRET_LENGTH) return out;
     for (const v of this.values) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    const runs = this.endingRuns;
+    if (runs !== null && out.search(runs) >= 0) out = out.replace(runs, (run) => (this.ending.has(run) ? REDACTED : run));
     return out;
   }
 
@@ -45,3 +91,4 @@ export class Redactor {
     return out;
   }
 }
+

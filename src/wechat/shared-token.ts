@@ -27,8 +27,8 @@ export interface SharedTokenOptions {
   refreshAheadMs: number;
   /** The longest a fetch may hold the lock; others wait this long for its token. Default 10 s. */
   lockTtlMs?: number;
-  /** Every token fetched or read is reported here so the logger can redact it. */
-  onToken?: (token: string) => void;
+  /** Every token fetched or read is reported here, with when it expires (epoch ms), so the logger can redact it. */
+  onToken?: (token: string, expiresAt: number) => void;
   now?: () => number;
 }
 
@@ -156,7 +156,7 @@ export class SharedToken implements AccessTokens {
     let fresh: FreshToken;
     try {
       fresh = await this.o.fetch();
-      this.o.onToken?.(fresh.token);
+      this.o.onToken?.(fresh.token, this.now() + fresh.lifetimeMs);
     } catch (err) {
       if (err instanceof TokenFetchError) {
         this.lastError = err;
@@ -215,7 +215,7 @@ export class SharedToken implements AccessTokens {
     try {
       const { token, expiresAt, refreshAt } = JSON.parse(raw) as Record<string, unknown>;
       if (typeof token !== 'string' || typeof expiresAt !== 'number' || typeof refreshAt !== 'number') return null;
-      this.o.onToken?.(token); // fetched by another instance: this one must not log it either
+      this.o.onToken?.(token, expiresAt); // fetched by another instance: this one must not log it either
       return { token, expiresAt, refreshAt, raw };
     } catch {
       return null;

@@ -8,7 +8,7 @@ export interface TokenSourceOptions {
   mode: 'stable' | 'classic';
   storage: SharedTokenStorage;
   /** Every token fetched is reported here so the logger can redact it. */
-  onToken?: (token: string) => void;
+  onToken?: (token: string, expiresAt: number) => void;
   now?: () => number;
 }
 

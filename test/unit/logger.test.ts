@@ -39,6 +39,41 @@ describe('logger redaction', () => {
   });
 });
 
+describe('logger redaction of access tokens (secrets with an end)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('redacts every token of thousands of accounts wherever it stands delimited, and forgets one a day after it expired', () => {
+    jest.useFakeTimers({ now: 1_800_000_000_000 });
+    const out = capture();
+    const log = createLogger({ level: 'info', stream: out.stream });
+    const hour = 3600_000;
+    const tokenOf = (i: number) => `${90 + (i % 9)}_tok${String(i).padStart(6, '0')}-Zq_${'x'.repeat(100)}`;
+    for (let i = 0; i < 5000; i++) log.secret(tokenOf(i), Date.now() + 2 * hour);
+    const early = tokenOf(17);
+    log.info(`call with ${early} failed`, { url: `/x?y=1&t=${tokenOf(4321)}`, body: JSON.stringify({ token: tokenOf(4999) }), err: new Error(`token "${tokenOf(0)}" refused`) });
+    const first = out.text();
+    for (const i of [17, 4321, 4999, 0]) expect(first).not.toContain(tokenOf(i));
+    expect(JSON.parse(first)).toMatchObject({ message: 'call with [REDACTED] failed', url: '/x?y=1&t=[REDACTED]', err: { message: 'token "[REDACTED]" refused' } });
+    // expired an hour ago: still redacted; a day after it expired, and once another token came, forgotten
+    jest.setSystemTime(Date.now() + 3 * hour);
+    log.info(`still ${early}`);
+    jest.setSystemTime(Date.now() + 24 * hour);
+    log.secret(tokenOf(5000), Date.now() + 2 * hour);
+    log.info(`now ${early} and ${tokenOf(5000)}`);
+    const [, still, now] = out.text().trim().split('\n').map((line) => JSON.parse(line) as { message: string });
+    expect(still.message).toBe('still [REDACTED]');
+    expect(now.message).toBe(`now ${early} and [REDACTED]`);
+  });
+
+  it('keeps a secret with an end that is not made of token characters for good, found anywhere', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', stream: out.stream });
+    log.secret('odd token/with+slashes==', Date.now() - 1);
+    log.info('inside:odd token/with+slashes==!');
+    expect(JSON.parse(out.text()).message).toBe('inside:[REDACTED]!');
+  });
+});
+
 describe('logger lines', () => {
   it('writes a line only at or above its level, each one JSON object with the fields, level, message and an ISO timestamp', () => {
     const out = capture();

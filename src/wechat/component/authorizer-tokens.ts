@@ -13,7 +13,7 @@ export interface AuthorizerTokensOptions {
   recoverOne: (appid: string) => Promise<Authorizer | null>;
   /** WeChat says the merchant revoked. */
   onRevoked: (appid: string) => Promise<void>;
-  onToken?: (token: string) => void;
+  onToken?: (token: string, expiresAt: number) => void;
   now: () => number;
 }
 

@@ -10,7 +10,7 @@ export interface ComponentTokenOptions {
   requestToken: (ticket: string) => Promise<FreshToken>;
   /** How long a fetch waits for a requested ticket push. */
   ticketWaitMs: number;
-  onToken?: (token: string) => void;
+  onToken?: (token: string, expiresAt: number) => void;
   now?: () => number;
 }
 
