@@ -61,7 +61,8 @@ export class Redactor {
     }
     if (this.endingShortest !== shortest) {
       this.endingShortest = shortest;
-      this.endingRuns = new RegExp(`[A-Za-z0-9_-]{${shortest},}`, 'g');
+      // none left (one that ended more than a day ago goes at once): nothing to look for
+      this.endingRuns = shortest === Infinity ? null : new RegExp(`[A-Za-z0-9_-]{${shortest},}`, 'g');
     }
   }
 
@@ -91,4 +92,3 @@ export class Redactor {
     return out;
   }
 }
-

@@ -65,6 +65,14 @@ describe('logger redaction of access tokens (secrets with an end)', () => {
     expect(now.message).toBe(`now ${early} and [REDACTED]`);
   });
 
+  it('forgets at once a token that ended more than a day ago (it grants nothing any more)', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', stream: out.stream });
+    log.secret('TOKEN_long_gone_0123456789', Date.now() - 2 * 24 * 3600_000);
+    log.info('plain line TOKEN_long_gone_0123456789');
+    expect(JSON.parse(out.text()).message).toBe('plain line TOKEN_long_gone_0123456789');
+  });
+
   it('keeps a secret with an end that is not made of token characters for good, found anywhere', () => {
     const out = capture();
     const log = createLogger({ level: 'info', stream: out.stream });
