@@ -53,11 +53,10 @@ const REFRESH_MS = 1000;
 
 /** The endpoints: the config's, and those registered through the API (in the store, shared by every instance). */
 export class EndpointRegistry {
-  private cache: { at: number; endpoints: Endpoint[] } | null = null;
-  /** The store read under way, so that callers arriving meanwhile share it. */
+  /** The last read kept, with mayWant's answers from it (so a move asks the endpoints once per type and account a second). */
+  private cache: { at: number; endpoints: Endpoint[]; answers: Map<string, boolean> } | null = null;
+  /** The store read under way, shared by the callers meanwhile; a change made here lets go of it (`changed`). */
   private reading: Promise<Endpoint[]> | null = null;
-  /** Counts this instance's own changes: a read begun before one is not kept. */
-  private changes = 0;
 
   constructor(
     private readonly store: Pick<WebhookStore, 'listEndpoints' | 'saveEndpoint' | 'deleteEndpoint'>,
@@ -67,13 +66,8 @@ export class EndpointRegistry {
   /** Every endpoint (read from the store at most once a second). */
   async all(): Promise<Endpoint[]> {
     const fresh = this.fresh();
-    if (fresh) return fresh;
-    if (!this.reading) {
-      const reading = this.read().finally(() => {
-        if (this.reading === reading) this.reading = null;
-      });
-      this.reading = reading;
-    }
+    if (fresh) return fresh.endpoints;
+    this.reading ??= this.read();
     return this.reading;
   }
 
@@ -87,29 +81,40 @@ export class EndpointRegistry {
    */
   mayWant(type: string, account: string): boolean {
     const fresh = this.fresh();
-    if (fresh) return fresh.some((e) => wants(e, { type, account }));
-    void this.all().catch(() => undefined); // the store away: yes until it is back
-    return true;
+    if (!fresh) {
+      void this.all().catch(() => undefined); // the store away: yes until it is back
+      return true;
+    }
+    const key = `${type} ${account}`;
+    let answer = fresh.answers.get(key);
+    if (answer === undefined) fresh.answers.set(key, (answer = fresh.endpoints.some((e) => wants(e, { type, account }))));
+    return answer;
   }
 
-  /** The endpoints read less than REFRESH_MS ago, or null. */
-  private fresh(): Endpoint[] | null {
-    return this.cache !== null && Date.now() - this.cache.at < REFRESH_MS ? this.cache.endpoints : null;
+  /** The read younger than REFRESH_MS, or null. */
+  private fresh() {
+    return this.cache !== null && Date.now() - this.cache.at < REFRESH_MS ? this.cache : null;
   }
 
-  private async read(): Promise<Endpoint[]> {
+  /** A store read, kept unless a change made here let go of it meanwhile (it may predate the change). */
+  private read(): Promise<Endpoint[]> {
     // its age counts from before it, as what it reads may be that old
     const at = Date.now();
-    const changes = this.changes;
-    const stored = Object.values(await this.store.listEndpoints()).map((json) => JSON.parse(json) as Endpoint);
-    const endpoints = [...this.fromConfig, ...stored.sort((a, b) => a.createdAt - b.createdAt)];
-    if (changes === this.changes) this.cache = { at, endpoints };
-    return endpoints;
+    const reading: Promise<Endpoint[]> = this.store
+      .listEndpoints()
+      .then((stored) => {
+        const endpoints = [...this.fromConfig, ...Object.values(stored).map((json) => JSON.parse(json) as Endpoint).sort((a, b) => a.createdAt - b.createdAt)];
+        if (this.reading === reading) this.cache = { at, endpoints, answers: new Map() };
+        return endpoints;
+      })
+      .finally(() => {
+        if (this.reading === reading) this.reading = null;
+      });
+    return reading;
   }
 
   /** After a change made here: the next question reads the store again. */
   private changed(): void {
-    this.changes += 1;
     this.cache = null;
     this.reading = null;
   }

@@ -1,4 +1,5 @@
 import { configEndpoint, EndpointRegistry, type Endpoint } from '../../src/outbound/endpoints';
+import { MemoryWebhookStore } from '../../src/store/memory-webhook-store';
 
 const APPID = 'wx0123456789abcdef';
 const OTHER = 'wxfedcba9876543210';
@@ -14,13 +15,21 @@ const apiEndpoint = (id: string, over: Partial<Endpoint> = {}): Endpoint => ({
   ...over,
 });
 
-/** The endpoints in "the store" (every instance shares them), its reads counted; `hold` keeps reads open, after taking their snapshot, until released. */
+/**
+ * The store every instance shares (the memory store's), its reads counted; `hold()` keeps the
+ * reads that start after it open, once they have read, until the returned release is called.
+ */
 function sharedStore() {
-  const saved = new Map<string, string>();
-  let reads = 0;
+  const store = new MemoryWebhookStore(Date.now);
+  const list = store.listEndpoints.bind(store);
   let gate: Promise<void> | null = null;
-  return {
-    reads: () => reads,
+  const reads = jest.spyOn(store, 'listEndpoints').mockImplementation(async () => {
+    const snapshot = await list();
+    if (gate) await gate;
+    return snapshot;
+  });
+  return Object.assign(store, {
+    reads: () => reads.mock.calls.length,
     hold(): () => void {
       let release!: () => void;
       gate = new Promise<void>((r) => (release = r));
@@ -29,19 +38,17 @@ function sharedStore() {
         release();
       };
     },
-    async listEndpoints(): Promise<Record<string, string>> {
-      reads += 1;
-      const snapshot = Object.fromEntries(saved);
-      if (gate) await gate;
-      return snapshot;
-    },
-    async saveEndpoint(id: string, json: string) {
-      saved.set(id, json);
-    },
-    async deleteEndpoint(id: string) {
-      saved.delete(id);
-    },
-  };
+  });
+}
+
+/** A second into the fake clock's day (1,000,000 ms), the shared store and a registry read once. */
+async function afterFirstRead() {
+  jest.useFakeTimers({ now: 1_000_000, doNotFake: ['nextTick', 'setImmediate'] });
+  const store = sharedStore();
+  const here = new EndpointRegistry(store, []);
+  await here.all();
+  expect(here.mayWant('notification.delivered', APPID)).toBe(false);
+  return { store, here };
 }
 
 describe('EndpointRegistry.mayWant: whether a move records its webhook event', () => {
@@ -58,12 +65,8 @@ describe('EndpointRegistry.mayWant: whether a move records its webhook event', (
   });
 
   it('sees an endpoint registered by another instance once its read is older than a second, saying yes (and reading again) until the new read is in', async () => {
-    jest.useFakeTimers({ now: 1_000_000, doNotFake: ['nextTick', 'setImmediate'] });
-    const store = sharedStore();
-    const here = new EndpointRegistry(store, []);
+    const { store, here } = await afterFirstRead();
     const elsewhere = new EndpointRegistry(store, []);
-    await here.all();
-    expect(here.mayWant('notification.delivered', APPID)).toBe(false);
     await elsewhere.save(apiEndpoint('ep_new', { accounts: [APPID] }));
     // within the second: this instance's read stands
     jest.setSystemTime(1_000_999);
@@ -79,16 +82,15 @@ describe('EndpointRegistry.mayWant: whether a move records its webhook event', (
   });
 
   it('a registration here counts at once, even with a read begun before it still under way', async () => {
-    jest.useFakeTimers({ now: 1_000_000, doNotFake: ['nextTick', 'setImmediate'] });
-    const store = sharedStore();
-    const registry = new EndpointRegistry(store, []);
-    await registry.all();
-    expect(registry.mayWant('notification.delivered', APPID)).toBe(false);
+    const { store, here: registry } = await afterFirstRead();
     // a read that began before the registration and ends after it must not stand for the store
     jest.setSystemTime(1_001_000);
     const release = store.hold();
     const early = registry.all();
+    let earlyDone = false;
+    void early.then(() => (earlyDone = true));
     await registry.save(apiEndpoint('ep_here'));
+    expect(earlyDone).toBe(false); // the hold fired: that read was still under way at the registration
     release();
     expect((await early).map((e) => e.id)).toEqual([]); // what that read saw
     expect(registry.mayWant('notification.delivered', APPID)).toBe(true);
