@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const settleCount = rateCount > 0 ? o.rate * SETTLE_SECONDS : 0;
   const perRound = Math.floor(o.count / o.rounds);
   // Notices [0, count) are the measured set (a slice per round), then the warm-up, then the fixed-rate
-  // runs' settling second and their measured part; all built before anything is timed.
+  // runs' settling seconds and their measured part; all built before anything is timed.
   const measured = signedReceipts(0, perRound * o.rounds, o.users);
   const warmup = signedReceipts(o.count, o.warmup, o.users);
   const settle = signedReceipts(o.count + o.warmup, settleCount, o.users);
