@@ -48,8 +48,12 @@ export function wants(endpoint: Endpoint, audience: EventAudience): boolean {
   return audience.client === undefined || audience.client === endpoint.owner;
 }
 
-/** How often an instance re-reads the endpoints registered through the API. */
-const REFRESH_MS = 1000;
+/**
+ * How often an instance re-reads the endpoints registered through the API. A read counts its age
+ * from before it is sent, so ENDPOINTS_REFRESH_MS after a registration is answered, every instance's
+ * answers come from a read that sees it.
+ */
+export const ENDPOINTS_REFRESH_MS = 1000;
 
 /** The endpoints: the config's, and those registered through the API (in the store, shared by every instance). */
 export class EndpointRegistry {
@@ -74,7 +78,7 @@ export class EndpointRegistry {
   /**
    * Whether some endpoint may want an event of `type` about `account` (of any client's notice),
    * answered at once, so a move can leave out an event nobody would get. Only a read younger than
-   * REFRESH_MS answers no: before it, or once it is older (it is being read again meanwhile), the
+   * ENDPOINTS_REFRESH_MS answers no: before it, or once it is older (it is being read again meanwhile), the
    * answer is yes. The webhooks' loop reads every second or so, so an endpoint registered on any
    * instance gets the events of every move from about a second after its registration on, which is
    * also when that instance's fan-out first hands events to it.
@@ -91,9 +95,9 @@ export class EndpointRegistry {
     return answer;
   }
 
-  /** The read younger than REFRESH_MS, or null. */
+  /** The read younger than ENDPOINTS_REFRESH_MS, or null. */
   private fresh() {
-    return this.cache !== null && Date.now() - this.cache.at < REFRESH_MS ? this.cache : null;
+    return this.cache !== null && Date.now() - this.cache.at < ENDPOINTS_REFRESH_MS ? this.cache : null;
   }
 
   /** A store read, kept unless a change made here let go of it meanwhile (it may predate the change). */

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { prng } from '../../src/dev/prng';
 import { RedisCluster } from '../../src/dev/redis-cluster';
 import { startEmulator, type AccountOptions, type InboxEntry } from '../../src/emulator';
+import { ENDPOINTS_REFRESH_MS } from '../../src/outbound/endpoints';
 import { RedisKeys } from '../../src/store/redis-keys';
 import { API_KEY } from '../helpers/harness';
 import { BusinessClient } from './business-client';
@@ -142,11 +143,14 @@ describe('nothing lost, nothing doubled on a Redis Cluster with many accounts: S
     expect(registered.status).toBe(201);
     receiver.verifyWith(String(registered.body.secret));
     const endpoint = String(registered.body.id);
-    // every instance reads the endpoints again within a second: the first notice comes after the windows are open
+    // a move records its event once its instance has read the endpoint (README, "Recorded only when
+    // wanted"): every instance has, ENDPOINTS_REFRESH_MS after the 201, so the first notice waits for that
+    const seenEverywhere = Date.now() + ENDPOINTS_REFRESH_MS;
     run.note(`webhook endpoint ${endpoint} registered through the API`);
 
     await crowd.openWindows();
     run.note('windows opened: in each account a text from 1/4 of the users, a follow from 1/4; 1/2 never seen');
+    await sleep(Math.max(0, seenEverywhere - Date.now()));
     const comers = crowd.keepComing(run);
 
     // --- the chaos timeline, keyed to enqueue progress -------------------------------------------
