@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { request, type Agent } from 'undici';
 import { WechatCipher } from '../src/wechat/cipher';
 import { outboundPush } from '../src/wechat/outbound-push';
 import { buildXml } from '../src/wechat/xml';
 import { benchArgs } from './lib/args';
 import { type ChildServer, type ChildUsage, forkServer, startChildProfile, stopChildProfile, stopServer, usageOf } from './lib/child-server';
 import { describeProfile } from './lib/cpu-profile';
-import { keepAliveAgent, runTimed } from './lib/pool';
+import { runTimed } from './lib/pool';
+import { postBytes, RawClient } from './lib/raw-http';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, msSince, percentile, perSecond } from './lib/stats';
@@ -58,16 +58,13 @@ function options() {
 
 type Options = ReturnType<typeof options>;
 
-/** A receipt as WeChat posts it in safe mode: the signed query (path included) and the sealed body. */
-interface SignedReceipt {
-  path: string;
-  body: string;
-}
+/** A receipt as WeChat posts it in safe mode, as the bytes of its request: the signed query and the sealed body. */
+type SignedReceipt = Buffer;
 
 /**
  * The TEMPLATESENDJOBFINISH receipts of notices [from, from + count), each signed and sealed as
- * WeChat does (a nonce of its own), built before any is sent so the client does no crypto while
- * measuring.
+ * WeChat does (a nonce of its own), built before any is sent so the client does no crypto and no
+ * request building while measuring. Every server listens on 127.0.0.1, which is the Host they get.
  */
 function signedReceipts(from: number, count: number, users: number): SignedReceipt[] {
   const cipher = new WechatCipher(BENCH_AES_KEY, BENCH_APP.appId);
@@ -91,7 +88,7 @@ function signedReceipts(from: number, count: number, users: number): SignedRecei
       seal: { mode: 'safe', cipher, account: BENCH_GH_ID },
     });
     const url = new URL(push.url);
-    return { path: `${url.pathname}${url.search}`, body: push.body };
+    return postBytes('127.0.0.1', `${url.pathname}${url.search}`, push.body, 'text/xml');
   });
 }
 
@@ -107,12 +104,11 @@ function describeUsage(cpuMicros: number, before: ChildUsage, after: ChildUsage,
 }
 
 /** Posts one receipt; counts an answer other than 200 `success` as a failure. */
-async function post(url: string, agent: Agent, r: SignedReceipt, failures: Map<string, number>): Promise<void> {
+async function post(client: RawClient, r: SignedReceipt, failures: Map<string, number>): Promise<void> {
   try {
-    const res = await request(`${url}${r.path}`, { method: 'POST', body: r.body, headers: { 'content-type': 'text/xml' }, dispatcher: agent });
-    const text = await res.body.text();
-    if (res.statusCode !== 200 || text !== 'success') {
-      const key = `${res.statusCode} ${text.slice(0, 80)}`;
+    const { status, body } = await client.send(r);
+    if (status !== 200 || body !== 'success') {
+      const key = `${status} ${body.slice(0, 80)}`;
       failures.set(key, (failures.get(key) ?? 0) + 1);
     }
   } catch (err) {
@@ -125,39 +121,48 @@ const describeFailures = (failures: Map<string, number>) =>
   failures.size === 0 ? 'every answer 200 success' : `NOT success: ${[...failures].map(([k, n]) => `${n}× ${k}`).join('; ')}`;
 
 /** `receipts` with `connections` in flight: the rate, the p99 answer latency, and the answers that were not 200 `success` ('' when none). */
-async function throughput(url: string, agent: Agent, receipts: SignedReceipt[], connections: number): Promise<{ rate: number; p99: number; failures: string }> {
+async function throughput(client: RawClient, receipts: SignedReceipt[], connections: number): Promise<{ rate: number; p99: number; failures: string }> {
   const failures = new Map<string, number>();
   const t0 = process.hrtime.bigint();
-  const latencies = await runTimed(receipts.length, connections, (i) => post(url, agent, receipts[i], failures));
+  const latencies = await runTimed(receipts.length, connections, (i) => post(client, receipts[i], failures));
   const ms = msSince(t0);
   return { rate: perSecond(receipts.length, ms), p99: percentile(latencies, 99), failures: failures.size === 0 ? '' : describeFailures(failures) };
 }
 
-/** `receipts` sent at `rate` per second whatever the answers; latency counted from each one's planned moment. */
-async function fixedRate(url: string, agent: Agent, receipts: SignedReceipt[], rate: number): Promise<string> {
+/**
+ * `receipts` sent at `rate` per second whatever the answers; latency counted from each one's planned
+ * moment. What it keeps while sending is a preset array and a counter, not a promise per request:
+ * thousands of those alive at once made each of the client's own young-generation collections take
+ * 3–13 ms, and that showed in every server's tail.
+ */
+async function fixedRate(client: RawClient, receipts: SignedReceipt[], rate: number): Promise<string> {
   const failures = new Map<string, number>();
-  const latencies: number[] = [];
-  const inFlight: Promise<void>[] = [];
+  const latencies = new Float64Array(receipts.length);
+  let open = receipts.length;
+  let allAnswered!: () => void;
+  const answered = new Promise<void>((resolve) => (allAnswered = resolve));
   const t0 = performance.now();
+  const send = (i: number, planned: number) =>
+    void post(client, receipts[i], failures).then(() => {
+      latencies[i] = performance.now() - planned;
+      if (--open === 0) allAnswered();
+    });
   let next = 0;
   while (next < receipts.length) {
     const elapsed = performance.now() - t0;
-    for (; next < receipts.length && (next * 1000) / rate <= elapsed; next++) {
-      const planned = t0 + (next * 1000) / rate;
-      inFlight.push(post(url, agent, receipts[next], failures).then(() => void latencies.push(performance.now() - planned)));
-    }
+    for (; next < receipts.length && (next * 1000) / rate <= elapsed; next++) send(next, t0 + (next * 1000) / rate);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  await Promise.all(inFlight);
+  await answered;
   const achieved = perSecond(receipts.length, performance.now() - t0);
-  return `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies(latencies)}; ${describeFailures(failures)}`;
+  return `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies([...latencies])}; ${describeFailures(failures)}`;
 }
 
 /** A server of the run, started once and measured in every round. */
 interface Running {
   kind: ReceiptServerKind;
   server: ChildServer;
-  agent: Agent;
+  client: RawClient;
   rates: number[];
   /** The process's CPU time over the rounds' runs (not while the others ran). */
   cpuMicros: number;
@@ -181,7 +186,7 @@ async function main(): Promise<void> {
   const atRate = signedReceipts(o.count + o.warmup + settleCount, rateCount, o.users);
   console.log(
     `receipts bench: ${perRound * o.rounds} signed safe-mode (AES) TEMPLATESENDJOBFINISH receipts per server in ${o.rounds} rounds, one distinct receipt per request, ` +
-      `undici with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, all started first, ` +
+      `a load generator's client (bench/lib/raw-http.ts) with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, all started first, ` +
       `then measured in turn in each round (so a change in the machine's load falls on every server alike)`,
   );
   console.log(`  wxreach: the real HTTP server on a throwaway redis-server; each receipt's notice awaits it (created through the store, msgid linked), so each does verify + decrypt + dedupe + correlate + record`);
@@ -191,9 +196,9 @@ async function main(): Promise<void> {
     for (const kind of o.servers) {
       const notices = kind === 'wxreach' ? o.count + o.warmup + settleCount + rateCount : 0;
       const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
-      running.push({ kind, server, agent: keepAliveAgent(o.connections), rates: [], cpuMicros: 0 });
+      running.push({ kind, server, client: new RawClient(server.url, o.connections), rates: [], cpuMicros: 0 });
     }
-    for (const r of running) if (o.warmup > 0) await throughput(r.server.url, r.agent, warmup, o.connections);
+    for (const r of running) if (o.warmup > 0) await throughput(r.client, warmup, o.connections);
     const wxreach = running.find((r) => r.kind === 'wxreach');
     if (wxreach && o.profile !== undefined) await startChildProfile(wxreach.server);
     for (let round = 0; round < o.rounds; round++) {
@@ -201,7 +206,7 @@ async function main(): Promise<void> {
       const line: string[] = [];
       for (const r of running) {
         const before = await usageOf(r.server);
-        const result = await throughput(r.server.url, r.agent, receipts, o.connections);
+        const result = await throughput(r.client, receipts, o.connections);
         const after = await usageOf(r.server);
         r.rates.push(result.rate);
         r.first ??= before;
@@ -225,9 +230,9 @@ async function main(): Promise<void> {
     // optimised (run before the rounds, it cost a quarter more CPU per receipt); bare shows what the
     // client and the machine alone add to an answer
     for (const r of running.filter((one) => one.kind !== 'webot' && rateCount > 0)) {
-      await fixedRate(r.server.url, r.agent, settle, o.rate);
+      await fixedRate(r.client, settle, o.rate);
       const before = await usageOf(r.server);
-      const line = await fixedRate(r.server.url, r.agent, atRate, o.rate);
+      const line = await fixedRate(r.client, atRate, o.rate);
       const after = await usageOf(r.server);
       console.log(`  ${r.kind} at a fixed rate: ${line}; ${describeUsage(after.cpuMicros - before.cpuMicros, before, after, rateCount)}`);
     }
@@ -237,7 +242,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const r of running) {
-      await r.agent.close();
+      r.client.close();
       await stopServer(r.server);
     }
   }
