@@ -76,7 +76,7 @@ class RawConnection {
     this.received = this.received.subarray(answer.end);
     const w = this.waiting;
     this.waiting = null;
-    w?.resolve(answer);
+    w?.resolve({ status: answer.status, body: answer.body });
   }
 }
 
