@@ -96,8 +96,7 @@ const CODE_PATTERN = new RegExp(`[${CODES.join('')}]`, 'g');
 /** A call with a control character is kept in a JSON line (the compact one ends the call at one). */
 const CONTROL = /\p{Cc}/u;
 /** Redis keeps text as UTF-8, where a lone surrogate becomes U+FFFD: such text is kept JSON-escaped. */
-const LONE_SURROGATE = /\p{Cs}/u;
-const storable = (text: string) => !LONE_SURROGATE.test(text);
+const storable = (text: string) => text.isWellFormed();
 
 /** A history entry as one stored line (see the module comment). */
 export function encodeLine(entry: HistoryEntry): string {
