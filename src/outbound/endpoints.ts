@@ -78,10 +78,10 @@ export class EndpointRegistry {
   /**
    * Whether some endpoint may want an event of `type` about `account` (of any client's notice),
    * answered at once, so a move can leave out an event nobody would get. Only a read younger than
-   * ENDPOINTS_REFRESH_MS answers no: before it, or once it is older (it is being read again meanwhile), the
-   * answer is yes. The webhooks' loop reads every second or so, so an endpoint registered on any
-   * instance gets the events of every move from about a second after its registration on, which is
-   * also when that instance's fan-out first hands events to it.
+   * ENDPOINTS_REFRESH_MS answers no: before it, or once it is older (it is being read again
+   * meanwhile), the answer is yes. So an endpoint registered on any instance gets the events of
+   * every move from ENDPOINTS_REFRESH_MS after its registration was answered on, which is also when
+   * every instance's fan-out hands events to it (the webhooks' loop reads every second or so).
    */
   mayWant(type: string, account: string): boolean {
     const fresh = this.fresh();
