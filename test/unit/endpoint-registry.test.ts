@@ -1,4 +1,4 @@
-import { configEndpoint, EndpointRegistry, type Endpoint } from '../../src/outbound/endpoints';
+import { configEndpoint, EndpointRegistry, ENDPOINTS_REFRESH_MS, type Endpoint } from '../../src/outbound/endpoints';
 import { MemoryWebhookStore } from '../../src/store/memory-webhook-store';
 
 const APPID = 'wx0123456789abcdef';
@@ -79,6 +79,25 @@ describe('EndpointRegistry.mayWant: whether a move records its webhook event', (
     await here.all();
     expect(here.mayWant('notification.delivered', APPID)).toBe(true);
     expect(here.mayWant('notification.delivered', OTHER)).toBe(false);
+  });
+
+  it('a read begun before another instance registered an endpoint stands no longer than ENDPOINTS_REFRESH_MS after it began', async () => {
+    const { store, here } = await afterFirstRead();
+    jest.setSystemTime(1_001_000);
+    const release = store.hold();
+    expect(here.mayWant('notification.delivered', APPID)).toBe(true); // the first read is a second old: read again
+    jest.setSystemTime(1_001_200);
+    await new EndpointRegistry(store, []).save(apiEndpoint('ep_new'));
+    release(); // the read began at 1,001,000 and saw no endpoint; it ends after the registration
+    await here.all();
+    expect(store.reads()).toBe(2); // the read under way was the one held, not a new one
+    jest.setSystemTime(1_001_999);
+    expect(here.mayWant('notification.delivered', APPID)).toBe(false); // what that read saw
+    // a second after the read began, which is before a second after the registration was answered
+    jest.setSystemTime(1_000_000 + 1000 + ENDPOINTS_REFRESH_MS);
+    expect(here.mayWant('notification.delivered', APPID)).toBe(true);
+    await here.all();
+    expect(here.mayWant('notification.delivered', APPID)).toBe(true);
   });
 
   it('a registration here counts at once, even with a read begun before it still under way', async () => {
