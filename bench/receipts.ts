@@ -4,13 +4,13 @@ import { WechatCipher } from '../src/wechat/cipher';
 import { outboundPush } from '../src/wechat/outbound-push';
 import { buildXml } from '../src/wechat/xml';
 import { benchArgs } from './lib/args';
-import { type ChildServer, type ChildUsage, forkServer, startChildProfile, stopChildProfile, stopServer, usageOf } from './lib/child-server';
+import { type ChildServer, type ChildUsage, forkServer, startAnswerTimes, startChildProfile, stopAnswerTimes, stopChildProfile, stopServer, usageOf } from './lib/child-server';
 import { describeProfile } from './lib/cpu-profile';
 import { runTimed } from './lib/pool';
 import { postBytes, RawClient } from './lib/raw-http';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, msSince, percentile, perSecond } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, describeSlowBursts, msSince, percentile, perSecond, slowBursts } from './lib/stats';
 
 const HELP = `npm run bench:receipts -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N          receipts per server in the throughput runs, over all rounds (default 24000)
@@ -155,7 +155,8 @@ async function fixedRate(client: RawClient, receipts: SignedReceipt[], rate: num
   }
   await answered;
   const achieved = perSecond(receipts.length, performance.now() - t0);
-  return `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies([...latencies])}; ${describeFailures(failures)}`;
+  const bursts = describeSlowBursts(slowBursts(latencies, rate / 1000));
+  return `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies([...latencies])} (${bursts}); ${describeFailures(failures)}`;
 }
 
 /** A server of the run, started once and measured in every round. */
@@ -228,13 +229,17 @@ async function main(): Promise<void> {
     // rounds' aftermath is not the rate's (in wxreach, their garbage is collected over the next few
     // seconds: 10–50 ms pauses in the first three, by the event loop's delay), nor a code not yet
     // optimised (run before the rounds, it cost a quarter more CPU per receipt); bare shows what the
-    // client and the machine alone add to an answer
+    // client and the machine alone add to an answer, and each server's own times (inside it) what
+    // is its own
     for (const r of running.filter((one) => one.kind !== 'webot' && rateCount > 0)) {
       await fixedRate(r.client, settle, o.rate);
       const before = await usageOf(r.server);
+      await startAnswerTimes(r.server);
       const line = await fixedRate(r.client, atRate, o.rate);
+      const inside = await stopAnswerTimes(r.server);
       const after = await usageOf(r.server);
       console.log(`  ${r.kind} at a fixed rate: ${line}; ${describeUsage(after.cpuMicros - before.cpuMicros, before, after, rateCount)}`);
+      console.log(`    inside ${r.kind}, from the request to the answer's finish: ${describeLatencies(inside)}`);
     }
     if (wxreach && o.profile !== undefined) {
       await stopChildProfile(wxreach.server);

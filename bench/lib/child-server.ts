@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { exitOf, stopChild } from '../../src/dev/child-process';
 import { SERVICE_NODE_FLAGS } from '../../src/node-flags';
 import { startProfiling } from './cpu-profile';
@@ -11,7 +12,10 @@ import { startProfiling } from './cpu-profile';
  * `{ usage: { cpu, redis } }`: the CPU time the child has used so far, and what its Redis has done
  * when it measures one), `profile-start` (`profiling`) and `profile-stop` (`profiled`: the profile
  * written to `wxreach.cpuprofile` in that folder, always that name so a new run replaces the last
- * one's instead of adding to the ones describeProfile sums), and `stop` (it closes and exits).
+ * one's instead of adding to the ones describeProfile sums), `answers-start` (`answering`: from then
+ * on each answer of its HTTP server is timed, from the request's start to the response's finish, by
+ * node:http's diagnostics channels) and `answers-stop` (`{ answers: ms[] }`, the times since), and
+ * `stop` (it closes and exits).
  */
 
 /** What a child's Redis has done so far: commands by name and CPU time (µs). */
@@ -97,6 +101,15 @@ export const startChildProfile = (running: ChildServer): Promise<unknown> => ask
 /** Stops it and waits until the child has written the profile. */
 export const stopChildProfile = (running: ChildServer): Promise<unknown> => askChild(running, 'profile-stop', (m) => m === 'profiled');
 
+/** Starts timing the child's answers, inside it (see answerTimes). */
+export const startAnswerTimes = (running: ChildServer): Promise<unknown> => askChild(running, 'answers-start', (m) => m === 'answering');
+
+/** The child's answer times (ms) since startAnswerTimes, and stops timing them. */
+export async function stopAnswerTimes(running: ChildServer): Promise<number[]> {
+  const { answers } = (await askChild(running, 'answers-stop', (m) => typeof m === 'object' && m !== null && 'answers' in m)) as { answers: number[] };
+  return answers;
+}
+
 /** Asks the child to stop (it closes its server and Redis); SIGTERM, then SIGKILL, if it has not gone within `graceMs`. */
 export async function stopServer(running: ChildServer, graceMs = 10_000): Promise<void> {
   running.child.removeAllListeners('exit');
@@ -118,11 +131,41 @@ export function sendLogLine(line: string): void {
   process.send?.({ log: line });
 }
 
+/**
+ * In the child: times each answer of its HTTP servers from the request's start to the response's
+ * finish, until `stop` gives the times (ms). Only while asked: it costs each request a little.
+ */
+function answerTimes(): { stop(): number[] } {
+  const started = new WeakMap<object, bigint>();
+  const times: number[] = [];
+  const onStart = (message: unknown) => started.set((message as { request: object }).request, process.hrtime.bigint());
+  const onFinish = (message: unknown) => {
+    const t0 = started.get((message as { request: object }).request);
+    if (t0 !== undefined) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  };
+  subscribe('http.server.request.start', onStart);
+  subscribe('http.server.response.finish', onFinish);
+  return {
+    stop() {
+      unsubscribe('http.server.request.start', onStart);
+      unsubscribe('http.server.response.finish', onFinish);
+      return times;
+    },
+  };
+}
+
 /** In the child: answers the parent's words about `server`, then tells the parent its URL. */
 export function answerParent(server: ServedByChild, profileDir?: string): void {
   let profiling: ReturnType<typeof startProfiling> | undefined;
+  let timing: ReturnType<typeof answerTimes> | undefined;
   process.on('message', (message) => {
-    if (message === 'profile-start' && profileDir) {
+    if (message === 'answers-start') {
+      timing = answerTimes();
+      process.send?.('answering');
+    } else if (message === 'answers-stop') {
+      process.send?.({ answers: timing?.stop() ?? [] });
+      timing = undefined;
+    } else if (message === 'profile-start' && profileDir) {
       profiling = startProfiling();
       void profiling.then(() => process.send?.('profiling'));
     } else if (message === 'profile-stop' && profileDir && profiling) {

@@ -28,3 +28,43 @@ export function describeDelta(rows: readonly (readonly [string, number])[]): str
   const total = rows.reduce((sum, [, v]) => sum + v, 0);
   return `${total.toFixed(2)} (${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`;
 }
+
+/** The slowest answers of a fixed-rate run, as the bursts they came in. */
+export interface SlowBursts {
+  /** Answers slower than the p95. */
+  slow: number;
+  bursts: number;
+  /** The burst with the most slow answers: how many, from the first's planned moment to the last's (ms), and the slowest (ms). */
+  largest: { answers: number; spanMs: number; maxMs: number };
+}
+
+/**
+ * Answers slower than the p95 of `latencies` (in the order they were planned, `perMs` a
+ * millisecond), gathered into bursts: one that was planned within `gapMs` of the slow answer
+ * before it belongs to its burst. Many answers to a burst point at a stall (a collection, a
+ * process waiting for a core) rather than answers that are slow each on their own.
+ */
+export function slowBursts(latencies: ArrayLike<number>, perMs: number, gapMs = 10): SlowBursts {
+  const p95 = percentile(Array.from(latencies).sort((a, b) => a - b), 95);
+  const bursts: Array<{ first: number; last: number; answers: number; maxMs: number }> = [];
+  for (let i = 0; i < latencies.length; i++) {
+    if (!(latencies[i] > p95)) continue;
+    const current = bursts[bursts.length - 1];
+    if (current && (i - current.last) / perMs <= gapMs) {
+      current.last = i;
+      current.answers += 1;
+      current.maxMs = Math.max(current.maxMs, latencies[i]);
+    } else bursts.push({ first: i, last: i, answers: 1, maxMs: latencies[i] });
+  }
+  const largest = bursts.reduce((a, b) => (b.answers > a.answers ? b : a), { first: 0, last: 0, answers: 0, maxMs: 0 });
+  return {
+    slow: bursts.reduce((sum, b) => sum + b.answers, 0),
+    bursts: bursts.length,
+    largest: { answers: largest.answers, spanMs: (largest.last - largest.first) / perMs, maxMs: largest.maxMs },
+  };
+}
+
+/** "its answers over the p95 (500) came in 85 bursts, the largest 41 answers over 36 ms, up to 18.3 ms" */
+export function describeSlowBursts({ slow, bursts, largest }: SlowBursts): string {
+  return `its ${slow} answers over the p95 came in ${bursts} bursts, the largest ${largest.answers} answers over ${largest.spanMs.toFixed(0)} ms, up to ${largest.maxMs.toFixed(1)} ms`;
+}
