@@ -64,7 +64,7 @@ export function slowBursts(latencies: ArrayLike<number>, perMs: number, gapMs = 
   };
 }
 
-/** "its answers over the p95 (500) came in 85 bursts, the largest 41 answers over 36 ms, up to 18.3 ms" */
+/** "its 499 answers over the p95 came in 85 bursts, the largest 41 answers over 36 ms, up to 18.3 ms" */
 export function describeSlowBursts({ slow, bursts, largest }: SlowBursts): string {
   return `its ${slow} answers over the p95 came in ${bursts} bursts, the largest ${largest.answers} answers over ${largest.spanMs.toFixed(0)} ms, up to ${largest.maxMs.toFixed(1)} ms`;
 }
