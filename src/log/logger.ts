@@ -7,7 +7,7 @@ export interface Logger {
   warn(message: string, meta?: Record<string, unknown>): void;
   info(message: string, meta?: Record<string, unknown>): void;
   debug(message: string, meta?: Record<string, unknown>): void;
-  /** Never log this value (a key; with `endsAt`, epoch ms, an access token: until a day after then). */
+  /** Never log this value (a key; with `endsAt`, epoch ms or Infinity, a token: until a day after then). */
   secret(value: string | null | undefined, endsAt?: number): void;
 }
 

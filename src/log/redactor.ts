@@ -6,14 +6,18 @@ const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 const MAX_DEPTH = 6;
 const MIN_SECRET_LENGTH = 6;
 /**
- * A secret with an end (an access token: WeChat honours it 7,200 s at most) is redacted until a
- * day after it, then forgotten: with many accounts, tokens arrive by the thousand a day.
+ * A secret with an end (an access token: WeChat honours it 7,200 s at most; a verify ticket: 12 h)
+ * is redacted until a day after it, then forgotten: with many accounts, tokens arrive by the
+ * thousand a day, and a platform's tickets every 10 minutes.
  */
 const KEPT_AFTER_END_MS = 24 * 3600_000;
 /** How often forgotten tokens leave the set. */
 const SWEEP_MS = 60_000;
-/** What a token with an end is made of: such a token is found as a whole run of these in a text. */
-const TOKEN_CHARS = /^[A-Za-z0-9_-]+$/;
+/**
+ * What WeChat's run-time secrets are made of (access tokens; `ticket@@@…`, `refreshtoken@@@…`):
+ * such a secret, given with its end, is found as a whole run of these in a text.
+ */
+const TOKEN_CHARS = /^[A-Za-z0-9_@-]+$/;
 
 export const REDACTED = '[REDACTED]';
 
@@ -26,11 +30,11 @@ export class Redactor {
   /** Secrets for good (appsecret, AES key, API keys…): few, each looked for anywhere in a text. */
   private readonly values = new Set<string>();
   /**
-   * Secrets with an end (access tokens), each until a day after it: looked up once per run of
-   * token characters in a text (TOKEN_CHARS, at least as long as the shortest), so a line costs
-   * the same however many accounts' tokens are known. A token glued to other token characters is
-   * not found; WeChat's tokens travel delimited (URL parameters, JSON strings), and the URL rule
-   * catches `access_token=` anyway.
+   * Secrets with an end (tokens, tickets; a refresh token's is Infinity), each until a day after
+   * it: looked up once per run of token characters in a text (TOKEN_CHARS, at least as long as the
+   * shortest), so a line costs the same however many accounts' tokens are known. A token glued to
+   * other token characters is not found; WeChat's tokens travel delimited (URL parameters, JSON
+   * strings), and the URL rule catches `access_token=` anyway.
    */
   private readonly ending = new Map<string, number>();
   /** Runs of token characters at least as long as the shortest token known. */
@@ -40,7 +44,8 @@ export class Redactor {
 
   /**
    * Registers a secret value to be replaced wherever it appears (values under 6 chars are ignored
-   * as too generic); `endsAt` (epoch ms): it is worth nothing after then (an access token).
+   * as too generic); `endsAt` (epoch ms): it is worth nothing after then (an access token), or
+   * Infinity for a token that never ends (a refresh token): found as a token, kept for good.
    */
   add(value: string | null | undefined, endsAt?: number): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return;
@@ -62,7 +67,7 @@ export class Redactor {
     if (this.endingShortest !== shortest) {
       this.endingShortest = shortest;
       // none left (one that ended more than a day ago goes at once): nothing to look for
-      this.endingRuns = shortest === Infinity ? null : new RegExp(`[A-Za-z0-9_-]{${shortest},}`, 'g');
+      this.endingRuns = shortest === Infinity ? null : new RegExp(`[A-Za-z0-9_@-]{${shortest},}`, 'g');
     }
   }
 

@@ -27,7 +27,7 @@ export interface SharedTokenOptions {
   refreshAheadMs: number;
   /** The longest a fetch may hold the lock; others wait this long for its token. Default 10 s. */
   lockTtlMs?: number;
-  /** Every token fetched or read is reported here, with when it expires (epoch ms), so the logger can redact it. */
+  /** Every token fetched, offered or read is reported here, with when it expires (epoch ms), so the logger can redact it. */
   onToken?: (token: string, expiresAt: number) => void;
   now?: () => number;
 }
@@ -116,6 +116,7 @@ export class SharedToken implements AccessTokens {
   /** Keeps a token that came another way (with an authorisation), so no fetch is needed for it. */
   async offer(fresh: FreshToken): Promise<void> {
     const c = this.cached(fresh);
+    this.o.onToken?.(c.token, c.expiresAt);
     await this.o.storage.setValue(this.o.key, c.raw, fresh.lifetimeMs);
     this.adopt(c);
   }

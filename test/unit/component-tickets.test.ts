@@ -25,6 +25,15 @@ describe('verify tickets', () => {
     expect(await tickets(kv).latest()).toEqual({ ticket: 'ticket@@@second', createTime: 1700000600 });
   });
 
+  it('reports each ticket it keeps or reads with the end WeChat gives it (12 hours after its push), for the logger to redact until then', async () => {
+    const reported: Array<[string, number]> = [];
+    const t = new VerifyTickets({ kv, requestPush: async () => undefined, waitMs: 1000, log, onSecret: (value, endsAt) => reported.push([value, endsAt]) });
+    await t.keep('ticket@@@reported', 1700000000); // pushed to this instance
+    await t.latest(); // read back, as one kept by another instance would be
+    const end = 1700000000 * 1000 + 12 * 3600_000;
+    expect(reported).toEqual([['ticket@@@reported', end], ['ticket@@@reported', end]]);
+  });
+
   it('of two tickets in the same second the later arrival wins; a re-send of the kept one changes nothing', async () => {
     const t = tickets(kv);
     await t.keep('ticket@@@scheduled', 1700000000);

@@ -73,6 +73,25 @@ describe('logger redaction of access tokens (secrets with an end)', () => {
     expect(JSON.parse(out.text()).message).toBe('plain line TOKEN_long_gone_0123456789');
   });
 
+  it("finds WeChat's @@@ secrets as tokens: a platform's tickets are forgotten a day after they end, refresh tokens (no end) kept", () => {
+    jest.useFakeTimers({ now: 1_800_000_000_000 });
+    const out = capture();
+    const log = createLogger({ level: 'info', stream: out.stream });
+    const day = 24 * 3600_000;
+    // a ticket pushed every 10 minutes for a day, each good for 12 hours; thousands of merchants' refresh tokens
+    const ticketOf = (i: number) => `ticket@@@${String(i).padStart(4, '0')}_${'T'.repeat(60)}`;
+    for (let i = 0; i < 144; i++) log.secret(ticketOf(i), Date.now() + 12 * 3600_000);
+    const refreshOf = (i: number) => `refreshtoken@@@${String(i).padStart(5, '0')}-${'R'.repeat(40)}`;
+    for (let i = 0; i < 5000; i++) log.secret(refreshOf(i), Infinity);
+    log.info(`ticket ${ticketOf(143)} and "${refreshOf(4999)}"`);
+    jest.setSystemTime(Date.now() + 365 * day);
+    log.secret(ticketOf(144), Date.now() + 12 * 3600_000); // a new ticket comes: the old ones are swept
+    log.info(`old ${ticketOf(143)}, new ${ticketOf(144)}, refresh ${refreshOf(0)}`);
+    const [first, later] = out.text().trim().split('\n').map((line) => JSON.parse(line) as { message: string });
+    expect(first.message).toBe('ticket [REDACTED] and "[REDACTED]"');
+    expect(later.message).toBe(`old ${ticketOf(143)}, new [REDACTED], refresh [REDACTED]`);
+  });
+
   it('keeps a secret with an end that is not made of token characters for good, found anywhere', () => {
     const out = capture();
     const log = createLogger({ level: 'info', stream: out.stream });

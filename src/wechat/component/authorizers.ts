@@ -58,7 +58,8 @@ export interface AuthorizersOptions {
   api: ComponentApi;
   log: Logger;
   now: () => number;
-  onSecret: (value: string) => void;
+  /** Every refresh token seen, so the logger can redact it (with no end: Infinity). */
+  onSecret: (value: string, endsAt: number) => void;
 }
 
 function parse(appid: string, raw: string): Authorizer | null {
@@ -164,8 +165,8 @@ export class Authorizers {
   /** api_query_auth and store, without the once-per-code guard (the release test repeats a code on purpose). */
   async exchange(code: string): Promise<{ authorizer: Authorizer; info: AuthorizationInfo }> {
     const info = await this.queryAuth(code);
-    this.o.onSecret(info.refreshToken);
-    if (info.accessToken) this.o.onSecret(info.accessToken.token);
+    // its access token is reported by the token holder it is offered to (SharedToken.offer)
+    this.o.onSecret(info.refreshToken, Infinity);
     const now = this.o.now();
     const authorizer = await this.put(info.appid, (current) => {
       const base = current?.state === 'authorized' ? current : fresh(info.appid, current, now, now);
@@ -181,7 +182,7 @@ export class Authorizers {
    * the stored one (false otherwise: someone stored another meanwhile).
    */
   async rotate(appid: string, expected: string, next: string): Promise<boolean> {
-    this.o.onSecret(next);
+    this.o.onSecret(next, Infinity);
     const now = this.o.now();
     const changed = await this.change(appid, (current) =>
       current?.state === 'authorized' && current.refreshToken === expected ? withRefreshToken(current, next, now) : null,
@@ -194,7 +195,7 @@ export class Authorizers {
    * what was stored, or null when the stored record already holds that refresh token.
    */
   async restore(entry: AuthorizerListEntry): Promise<Authorizer | null> {
-    this.o.onSecret(entry.refreshToken);
+    this.o.onSecret(entry.refreshToken, Infinity);
     const now = this.o.now();
     return this.change(entry.appid, (current) => {
       if (current?.state === 'authorized' && (current.refreshToken === entry.refreshToken || entry.refreshToken === '')) return null;
@@ -278,8 +279,8 @@ export class Authorizers {
     for (const [appid, raw] of Object.entries(await this.o.kv.getHash(DIRECTORY))) {
       const a = parse(appid, raw);
       if (!a) continue;
-      if (a.refreshToken) this.o.onSecret(a.refreshToken);
-      if (a.previousRefreshToken) this.o.onSecret(a.previousRefreshToken);
+      if (a.refreshToken) this.o.onSecret(a.refreshToken, Infinity);
+      if (a.previousRefreshToken) this.o.onSecret(a.previousRefreshToken, Infinity);
       records.set(appid, a);
     }
     this.snapshot = { at, records };

@@ -69,8 +69,8 @@ export interface PlatformOptions {
   log: Logger;
   events: PlatformEvents;
   now?: () => number;
-  /** Every secret obtained at run time (tokens, tickets, refresh tokens) is reported here, with when it expires if it does (epoch ms), so the logger can redact it. */
-  onToken?: (t: string, expiresAt?: number) => void;
+  /** Every secret obtained at run time (tokens, tickets, refresh tokens) is reported here, with when it ends (epoch ms; Infinity: never), so the logger can redact it. */
+  onToken?: (t: string, endsAt: number) => void;
   /** How long to wait for a verify ticket WeChat was asked to push. Default 60 s. */
   ticketWaitMs?: number;
   /** The authorisation page (WeChat's, or the emulator's in tests). */
@@ -121,7 +121,7 @@ export class Platform {
   readonly pushCredentials: { token: string; cipher: WechatCipher };
   readonly releaseTest: ReleaseTest;
   private readonly now: () => number;
-  private readonly secret: (value: string, expiresAt?: number) => void;
+  private readonly secret: (value: string, endsAt: number) => void;
   private readonly tickets: VerifyTickets;
   private readonly componentToken: SharedToken;
   private readonly api: ComponentApi;

@@ -26,10 +26,14 @@ export interface VerifyTicketsOptions {
   /** How long to wait for a requested ticket before giving up. */
   waitMs: number;
   log: Logger;
-  onSecret: (value: string) => void;
+  /** Every ticket seen, with when it ends (epoch ms), so the logger can redact it. */
+  onSecret: (value: string, endsAt: number) => void;
 }
 
 const KEY = 'component:verify_ticket';
+/** How long WeChat honours a ticket after its push (docs: 12 hours). */
+const TICKET_VALID_MS = 12 * 3600_000;
+const endOf = (createTime: number) => createTime * 1000 + TICKET_VALID_MS;
 const LOCK = 'component:verify_ticket';
 const POLL_MS = 100;
 
@@ -51,7 +55,7 @@ export class VerifyTickets {
     try {
       const { ticket, createTime } = JSON.parse(raw) as Record<string, unknown>;
       if (typeof ticket !== 'string' || typeof createTime !== 'number') return null;
-      this.o.onSecret(ticket);
+      this.o.onSecret(ticket, endOf(createTime));
       return { ticket, createTime };
     } catch {
       return null;
@@ -63,7 +67,7 @@ export class VerifyTickets {
    * re-sent); true when kept. Of two tickets with the same CreateTime second, the later arrival wins.
    */
   async keep(ticket: string, createTime: number): Promise<boolean> {
-    this.o.onSecret(ticket);
+    this.o.onSecret(ticket, endOf(createTime));
     return underLock(this.o.kv, LOCK, async () => {
       const current = await this.latest();
       if (current && (current.createTime > createTime || current.ticket === ticket)) return false;
