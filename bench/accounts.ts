@@ -5,7 +5,7 @@ import { benchArgs } from './lib/args';
 import { acceptAll, acknowledgedPushes, countStatuses, readRecord, sampleLatencies, stepMs, untilReceipted } from './lib/flow';
 import { runTimed, until } from './lib/pool';
 import { type ApiClient, type BenchStack, describeCalls, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, msSince, percentile, perSecond } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, median, msSince, percentile, perSecond } from './lib/stats';
 import { REDIS_KINDS, type RedisKind } from './lib/throwaway-redis';
 
 const HELP = `npm run bench:accounts -- [options]   (each option also as an env variable, e.g. BENCH_FLOOD)
@@ -74,7 +74,6 @@ const NEIGHBOURS = 20;
 
 const int = (n: number) => n.toLocaleString('en');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const median = (values: number[]) => percentile([...values].sort((x, y) => x - y), 50);
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 const accountsText = (o: Options) => `${o.accounts} account${o.accounts === 1 ? '' : 's'}`;
 

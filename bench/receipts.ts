@@ -10,7 +10,7 @@ import { runTimed } from './lib/pool';
 import { postBytes, RawClient } from './lib/raw-http';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, describeSlowBursts, msSince, percentile, perSecond, slowBursts } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, describeSlowBursts, median, msSince, percentile, perSecond, slowBursts } from './lib/stats';
 
 const HELP = `npm run bench:receipts -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N          receipts per server in the throughput runs, over all rounds (default 24000)
@@ -172,7 +172,6 @@ interface Running {
   last?: ChildUsage;
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
   const o: Options = options();

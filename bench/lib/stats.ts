@@ -4,6 +4,9 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** The middle value of unsorted `values` (the upper one of an even count). */
+export const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+
 /** "p50 1.23 ms, p95 … ms, p99 … ms" of unsorted samples (sorted in place). */
 export function describeLatencies(samples: number[], ps: readonly number[] = [50, 95, 99]): string {
   samples.sort((a, b) => a - b);
