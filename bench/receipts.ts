@@ -126,7 +126,7 @@ async function throughput(client: RawClient, receipts: SignedReceipt[], connecti
   const t0 = process.hrtime.bigint();
   const latencies = await runTimed(receipts.length, connections, (i) => post(client, receipts[i], failures));
   const ms = msSince(t0);
-  return { rate: perSecond(receipts.length, ms), p99: percentile(latencies, 99), failures: failures.size === 0 ? '' : describeFailures(failures) };
+  return { rate: perSecond(receipts.length, ms), p99: percentile(latencies.sort((x, y) => x - y), 99), failures: failures.size === 0 ? '' : describeFailures(failures) };
 }
 
 /**
