@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { renderFallback } from '../../src/delivery/fallback-text';
-import { MOVES, recordMove, type MoveChange, type MoveName, type Status } from '../../src/delivery/lifecycle';
+import { MOVES, moveRecording, recordMove, type MoveChange, type MoveName, type Status } from '../../src/delivery/lifecycle';
 import { searchTerms } from '../../src/delivery/search-terms';
 import { prng } from '../../src/dev/prng';
 import { plainValues, toFields, type NotificationRequest } from '../../src/delivery/notification';
@@ -267,7 +267,7 @@ export async function fillSlice(store: Pick<Store, 'forAccount'>, s: FillSlice, 
       if (step.move === 'park') notice.parkedUntil = at + parkMs;
       const rule: { from: readonly Status[] } = MOVES[step.move];
       if (!rule.from.includes(status)) throw new Error(`the fill's path "${outcome.name}" moves ${step.move} from ${status}, which the lifecycle forbids`);
-      const move = recordMove(step.move, { template }, step.change(notice, at), { from: [status], to: step.to, at }, { statsKeepSeconds, eventWanted: () => true });
+      const move = recordMove(step.move, { template }, step.change(notice, at), { from: [status], to: step.to, at }, moveRecording(statsKeepSeconds));
       const moved =
         step.move === 'park'
           ? await stores[k].park(id, move, { owner: openid, score: createdAt, ttlSeconds, until: notice.parkedUntil })

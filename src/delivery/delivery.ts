@@ -7,7 +7,7 @@ import type { AccountState } from './account-state';
 import { CustomerServiceLeg } from './customer-service-leg';
 import { CustomerServiceWindow } from './customer-service-window';
 import { Dispatcher } from './dispatcher';
-import { Lifecycle, type MoveRecording } from './lifecycle';
+import { Lifecycle, moveRecording } from './lifecycle';
 import { NoticeSearch } from './notice-search';
 import { Notifications } from './notifications';
 import { Parking } from './parking';
@@ -77,7 +77,7 @@ export function createDelivery(
   const quota = new TemplateQuota(store, api, log, now);
   // Closed windows are remembered a day past the longest a notice waits for its user.
   const window = new CustomerServiceWindow(store, settings.parkSeconds + 86_400, now);
-  const recording: MoveRecording = { statsKeepSeconds: settings.statsRetentionSeconds, eventWanted: settings.eventWanted ?? (() => true) };
+  const recording = moveRecording(settings.statsRetentionSeconds, settings.eventWanted);
   const lifecycle = new Lifecycle(store, log, metrics, settings.retentionSeconds, recording, now);
   const searchFields = settings.searchFields ?? [];
   const notifications = new Notifications(store, templates, log, settings.retentionSeconds, settings.statsRetentionSeconds, metrics, searchFields, now);

@@ -103,6 +103,9 @@ export interface MoveRecording {
   eventWanted(type: string): boolean;
 }
 
+/** A MoveRecording; without `eventWanted`, every move's event is recorded (no endpoints known to leave any out). */
+export const moveRecording = (statsKeepSeconds: number, eventWanted: (type: string) => boolean = () => true): MoveRecording => ({ statsKeepSeconds, eventWanted });
+
 /** What a move records besides the status. */
 export interface MoveChange {
   /** History line; null for moves that leave no trace (bookkeeping). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MOVES, recordMove, type MoveChange, type MoveName, type Status } from '../../src/delivery/lifecycle';
+import { MOVES, moveRecording, recordMove, type MoveChange, type MoveName, type Status } from '../../src/delivery/lifecycle';
 import { toFields } from '../../src/delivery/notification';
 import { receiptMove, receiptNotes } from '../../src/delivery/receipt-commit';
 import { RedisStore } from '../../src/store/redis-store';
@@ -32,7 +32,7 @@ const noticeFields = () =>
 /** Move `name` of the lifecycle at `at`, as the delivery builds it (status event included). */
 function lifecycleMove(name: MoveName, change: MoveChange, at: number): RecordMove {
   const rule = MOVES[name];
-  return recordMove(name, { template: 'order_paid' }, change, { from: rule.from, to: rule.to as Status, at }, { statsKeepSeconds: DAY, eventWanted: () => true });
+  return recordMove(name, { template: 'order_paid' }, change, { from: rule.from, to: rule.to as Status, at }, moveRecording(DAY));
 }
 
 const SENT_DETAIL = `template ${TEMPLATE_ID} accepted, msgid ${MSGID}; the user sees it cut: first is not shown by WeChat since 2023; remark is not shown by WeChat since 2023`;

@@ -1,4 +1,4 @@
-import { Lifecycle, MOVES, STATUSES, TERMINAL, type MoveName, type MoveOptions, type Status } from '../../src/delivery/lifecycle';
+import { Lifecycle, MOVES, moveRecording, STATUSES, TERMINAL, type MoveName, type MoveOptions, type Status } from '../../src/delivery/lifecycle';
 import { MemoryStore } from '../../src/store/memory-store';
 import { capturedLogger } from '../helpers/logs';
 
@@ -14,7 +14,7 @@ function rig() {
   const store = all.forAccount('wxlifecycle000001');
   const { log, text } = capturedLogger();
   const metrics = { statusChanged: jest.fn<void, [string]>() };
-  const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, { statsKeepSeconds: RETENTION_SECONDS, eventWanted: () => true }, now);
+  const lifecycle = new Lifecycle(store, log, metrics, RETENTION_SECONDS, moveRecording(RETENTION_SECONDS), now);
   /** A notice created directly in `status` (due at T0), as the subject a caller would pass. */
   async function notice(status: Status, createdAt = T0) {
     const id = store.newId(OPENID);
