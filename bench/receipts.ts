@@ -11,6 +11,7 @@ import { postBytes, RawClient } from './lib/raw-http';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
 import { deltaPer, describeDelta, describeLatencies, describeSlowBursts, median, msSince, percentile, perSecond, slowBursts } from './lib/stats';
+import { type WrkRequest, WrkRequests, wrkInstalled } from './lib/wrk';
 
 const HELP = `npm run bench:receipts -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N          receipts per server in the throughput runs, over all rounds (default 24000)
@@ -18,7 +19,8 @@ const HELP = `npm run bench:receipts -- [options]   (each option also as an env 
   --connections C    client connections (default 64)
   --warmup W         receipts per server before it is measured (default 3000)
   --rate R           the fixed-rate runs' receipts per second, to wxreach and to bare (default 2000)
-  --rate-seconds S   their length, after 3 s at that rate that are not counted (default 5)
+  --rate-seconds S   their length, after 3 s at that rate that are not counted (default 5); when wrk is on PATH
+                     (apt-get install wrk), each is run again with wrk sending the receipts at random moments
   --users U          users the notices are spread over (default 1000)
   --servers LIST     which to run, in order (default wxreach,webot,bare)
   --profile DIR      profile wxreach (V8's CPU profiler, as node --cpu-prof) over its measured runs, written
@@ -28,6 +30,9 @@ const KINDS: readonly ReceiptServerKind[] = ['wxreach', 'webot', 'bare'];
 
 /** Seconds at the fixed rate before its measured part (see main). */
 const SETTLE_SECONDS = 3;
+
+/** wrk paces itself at about the rate asked: it is given this many times the receipts the rate needs. */
+const WRK_SPARE = 1.25;
 
 function options() {
   const a = benchArgs(HELP, {
@@ -61,12 +66,15 @@ type Options = ReturnType<typeof options>;
 /** A receipt as WeChat posts it in safe mode, as the bytes of its request: the signed query and the sealed body. */
 type SignedReceipt = Buffer;
 
+/** The receipts' requests as the Node client sends them. */
+const asBytes = (receipts: readonly WrkRequest[]): SignedReceipt[] => receipts.map((r) => postBytes('127.0.0.1', r.path, r.body, 'text/xml'));
+
 /**
  * The TEMPLATESENDJOBFINISH receipts of notices [from, from + count), each signed and sealed as
  * WeChat does (a nonce of its own), built before any is sent so the client does no crypto and no
- * request building while measuring. Every server listens on 127.0.0.1, which is the Host they get.
+ * request building while measuring: the path with its signed query, and the sealed body.
  */
-function signedReceipts(from: number, count: number, users: number): SignedReceipt[] {
+function signedReceipts(from: number, count: number, users: number): WrkRequest[] {
   const cipher = new WechatCipher(BENCH_AES_KEY, BENCH_APP.appId);
   const timestamp = String(Math.floor(Date.now() / 1000));
   return Array.from({ length: count }, (_, k) => {
@@ -88,7 +96,7 @@ function signedReceipts(from: number, count: number, users: number): SignedRecei
       seal: { mode: 'safe', cipher, account: BENCH_GH_ID },
     });
     const url = new URL(push.url);
-    return postBytes('127.0.0.1', `${url.pathname}${url.search}`, push.body, 'text/xml');
+    return { path: `${url.pathname}${url.search}`, body: push.body };
   });
 }
 
@@ -135,7 +143,7 @@ async function throughput(client: RawClient, receipts: SignedReceipt[], connecti
  * thousands of those alive at once made each of the client's own young-generation collections take
  * 3–13 ms, and that showed in every server's tail.
  */
-async function fixedRate(client: RawClient, receipts: SignedReceipt[], rate: number): Promise<string> {
+async function fixedRate(client: RawClient, receipts: SignedReceipt[], rate: number): Promise<Measured> {
   const failures = new Map<string, number>();
   const latencies = new Float64Array(receipts.length);
   let open = receipts.length;
@@ -156,7 +164,38 @@ async function fixedRate(client: RawClient, receipts: SignedReceipt[], rate: num
   await answered;
   const achieved = perSecond(receipts.length, performance.now() - t0);
   const bursts = describeSlowBursts(slowBursts(latencies, rate / 1000));
-  return `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies([...latencies])} (${bursts}); ${describeFailures(failures)}`;
+  return {
+    line: `${receipts.length} receipts planned at ${rate}/s (${achieved}/s achieved): answer latency ${describeLatencies([...latencies])} (${bursts}); ${describeFailures(failures)}`,
+    count: receipts.length,
+  };
+}
+
+/** The figures of a run at a rate, and how many receipts it sent. */
+interface Measured {
+  line: string;
+  count: number;
+}
+
+/** wrk's receipts [first, first + count) sent to `r` at random moments, about `rate` a second, for `seconds`. */
+async function wrkRun(requests: WrkRequests, r: Running, o: { first: number; count: number; rate: number; seconds: number; connections: number }): Promise<Measured> {
+  const run = await requests.atRate(r.server.url, o);
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  return {
+    line:
+      `${run.requests} receipts at random moments over ${o.connections} connections (${Math.round(run.requests / run.seconds)}/s achieved): ` +
+      `answer latency p50 ${ms(run.p50)}, p95 ${ms(run.p95)}, p99 ${ms(run.p99)}, max ${ms(run.max)}; ${run.failures || 'every answer 200 success'}`,
+    count: run.requests,
+  };
+}
+
+/** `run` on `r`'s server, then its line, the server's CPU per receipt, and its own answer times. */
+async function onServer(r: Running, run: () => Promise<Measured>): Promise<string> {
+  const before = await usageOf(r.server);
+  await startAnswerTimes(r.server);
+  const { line, count } = await run();
+  const inside = await stopAnswerTimes(r.server);
+  const after = await usageOf(r.server);
+  return `${line}; ${describeUsage(after.cpuMicros - before.cpuMicros, before, after, count)}\n    inside ${r.kind}, from the request to the answer's finish: ${describeLatencies(inside)}`;
 }
 
 /** A server of the run, started once and measured in every round. */
@@ -180,10 +219,15 @@ async function main(): Promise<void> {
   const perRound = Math.floor(o.count / o.rounds);
   // Notices [0, count) are the measured set (a slice per round), then the warm-up, then the fixed-rate
   // runs' settling seconds and their measured part; all built before anything is timed.
-  const measured = signedReceipts(0, perRound * o.rounds, o.users);
-  const warmup = signedReceipts(o.count, o.warmup, o.users);
-  const settle = signedReceipts(o.count + o.warmup, settleCount, o.users);
-  const atRate = signedReceipts(o.count + o.warmup + settleCount, rateCount, o.users);
+  const measured = asBytes(signedReceipts(0, perRound * o.rounds, o.users));
+  const warmup = asBytes(signedReceipts(o.count, o.warmup, o.users));
+  const settle = asBytes(signedReceipts(o.count + o.warmup, settleCount, o.users));
+  const atRate = asBytes(signedReceipts(o.count + o.warmup + settleCount, rateCount, o.users));
+  // then wrk's own, its settling run's and its measured run's (see below)
+  const wrk = rateCount > 0 && wrkInstalled();
+  const wrkSettle = wrk ? Math.ceil(settleCount * WRK_SPARE) : 0;
+  const wrkMeasured = wrk ? Math.ceil(rateCount * WRK_SPARE) : 0;
+  const wrkRequests = wrk ? new WrkRequests(signedReceipts(o.count + o.warmup + settleCount + rateCount, wrkSettle + wrkMeasured, o.users)) : undefined;
   console.log(
     `receipts bench: ${perRound * o.rounds} signed safe-mode (AES) TEMPLATESENDJOBFINISH receipts per server in ${o.rounds} rounds, one distinct receipt per request, ` +
       `a load generator's client (bench/lib/raw-http.ts) with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, all started first, ` +
@@ -194,7 +238,7 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   try {
     for (const kind of o.servers) {
-      const notices = kind === 'wxreach' ? o.count + o.warmup + settleCount + rateCount : 0;
+      const notices = kind === 'wxreach' ? o.count + o.warmup + settleCount + rateCount + wrkSettle + wrkMeasured : 0;
       const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
       running.push({ kind, server, client: new RawClient(server.url, o.connections), rates: [], cpuMicros: 0 });
     }
@@ -230,21 +274,27 @@ async function main(): Promise<void> {
     // optimised (run before the rounds, it cost a quarter more CPU per receipt); bare shows what the
     // client and the machine alone add to an answer, and each server's own times (inside it) what
     // is its own
-    for (const r of running.filter((one) => one.kind !== 'webot' && rateCount > 0)) {
+    const atFixedRate = running.filter((one) => one.kind !== 'webot' && rateCount > 0);
+    for (const r of atFixedRate) {
       await fixedRate(r.client, settle, o.rate);
-      const before = await usageOf(r.server);
-      await startAnswerTimes(r.server);
-      const line = await fixedRate(r.client, atRate, o.rate);
-      const inside = await stopAnswerTimes(r.server);
-      const after = await usageOf(r.server);
-      console.log(`  ${r.kind} at a fixed rate: ${line}; ${describeUsage(after.cpuMicros - before.cpuMicros, before, after, rateCount)}`);
-      console.log(`    inside ${r.kind}, from the request to the answer's finish: ${describeLatencies(inside)}`);
+      console.log(`  ${r.kind} at a fixed rate: ${await onServer(r, () => fixedRate(r.client, atRate, o.rate))}`);
     }
+    // The same again from wrk, whose own stalls are far shorter than this Node client's (see
+    // bench/lib/wrk.ts). Each wrk run opens its connections anew and begins with a request on every
+    // one at once: those are timed too.
+    const paced = { rate: o.rate, connections: o.connections };
+    if (wrkRequests) {
+      for (const r of atFixedRate) {
+        await wrkRequests.atRate(r.server.url, { ...paced, first: 0, count: wrkSettle, seconds: SETTLE_SECONDS });
+        console.log(`  ${r.kind} from wrk: ${await onServer(r, () => wrkRun(wrkRequests, r, { ...paced, first: wrkSettle, count: wrkMeasured, seconds: o.rateSeconds }))}`);
+      }
+    } else if (rateCount > 0) console.log('  (wrk is not on PATH: apt-get install wrk to time the fixed-rate runs with it too)');
     if (wxreach && o.profile !== undefined) {
       await stopChildProfile(wxreach.server);
       console.log(describeProfile(o.profile, 15, "wxreach's CPU profile"));
     }
   } finally {
+    wrkRequests?.remove();
     for (const r of running) {
       r.client.close();
       await stopServer(r.server);
