@@ -9,11 +9,11 @@ import { promisify } from 'node:util';
  * file, each sent once and in order, at random moments. The bench's own Node client stalls now and
  * then (its young-generation collections took 1–4 ms, its event loop up to 16 ms late), and each
  * stall shows in every answer it was timing: at 2,000 requests/s a bare node:http responder's p99
- * was 4.8–6.8 ms through it, against 0.8–1.3 ms through wrk. wrk times each request from when it
+ * was 4.2–6.8 ms through it, against 0.8–2.0 ms through wrk. wrk times each request from when it
  * wrote it to when it read the whole answer.
  *
- * Pacing: after each answer a connection waits a whole number of milliseconds drawn uniformly
- * from [0, spread] before its next request, so requests arrive at random moments, as pushes from
+ * Pacing: before each request (its first too) a connection waits a whole number of milliseconds
+ * drawn uniformly from [0, spread], so requests arrive at random moments, as pushes from
  * many WeChat servers would, and not in step (a fixed wait keeps every connection in step: bursts
  * of all of them at once). The price of pacing per connection: a connection whose answer is late
  * sends nothing meanwhile, so a server's stall is timed on fewer requests than a sender with a
