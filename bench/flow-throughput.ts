@@ -7,10 +7,12 @@ import { runTimed } from './lib/pool';
 import { measureEmulatorRate } from './lib/emulator-rate';
 import { countRoundTrips, describeRoundTrips } from './lib/round-trips';
 import { BENCH_TEMPLATES, type ChildServiceStack, describeCalls, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, median, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:flow -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N              notifications per run (default 20000)
+  --rounds R             template-path runs, each followed by the emulator alone, so a change in the machine's
+                         speed falls on both alike; the ratios are of the medians (default 3)
   --concurrency C        client requests in flight (default 64)
   --receipt-delay-ms D   emulator's delay before each receipt (default 5)
   --samples S            ids read back for accept→final latency (default 1000)
@@ -26,13 +28,15 @@ const HELP = `npm run bench:flow -- [options]   (each option also as an env vari
 /**
  * What one wxreach instance sustains end to end: a throwaway redis-server, one service in a child
  * process of its own on a RedisStore (as deployed), and in this process the business's client and
- * the emulator (receipts on), as in the emulator-alone run it is compared with. Three runs after a warm-up:
- * (a) accept throughput of POST /v1/notifications, (b) accept → `delivered` (template + receipt),
- * (c) the fallback: template deleted, users with an open customer-service window → `fallback_sent`.
+ * the emulator (receipts on), as in the emulator-alone run it is compared with. After a warm-up:
+ * (a) accept throughput of POST /v1/notifications and (b) accept → `delivered` (template +
+ * receipt), in rounds, each followed by the emulator alone; (c) the fallback: template deleted,
+ * users with an open customer-service window → `fallback_sent`.
  */
 function options() {
   const a = benchArgs(HELP, {
     count: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '64' },
     'receipt-delay-ms': { type: 'string', default: '5' },
     samples: { type: 'string', default: '1000' },
@@ -46,6 +50,7 @@ function options() {
   });
   return {
     count: a.int('count'),
+    rounds: a.int('rounds'),
     concurrency: a.int('concurrency'),
     receiptDelayMs: a.int('receipt-delay-ms', 0),
     samples: a.int('samples'),
@@ -63,17 +68,25 @@ function options() {
 const CS_PER_WINDOW = 5;
 
 /**
- * One run: accept `count` notifications for `template` round-robin over `users`, then wait until
- * all are terminal. Returns the end-to-end rate and the service process's CPU time per notice (ms).
+ * One run: accept `count` notifications for `template` round-robin over `users` (numbered from
+ * `from`), then wait until all are terminal. Returns the end-to-end rate and the service process's
+ * CPU time per notice (ms). `brief`: only the rates, the CPU and the statuses are printed.
  */
-async function run(stack: ChildServiceStack, o: ReturnType<typeof options>, template: keyof typeof BENCH_TEMPLATES, final: string, users: number): Promise<{ rate: number; serviceCpuMs: number }> {
+async function run(
+  stack: ChildServiceStack,
+  o: ReturnType<typeof options>,
+  template: keyof typeof BENCH_TEMPLATES,
+  final: string,
+  users: number,
+  { from = 0, brief = false } = {},
+): Promise<{ rate: number; serviceCpuMs: number }> {
   const redisBefore = await stack.redis.commandCalls();
   const redisCpuBefore = (await stack.redis.cpuMicros()) / 1e6;
   const serviceBefore = await usageOf(stack.serviceProcess);
   const cpuBefore = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const accepted = await acceptAll(stack, o.count, o.concurrency, (i) => notificationBody(template, stack.openid(i % users), i));
-  console.log(`  accept:      ${o.count} POST /v1/notifications in ${(accepted.ms / 1000).toFixed(2)} s = ${perSecond(o.count, accepted.ms)} requests/s; latency ${describeLatencies(accepted.latencies)}`);
+  const accepted = await acceptAll(stack, o.count, o.concurrency, (i) => notificationBody(template, stack.openid((from + i) % users), from + i));
+  console.log(`  accept:      ${o.count} POST /v1/notifications in ${(accepted.ms / 1000).toFixed(2)} s = ${perSecond(o.count, accepted.ms)} requests/s${brief ? '' : `; latency ${describeLatencies(accepted.latencies)}`}`);
   await untilAllTerminal(stack, o.timeoutMs);
   const e2eMs = msSince(t0);
   const cpu = process.cpuUsage(cpuBefore);
@@ -86,13 +99,24 @@ async function run(stack: ChildServiceStack, o: ReturnType<typeof options>, temp
   console.log(
     `  CPU per notification: ${perNotice(serviceCpuMs)} ms in the service's process, ${perNotice((cpu.user + cpu.system) / 1000)} ms in the bench's (client and emulator), ${perNotice(redisCpuMs)} ms in redis-server`,
   );
-  const sample = await sampleLatencies(stack, accepted.ids, o.samples, final);
-  console.log(`  accept→${final} (${sample.latencies.length} sampled from the store${sample.missing ? `, ${sample.missing} never ${final}` : ''}; includes the wait in the backlog): ${describeLatencies(sample.latencies)}, max ${sample.latencies.at(-1)} ms`);
+  if (!brief) {
+    const sample = await sampleLatencies(stack, accepted.ids, o.samples, final);
+    console.log(`  accept→${final} (${sample.latencies.length} sampled from the store${sample.missing ? `, ${sample.missing} never ${final}` : ''}; includes the wait in the backlog): ${describeLatencies(sample.latencies)}, max ${sample.latencies.at(-1)} ms`);
+  }
   const statuses = await countStatuses(stack, accepted.ids);
   console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
+  if (brief) return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
   console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(deltaPer(redisBefore, redisAfter, o.count))}`);
   console.log(`  ${describeCalls(stack)}`);
   return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
+}
+
+/** The emulator alone, in this process: its rate and this process's CPU per send (ms). */
+async function emulatorAlone(o: ReturnType<typeof options>): Promise<{ rate: number; cpuMs: number }> {
+  const cpuBefore = process.cpuUsage();
+  const alone = await measureEmulatorRate({ seconds: o.emulatorSeconds, concurrency: o.concurrency, receipts: true });
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rate: alone.perSecond, cpuMs: (cpu.user + cpu.system) / 1000 / alone.sends };
 }
 
 /** Users 0…n-1 each send a message, which opens (or renews) their customer-service window. */
@@ -136,24 +160,32 @@ async function main(): Promise<void> {
     await untilAllTerminal(stack, o.timeoutMs);
     console.log(`warm-up: ${warmIds.length} notifications delivered in ${(msSince(t) / 1000).toFixed(2)} s (not counted)`);
 
-    console.log(`\n(a)+(b) template path → delivered, ${o.count} notifications over 1000 users`);
+    const alongside = o.emulatorSeconds > 0 ? `, each followed by the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s), the ceiling of the template path` : '';
+    console.log(`\n(a)+(b) template path → delivered, ${o.count} notifications over 1000 users, ${o.rounds} round(s)${alongside}`);
     if (o.profile) await startChildProfile(stack.serviceProcess);
-    const template = await run(stack, o, 'order_paid', 'delivered', 1000);
+    const rounds: Array<{ rate: number; serviceCpuMs: number; alone?: { rate: number; cpuMs: number } }> = [];
+    for (let round = 0; round < o.rounds; round++) {
+      if (o.rounds > 1) console.log(` round ${round + 1}:`);
+      const template = await run(stack, o, 'order_paid', 'delivered', 1000, { from: round * o.count, brief: round > 0 });
+      // the same machine, the moment after: the emulator alone is the ceiling of the template path
+      const alone = o.emulatorSeconds > 0 ? await emulatorAlone(o) : undefined;
+      if (alone) console.log(`  the emulator alone: ${alone.rate} sends/s at ${alone.cpuMs.toFixed(3)} ms of CPU per send (sender, emulator and sink)`);
+      rounds.push({ ...template, alone });
+    }
     if (o.profile) await stopChildProfile(stack.serviceProcess);
-    if (o.roundTrips > 0) await roundTrips(stack, o, 'order_paid', 1000, o.count);
-    if (o.emulatorSeconds > 0) {
-      // the same machine, the same moment: the emulator alone is the ceiling of the template path
-      const cpuBefore = process.cpuUsage();
-      const alone = await measureEmulatorRate({ seconds: o.emulatorSeconds, concurrency: o.concurrency, receipts: true });
-      const cpu = process.cpuUsage(cpuBefore);
-      console.log(`  the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s): ${alone.perSecond} sends/s; template path end to end = ${(template.rate / alone.perSecond).toFixed(2)}× the emulator's own rate`);
+    const alone = rounds.flatMap((r) => (r.alone ? [{ ...r, alone: r.alone }] : []));
+    if (alone.length > 0) {
+      const byRound = (ratio: (r: (typeof alone)[number]) => number) => alone.map((r) => `${ratio(r).toFixed(2)}×`).join(', ');
+      const [rate, aloneRate] = [median(alone.map((r) => r.rate)), median(alone.map((r) => r.alone.rate))];
+      console.log(`  template path end to end = ${(rate / aloneRate).toFixed(2)}× the emulator's own rate (medians ${rate}/s and ${aloneRate}/s; by round: ${byRound((r) => r.rate / r.alone.rate)})`);
       // Load-independent: each side's rate on a core of its own is the inverse of its CPU time per item.
-      const aloneCpuMs = (cpu.user + cpu.system) / 1000 / alone.sends;
+      const [cpuMs, aloneCpuMs] = [median(alone.map((r) => r.serviceCpuMs)), median(alone.map((r) => r.alone.cpuMs))];
       console.log(
-        `  by CPU time: the emulator alone ${aloneCpuMs.toFixed(3)} ms per send (sender, emulator and sink), the service ${template.serviceCpuMs.toFixed(3)} ms per notice: ` +
-          `with a core each, the template path = ${(aloneCpuMs / template.serviceCpuMs).toFixed(2)}× the emulator's rate`,
+        `  by CPU time: the emulator alone ${aloneCpuMs.toFixed(3)} ms per send, the service ${cpuMs.toFixed(3)} ms per notice (medians): ` +
+          `with a core each, the template path = ${(aloneCpuMs / cpuMs).toFixed(2)}× the emulator's rate (by round: ${byRound((r) => r.alone.cpuMs / r.serviceCpuMs)})`,
       );
     }
+    if (o.roundTrips > 0) await roundTrips(stack, o, 'order_paid', 1000, o.count * o.rounds);
 
     if (o.fallback) {
       console.log(`\n(c) fallback: template ${BENCH_TEMPLATES.order_shipped.id} deleted, ${fallbackUsers} users with an open customer-service window (${CS_PER_WINDOW} messages each) → fallback_sent`);
