@@ -175,13 +175,13 @@ async function main(): Promise<void> {
       rounds.push({ ...template, alone });
     }
     if (o.profile) await stopChildProfile(stack.serviceProcess);
-    const alone = rounds.flatMap((r) => (r.alone ? [{ ...r, alone: r.alone }] : []));
-    if (alone.length > 0) {
-      const byRound = (ratio: (r: (typeof alone)[number]) => number) => alone.map((r) => `${ratio(r).toFixed(2)}×`).join(', ');
-      const [rate, aloneRate] = [median(alone.map((r) => r.rate)), median(alone.map((r) => r.alone.rate))];
+    const paired = rounds.flatMap((r) => (r.alone ? [{ ...r, alone: r.alone }] : []));
+    if (paired.length > 0) {
+      const byRound = (ratio: (r: (typeof paired)[number]) => number) => paired.map((r) => `${ratio(r).toFixed(2)}×`).join(', ');
+      const [rate, aloneRate] = [median(paired.map((r) => r.rate)), median(paired.map((r) => r.alone.rate))];
       console.log(`  template path end to end = ${(rate / aloneRate).toFixed(2)}× the emulator's own rate (medians ${rate}/s and ${aloneRate}/s; by round: ${byRound((r) => r.rate / r.alone.rate)})`);
       // Load-independent: each side's rate on a core of its own is the inverse of its CPU time per item.
-      const [cpuMs, aloneCpuMs] = [median(alone.map((r) => r.serviceCpuMs)), median(alone.map((r) => r.alone.cpuMs))];
+      const [cpuMs, aloneCpuMs] = [median(paired.map((r) => r.serviceCpuMs)), median(paired.map((r) => r.alone.cpuMs))];
       console.log(
         `  by CPU time: the emulator alone ${aloneCpuMs.toFixed(3)} ms per send, the service ${cpuMs.toFixed(3)} ms per notice (medians): ` +
           `with a core each, the template path = ${(aloneCpuMs / cpuMs).toFixed(2)}× the emulator's rate (by round: ${byRound((r) => r.alone.cpuMs / r.serviceCpuMs)})`,

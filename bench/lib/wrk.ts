@@ -51,7 +51,8 @@ function init(args)
   local f = assert(io.open(args[1], "rb"))
   local data = f:read("*a")
   f:close()
-  reqs, k = {}, 0
+  reqs = {}
+  local k = 0
   for p, body in data:gmatch("([^\1]*)\1([^\2]*)\2") do
     if k >= first and k < first + count then reqs[#reqs + 1] = wrk.format("POST", p, { ["Content-Type"] = "text/xml" }, body) end
     k = k + 1
