@@ -41,7 +41,7 @@ beforeEach(() => {
 const prepared = (n: number, path: (i: number) => string): WrkRequest[] =>
   Array.from({ length: n }, (_, i) => ({ path: path(i), body: `<xml><n>${i}</n>\n<text>第 ${i} 条</text></xml>` }));
 
-test('sends each prepared request of its slice once, in order, at about the rate asked, timed, without a burst at the start', async () => {
+test('sends each prepared request of its slice once, from its first on, at about the rate asked, timed, without a burst at the start', async () => {
   const requests = new WrkRequests(prepared(3000, (i) => `/wechat?n=${i}&signature=s${i}`));
   try {
     const run = await requests.atRate(url, { first: 1000, count: 1500, rate: 400, seconds: 2, connections: 16 });
@@ -51,7 +51,9 @@ test('sends each prepared request of its slice once, in order, at about the rate
     // every request the server read was a distinct one of the slice, body whole (UTF-8, newline kept)
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.length).toBeGreaterThanOrEqual(run.requests);
-    expect(seen[0]).toBe('/wechat?n=1000&signature=s1000 <xml><n>1000</n>\n<text>第 1000 条</text></xml>');
+    expect(seen).toContain('/wechat?n=1000&signature=s1000 <xml><n>1000</n>\n<text>第 1000 条</text></xml>');
+    // from the slice's first on, none skipped (two sent within microseconds on two connections may
+    // be read by the server in either order)
     const ns = seen.map((s) => Number(/n=(\d+)/.exec(s)![1]));
     expect(Math.min(...ns)).toBe(1000);
     expect(Math.max(...ns)).toBe(1000 + seen.length - 1);
