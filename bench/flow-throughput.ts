@@ -81,6 +81,7 @@ async function run(
   { from = 0, brief = false } = {},
 ): Promise<{ rate: number; serviceCpuMs: number }> {
   const redisBefore = await stack.redis.commandCalls();
+  const memoryBefore = await stack.redis.usedMemory();
   const redisCpuBefore = (await stack.redis.cpuMicros()) / 1e6;
   const serviceBefore = await usageOf(stack.serviceProcess);
   const cpuBefore = process.cpuUsage();
@@ -107,6 +108,12 @@ async function run(
   console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
   if (brief) return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
   console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(deltaPer(redisBefore, redisAfter, o.count))}`);
+  // read after the samples and statuses, which write nothing
+  const memory = Math.round(((await stack.redis.usedMemory()) - memoryBefore) / o.count);
+  console.log(
+    `  redis memory per notification: ${memory} bytes more used_memory once all are ${final}, with the keys that live minutes still there ` +
+      `(msgid links, push marks, signature memory); npm run bench:memory gives what a terminal notice keeps`,
+  );
   console.log(`  ${describeCalls(stack)}`);
   return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
 }
