@@ -7,7 +7,7 @@ import { runTimed } from './lib/pool';
 import { measureEmulatorRate } from './lib/emulator-rate';
 import { countRoundTrips, describeRoundTrips } from './lib/round-trips';
 import { BENCH_TEMPLATES, type ChildServiceStack, describeCalls, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, median, msSince, perSecond } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, describeRatio, median, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:flow -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N              notifications per run (default 20000)
@@ -81,7 +81,7 @@ async function run(
   { from = 0, brief = false } = {},
 ): Promise<{ rate: number; serviceCpuMs: number }> {
   const redisBefore = await stack.redis.commandCalls();
-  const memoryBefore = await stack.redis.usedMemory();
+  const memoryBefore = brief ? 0 : await stack.redis.usedMemory();
   const redisCpuBefore = (await stack.redis.cpuMicros()) / 1e6;
   const serviceBefore = await usageOf(stack.serviceProcess);
   const cpuBefore = process.cpuUsage();
@@ -106,7 +106,8 @@ async function run(
   }
   const statuses = await countStatuses(stack, accepted.ids);
   console.log(`  statuses of all ${o.count} (read from the store afterwards): ${JSON.stringify(statuses)}`);
-  if (brief) return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
+  const result = { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
+  if (brief) return result;
   console.log(`  redis commands per notification (commands inside Lua scripts counted): ${describeDelta(deltaPer(redisBefore, redisAfter, o.count))}`);
   // read after the samples and statuses, which write nothing
   const memory = Math.round(((await stack.redis.usedMemory()) - memoryBefore) / o.count);
@@ -115,7 +116,7 @@ async function run(
       `(msgid links, push marks, signature memory); npm run bench:memory gives what a terminal notice keeps`,
   );
   console.log(`  ${describeCalls(stack)}`);
-  return { rate: perSecond(o.count, e2eMs), serviceCpuMs: serviceCpuMs / o.count };
+  return result;
 }
 
 /** The emulator alone, in this process: its rate and this process's CPU per send (ms). */
@@ -172,26 +173,26 @@ async function main(): Promise<void> {
     const alongside = o.emulatorSeconds > 0 ? `, each followed by the emulator alone (template send + receipt to a bare sink, ${o.concurrency} senders, ${o.emulatorSeconds} s), the ceiling of the template path` : '';
     console.log(`\n(a)+(b) template path → delivered, ${o.count} notifications over 1000 users, ${o.rounds} round(s)${alongside}`);
     if (o.profile) await startChildProfile(stack.serviceProcess);
-    const rounds: Array<{ rate: number; serviceCpuMs: number; alone?: { rate: number; cpuMs: number } }> = [];
+    const templates: Array<{ rate: number; serviceCpuMs: number }> = [];
+    const alone: Array<{ rate: number; cpuMs: number }> = [];
     for (let round = 0; round < o.rounds; round++) {
       if (o.rounds > 1) console.log(` round ${round + 1}:`);
-      const template = await run(stack, o, 'order_paid', 'delivered', 1000, { from: round * o.count, brief: round > 0 });
+      templates.push(await run(stack, o, 'order_paid', 'delivered', 1000, { from: round * o.count, brief: round > 0 }));
+      if (o.emulatorSeconds === 0) continue;
       // the same machine, the moment after: the emulator alone is the ceiling of the template path
-      const alone = o.emulatorSeconds > 0 ? await emulatorAlone(o) : undefined;
-      if (alone) console.log(`  the emulator alone: ${alone.rate} sends/s at ${alone.cpuMs.toFixed(3)} ms of CPU per send (sender, emulator and sink)`);
-      rounds.push({ ...template, alone });
+      const { rate, cpuMs } = await emulatorAlone(o);
+      console.log(`  the emulator alone: ${rate} sends/s at ${cpuMs.toFixed(3)} ms of CPU per send (sender, emulator and sink)`);
+      alone.push({ rate, cpuMs });
     }
     if (o.profile) await stopChildProfile(stack.serviceProcess);
-    const paired = rounds.flatMap((r) => (r.alone ? [{ ...r, alone: r.alone }] : []));
-    if (paired.length > 0) {
-      const byRound = (ratio: (r: (typeof paired)[number]) => number) => paired.map((r) => `${ratio(r).toFixed(2)}×`).join(', ');
-      const [rate, aloneRate] = [median(paired.map((r) => r.rate)), median(paired.map((r) => r.alone.rate))];
-      console.log(`  template path end to end = ${(rate / aloneRate).toFixed(2)}× the emulator's own rate (medians ${rate}/s and ${aloneRate}/s; by round: ${byRound((r) => r.rate / r.alone.rate)})`);
+    if (alone.length > 0) {
+      const [rates, aloneRates] = [templates.map((t) => t.rate), alone.map((a) => a.rate)];
+      console.log(`  template path end to end = ${describeRatio(rates, aloneRates)} the emulator's own rate (medians ${median(rates)}/s and ${median(aloneRates)}/s)`);
       // Load-independent: each side's rate on a core of its own is the inverse of its CPU time per item.
-      const [cpuMs, aloneCpuMs] = [median(paired.map((r) => r.serviceCpuMs)), median(paired.map((r) => r.alone.cpuMs))];
+      const [cpuMs, aloneCpuMs] = [templates.map((t) => t.serviceCpuMs), alone.map((a) => a.cpuMs)];
       console.log(
-        `  by CPU time: the emulator alone ${aloneCpuMs.toFixed(3)} ms per send, the service ${cpuMs.toFixed(3)} ms per notice (medians): ` +
-          `with a core each, the template path = ${(aloneCpuMs / cpuMs).toFixed(2)}× the emulator's rate (by round: ${byRound((r) => r.alone.cpuMs / r.serviceCpuMs)})`,
+        `  by CPU time: the emulator alone ${median(aloneCpuMs).toFixed(3)} ms per send, the service ${median(cpuMs).toFixed(3)} ms per notice (medians): ` +
+          `with a core each, the template path = ${describeRatio(aloneCpuMs, cpuMs)} the emulator's rate`,
       );
     }
     if (o.roundTrips > 0) await roundTrips(stack, o, 'order_paid', 1000, o.count * o.rounds);

@@ -10,7 +10,7 @@ import { runTimed } from './lib/pool';
 import { postBytes, RawClient } from './lib/raw-http';
 import { BENCH_GH_ID, benchNotice, type ReceiptServerKind, type ReceiptServerOptions } from './lib/receipt-servers';
 import { BENCH_AES_KEY, BENCH_APP } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, describeSlowBursts, median, msSince, percentile, perSecond, slowBursts } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, describeRatio, describeSlowBursts, median, msSince, percentile, perSecond, slowBursts } from './lib/stats';
 import { type WrkRequest, WrkRequests, wrkInstalled } from './lib/wrk';
 
 const HELP = `npm run bench:receipts -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
@@ -115,15 +115,13 @@ function describeUsage(cpuMicros: number, before: ChildUsage, after: ChildUsage,
 async function post(client: RawClient, r: SignedReceipt, failures: Map<string, number>): Promise<void> {
   try {
     const { status, body } = await client.send(r);
-    if (status !== 200 || body !== 'success') {
-      const key = `${status} ${body.slice(0, 80)}`;
-      failures.set(key, (failures.get(key) ?? 0) + 1);
-    }
+    if (status !== 200 || body !== 'success') count(failures, `${status} ${body.slice(0, 80)}`);
   } catch (err) {
-    const key = (err as Error).message;
-    failures.set(key, (failures.get(key) ?? 0) + 1);
+    count(failures, (err as Error).message);
   }
 }
+
+const count = (failures: Map<string, number>, key: string) => failures.set(key, (failures.get(key) ?? 0) + 1);
 
 const describeFailures = (failures: Map<string, number>) =>
   failures.size === 0 ? 'every answer 200 success' : `NOT success: ${[...failures].map(([k, n]) => `${n}× ${k}`).join('; ')}`;
@@ -211,23 +209,28 @@ interface Running {
   last?: ChildUsage;
 }
 
-
 async function main(): Promise<void> {
   const o: Options = options();
   const rateCount = o.rate * o.rateSeconds;
   const settleCount = rateCount > 0 ? o.rate * SETTLE_SECONDS : 0;
   const perRound = Math.floor(o.count / o.rounds);
   // Notices [0, count) are the measured set (a slice per round), then the warm-up, then the fixed-rate
-  // runs' settling seconds and their measured part; all built before anything is timed.
-  const measured = asBytes(signedReceipts(0, perRound * o.rounds, o.users));
-  const warmup = asBytes(signedReceipts(o.count, o.warmup, o.users));
-  const settle = asBytes(signedReceipts(o.count + o.warmup, settleCount, o.users));
-  const atRate = asBytes(signedReceipts(o.count + o.warmup + settleCount, rateCount, o.users));
-  // then wrk's own, its settling run's and its measured run's (see below)
+  // runs' settling seconds and their measured part, then wrk's own (see below); each numbered after
+  // the last, all built before anything is timed. `notices` is how many the wxreach child creates.
+  let notices = 0;
+  const next = (count: number, used = count) => {
+    const from = notices;
+    notices += count;
+    return signedReceipts(from, used, o.users);
+  };
+  const measured = asBytes(next(o.count, perRound * o.rounds));
+  const warmup = asBytes(next(o.warmup));
+  const settle = asBytes(next(settleCount));
+  const atRate = asBytes(next(rateCount));
   const wrk = rateCount > 0 && wrkInstalled();
   const wrkSettle = wrk ? Math.ceil(settleCount * WRK_SPARE) : 0;
   const wrkMeasured = wrk ? Math.ceil(rateCount * WRK_SPARE) : 0;
-  const wrkRequests = wrk ? new WrkRequests(signedReceipts(o.count + o.warmup + settleCount + rateCount, wrkSettle + wrkMeasured, o.users)) : undefined;
+  const wrkRequests = wrk ? new WrkRequests(next(wrkSettle + wrkMeasured)) : undefined;
   console.log(
     `receipts bench: ${perRound * o.rounds} signed safe-mode (AES) TEMPLATESENDJOBFINISH receipts per server in ${o.rounds} rounds, one distinct receipt per request, ` +
       `a load generator's client (bench/lib/raw-http.ts) with ${o.connections} connections, after ${o.warmup} warm-up receipts; each server in a child process of its own, all started first, ` +
@@ -238,8 +241,7 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   try {
     for (const kind of o.servers) {
-      const notices = kind === 'wxreach' ? o.count + o.warmup + settleCount + rateCount + wrkSettle + wrkMeasured : 0;
-      const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
+      const server = await forkServer(path.join(__dirname, 'receipt-server.js'), { kind, notices: kind === 'wxreach' ? notices : 0, users: o.users } satisfies ReceiptServerOptions, kind === 'wxreach' ? o.profile : undefined, `${kind} server`);
       running.push({ kind, server, client: new RawClient(server.url, o.connections), rates: [], cpuMicros: 0 });
     }
     for (const r of running) if (o.warmup > 0) await throughput(r.client, warmup, o.connections);
@@ -265,8 +267,7 @@ async function main(): Promise<void> {
       console.log(`  ${r.kind.padEnd(8)} median ${median(r.rates)} receipts/s (rounds: ${r.rates.join(', ')}); ${usage}`);
     }
     const rates = Object.fromEntries(running.map((r) => [r.kind, r])) as Partial<Record<ReceiptServerKind, Running>>;
-    const ratio = (a?: Running, b?: Running) =>
-      a && b ? `${(median(a.rates) / median(b.rates)).toFixed(2)}× (by round: ${a.rates.map((rate, i) => `${(rate / b.rates[i]).toFixed(2)}×`).join(', ')})` : 'n/a';
+    const ratio = (a?: Running, b?: Running) => (a && b ? describeRatio(a.rates, b.rates) : 'n/a');
     console.log(`  ratios of the medians: wxreach/webot ${ratio(rates.wxreach, rates.webot)} (goal ≥ 1.5×), wxreach/bare ${ratio(rates.wxreach, rates.bare)} (goal ≥ 0.2×)`);
     // wxreach and bare at the same fixed rate, each after SETTLE_SECONDS at that rate: the flat-out
     // rounds' aftermath is not the rate's (in wxreach, their garbage is collected over the next few

@@ -7,6 +7,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** The middle value of unsorted `values` (the upper one of an even count). */
 export const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
+/** "1.79× (by round: 1.77×, 1.78×, 2.41×)": the ratio of the medians of `a` and `b`, then of each round's pair. */
+export const describeRatio = (a: readonly number[], b: readonly number[]): string =>
+  `${(median(a) / median(b)).toFixed(2)}× (by round: ${a.map((x, i) => `${(x / b[i]).toFixed(2)}×`).join(', ')})`;
+
 /** "p50 1.23 ms, p95 … ms, p99 … ms" of unsorted samples (sorted in place). */
 export function describeLatencies(samples: number[], ps: readonly number[] = [50, 95, 99]): string {
   samples.sort((a, b) => a - b);
