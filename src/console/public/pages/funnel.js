@@ -16,11 +16,15 @@ export function Funnel({ range, onRange, account, onAccount, accounts }) {
   const earlier = useApi(`/v1/stats${query({ from: before.from, to: before.to, account })}`);
   const previous = new Map((earlier.data?.templates ?? []).map((r) => [keyOf(r), r.counts]));
   const rows = now.data?.templates ?? [];
+  // A rate's mark needs the previous period too: rows wait for it (or for its failure, when they
+  // show without marks), so no row is shown unmarked and then marked.
+  const waiting = (now.loading && !now.data) || (earlier.loading && !earlier.data && !earlier.error);
   return html`
     <div class="toolbar"><${RangeBar} range=${range} onRange=${onRange} /><${AccountPicker} accounts=${accounts} value=${account} onChange=${onAccount} /></div>
     <${Problem} error=${now.error} />
-    <${Loading} loading=${now.loading && !now.data} />
+    <${Loading} loading=${waiting} />
     ${now.data &&
+    !waiting &&
     html`<${Section} title=${t('funnel.title')} id="funnel">
       <p class="muted">${t('funnel.rule')}</p>
       ${rows.length === 0
