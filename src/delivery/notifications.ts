@@ -101,8 +101,8 @@ export class Notifications {
     // one entry for all: the store encodes it once
     const history: HistoryEntry = { at: new Date(now).toISOString(), status: 'queued', detail: 'accepted' };
     // one tally per template: the records of a template count the same
-    const tallies = new Map<string, Tally>();
-    const tallyOf = (template: string): Tally => {
+    const tallies = new Map<string, Tally<string>>();
+    const tallyOf = (template: string): Tally<string> => {
       let tally = tallies.get(template);
       if (tally === undefined) tallies.set(template, (tally = { at: now, subject: template, counters: ['accepted'], keepSeconds: this.statsKeepSeconds }));
       return tally;

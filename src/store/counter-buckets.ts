@@ -42,10 +42,10 @@ export type TallyCounter = string | { name: string; onlyFrom: string };
  * (see NotificationRecords). A counter with `onlyFrom` counts only when the record was in that
  * status before the move.
  */
-export interface Tally {
+export interface Tally<Subject extends string | { field: string } = string | { field: string }> {
   at: number;
   /** What the counts are about; `{ field }`: the value of that field of the record (one more read). */
-  subject: string | { field: string };
+  subject: Subject;
   counters: readonly TallyCounter[];
   /** How long the buckets are kept after their period ends. */
   keepSeconds: number;

@@ -169,8 +169,39 @@ function keywordField(i: number, name: string): string {
   return field;
 }
 
-/** The template data's keywords as `~<p>…` fields, or null when they would not read back exactly as `json`. */
+/** Text JSON.stringify writes as it is in any JSON string: no escape, no control character. */
+const ESCAPED = /[\\\x00-\x1f]/;
+/**
+ * One keyword as JSON.stringify writes it, then `,` or the data's closing `}`. A name starting with a
+ * digit is left to the general path: JSON orders names that are array indexes ("1") first.
+ */
+const KEYWORD = /"([^"0-9][^"]*)":\{"value":"([^"]*)"(?:,"color":"([^"]*)")?\}(,|\}$)/y;
+
+/**
+ * The template data's keywords as `~<p>…` fields, or null when they would not read back exactly as
+ * `json`. Data as wxreach writes it (JSON.stringify of keywords without escapes) is read with one
+ * pattern, without parsing it and writing it again to compare (about 1.4 against 3.3 µs a notice);
+ * any other text takes the general path, which decides alike.
+ */
 function dataFields(json: string): string[] | null {
+  if (json.charCodeAt(0) !== 0x7b || ESCAPED.test(json) || !storable(json)) return parsedDataFields(json);
+  const flat: string[] = [];
+  const names = new Set<string>();
+  KEYWORD.lastIndex = 1;
+  for (let i = 0; ; i++) {
+    const keyword = KEYWORD.exec(json);
+    // a name twice is data JSON.parse would keep once: the general path refuses it
+    if (keyword === null || i === PLACES.length || names.has(keyword[1])) return parsedDataFields(json);
+    const [, name, value, color, end] = keyword;
+    names.add(name);
+    flat.push(keywordField(i, name), value);
+    if (color !== undefined) flat.push(`${OWN}${PLACES[i]}`, color);
+    if (end === '}') return flat;
+  }
+}
+
+/** dataFields for any text: parsed, checked, and written again to compare. */
+function parsedDataFields(json: string): string[] | null {
   let data: unknown;
   try {
     data = JSON.parse(json);

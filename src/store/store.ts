@@ -49,8 +49,11 @@ export interface CreateOptions {
   idempotency?: { key: string; fingerprint: string };
   /** Search terms the record is found by (RecordSearch.findByTerm), listed at time `at` (ms): kept as long as the record. */
   index?: { terms: readonly string[]; at: number };
-  /** Counters the creation adds to its time buckets, in the same step (not when nothing is created). */
-  tally?: Tally;
+  /**
+   * Counters the creation adds to its time buckets, in the same step (not when nothing is created).
+   * Its subject is given, not read from a field: the records created together are counted at once.
+   */
+  tally?: Tally<string>;
 }
 
 export type CreateResult = { created: true } | { created: false; existingId: string; fingerprint: string };

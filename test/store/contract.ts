@@ -873,7 +873,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       const HOUR0 = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
       const AT = HOUR0 + 17 * MINUTE + 30_000;
       const iso = (ms: number) => new Date(ms).toISOString();
-      const tally = (counters: Array<string | { name: string; onlyFrom: string }>, at = AT, subject: string | { field: string } = 'order_paid') => ({ at, subject, counters, keepSeconds: DAY });
+      const tally = <S extends string | { field: string } = string>(counters: Array<string | { name: string; onlyFrom: string }>, at = AT, subject?: S) => ({ at, subject: subject ?? 'order_paid', counters, keepSeconds: DAY });
       /** Counts summed by bucket start, subject and counter (a store may answer per shard). */
       const summed = (rows: BucketCount[]) => {
         const out: Record<string, number> = {};
@@ -945,6 +945,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           )
         ).map(settledValue);
         expect(created).toEqual(ids.map(() => ({ created: true })));
+        // two more of user 0 (one shard: counted together), and one that exists already: not counted
+        const more = [account.newId(users[0]), account.newId(users[0]), ids[0]];
+        const again = await account.createMany(
+          more.map((recordId) => ({ id: recordId, fields: { status: 'queued', openid: users[0], template: 'order_paid' }, history: entry('queued'), options: { ttlSeconds: DAY, tally: tally(['accepted']) } })),
+        );
+        expect(again.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
         for (const [i, recordId] of ids.entries()) await account.linkMsgid(`batch-${i}`, recordId, DAY);
         // the event keeps the field the tally's subject comes from, and one the records lack
         const event = { type: 'notification.delivered', at: AT + MINUTE, fields: ['status', 'template', 'reason'] };
@@ -955,12 +961,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const applied = await Promise.all(account.applyReceipts(receipts));
         expect(applied.map((a) => a.result)).toEqual(['moved', 'moved', 'moved', 'moved', 'moved', 'moved', 'duplicate']);
         expect(summed(await account.readCounters('minute', HOUR0, HOUR0 + HOUR))).toEqual({
-          [`${iso(HOUR0 + 17 * MINUTE)} order_paid accepted`]: 6,
+          [`${iso(HOUR0 + 17 * MINUTE)} order_paid accepted`]: 8,
           [`${iso(HOUR0 + 17 * MINUTE)} order_shipped accepted`]: 2,
           [`${iso(HOUR0 + 18 * MINUTE)} order_paid delivered`]: 6,
         });
         expect(summed(await account.readCounters('hour', HOUR0, HOUR0 + HOUR))).toEqual({
-          [`${iso(HOUR0)} order_paid accepted`]: 6,
+          [`${iso(HOUR0)} order_paid accepted`]: 8,
           [`${iso(HOUR0)} order_shipped accepted`]: 2,
           [`${iso(HOUR0)} order_paid delivered`]: 6,
         });

@@ -96,6 +96,17 @@ describe('the fields of a record in Redis', () => {
   });
 
   it.each([
+    ['names JSON orders first (array indexes)', '{"1":{"value":"y"},"b":{"value":"x"}}'],
+    ['a name with JSON punctuation', '{"a}:,{":{"value":"x"},"b":{"value":"","color":"#000000"}}'],
+    ['52 keywords, one per place', JSON.stringify(Object.fromEntries(Array.from({ length: 52 }, (_, i) => [`k${i}`, { value: 'v' }])))],
+  ])('splits data as JSON.stringify writes it, and gives the same text back: %s', (_why, json) => {
+    const fields = { status: 'queued', data: json };
+    const { flat, record } = roundTrip(fields, first);
+    expect(flat).not.toContain('data');
+    expect(record?.fields).toEqual(fields);
+  });
+
+  it.each([
     ['not an object', '[1,2]'],
     ['not JSON', '{"a":'],
     ['a keyword that is no {value, color}', '{"a":{"value":"x","extra":1}}'],
@@ -109,6 +120,9 @@ describe('the fields of a record in Redis', () => {
     ['a letter written as an escape', '{"a":{"value":"\\u0041"}}'],
     ['a control character escaped in upper-case hex', '{"a":{"value":"x\\u001F"}}'],
     ['a keyword given twice', '{"a":{"value":"1"},"a":{"value":"2"}}'],
+    ['a raw control character (not JSON)', '{"a":{"value":"x\ny"}}'],
+    ['text after the data', '{"a":{"value":"x"}}}'],
+    ['a keyword not closed', '{"a":{"value":"x"},'],
   ])('keeps data it could not give back exactly whole: %s', (_why, json) => {
     const fields = { status: 'queued', data: json };
     const { flat, record } = roundTrip(fields, first);

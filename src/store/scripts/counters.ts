@@ -43,8 +43,9 @@ end
   index, the minute and hour hashes' expiry (epoch s), then n counters, each 'name' or
   'status>name' (counted only when the record was in that status: 'current'; nil for a creation).
   'known': the record's fields read already (a table; false for an absent one), or nil.
+  'times': how many records the tally counts at once (nil: one).
   Returns the index of the first argument after it. ]]
-local function tally(argv, minuteKey, hourKey, record, current, k, known)
+local function tally(argv, minuteKey, hourKey, record, current, k, known, times)
   local n = tonumber(argv[k])
   if n == 0 then return k + 1 end
   local subject = argv[k + 1]
@@ -59,7 +60,7 @@ local function tally(argv, minuteKey, hourKey, record, current, k, known)
     if not only then name = argv[j] end
     if not only or only == current then
       counts[#counts + 1] = name
-      counts[#counts + 1] = 1
+      counts[#counts + 1] = times or 1
     end
   end
   addToBuckets(minuteKey, argv[k + 3] .. '|' .. subject .. '|', argv[k + 5], hourKey, argv[k + 4] .. '|' .. subject .. '|', argv[k + 6], counts)

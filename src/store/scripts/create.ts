@@ -9,8 +9,8 @@ export const createRecords = lua(
   'createRecords',
   `--[[
   Creates records of one shard, in order: each its hash with its fields and the first line of its
-  history (the record's shape: redis-record-codec.ts), its tally, and, once per call, their places
-  on the shard's due schedule and in the search indexes. What the records share (expiry, listing
+  history (the record's shape: redis-record-codec.ts), and, once per call, their tally (its subject
+  as given: they share it), their places on the shard's due schedule and in the search indexes. What the records share (expiry, listing
   time, tally) is given once, and so are the prefixes their keys are made of: every key is
   under the shard's hash tag, in the slot of KEYS[1]. (An idempotency key lives under the account's
   tag, in another slot: the caller sets it first, see RedisAccountStore.createMany.)
@@ -32,15 +32,14 @@ export const createRecords = lua(
 local ttl, listedAt = ARGV[5], ARGV[6]
 local items = cjson.decode(ARGV[1])
 local replies, scheduled, listed, terms = {}, {}, {}, {}
+local created = 0
 for r = 1, #items do
   local item = items[r]
   local record = ARGV[2] .. item[1] .. ARGV[3]
   if redis.call('EXISTS', record) == 1 then
     replies[r] = -1
   else
-    -- statistics: the counters the creation adds, in its buckets (written once, summed, when the
-    -- script ends)
-    tally(ARGV, KEYS[2], KEYS[3], record, nil, 8)
+    created = created + 1
     local n = item[4]
     -- the first history line and the fields in one write
     local fields = {}
@@ -65,6 +64,8 @@ for r = 1, #items do
     replies[r] = 1
   end
 end
+-- statistics: the counters the creations add, in their buckets (written when the script ends)
+if created > 0 then tally(ARGV, KEYS[2], KEYS[3], nil, nil, 8, nil, created) end
 -- score, member, ... pairs to zset key, ${CHUNK} arguments per ZADD
 local function addAll(key, pairs)
   for from = 1, #pairs, ${CHUNK} do redis.call('ZADD', key, unpack(pairs, from, math.min(from + ${CHUNK - 1}, #pairs))) end
