@@ -169,8 +169,8 @@ function keywordField(i: number, name: string): string {
   return field;
 }
 
-/** Text JSON.stringify writes as it is in any JSON string: no escape, no control character. */
-const ESCAPED = /[\\\x00-\x1f]/;
+/** Text with an escape or a control character (C0, which a JSON string escapes, or C1): the general path's. */
+const ESCAPED = /[\\\p{Cc}]/u;
 /**
  * One keyword as JSON.stringify writes it, then `,` or the data's closing `}`. A name starting with a
  * digit is left to the general path: JSON orders names that are array indexes ("1") first.
