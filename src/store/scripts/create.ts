@@ -10,10 +10,11 @@ export const createRecords = lua(
   `--[[
   Creates records of one shard, in order: each its hash with its fields and the first line of its
   history (the record's shape: redis-record-codec.ts), and, once per call, their tally (its subject
-  as given: they share it), their places on the shard's due schedule and in the search indexes. What the records share (expiry, listing
-  time, tally) is given once, and so are the prefixes their keys are made of: every key is
-  under the shard's hash tag, in the slot of KEYS[1]. (An idempotency key lives under the account's
-  tag, in another slot: the caller sets it first, see RedisAccountStore.createMany.)
+  given, not read from a record: they share it), their places on the shard's due schedule and in
+  the search indexes. What the records share (expiry, listing time, tally) is given once, and so
+  are the prefixes their keys are made of: every key is under the shard's hash tag, in the slot of
+  KEYS[1]. (An idempotency key lives under the account's tag, in another slot: the caller sets it
+  first, see RedisAccountStore.createMany.)
 
   KEYS[1] the shard's due schedule (zset)
   KEYS[2] KEYS[3] the minute and hour counter hashes of the tally's time (see counters.ts)
