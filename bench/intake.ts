@@ -88,7 +88,7 @@ const bodyOf = (stack: ChildServiceStack, run: number, i: number) => notificatio
 const keyOf = (run: number, i: number) => `bench-${run}-${i}`;
 
 /** POSTs the JSON `body`; throws unless the answer has status `expected`; returns the answer. */
-async function post(stack: ChildServiceStack, agent: Agent, path: string, body: string, expected: number, headers: Record<string, string> = {}): Promise<unknown> {
+async function post(stack: ChildServiceStack, agent: Agent, path: string, body: string | Buffer, expected: number, headers: Record<string, string> = {}): Promise<unknown> {
   const res = await request(`${stack.serviceUrl}${path}`, {
     method: 'POST',
     body,
@@ -113,13 +113,14 @@ async function single(stack: ChildServiceStack, o: Options, agent: Agent): Promi
 async function batch(stack: ChildServiceStack, o: Options, agent: Agent): Promise<void> {
   const calls = Math.ceil(o.count / o.batchSize);
   console.log(`\n(b) POST /v1/notifications/batch, ${o.batchSize} notices per call, ${o.batchConcurrency} calls in flight`);
-  // the calls' bodies are written before the clock starts: making them is the business's work, not wxreach's
+  // the calls' bodies are written (as UTF-8 bytes) before the clock starts: making them is the
+  // business's work, not wxreach's
   const bodies = Array.from({ length: calls }, (_, c) => {
     const items = Array.from({ length: Math.min(o.batchSize, o.count - c * o.batchSize) }, (_, k) => {
       const i = c * o.batchSize + k;
       return o.keys ? { ...bodyOf(stack, 2, i), idempotencyKey: keyOf(2, i) } : bodyOf(stack, 2, i);
     });
-    return JSON.stringify({ notifications: items });
+    return Buffer.from(JSON.stringify({ notifications: items }));
   });
   const bytes = bodies.reduce((sum, body) => sum + body.length, 0);
   await measured(stack, o, async () => {
