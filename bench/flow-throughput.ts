@@ -180,9 +180,9 @@ async function main(): Promise<void> {
       templates.push(await run(stack, o, 'order_paid', 'delivered', 1000, { from: round * o.count, brief: round > 0 }));
       if (o.emulatorSeconds === 0) continue;
       // the same machine, the moment after: the emulator alone is the ceiling of the template path
-      const { rate, cpuMs } = await emulatorAlone(o);
-      console.log(`  the emulator alone: ${rate} sends/s at ${cpuMs.toFixed(3)} ms of CPU per send (sender, emulator and sink)`);
-      alone.push({ rate, cpuMs });
+      const emulator = await emulatorAlone(o);
+      console.log(`  the emulator alone: ${emulator.rate} sends/s at ${emulator.cpuMs.toFixed(3)} ms of CPU per send (sender, emulator and sink)`);
+      alone.push(emulator);
     }
     if (o.profile) await stopChildProfile(stack.serviceProcess);
     if (alone.length > 0) {

@@ -174,9 +174,9 @@ interface Measured {
   count: number;
 }
 
-/** wrk's receipts [first, first + count) sent to `r` at random moments, about `rate` a second, for `seconds`. */
-async function wrkRun(requests: WrkRequests, r: Running, o: { first: number; count: number; rate: number; seconds: number; connections: number }): Promise<Measured> {
-  const run = await requests.atRate(r.server.url, o);
+/** wrk's receipts [first, first + count) sent to `url` at random moments, about `rate` a second, for `seconds`. */
+async function wrkRun(requests: WrkRequests, url: string, o: { first: number; count: number; rate: number; seconds: number; connections: number }): Promise<Measured> {
+  const run = await requests.atRate(url, o);
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   return {
     line:
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
     if (wrkRequests) {
       for (const r of atFixedRate) {
         await wrkRequests.atRate(r.server.url, { ...paced, first: 0, count: wrkSettle, seconds: SETTLE_SECONDS });
-        console.log(`  ${r.kind} from wrk: ${await onServer(r, () => wrkRun(wrkRequests, r, { ...paced, first: wrkSettle, count: wrkMeasured, seconds: o.rateSeconds }))}`);
+        console.log(`  ${r.kind} from wrk: ${await onServer(r, () => wrkRun(wrkRequests, r.server.url, { ...paced, first: wrkSettle, count: wrkMeasured, seconds: o.rateSeconds }))}`);
       }
     } else if (rateCount > 0) console.log('  (wrk is not on PATH: apt-get install wrk to time the fixed-rate runs with it too)');
     if (wxreach && o.profile !== undefined) {

@@ -158,12 +158,15 @@ const KEYWORD_FIELDS = Array.from({ length: PLACES.length }, () => new Map<strin
 /** Field names kept per place at most (a deployment's templates have a few dozen keywords). */
 const KEYWORD_FIELDS_KEPT = 1000;
 
+/** `~<p>` per place: the field of the colour of the keyword there, and the start of its own field. */
+const COLOUR_FIELDS = Array.from(PLACES, (place) => `${OWN}${place}`);
+
 /** The field of keyword `name` at place `i`: `~<p><name>`. */
 function keywordField(i: number, name: string): string {
   const kept = KEYWORD_FIELDS[i];
   let field = kept.get(name);
   if (field === undefined) {
-    field = `${OWN}${PLACES[i]}${name}`;
+    field = `${COLOUR_FIELDS[i]}${name}`;
     if (kept.size < KEYWORD_FIELDS_KEPT) kept.set(name, field);
   }
   return field;
@@ -195,7 +198,7 @@ function dataFields(json: string): string[] | null {
     const [, name, value, color, end] = keyword;
     names.add(name);
     flat.push(keywordField(i, name), value);
-    if (color !== undefined) flat.push(`${OWN}${PLACES[i]}`, color);
+    if (color !== undefined) flat.push(COLOUR_FIELDS[i], color);
     if (end === '}') return flat;
   }
 }
@@ -223,7 +226,7 @@ function parsedDataFields(json: string): string[] | null {
     flat.push(keywordField(i, name), value);
     if (keys.length === 1) continue;
     if (keys.length > 2 || keys[1] !== 'color' || typeof color !== 'string' || !storable(color)) return null;
-    flat.push(`${OWN}${PLACES[i]}`, color);
+    flat.push(COLOUR_FIELDS[i], color);
   }
   // with the keys checked, joinData writes what JSON.stringify writes: other text for the same data is kept whole
   return JSON.stringify(data) === json ? flat : null;
