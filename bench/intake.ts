@@ -2,20 +2,24 @@ import path from 'node:path';
 import { request, type Agent } from 'undici';
 import { STREAM_GROUP } from '../src/delivery/stream-intake';
 import { notificationBody as notificationSchema } from '../src/http/notification-schema';
+import { DEFAULT_SHARDS_PER_ACCOUNT } from '../src/store/record-ids';
 import { deadLetterStream } from '../src/store/redis-keys';
 import { benchArgs } from './lib/args';
 import { startChildProfile, stopChildProfile, usageOf } from './lib/child-server';
 import { describeProfile } from './lib/cpu-profile';
 import { acceptAll } from './lib/flow';
 import { keepAliveAgent, runTimed, until } from './lib/pool';
+import { respCommand, sendBatches, type RespBatch } from './lib/raw-redis';
 import { BENCH_API_KEY, type ChildServiceStack, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, msSince, perSecond } from './lib/stats';
+import { deltaPer, describeDelta, describeLatencies, describeRatio, median, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:intake -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N              notices per way in (default 20000)
   --concurrency C        single calls in flight (default 64)
   --batch-size B         notices per batch call (default 1000)
   --batch-concurrency K  batch calls in flight (default 2)
+  --rounds R             batch runs, each followed by the bare limit (the same writes sent straight to Redis), so a
+                         change in the machine's speed falls on both alike; the ratio is of the medians (default 3)
   --keys                 every notice with an idempotency key (one more Redis command each)
   --with-delivery        keep the work loop sending while notices come in (default: paused, intake alone)
   --no-single            skip the single-call run
@@ -30,6 +34,7 @@ function options() {
     concurrency: { type: 'string', default: '64' },
     'batch-size': { type: 'string', default: '1000' },
     'batch-concurrency': { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     keys: { type: 'boolean' },
     'with-delivery': { type: 'boolean' },
     'no-single': { type: 'boolean' },
@@ -42,6 +47,7 @@ function options() {
     concurrency: a.int('concurrency'),
     batchSize: a.int('batch-size'),
     batchConcurrency: a.int('batch-concurrency'),
+    rounds: a.int('rounds'),
     keys: a.keys,
     withDelivery: a['with-delivery'],
     single: !a['no-single'],
@@ -56,9 +62,9 @@ type Options = ReturnType<typeof options>;
 /**
  * Measures `run` (which takes in `o.count` notices; the service profiled with --profile): wall
  * time, the CPU time of the service's process, of this one (the bench client) and of Redis, and
- * Redis commands, each per notice.
+ * Redis commands, each per notice. Returns the rate (notices/s).
  */
-async function measured(stack: ChildServiceStack, o: Options, run: () => Promise<string>): Promise<void> {
+async function measured(stack: ChildServiceStack, o: Options, run: () => Promise<string>): Promise<number> {
   const { count } = o;
   const commands = await stack.redis.commandCalls();
   const redisCpu = await stack.redis.cpuMicros();
@@ -81,6 +87,7 @@ async function measured(stack: ChildServiceStack, o: Options, run: () => Promise
   );
   console.log(`  redis commands per notice (inside Lua scripts counted): ${describeDelta(deltaPer(commands, await stack.redis.commandCalls(), count))}`);
   if (o.profile !== undefined) console.log(describeProfile(o.profile, 15, 'CPU profile of the service'));
+  return perSecond(count, ms);
 }
 
 /** The `i`-th notice of the run numbered `run` (each run its own order numbers, and idempotency keys with --keys). */
@@ -110,20 +117,22 @@ async function single(stack: ChildServiceStack, o: Options, agent: Agent): Promi
   });
 }
 
-async function batch(stack: ChildServiceStack, o: Options, agent: Agent): Promise<void> {
+/** Round `round` of batch intake; its notices are numbered as run 10 + round. */
+async function batch(stack: ChildServiceStack, o: Options, agent: Agent, round: number): Promise<number> {
   const calls = Math.ceil(o.count / o.batchSize);
-  console.log(`\n(b) POST /v1/notifications/batch, ${o.batchSize} notices per call, ${o.batchConcurrency} calls in flight`);
+  const run = 10 + round;
+  console.log(` round ${round + 1}: POST /v1/notifications/batch`);
   // the calls' bodies are written (as UTF-8 bytes) before the clock starts: making them is the
   // business's work, not wxreach's
   const bodies = Array.from({ length: calls }, (_, c) => {
     const items = Array.from({ length: Math.min(o.batchSize, o.count - c * o.batchSize) }, (_, k) => {
       const i = c * o.batchSize + k;
-      return o.keys ? { ...bodyOf(stack, 2, i), idempotencyKey: keyOf(2, i) } : bodyOf(stack, 2, i);
+      return o.keys ? { ...bodyOf(stack, run, i), idempotencyKey: keyOf(run, i) } : bodyOf(stack, run, i);
     });
     return Buffer.from(JSON.stringify({ notifications: items }));
   });
   const bytes = bodies.reduce((sum, body) => sum + body.length, 0);
-  await measured(stack, o, async () => {
+  return measured(stack, o, async () => {
     const latencies = await runTimed(calls, o.batchConcurrency, async (c) => {
       const answer = (await post(stack, agent, '/v1/notifications/batch', bodies[c], 207)) as { results: Array<{ status: number }> };
       const refused = answer.results.filter((r) => r.status !== 202);
@@ -131,6 +140,76 @@ async function batch(stack: ChildServiceStack, o: Options, agent: Agent): Promis
     });
     return `call latency ${describeLatencies(latencies)}; ${(bytes / calls / 1024).toFixed(0)} KB per call`;
   });
+}
+
+/** The records batch intake stored (up to `count`), as their hashes hold them: field, value, … */
+async function storedRecords(stack: ChildServiceStack, count: number): Promise<string[][]> {
+  const client = stack.redis.clients[0];
+  const keys: string[] = [];
+  for await (const found of client.scanIterator({ MATCH: '{*}:rec:*', COUNT: 1000 })) {
+    keys.push(...found);
+    if (keys.length >= count) break;
+  }
+  const hashes = await Promise.all(keys.slice(0, count).map((key) => client.hGetAll(key)));
+  return hashes.map((hash) => Object.entries(hash).flat());
+}
+
+/**
+ * The bare limit of batch intake: this Redis doing the writes the creation script does for each
+ * notice, sent straight from this process with no Lua, HTTP, validation or encoding while timed.
+ * Per notice, a copy of a record batch intake stored (same fields, same sizes) under a new key:
+ * EXISTS, HSET, EXPIRE, then its user's search index (ZADD, the trim, EXPIRE); per call, one ZADD
+ * per shard of its notices to that shard's due schedule. The same calls and calls in flight as
+ * (b); every reply is checked (sendBatches).
+ */
+async function redisAlone(stack: ChildServiceStack, o: Options, round: number): Promise<number> {
+  const records = await storedRecords(stack, 1000);
+  if (records.length === 0) throw new Error('no stored record found to copy: run the batch intake first');
+  const ttl = String(30 * 86_400);
+  const at = Date.now();
+  const batches: RespBatch[] = [];
+  for (let from = 0; from < o.count; from += o.batchSize) {
+    let bytes = '';
+    const n = Math.min(o.batchSize, o.count - from);
+    // due entries per shard, as the script adds them: one ZADD per shard and call
+    const due: string[][] = Array.from({ length: DEFAULT_SHARDS_PER_ACCOUNT }, () => []);
+    for (let i = from; i < from + n; i++) {
+      const shard = i % DEFAULT_SHARDS_PER_ACCOUNT;
+      const key = `bare${round}:{${shard}}:rec:n${String(i).padStart(24, '0')}`;
+      const index = `bare${round}:{${shard}}:ix:${stack.openid(i % 1000)}`;
+      bytes += respCommand(['EXISTS', key]) + respCommand(['HSET', key, ...records[i % records.length]]) + respCommand(['EXPIRE', key, ttl]);
+      bytes += respCommand(['ZADD', index, String(at), key]) + respCommand(['ZREMRANGEBYSCORE', index, '-inf', `(${at - 86_400_000}`]) + respCommand(['EXPIRE', index, ttl]);
+      due[shard].push(String(at), key);
+    }
+    let commands = n * 6;
+    due.forEach((pairs, shard) => {
+      if (pairs.length === 0) return;
+      bytes += respCommand(['ZADD', `bare${round}:{${shard}}:due`, ...pairs]);
+      commands += 1;
+    });
+    batches.push({ bytes: Buffer.from(bytes), commands });
+  }
+  console.log(` round ${round + 1}: the bare limit`);
+  // nothing of the service's to profile here
+  return measured(stack, { ...o, profile: undefined }, async () => {
+    await sendBatches(Number(new URL(stack.redisUrls[0]).port), batches, o.batchConcurrency);
+    return `${records[0].length / 2} fields per record`;
+  });
+}
+
+/** Batch intake in rounds, each followed by its bare limit; then the medians and their ratio. */
+async function batches(stack: ChildServiceStack, o: Options, agent: Agent): Promise<void> {
+  console.log(
+    `\n(b) POST /v1/notifications/batch, ${o.batchSize} notices per call, ${o.batchConcurrency} calls in flight, ${o.rounds} round(s), each followed by ` +
+      `the bare limit: the same writes sent straight to this Redis (as RESP bytes made before the clock, the same calls in flight, no Lua); each round on the data of those before`,
+  );
+  const rates: number[] = [];
+  const limits: number[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    rates.push(await batch(stack, o, agent, round));
+    limits.push(await redisAlone(stack, o, round));
+  }
+  console.log(`  batch intake = ${describeRatio(rates, limits)} the bare limit (medians ${median(rates)}/s and ${median(limits)}/s)`);
 }
 
 async function stream(stack: ChildServiceStack, o: Options): Promise<void> {
@@ -186,7 +265,7 @@ async function main(): Promise<void> {
     await acceptAll(stack, warm, o.concurrency, (i) => bodyOf(stack, 0, i));
     console.log(`warm-up: ${warm} single calls (not counted)`);
     if (o.single) await single(stack, o, agent);
-    if (o.batch) await batch(stack, o, agent);
+    if (o.batch) await batches(stack, o, agent);
     if (o.stream) await stream(stack, o);
     console.log(`\nthe notification schema alone (zod, in this process): ${schemaCost(stack, 5000)} per notice`);
     console.log(describeLogLines(stack));

@@ -61,7 +61,7 @@ export interface HarnessOptions {
   extraApiKeys?: string[];
 }
 
-function testRedisUrl(): string {
+export function testRedisUrl(): string {
   const url = process.env.TEST_REDIS_URL;
   if (!url) throw new Error('TEST_REDIS_URL is not set: run the tests with `npm test`, which starts a redis-server');
   return url;
