@@ -90,8 +90,15 @@ async function measured(stack: ChildServiceStack, o: Options, run: () => Promise
   return perSecond(count, ms);
 }
 
-/** The `i`-th notice of the run numbered `run` (each run its own order numbers, and idempotency keys with --keys). */
-const bodyOf = (stack: ChildServiceStack, run: number, i: number) => notificationBody('order_paid', stack.openid(i % 1000), run * 10_000_000 + i);
+/** Users each run sends to. */
+const USERS = 1000;
+/**
+ * The `i`-th notice of the run numbered `run` (its own order numbers; its idempotency keys with
+ * --keys), to one of the USERS users from `firstUser` on (each
+ * batch round has users of its own, so a round's search-index entries go to fresh keys as a
+ * campaign's would, not to users already holding the earlier rounds' hundreds).
+ */
+const bodyOf = (stack: ChildServiceStack, run: number, i: number, firstUser = 0) => notificationBody('order_paid', stack.openid(firstUser + (i % USERS)), run * 10_000_000 + i);
 const keyOf = (run: number, i: number) => `bench-${run}-${i}`;
 
 /** POSTs the JSON `body`; throws unless the answer has status `expected`; returns the answer. */
@@ -127,7 +134,8 @@ async function batch(stack: ChildServiceStack, o: Options, agent: Agent, round: 
   const bodies = Array.from({ length: calls }, (_, c) => {
     const items = Array.from({ length: Math.min(o.batchSize, o.count - c * o.batchSize) }, (_, k) => {
       const i = c * o.batchSize + k;
-      return o.keys ? { ...bodyOf(stack, run, i), idempotencyKey: keyOf(run, i) } : bodyOf(stack, run, i);
+      const body = bodyOf(stack, run, i, round * USERS);
+      return o.keys ? { ...body, idempotencyKey: keyOf(run, i) } : body;
     });
     return Buffer.from(JSON.stringify({ notifications: items }));
   });
@@ -176,7 +184,7 @@ async function redisAlone(stack: ChildServiceStack, o: Options, round: number): 
     for (let i = from; i < from + n; i++) {
       const shard = i % DEFAULT_SHARDS_PER_ACCOUNT;
       const key = `bare${round}:{${shard}}:rec:n${String(i).padStart(24, '0')}`;
-      const index = `bare${round}:{${shard}}:ix:${stack.openid(i % 1000)}`;
+      const index = `bare${round}:{${shard}}:ix:${stack.openid(i % USERS)}`;
       bytes += respCommand(['EXISTS', key]) + respCommand(['HSET', key, ...records[i % records.length]]) + respCommand(['EXPIRE', key, ttl]);
       bytes += respCommand(['ZADD', index, String(at), key]) + respCommand(['ZREMRANGEBYSCORE', index, '-inf', `(${at - 86_400_000}`]) + respCommand(['EXPIRE', index, ttl]);
       due[shard].push(String(at), key);
@@ -256,7 +264,8 @@ function schemaCost(stack: ChildServiceStack, count: number): string {
 
 async function main(): Promise<void> {
   const o = options();
-  const stack = await startBenchStack({ users: 1000, receiptDelayMs: 5, clientConcurrency: o.concurrency, service: 'child', workLoop: o.withDelivery, profileDir: o.profile });
+  // the emulator knows every round's users (with --with-delivery the work loop sends to them)
+  const stack = await startBenchStack({ users: USERS * Math.max(1, o.rounds), receiptDelayMs: 5, clientConcurrency: o.concurrency, service: 'child', workLoop: o.withDelivery, profileDir: o.profile });
   const agent = keepAliveAgent(Math.max(o.concurrency, o.batchConcurrency));
   try {
     console.log(`wxreach intake bench: ${o.count} notices per way in, ${o.keys ? 'each with' : 'without'} an idempotency key; one service on ${stack.redisDescription}`);
