@@ -94,9 +94,9 @@ async function measured(stack: ChildServiceStack, o: Options, run: () => Promise
 const USERS = 1000;
 /**
  * The `i`-th notice of the run numbered `run` (its own order numbers; its idempotency keys with
- * --keys), to one of the USERS users from `firstUser` on (each
- * batch round has users of its own, so a round's search-index entries go to fresh keys as a
- * campaign's would, not to users already holding the earlier rounds' hundreds).
+ * --keys), to one of the USERS users from `firstUser` on. Each batch round has users of its own,
+ * so a round's search-index entries go to fresh keys as a campaign's would, not to users already
+ * holding the earlier rounds' hundreds.
  */
 const bodyOf = (stack: ChildServiceStack, run: number, i: number, firstUser = 0) => notificationBody('order_paid', stack.openid(firstUser + (i % USERS)), run * 10_000_000 + i);
 const keyOf = (run: number, i: number) => `bench-${run}-${i}`;
@@ -167,8 +167,8 @@ async function storedRecords(stack: ChildServiceStack, count: number): Promise<s
  * notice, sent straight from this process with no Lua, HTTP, validation or encoding while timed.
  * Per notice, a copy of a record batch intake stored (same fields, same sizes) under a new key:
  * EXISTS, HSET, EXPIRE, then its user's search index (ZADD, the trim, EXPIRE); per call, one ZADD
- * per shard of its notices to that shard's due schedule. The same calls and calls in flight as
- * (b); every reply is checked (sendBatches).
+ * per shard of its notices to that shard's due schedule (with --keys, the idempotency keys are not
+ * among them). The same calls and calls in flight as (b); every reply is checked (sendBatches).
  */
 async function redisAlone(stack: ChildServiceStack, o: Options, round: number): Promise<number> {
   const records = await storedRecords(stack, 1000);
@@ -183,11 +183,13 @@ async function redisAlone(stack: ChildServiceStack, o: Options, round: number): 
     const due: string[][] = Array.from({ length: DEFAULT_SHARDS_PER_ACCOUNT }, () => []);
     for (let i = from; i < from + n; i++) {
       const shard = i % DEFAULT_SHARDS_PER_ACCOUNT;
-      const key = `bare${round}:{${shard}}:rec:n${String(i).padStart(24, '0')}`;
+      // as long as a record id's parts: the local id in the index, the whole id on the schedule
+      const local = `n${String(i).padStart(24, '0')}`;
+      const key = `bare${round}:{${shard}}:rec:${local}.${stack.appids[0]}`;
       const index = `bare${round}:{${shard}}:ix:${stack.openid(i % USERS)}`;
       bytes += respCommand(['EXISTS', key]) + respCommand(['HSET', key, ...records[i % records.length]]) + respCommand(['EXPIRE', key, ttl]);
-      bytes += respCommand(['ZADD', index, String(at), key]) + respCommand(['ZREMRANGEBYSCORE', index, '-inf', `(${at - 86_400_000}`]) + respCommand(['EXPIRE', index, ttl]);
-      due[shard].push(String(at), key);
+      bytes += respCommand(['ZADD', index, String(at), local]) + respCommand(['ZREMRANGEBYSCORE', index, '-inf', `(${at - 86_400_000}`]) + respCommand(['EXPIRE', index, ttl]);
+      due[shard].push(String(at), `${local}.${stack.appids[0]}`);
     }
     let commands = n * 6;
     due.forEach((pairs, shard) => {
