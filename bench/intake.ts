@@ -170,11 +170,12 @@ async function storedRecords(stack: ChildServiceStack, count: number): Promise<s
  * per shard of its notices to that shard's due schedule (with --keys, the idempotency keys are not
  * among them). The same calls and calls in flight as (b); every reply is checked (sendBatches).
  */
-async function redisAlone(stack: ChildServiceStack, o: Options, round: number): Promise<number> {
-  const records = await storedRecords(stack, 1000);
-  if (records.length === 0) throw new Error('no stored record found to copy: run the batch intake first');
-  const ttl = String(30 * 86_400);
+async function redisAlone(stack: ChildServiceStack, o: Options, round: number, records: readonly string[][]): Promise<number> {
+  // the expiry and the index's cut-off as the service gives them to the script (createShared)
+  const ttlSeconds = stack.config.retentionDays * 86_400;
+  const ttl = String(ttlSeconds);
   const at = Date.now();
+  const cutOff = `(${at - ttlSeconds * 1000}`;
   const batches: RespBatch[] = [];
   for (let from = 0; from < o.count; from += o.batchSize) {
     let bytes = '';
@@ -185,11 +186,12 @@ async function redisAlone(stack: ChildServiceStack, o: Options, round: number): 
       const shard = i % DEFAULT_SHARDS_PER_ACCOUNT;
       // as long as a record id's parts: the local id in the index, the whole id on the schedule
       const local = `n${String(i).padStart(24, '0')}`;
-      const key = `bare${round}:{${shard}}:rec:${local}.${stack.appids[0]}`;
+      const id = `${local}.${stack.appids[0]}`;
+      const key = `bare${round}:{${shard}}:rec:${id}`;
       const index = `bare${round}:{${shard}}:ix:${stack.openid(i % USERS)}`;
       bytes += respCommand(['EXISTS', key]) + respCommand(['HSET', key, ...records[i % records.length]]) + respCommand(['EXPIRE', key, ttl]);
-      bytes += respCommand(['ZADD', index, String(at), local]) + respCommand(['ZREMRANGEBYSCORE', index, '-inf', `(${at - 86_400_000}`]) + respCommand(['EXPIRE', index, ttl]);
-      due[shard].push(String(at), `${local}.${stack.appids[0]}`);
+      bytes += respCommand(['ZADD', index, String(at), local]) + respCommand(['ZREMRANGEBYSCORE', index, '-inf', cutOff]) + respCommand(['EXPIRE', index, ttl]);
+      due[shard].push(String(at), id);
     }
     let commands = n * 6;
     due.forEach((pairs, shard) => {
@@ -215,9 +217,13 @@ async function batches(stack: ChildServiceStack, o: Options, agent: Agent): Prom
   );
   const rates: number[] = [];
   const limits: number[] = [];
+  // what the bare limit copies, read once the first round has stored it
+  let records: string[][] | undefined;
   for (let round = 0; round < o.rounds; round++) {
     rates.push(await batch(stack, o, agent, round));
-    limits.push(await redisAlone(stack, o, round));
+    records ??= await storedRecords(stack, 1000);
+    if (records.length === 0) throw new Error('batch intake stored no record for the bare limit to copy');
+    limits.push(await redisAlone(stack, o, round, records));
   }
   console.log(`  batch intake = ${describeRatio(rates, limits)} the bare limit (medians ${median(rates)}/s and ${median(limits)}/s)`);
 }
