@@ -11,7 +11,7 @@ import { acceptAll } from './lib/flow';
 import { keepAliveAgent, runTimed, until } from './lib/pool';
 import { respCommand, sendBatches, type RespBatch } from './lib/raw-redis';
 import { BENCH_API_KEY, type ChildServiceStack, describeLogLines, notificationBody, startBenchStack } from './lib/stack';
-import { deltaPer, describeDelta, describeLatencies, describeRatio, median, msSince, perSecond } from './lib/stats';
+import { deltaPer, describeCommandTime, describeDelta, describeLatencies, describeRatio, median, msSince, perSecond } from './lib/stats';
 
 const HELP = `npm run bench:intake -- [options]   (each option also as an env variable, e.g. BENCH_COUNT)
   --count N              notices per way in (default 20000)
@@ -66,7 +66,7 @@ type Options = ReturnType<typeof options>;
  */
 async function measured(stack: ChildServiceStack, o: Options, run: () => Promise<string>): Promise<number> {
   const { count } = o;
-  const commands = await stack.redis.commandCalls();
+  const commands = await stack.redis.commandStats();
   const redisCpu = await stack.redis.cpuMicros();
   const serviceCpu = (await usageOf(stack.serviceProcess)).cpuMicros;
   const cpu = process.cpuUsage();
@@ -85,7 +85,9 @@ async function measured(stack: ChildServiceStack, o: Options, run: () => Promise
     `  CPU per notice: service ${perNotice(service)} (busy ${busy(service)} of one core), Redis ${perNotice(redis)} (${busy(redis)}), ` +
       `bench client ${perNotice(client.user + client.system)} (${busy(client.user + client.system)})`,
   );
-  console.log(`  redis commands per notice (inside Lua scripts counted): ${describeDelta(deltaPer(commands, await stack.redis.commandCalls(), count))}`);
+  const commandsAfter = await stack.redis.commandStats();
+  console.log(`  redis commands per notice (inside Lua scripts counted): ${describeDelta(deltaPer(commands.calls, commandsAfter.calls, count))}`);
+  console.log(`  Redis's time per notice in its commands (INFO commandstats: wall-clock, so waits for a core count too; a script's counts the commands it calls): ${describeCommandTime(deltaPer(commands.micros, commandsAfter.micros, count))}`);
   if (o.profile !== undefined) console.log(describeProfile(o.profile, 15, 'CPU profile of the service'));
   return perSecond(count, ms);
 }
