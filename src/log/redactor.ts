@@ -1,10 +1,13 @@
+import { HEAD, SecretFinder } from './secret-finder';
+
 /** Field names whose values are never logged, wherever they appear. */
 const SECRET_KEY = /^(app_?secret|secret|access_?token|token|aes_?key|encoding_?aes_?key|api_?keys?|authorization|password)$/i;
 /** Secrets carried in URLs (WeChat puts access_token and the appsecret in query strings). */
 const SECRET_IN_URL = /([?&](?:secret|access_token|appsecret|token)=)[^&\s"']+/gi;
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 const MAX_DEPTH = 6;
-const MIN_SECRET_LENGTH = 6;
+/** Shorter values are too generic to redact. */
+const MIN_SECRET_LENGTH = HEAD;
 /**
  * A secret with an end (an access token: WeChat honours it 7,200 s at most; a verify ticket: 12 h)
  * is redacted until a day after it, then forgotten: with many accounts, tokens arrive by the
@@ -27,8 +30,11 @@ export const REDACTED = '[REDACTED]';
  * slipped into an error message is still caught. Builds copies; never mutates the caller's objects.
  */
 export class Redactor {
-  /** Secrets for good (appsecret, AES key, API keys…): few, each looked for anywhere in a text. */
-  private readonly values = new Set<string>();
+  /**
+   * Secrets for good (appsecrets, AES keys, server tokens, API keys…): three per account, each
+   * found anywhere in a text, in one pass however many there are (SecretFinder).
+   */
+  private readonly values = new SecretFinder();
   /**
    * Secrets with an end (tokens, tickets; a refresh token's is Infinity), each until a day after
    * it: looked up once per run of token characters in a text (TOKEN_CHARS, at least as long as the
@@ -76,7 +82,7 @@ export class Redactor {
     let out = input.includes('=') ? input.replace(SECRET_IN_URL, `$1${REDACTED}`) : input;
     if (out.includes('Bearer')) out = out.replace(BEARER, `$1${REDACTED}`);
     if (out.length < MIN_SECRET_LENGTH) return out;
-    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    for (const v of this.values.in(out)) out = out.split(v).join(REDACTED);
     const runs = this.endingRuns;
     if (runs !== null && out.search(runs) >= 0) out = out.replace(runs, (run) => (this.ending.has(run) ? REDACTED : run));
     return out;

@@ -1,0 +1,58 @@
+/**
+ * Where known secret values (appsecrets, AES keys, server tokens, API keys…) stand in a text, found
+ * anywhere, glued to other characters too. Every log line's message and fields pass through it, and
+ * a service with many accounts knows three secrets per account, so a text is read once whatever
+ * their number: a rolling hash of each `HEAD` characters of the text is looked up among the hashes
+ * of the secrets' first `HEAD` characters, and only a match is compared in full. With few secrets,
+ * `includes` on each is cheaper than that one pass, and is what runs.
+ */
+
+/** How many characters a secret has at least (shorter values are too generic to redact), and the length hashed. */
+export const HEAD = 6;
+/** Up to this many secrets, each is looked for with `includes`. */
+const FEW = 16;
+const BASE = 31;
+/** BASE^(HEAD-1) in 32-bit arithmetic: what the character leaving the window weighs. */
+const LEAVING = Array.from({ length: HEAD - 1 }).reduce<number>((p) => Math.imul(p, BASE), 1);
+
+/** The hash of text[from, from + HEAD), 30 bits (a small integer for V8's Map). */
+function headHash(text: string, from: number): number {
+  let h = 0;
+  for (let i = from; i < from + HEAD; i++) h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
+  return h;
+}
+const key = (h: number) => h & 0x3fffffff;
+
+export class SecretFinder {
+  private readonly secrets = new Set<string>();
+  /** The secrets by the hash of their first HEAD characters. */
+  private readonly byHead = new Map<number, string[]>();
+
+  /** Registers `secret` (at least HEAD characters; shorter ones are ignored). */
+  add(secret: string): void {
+    if (secret.length < HEAD || this.secrets.has(secret)) return;
+    this.secrets.add(secret);
+    const h = key(headHash(secret, 0));
+    const same = this.byHead.get(h);
+    if (same) same.push(secret);
+    else this.byHead.set(h, [secret]);
+  }
+
+  /** The secrets that occur in `text`, the longest first (so one inside another is replaced whole). */
+  in(text: string): string[] {
+    if (text.length < HEAD || this.secrets.size === 0) return [];
+    const found = this.secrets.size <= FEW ? [...this.secrets].filter((s) => text.includes(s)) : this.scan(text);
+    return found.length > 1 ? found.sort((a, b) => b.length - a.length) : found;
+  }
+
+  private scan(text: string): string[] {
+    const found = new Set<string>();
+    let h = headHash(text, 0);
+    for (let i = 0; ; i++) {
+      const candidates = this.byHead.get(key(h));
+      if (candidates) for (const s of candidates) if (text.startsWith(s, i)) found.add(s);
+      if (i + HEAD >= text.length) return [...found];
+      h = (Math.imul(h - Math.imul(text.charCodeAt(i), LEAVING), BASE) + text.charCodeAt(i + HEAD)) | 0;
+    }
+  }
+}
