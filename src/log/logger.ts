@@ -1,5 +1,4 @@
-import type { Writable } from 'node:stream';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { Redactor } from './redactor';
 
 export interface Logger {
@@ -16,8 +15,8 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
 export interface LoggerOptions {
   level: string;
-  /** Defaults to stdout; tests pass a stream to read the JSON lines. */
-  stream?: Writable;
+  /** Defaults to stdout, a line at a time; tests pass a stream to read the JSON lines. */
+  stream?: DestinationStream;
   secrets?: Array<string | null | undefined>;
 }
 
