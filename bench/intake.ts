@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { request, type Agent } from 'undici';
 import { STREAM_GROUP } from '../src/delivery/stream-intake';
+import { LOG_LEVELS, type LogLevel } from '../src/log/logger';
 import { notificationBody as notificationSchema } from '../src/http/notification-schema';
 import { DEFAULT_SHARDS_PER_ACCOUNT } from '../src/store/record-ids';
 import { deadLetterStream } from '../src/store/redis-keys';
@@ -25,6 +26,7 @@ const HELP = `npm run bench:intake -- [options]   (each option also as an env va
   --no-single            skip the single-call run
   --no-batch             skip the batch run
   --no-stream            skip the Redis Stream run
+  --log-level L          the service's log level (default: the config's, info, as deployed: a line per accepted notice)
   --profile DIR          profile the service's process (V8's CPU profiler) over each measured run, written
                          to DIR, and print the functions that took the most time`;
 
@@ -41,6 +43,7 @@ function options() {
     'no-batch': { type: 'boolean' },
     'no-stream': { type: 'boolean' },
     profile: { type: 'string' },
+    'log-level': { type: 'string' },
   });
   return {
     count: a.int('count'),
@@ -54,7 +57,14 @@ function options() {
     batch: !a['no-batch'],
     stream: !a['no-stream'],
     profile: a.profile === undefined ? undefined : path.resolve(a.profile),
+    logLevel: logLevelOf(a['log-level']),
   };
+}
+
+/** --log-level as one of the config's levels (undefined: the config's own). */
+function logLevelOf(level: string | undefined): LogLevel | undefined {
+  if (level === undefined || (LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel | undefined;
+  throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${level}`);
 }
 
 type Options = ReturnType<typeof options>;
@@ -275,11 +285,13 @@ function schemaCost(stack: ChildServiceStack, count: number): string {
 async function main(): Promise<void> {
   const o = options();
   // the emulator knows every round's users (with --with-delivery the work loop sends to them)
-  const stack = await startBenchStack({ users: USERS * Math.max(1, o.rounds), receiptDelayMs: 5, clientConcurrency: o.concurrency, service: 'child', workLoop: o.withDelivery, profileDir: o.profile });
+  const stack = await startBenchStack({ users: USERS * Math.max(1, o.rounds), receiptDelayMs: 5, clientConcurrency: o.concurrency, service: 'child', workLoop: o.withDelivery, profileDir: o.profile, config: (c) => ({ ...c, logLevel: o.logLevel ?? c.logLevel }) });
   const agent = keepAliveAgent(Math.max(o.concurrency, o.batchConcurrency));
   try {
     console.log(`wxreach intake bench: ${o.count} notices per way in, ${o.keys ? 'each with' : 'without'} an idempotency key; one service on ${stack.redisDescription}`);
-    console.log(`the service runs in a process of its own, as deployed; its work loop ${o.withDelivery ? 'sends as notices come in' : 'is stopped: the figures are intake alone'}`);
+    console.log(
+      `the service runs in a process of its own, as deployed, logging at ${stack.config.logLevel} to its stdout (a pipe this process reads); its work loop ${o.withDelivery ? 'sends as notices come in' : 'is stopped: the figures are intake alone'}`,
+    );
     const warm = Math.min(2000, o.count);
     await acceptAll(stack, warm, o.concurrency, (i) => bodyOf(stack, 0, i));
     console.log(`warm-up: ${warm} single calls (not counted)`);

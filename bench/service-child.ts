@@ -1,13 +1,15 @@
+import { createLogger } from '../src/log/logger';
 import { startService } from '../src/service';
 import { connectStore } from '../src/store/connect-store';
-import { answerParent, childArgs, sendLogLine } from './lib/child-server';
-import { type ServiceChildOptions, warnLogger } from './lib/stack';
+import { answerParent, childArgs } from './lib/child-server';
+import type { ServiceChildOptions } from './lib/stack';
 
 /**
  * Child process of a bench stack whose service runs in a process of its own, as deployed: one
  * wxreach instance (HTTP server and work loop) from the config the parent hands it (its Redis
- * from redisUrl / redisClusterNodes / redisPrefix, connected as main connects it), logging at
- * warn with each line sent to the parent, answering the parent over IPC (bench/lib/child-server.ts).
+ * from redisUrl / redisClusterNodes / redisPrefix, connected as main connects it), logging as main
+ * does (the config's level, info by default, to stdout, which the parent reads), answering the
+ * parent over IPC (bench/lib/child-server.ts).
  */
 async function main(): Promise<void> {
   const {
@@ -15,7 +17,7 @@ async function main(): Promise<void> {
     profileDir,
   } = childArgs<ServiceChildOptions>();
   const store = await connectStore({ redisUrl: config.redisUrl, redisClusterNodes: config.redisClusterNodes, prefix: config.redisPrefix });
-  const service = await startService({ config, store, log: warnLogger(sendLogLine) });
+  const service = await startService({ config, store, log: createLogger({ level: config.logLevel }) });
   if (!workLoop) await service.loop.stop();
   answerParent(
     {

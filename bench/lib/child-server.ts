@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createInterface } from 'node:readline';
 import { exitOf, stopChild } from '../../src/dev/child-process';
 import { SERVICE_NODE_FLAGS } from '../../src/node-flags';
 import { startProfiling } from './cpu-profile';
@@ -7,8 +8,9 @@ import { startProfiling } from './cpu-profile';
 /**
  * A bench's server in a child process of its own, so that its CPU time and its CPU profile are its
  * own, and what the two processes say to each other over IPC. The child gets its options as JSON
- * (argv[2]) and, to be profiled, a folder (argv[3]); it says `{ url }` once it listens and
- * `{ log: line }` for each line the parent is to keep. The parent asks `usage` (answered
+ * (argv[2]) and, to be profiled, a folder (argv[3]); it says `{ url }` once it listens. Its stdout
+ * is its log, as deployed: JSON lines the parent reads as a log shipper would, keeping those at
+ * warn and error (`logLines`). The parent asks `usage` (answered
  * `{ usage: { cpu, redis } }`: the CPU time the child has used so far, and what its Redis has done
  * when it measures one), `profile-start` (`profiling`) and `profile-stop` (`profiled`: the profile
  * written to `wxreach.cpuprofile` in that folder, always that name so a new run replaces the last
@@ -35,7 +37,7 @@ export interface ServedByChild {
 export interface ChildServer {
   child: ChildProcess;
   url: string;
-  /** The `{ log }` lines the child sent so far (the first 1000). */
+  /** The warn and error lines the child logged so far (the first 1000). */
   logLines(): string[];
 }
 
@@ -46,6 +48,8 @@ export interface ChildUsage {
 }
 
 const MAX_LOG_LINES = 1000;
+/** A log line at warn or error (src/log/logger.ts writes `"level":"<name>"`). */
+const WARN_OR_ERROR = /"level":"(?:warn|error)"/;
 
 /**
  * Forks `script` (a built .js file) with `options` and resolves once it says where it listens. The
@@ -54,10 +58,11 @@ const MAX_LOG_LINES = 1000;
  */
 export async function forkServer(script: string, options: unknown, profileDir?: string, name = 'server'): Promise<ChildServer> {
   const args = [JSON.stringify(options), ...(profileDir ? [profileDir] : [])];
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS] });
+  const child = fork(script, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS] });
   const lines: string[] = [];
-  child.on('message', (m) => {
-    if (typeof m === 'object' && m !== null && 'log' in m && lines.length < MAX_LOG_LINES) lines.push(String(m.log));
+  // read to the end, however many lines: a child writing to a full pipe would wait
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (lines.length < MAX_LOG_LINES && WARN_OR_ERROR.test(line)) lines.push(line);
   });
   const url = await new Promise<string>((resolve, reject) => {
     child.on('message', (m) => {
@@ -124,11 +129,6 @@ export async function stopServer(running: ChildServer, graceMs = 10_000): Promis
 /** In the child: its options (argv[2]) and the folder its profile goes to (argv[3]), if any. */
 export function childArgs<T>(): { options: T; profileDir?: string } {
   return { options: JSON.parse(process.argv[2] ?? '') as T, profileDir: process.argv[3] };
-}
-
-/** In the child: sends `line` to the parent, which keeps it (see ChildServer.logLines). */
-export function sendLogLine(line: string): void {
-  process.send?.({ log: line });
 }
 
 /**

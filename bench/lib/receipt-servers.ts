@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { toFields } from '../../src/delivery/notification';
 import { createLogger } from '../../src/log/logger';
 import type { ServedByChild } from './child-server';
@@ -34,9 +33,8 @@ export const BENCH_GH_ID = 'gh_0b1e2n3c4h5a';
 const HOUR_MS = 3600_000;
 
 async function startWxreach(o: ReceiptServerOptions): Promise<ServedByChild> {
-  // Production logs at info: one JSON line per status change, written (here to nowhere) as it would be.
-  const sink = new Writable({ write: (_chunk, _encoding, cb) => cb() });
-  const stack = await startBenchStack({ users: o.users, receiptDelayMs: 0, aes: true, clientConcurrency: 1, log: createLogger({ level: 'info', stream: sink }) });
+  // as deployed: at info, one JSON line per status change, to stdout (the bench reads it)
+  const stack = await startBenchStack({ users: o.users, receiptDelayMs: 0, aes: true, clientConcurrency: 1, log: createLogger({ level: 'info' }) });
   const store = stack.store.forAccount(BENCH_APP.appId);
   const templateId = BENCH_TEMPLATES.order_paid.id;
   const now = Date.now();

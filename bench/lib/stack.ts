@@ -98,7 +98,7 @@ export interface BenchStackBase extends ApiClient {
   openid(i: number): string;
   /** Another client of the API, on `connections` connections of its own (another business's client). */
   apiClient(connections: number): ApiClient;
-  /** warn/error lines the service logged (the bench runs it at level warn). */
+  /** warn/error lines the service logged (a child service logs as deployed, an in-process one at warn only). */
   logLines(): string[];
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ export interface Logger {
 
 /** The levels a logger writes at (the config's `logLevel`), most severe first. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LoggerOptions {
   level: string;
@@ -64,7 +65,7 @@ export function createLogger(options: LoggerOptions): Logger {
     options.stream ?? stdoutLines(),
   );
   const at =
-    (level: (typeof LOG_LEVELS)[number]) =>
+    (level: LogLevel) =>
     (message: string, meta?: Record<string, unknown>): void => {
       if (!lines.isLevelEnabled(level)) return;
       if (meta === undefined) return lines[level](redactor.text(message));
