@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { createLogger } from '../src/log/logger';
+import { createLogger, gatheredLines } from '../src/log/logger';
 import { benchArgs } from './lib/args';
 import { median } from './lib/stats';
 
@@ -13,8 +13,8 @@ const HELP = `npm run bench:log -- [options]   (each option also as an env varia
 /**
  * What one log line costs the service: wxreach's logger (pino with its fields redacted: by name, in
  * URLs, by value) writing the info line of a status change, beside pino alone writing the same
- * line (the bare limit). Both write as deployed: each line synchronously to a file descriptor,
- * here /dev/null, so what is measured is the process's own CPU per line.
+ * line (the bare limit). Both write as wxreach writes stdout (lines gathered a few KB at a time,
+ * written synchronously), here to /dev/null, so what is measured is the process's own CPU per line.
  */
 function options() {
   const a = benchArgs(HELP, { lines: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '3' }, secrets: { type: 'string', default: '3,300,3000' } });
@@ -27,7 +27,8 @@ type Write = (i: number) => void;
 
 /** The status change's line, as Notifications writes it when a notice is accepted. */
 const fieldsOf = (i: number) => ({ id: `n03${String(i).padStart(22, '0')}.wx0b1e2n3c4h5a6p7p`, openid: 'oBENCH_user_000123', template: 'order_paid' });
-const devNull = () => pino.destination({ dest: '/dev/null', sync: true });
+/** Where both loggers write: /dev/null, as wxreach writes stdout (gathered, src/log/logger.ts). */
+const devNull = () => gatheredLines('/dev/null');
 
 function wxreachLogger(secrets: number): Write {
   const log = createLogger({ level: 'info', stream: devNull(), secrets: Array.from({ length: secrets }, () => randomBytes(16).toString('hex')) });
@@ -49,7 +50,7 @@ function cpuPerLine(write: Write, lines: number): number {
 
 function main(): void {
   const o = options();
-  console.log(`log line bench: ${o.lines} info lines per measurement, ${o.rounds} rounds alternated, each line written synchronously to /dev/null`);
+  console.log(`log line bench: ${o.lines} info lines per measurement, ${o.rounds} rounds alternated, lines gathered and written to /dev/null as wxreach writes stdout`);
   const runs: Array<[string, Write]> = [['pino alone (bare limit)', pinoAlone()], ...o.secrets.map((n): [string, Write] => [`wxreach, ${n} secrets known`, wxreachLogger(n)])];
   const results = runs.map(() => [] as number[]);
   for (const [, write] of runs) cpuPerLine(write, Math.min(o.lines, 20_000)); // warm-up

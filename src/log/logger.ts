@@ -27,17 +27,30 @@ const GATHER_BYTES = 4096;
 const GATHER_MS = 100;
 
 /**
- * stdout for log lines, written in gatherings of GATHER_BYTES: every notice writes a line per
+ * stdout (or another file descriptor or path) for log lines, written in gatherings of GATHER_BYTES: every notice writes a line per
  * status change, and a write of each line on its own costs a system call and wakes whoever reads
  * the pipe (a log shipper) each time. Writes are synchronous: no thread-pool write per line. What
  * is gathered is written at least every GATHER_MS and when the process exits (`exit` runs for
  * `process.exit` and a normal end); a process killed outright (SIGKILL, a crash of the runtime)
  * loses at most the last GATHER_BYTES of lines.
  */
-function stdoutLines(): DestinationStream {
-  const out = pino.destination({ dest: 1, sync: true, minLength: GATHER_BYTES, periodicFlush: GATHER_MS });
+export function gatheredLines(dest: number | string = 1): DestinationStream {
+  const out = pino.destination({ dest, sync: true, minLength: GATHER_BYTES, periodicFlush: GATHER_MS });
   process.once('exit', () => out.flushSync());
   return out;
+}
+
+/** The last millisecond a line was written in, and its timestamp as pino splices it into the line. */
+let stampedMs = NaN;
+let stamp = '';
+/** The `timestamp` field: lines come in bursts (a batch's thousand), so a millisecond's text is made once. */
+function isoTimestamp(): string {
+  const now = Date.now();
+  if (now !== stampedMs) {
+    stampedMs = now;
+    stamp = `,"timestamp":"${new Date(now).toISOString()}"`;
+  }
+  return stamp;
 }
 
 /**
@@ -54,7 +67,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: null, // no pid and hostname on every line
       messageKey: 'message',
-      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      timestamp: isoTimestamp,
       // the redactor turns errors into plain objects (name, redacted message, code) before pino's own serializer would run
       serializers: { err: (err: unknown) => err },
       formatters: {
@@ -62,7 +75,7 @@ export function createLogger(options: LoggerOptions): Logger {
         log: (fields) => redactor.value(fields) as Record<string, unknown>,
       },
     },
-    options.stream ?? stdoutLines(),
+    options.stream ?? gatheredLines(),
   );
   const at =
     (level: LogLevel) =>

@@ -119,6 +119,24 @@ describe('logger lines', () => {
     expect(JSON.parse(lines[1])).toMatchObject({ level: 'error', message: 'also written' });
   });
 
+  it("stamps each line with the millisecond it is written in, a burst's lines and the next millisecond's alike", () => {
+    jest.useFakeTimers({ now: Date.parse('2026-12-01T02:10:00.000Z') });
+    try {
+      const out = capture();
+      const log = createLogger({ level: 'info', stream: out.stream });
+      log.info('one');
+      log.info('two');
+      jest.advanceTimersByTime(1);
+      log.info('three');
+      jest.setSystemTime(Date.parse('2027-01-01T00:00:00.250Z'));
+      log.info('four');
+      const stamps = out.text().trim().split('\n').map((l) => (JSON.parse(l) as { timestamp: string }).timestamp);
+      expect(stamps).toEqual(['2026-12-01T02:10:00.000Z', '2026-12-01T02:10:00.000Z', '2026-12-01T02:10:00.001Z', '2027-01-01T00:00:00.250Z']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('appends a `message` among the fields to the message, and redacts it too', () => {
     const out = capture();
     const log = createLogger({ level: 'info', stream: out.stream, secrets: ['SECRET_abcdef'] });
