@@ -23,35 +23,45 @@ function headHash(text: string, from: number): number {
 }
 const key = (h: number) => h & 0x3fffffff;
 
+/** What `in` gives for a text without a secret (most texts): no array made for it. */
+const NONE: readonly string[] = Object.freeze([]);
+
 export class SecretFinder {
-  private readonly secrets = new Set<string>();
+  private readonly secrets: string[] = [];
   /** The secrets by the hash of their first HEAD characters. */
   private readonly byHead = new Map<number, string[]>();
 
   /** Registers `secret` (at least HEAD characters; shorter ones are ignored). */
   add(secret: string): void {
-    if (secret.length < HEAD || this.secrets.has(secret)) return;
-    this.secrets.add(secret);
+    if (secret.length < HEAD) return;
     const h = key(headHash(secret, 0));
     const same = this.byHead.get(h);
+    if (same?.includes(secret)) return;
     if (same) same.push(secret);
     else this.byHead.set(h, [secret]);
+    this.secrets.push(secret);
   }
 
   /** The secrets that occur in `text`, the longest first (so one inside another is replaced whole). */
-  in(text: string): string[] {
-    if (text.length < HEAD || this.secrets.size === 0) return [];
-    const found = this.secrets.size <= FEW ? [...this.secrets].filter((s) => text.includes(s)) : this.scan(text);
-    return found.length > 1 ? found.sort((a, b) => b.length - a.length) : found;
+  in(text: string): readonly string[] {
+    if (text.length < HEAD || this.secrets.length === 0) return NONE;
+    const found = this.secrets.length <= FEW ? this.each(text) : this.scan(text);
+    return found.length > 1 ? [...found].sort((a, b) => b.length - a.length) : found;
   }
 
-  private scan(text: string): string[] {
-    const found = new Set<string>();
+  private each(text: string): readonly string[] {
+    let found: string[] | undefined;
+    for (const s of this.secrets) if (text.includes(s)) (found ??= []).push(s);
+    return found ?? NONE;
+  }
+
+  private scan(text: string): readonly string[] {
+    let found: Set<string> | undefined;
     let h = headHash(text, 0);
     for (let i = 0; ; i++) {
       const candidates = this.byHead.get(key(h));
-      if (candidates) for (const s of candidates) if (text.startsWith(s, i)) found.add(s);
-      if (i + HEAD >= text.length) return [...found];
+      if (candidates) for (const s of candidates) if (text.startsWith(s, i)) (found ??= new Set()).add(s);
+      if (i + HEAD >= text.length) return found ? [...found] : NONE;
       h = (Math.imul(h - Math.imul(text.charCodeAt(i), LEAVING), BASE) + text.charCodeAt(i + HEAD)) | 0;
     }
   }
