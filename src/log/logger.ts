@@ -16,7 +16,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LoggerOptions {
   level: string;
-  /** Defaults to stdout, a line at a time; tests pass a stream to read the JSON lines. */
+  /** Defaults to stdout (gatheredLines); tests pass a stream to read the JSON lines. */
   stream?: DestinationStream;
   secrets?: Array<string | null | undefined>;
 }
@@ -27,9 +27,9 @@ const GATHER_BYTES = 4096;
 const GATHER_MS = 100;
 
 /**
- * stdout (or another file descriptor or path) for log lines, written in gatherings of GATHER_BYTES: every notice writes a line per
- * status change, and a write of each line on its own costs a system call and wakes whoever reads
- * the pipe (a log shipper) each time. Writes are synchronous: no thread-pool write per line. What
+ * stdout (or another file descriptor or path) for log lines, written in gatherings of
+ * GATHER_BYTES: every notice writes a line per status change, and a write of each line on its own
+ * costs a system call and wakes whoever reads the pipe (a log shipper) each time. Writes are synchronous: no thread-pool write per line. What
  * is gathered is written at least every GATHER_MS and when the process exits (`exit` runs for
  * `process.exit` and a normal end); a process killed outright (SIGKILL, a crash of the runtime)
  * loses at most the last GATHER_BYTES of lines.
