@@ -136,6 +136,21 @@ describe('a record in Redis: one listpack hash with its history', () => {
     await expect(account.get(id)).resolves.toEqual({ fields: { status: 'queued', openid: OPENID, url }, history });
   });
 
+  it('gives each record of one creation call its own first line, records sharing a line and records with another alike', async () => {
+    // one user, so one shard: the records are written by one script, which cuts a line into slots once
+    const shared: HistoryEntry = { at: iso(T0), status: 'queued', detail: `shared ${'长'.repeat(40)}` };
+    const other: HistoryEntry = { at: iso(T0 + 1), status: 'queued', detail: `other ${'y'.repeat(150)}` };
+    const histories = [shared, other, shared, other, shared];
+    const ids = histories.map(() => account.newId(OPENID));
+    const created = await account.createMany(ids.map((id, i) => ({ id, fields: { status: 'queued', openid: OPENID }, history: histories[i], options: { ttlSeconds: DAY } })));
+    expect(created.map((c) => c.status)).toEqual(histories.map(() => 'fulfilled'));
+    for (const [i, id] of ids.entries()) await expect(account.get(id)).resolves.toEqual({ fields: { status: 'queued', openid: OPENID }, history: [histories[i]] });
+    // a record's later line goes after its own first one, whatever the others hold
+    await account.appendHistory(ids[2], { at: iso(T0 + 2), status: 'queued', detail: 'a note' });
+    await expect(account.get(ids[2])).resolves.toEqual({ fields: { status: 'queued', openid: OPENID }, history: [shared, { at: iso(T0 + 2), status: 'queued', detail: 'a note' }] });
+    await expect(account.get(ids[4])).resolves.toEqual({ fields: { status: 'queued', openid: OPENID }, history: [shared] });
+  });
+
   it('refuses fields named as its own, changing nothing', async () => {
     const id = account.newId(OPENID);
     await expect(account.create(id, { status: 'queued', '~1': 'x' }, { at: iso(T0), status: 'queued', detail: '' }, { ttlSeconds: DAY })).rejects.toThrow(/store's own/);

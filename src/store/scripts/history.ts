@@ -15,8 +15,15 @@ export const HISTORY: LuaLibrary = {
   code: `
 local SLOT_BYTES = 64
 
--- line as the slots that follow slot n: a list of slot field, part, ...; and the slot count after it
+-- first lines cut into slots so far, by line: records created together share theirs (the
+-- creation script writes hundreds with one), and cutting is string work per record
+local firstLineSlots = {}
+
+-- line as the slots that follow slot n: a list of slot field, part, ... (not to be changed: a
+-- first line's is kept for the next record); and the slot count after it
 local function lineSlots(line, n)
+  local first = n == 0
+  if first and firstLineSlots[line] then return firstLineSlots[line][1], firstLineSlots[line][2] end
   local slots = {}
   local from, mark = 1, ''
   while from <= #line do
@@ -32,6 +39,7 @@ local function lineSlots(line, n)
     slots[#slots + 1] = mark .. string.sub(line, from, to)
     from, mark = to + 1, '+'
   end
+  if first then firstLineSlots[line] = { slots, n } end
   return slots, n
 end
 
