@@ -41,7 +41,7 @@ const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fc
 
 /**
  * "evalsha 19.8, hset 3.2, zadd 2.5 µs; the scripts' own work (Lua, decoding their arguments)
- * 8.1 µs": Redis's time by command (deltaPer of RedisStats.commandMicros), then the scripts' time
+ * 8.1 µs": Redis's time by command (deltaPer of RedisStats.commandStats' micros), then the scripts' time
  * less the other commands'. That last figure holds where the other commands all ran inside the
  * scripts, as in batch intake, and is left out when no script ran.
  */

@@ -15,12 +15,13 @@ const BASE = 31;
 /** BASE^(HEAD-1) in 32-bit arithmetic: what the character leaving the window weighs. */
 const LEAVING = Array.from({ length: HEAD - 1 }).reduce<number>((p) => Math.imul(p, BASE), 1);
 
-/** The hash of text[from, from + HEAD), 30 bits (a small integer for V8's Map). */
+/** The hash of text[from, from + HEAD), in 32-bit arithmetic (so the window can roll on). */
 function headHash(text: string, from: number): number {
   let h = 0;
   for (let i = from; i < from + HEAD; i++) h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
   return h;
 }
+/** A hash as a Map key: its low 30 bits, a small integer V8 keeps unboxed. */
 const key = (h: number) => h & 0x3fffffff;
 
 /** What `in` gives for a text without a secret (most texts): no array made for it. */
