@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_LEVELS } from '../log/logger';
 import { webhooksSchema } from '../outbound/config-schema';
 
 const templateSchema = z
@@ -110,7 +111,7 @@ export const configSchema = z.object({
   webhooks: webhooksSchema(appId),
   /** Where pushes wait while the store is unreachable (one file per instance); null: var/push-journal-<port>.jsonl. */
   pushJournal: z.object({ file: z.string().min(1).nullable() }),
-  logLevel: z.enum(['error', 'warn', 'info', 'debug']),
+  logLevel: z.enum(LOG_LEVELS),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -14,6 +14,12 @@ export interface Logger {
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** `level` as a log level; an error names the levels there are. */
+export function logLevelOf(level: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+  throw new Error(`unknown log level "${level}" (one of ${LOG_LEVELS.join(', ')})`);
+}
+
 export interface LoggerOptions {
   level: string;
   /** Defaults to stdout (gatheredLines); tests pass a stream to read the JSON lines. */
@@ -29,10 +35,11 @@ const GATHER_MS = 100;
 /**
  * stdout (or another file descriptor or path) for log lines, written in gatherings of
  * GATHER_BYTES: every notice writes a line per status change, and a write of each line on its own
- * costs a system call and wakes whoever reads the pipe (a log shipper) each time. Writes are synchronous: no thread-pool write per line. What
- * is gathered is written at least every GATHER_MS and when the process exits (`exit` runs for
- * `process.exit` and a normal end); a process killed outright (SIGKILL, a crash of the runtime)
- * loses at most the last GATHER_BYTES of lines.
+ * costs a system call and wakes whoever reads the pipe (a log shipper) each time. Writes are
+ * synchronous: no thread-pool write per line. What is gathered is written at least every
+ * GATHER_MS and when the process exits (`exit` runs for `process.exit` and a normal end); a
+ * process killed outright (SIGKILL, a crash of the runtime) loses at most the last GATHER_BYTES
+ * of lines.
  */
 export function gatheredLines(dest: number | string = 1): DestinationStream {
   const out = pino.destination({ dest, sync: true, minLength: GATHER_BYTES, periodicFlush: GATHER_MS });
@@ -59,12 +66,12 @@ function isoTimestamp(): string {
  * message pass through the redactor first. A `message` among the fields is appended to the message.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  if (!(LOG_LEVELS as readonly string[]).includes(options.level)) throw new Error(`unknown log level "${options.level}" (one of ${LOG_LEVELS.join(', ')})`);
+  const level = logLevelOf(options.level);
   const redactor = new Redactor();
   for (const s of options.secrets ?? []) redactor.add(s);
   const lines = pino(
     {
-      level: options.level,
+      level,
       base: null, // no pid and hostname on every line
       messageKey: 'message',
       timestamp: isoTimestamp,
