@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createInterface } from 'node:readline';
 import { exitOf, stopChild } from '../../src/dev/child-process';
 import { SERVICE_NODE_FLAGS } from '../../src/node-flags';
 import { startProfiling } from './cpu-profile';
@@ -60,9 +59,16 @@ export async function forkServer(script: string, options: unknown, profileDir?: 
   const args = [JSON.stringify(options), ...(profileDir ? [profileDir] : [])];
   const child = fork(script, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS] });
   const lines: string[] = [];
-  // read to the end, however many lines: a child writing to a full pipe would wait
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (lines.length < MAX_LOG_LINES && WARN_OR_ERROR.test(line)) lines.push(line);
+  // Read to the end, however many lines: a child writing to a full pipe would wait. A gathering of
+  // lines is split only when it holds a warn or error line: the bench shares the machine with the
+  // service, and splitting every info line (a notice's) would take the bench's CPU from it.
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const text = partial + chunk;
+    const end = text.lastIndexOf('\n') + 1;
+    partial = text.slice(end);
+    if (lines.length >= MAX_LOG_LINES || !WARN_OR_ERROR.test(text)) return;
+    for (const line of text.slice(0, end).split('\n')) if (lines.length < MAX_LOG_LINES && WARN_OR_ERROR.test(line)) lines.push(line);
   });
   const url = await new Promise<string>((resolve, reject) => {
     child.on('message', (m) => {
