@@ -18,7 +18,7 @@ export function platformFor(component: NonNullable<Config['component']>, publicU
       log,
       events,
       now,
-      onToken: log.secret,
+      onToken: log.secretUntil,
       loginPageUrl: options.loginPageUrl,
     });
     return {

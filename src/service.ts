@@ -168,7 +168,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const accountStore = store.forAccount(appid);
       const mine = accounts.ownAccount(appid);
       const tokens: AccessTokens = mine
-        ? new TokenSource({ http, appId: appid, appSecret: mine.appSecret, mode: mine.tokenMode, storage: accountStore, onToken: log.secret, now })
+        ? new TokenSource({ http, appId: appid, appSecret: mine.appSecret, mode: mine.tokenMode, storage: accountStore, onToken: log.secretUntil, now })
         : (platform as PlatformWiring).directory.tokensFor(appid);
       const delivery = createDelivery(
         accountStore,

@@ -6,8 +6,15 @@ export interface Logger {
   warn(message: string, meta?: Record<string, unknown>): void;
   info(message: string, meta?: Record<string, unknown>): void;
   debug(message: string, meta?: Record<string, unknown>): void;
-  /** Never log this value (a key; with `endsAt`, epoch ms or Infinity, a token: until a day after then). */
-  secret(value: string | null | undefined, endsAt?: number): void;
+  /** Never log this value (a key, an appsecret, an AES key, a server token): for good. */
+  secret(value: string | null | undefined): void;
+  /**
+   * Never log this token (an access token, a ticket, a refresh token) until a day after `endsAt`
+   * (epoch ms, or Infinity). A method of its own, not an optional argument of `secret`:
+   * `keys.forEach(log.secret)` would pass each key's index as its end, and a key ending in 1970
+   * is forgotten at once.
+   */
+  secretUntil(value: string, endsAt: number): void;
 }
 
 /** The levels a logger writes at (the config's `logLevel`), most severe first. */
@@ -111,5 +118,5 @@ export function createLogger(options: LoggerOptions): Logger {
       const { message: more, ...fields } = meta;
       lines[level](fields, redactor.text(more === undefined || more === '' ? message : `${message} ${String(more)}`));
     };
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), secret: (v, endsAt) => redactor.add(v, endsAt) };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), secret: (v) => redactor.add(v), secretUntil: (v, endsAt) => redactor.add(v, endsAt) };
 }

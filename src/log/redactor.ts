@@ -73,7 +73,9 @@ export class Redactor {
     if (this.endingShortest !== shortest) {
       this.endingShortest = shortest;
       // none left (one that ended more than a day ago goes at once): nothing to look for
-      this.endingRuns = shortest === Infinity ? null : new RegExp(`[A-Za-z0-9_@-]{${shortest},}`, 'g');
+      // a run is looked for only where one begins (the lookbehind): tried from every character,
+      // each run of token characters was read again from each of its characters (a line's ids)
+      this.endingRuns = shortest === Infinity ? null : new RegExp(`(?<![A-Za-z0-9_@-])[A-Za-z0-9_@-]{${shortest},}`, 'g');
     }
   }
 
@@ -84,7 +86,7 @@ export class Redactor {
     if (out.length < MIN_SECRET_LENGTH) return out;
     for (const v of this.values.in(out)) out = out.split(v).join(REDACTED);
     const runs = this.endingRuns;
-    if (runs !== null && out.search(runs) >= 0) out = out.replace(runs, (run) => (this.ending.has(run) ? REDACTED : run));
+    if (runs !== null && out.length >= this.endingShortest && out.search(runs) >= 0) out = out.replace(runs, (run) => (this.ending.has(run) ? REDACTED : run));
     return out;
   }
 

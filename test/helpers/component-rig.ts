@@ -89,7 +89,7 @@ export async function startPlatformRig(o: RigOptions = {}): Promise<PlatformRig>
       now,
       ticketWaitMs: o.ticketWaitMs ?? 3000,
       loginPageUrl: `${emulator.url}/cgi-bin/componentloginpage`,
-      onToken: log.secret,
+      onToken: log.secretUntil,
       events: {
         authorized: (appid) => void events.push(`authorized ${appid}`),
         unauthorized: (appid) => void events.push(`unauthorized ${appid}`),

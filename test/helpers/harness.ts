@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../src/config/schema';
 import type { Status } from '../../src/delivery/lifecycle';
+import type { Logger } from '../../src/log/logger';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
 import type { Service } from '../../src/service';
 import { startStack, type StackOptions, type StackTemplate } from '../../src/stack';
@@ -33,6 +34,8 @@ export interface Harness {
   store: Store;
   config: Config;
   logs: () => string;
+  /** The service's logger (what it writes, `logs` reads). */
+  log: Logger;
   /** POST /v1/notifications with the test key; returns status and body. */
   enqueue(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }>;
   get(id: string): Promise<Record<string, unknown>>;
@@ -107,6 +110,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     store,
     config,
     logs,
+    log,
     async enqueue(body, headers = {}) {
       const res = await fetch(`${service.url}/v1/notifications`, {
         method: 'POST',

@@ -1,5 +1,5 @@
 import { API_KEY, APP, TEMPLATES, USER, sleep, startHarness, type Harness } from '../helpers/harness';
-import { merchant, platformWith, REFUSED, refusingSecret, SECOND } from '../helpers/accounts';
+import { COMPONENT, merchant, platformWith, REFUSED, refusingSecret, SECOND } from '../helpers/accounts';
 
 /**
  * One deployment, many accounts: two own accounts (the env one, APP, and SECOND from `accounts`)
@@ -48,6 +48,15 @@ describe('many accounts in one deployment', () => {
     for (let i = 0; i < 200 && (await call('GET', '/v1/accounts')).body.accounts.length < 5; i++) await sleep(20);
   }, 30_000);
   afterAll(() => h.close());
+
+  it("never logs an account's or the platform's secrets, nor an API key, once the service has started", () => {
+    const secrets = [APP.appSecret, APP.token, SECOND.account.appSecret, SECOND.account.token, COMPONENT.appSecret, COMPONENT.token, COMPONENT.aesKey, API_KEY, LIMITED_KEY];
+    // the harness's logger knew none of them: the service registered each when it started
+    h.log.error('a call failed', { detail: secrets.join(' '), err: new Error(`refused: ${secrets.join(',')}`) });
+    const line = h.logs().trim().split('\n').at(-1) as string;
+    expect(JSON.parse(line)).toMatchObject({ message: 'a call failed', err: { message: expect.stringMatching(/^refused: \[REDACTED\],/) } });
+    for (const s of secrets) expect([s, line.includes(s)]).toEqual([s, false]);
+  });
 
   it('lists the accounts with their state, and /wechat alone no longer names one', async () => {
     const { body: listed } = await call('GET', '/v1/accounts');

@@ -48,7 +48,7 @@ describe('logger redaction of access tokens (secrets with an end)', () => {
     const log = createLogger({ level: 'info', stream: out.stream });
     const hour = 3600_000;
     const tokenOf = (i: number) => `${90 + (i % 9)}_tok${String(i).padStart(6, '0')}-Zq_${'x'.repeat(100)}`;
-    for (let i = 0; i < 5000; i++) log.secret(tokenOf(i), Date.now() + 2 * hour);
+    for (let i = 0; i < 5000; i++) log.secretUntil(tokenOf(i), Date.now() + 2 * hour);
     const early = tokenOf(17);
     log.info(`call with ${early} failed`, { url: `/x?y=1&t=${tokenOf(4321)}`, body: JSON.stringify({ token: tokenOf(4999) }), err: new Error(`token "${tokenOf(0)}" refused`) });
     const first = out.text();
@@ -58,17 +58,33 @@ describe('logger redaction of access tokens (secrets with an end)', () => {
     jest.setSystemTime(Date.now() + 3 * hour);
     log.info(`still ${early}`);
     jest.setSystemTime(Date.now() + 24 * hour);
-    log.secret(tokenOf(5000), Date.now() + 2 * hour);
+    log.secretUntil(tokenOf(5000), Date.now() + 2 * hour);
     log.info(`now ${early} and ${tokenOf(5000)}`);
     const [, still, now] = out.text().trim().split('\n').map((line) => JSON.parse(line) as { message: string });
     expect(still.message).toBe('still [REDACTED]');
     expect(now.message).toBe(`now ${early} and [REDACTED]`);
   });
 
+  it('finds a token that is the whole text, begins it or ends it, beside runs of token characters that are not tokens', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', stream: out.stream });
+    const token = `tok_${'y'.repeat(60)}`;
+    log.secretUntil(token, Date.now() + 3600_000);
+    const longRun = 'z'.repeat(200); // a run longer than the token, but not one
+    log.info(token, { begins: `${token}.tail`, ends: `${longRun} ${token}`, glued: `x${token}`, short: `n03${'0'.repeat(40)}` });
+    expect(JSON.parse(out.text())).toMatchObject({
+      message: '[REDACTED]',
+      begins: '[REDACTED].tail',
+      ends: `${longRun} [REDACTED]`,
+      glued: `x${token}`, // glued to other token characters: not found, as documented in the redactor
+      short: `n03${'0'.repeat(40)}`,
+    });
+  });
+
   it('forgets at once a token that ended more than a day ago (it grants nothing any more)', () => {
     const out = capture();
     const log = createLogger({ level: 'info', stream: out.stream });
-    log.secret('TOKEN_long_gone_0123456789', Date.now() - 2 * 24 * 3600_000);
+    log.secretUntil('TOKEN_long_gone_0123456789', Date.now() - 2 * 24 * 3600_000);
     log.info('plain line TOKEN_long_gone_0123456789');
     expect(JSON.parse(out.text()).message).toBe('plain line TOKEN_long_gone_0123456789');
   });
@@ -80,12 +96,12 @@ describe('logger redaction of access tokens (secrets with an end)', () => {
     const day = 24 * 3600_000;
     // a ticket pushed every 10 minutes for a day, each good for 12 hours; thousands of merchants' refresh tokens
     const ticketOf = (i: number) => `ticket@@@${String(i).padStart(4, '0')}_${'T'.repeat(60)}`;
-    for (let i = 0; i < 144; i++) log.secret(ticketOf(i), Date.now() + 12 * 3600_000);
+    for (let i = 0; i < 144; i++) log.secretUntil(ticketOf(i), Date.now() + 12 * 3600_000);
     const refreshOf = (i: number) => `refreshtoken@@@${String(i).padStart(5, '0')}-${'R'.repeat(40)}`;
-    for (let i = 0; i < 5000; i++) log.secret(refreshOf(i), Infinity);
+    for (let i = 0; i < 5000; i++) log.secretUntil(refreshOf(i), Infinity);
     log.info(`ticket ${ticketOf(143)} and "${refreshOf(4999)}"`);
     jest.setSystemTime(Date.now() + 365 * day);
-    log.secret(ticketOf(144), Date.now() + 12 * 3600_000); // a new ticket comes: the old ones are swept
+    log.secretUntil(ticketOf(144), Date.now() + 12 * 3600_000); // a new ticket comes: the old ones are swept
     log.info(`old ${ticketOf(143)}, new ${ticketOf(144)}, refresh ${refreshOf(0)}`);
     const [first, later] = out.text().trim().split('\n').map((line) => JSON.parse(line) as { message: string });
     expect(first.message).toBe('ticket [REDACTED] and "[REDACTED]"');
@@ -95,7 +111,7 @@ describe('logger redaction of access tokens (secrets with an end)', () => {
   it('keeps a secret with an end that is not made of token characters for good, found anywhere', () => {
     const out = capture();
     const log = createLogger({ level: 'info', stream: out.stream });
-    log.secret('odd token/with+slashes==', Date.now() - 1);
+    log.secretUntil('odd token/with+slashes==', Date.now() - 1);
     log.info('inside:odd token/with+slashes==!');
     expect(JSON.parse(out.text()).message).toBe('inside:[REDACTED]!');
   });
