@@ -1,4 +1,4 @@
-import type { Fields, HistoryEntry } from '../store/store';
+import type { Fields, HistoryEntry, KeywordData } from '../store/store';
 import type { Channel, Status } from './lifecycle';
 
 export interface FieldValue {
@@ -55,13 +55,27 @@ export interface Notification extends NotificationRequest {
 const OPTIONAL_STRINGS = ['client', 'templateId', 'msgid', 'channel', 'reason', 'url', 'fallbackText', 'text', 'waiting'] as const;
 const OPTIONAL_NUMBERS = ['csCallAt', 'parkedUntil', 'receiptDueAt', 'stepErrors'] as const;
 
-/** The store keeps flat strings; these two functions are the only place that knows the mapping. */
+/** The store keeps flat strings; these functions are the only place that knows the mapping. */
 export function toFields(n: Omit<Notification, 'history' | 'account'>): Fields {
+  const f = fieldsBesideData(n);
+  f.data = JSON.stringify(n.data);
+  return f;
+}
+
+/**
+ * A new notice's fields with its template data apart (NewRecord.data): the store writes the data
+ * as it keeps it, without its JSON made here and read back there.
+ */
+export function newRecordFields(n: Omit<Notification, 'history' | 'account'>): { fields: Fields; data: KeywordData } {
+  return { fields: fieldsBesideData(n), data: n.data };
+}
+
+/** toFields but `data`. */
+function fieldsBesideData(n: Omit<Notification, 'history' | 'account'>): Fields {
   const f: Fields = {
     status: n.status,
     openid: n.openid,
     template: n.template,
-    data: JSON.stringify(n.data),
     createdAt: String(n.createdAt),
   };
   // no attempt yet is what an absent count reads back as: a new record stores neither

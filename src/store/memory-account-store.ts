@@ -109,9 +109,10 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
 
   /** One after the other, as the Redis store's keys and records are taken and written in order. */
   async createMany(records: readonly NewRecord[]): Promise<Settled<CreateResult>[]> {
-    return records.map(({ id, fields, history, options }): Settled<CreateResult> => {
+    return records.map(({ id, fields, history, options, data }): Settled<CreateResult> => {
       try {
-        return { status: 'fulfilled', value: this.createOne(id, fields, history, options) };
+        checkCreateFields(id, fields, data);
+        return { status: 'fulfilled', value: this.createOne(id, data === undefined ? fields : { ...fields, data: JSON.stringify(data) }, history, options) };
       } catch (reason) {
         return { status: 'rejected', reason };
       }

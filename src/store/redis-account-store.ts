@@ -94,13 +94,13 @@ function createTogether({ options: { index, ttlSeconds, tally } }: NewRecord, ta
  * (count, then key parts), fields. `lines` keeps the first lines encoded so far (by entry: records created
  * together often share theirs).
  */
-function createItem({ id, fields, history, options: { dueAt, index } }: NewRecord, lines: Map<HistoryEntry, FirstLine>): Array<string | number> {
+function createItem({ id, fields, history, options: { dueAt, index }, data }: NewRecord, lines: Map<HistoryEntry, FirstLine>): Array<string | number> {
   const terms = index ? index.terms : [];
   const item: Array<string | number> = [localId(id), '', dueAt === undefined ? '' : String(dueAt), terms.length];
   for (const term of terms) item.push(termPart(term));
   let first = lines.get(history);
   if (first === undefined) lines.set(history, (first = firstLine(history)));
-  item[1] = newRecordShape(fields, first, item);
+  item[1] = newRecordShape(fields, first, item, data);
   return item;
 }
 
@@ -175,9 +175,9 @@ export class RedisAccountStore extends RedisKeyValues implements AccountStore {
     const keyed: number[] = [];
     const valid: number[] = [];
     const shards: number[] = new Array(records.length);
-    records.forEach(({ id, fields, options }, i) => {
+    records.forEach(({ id, fields, options, data }, i) => {
       try {
-        checkCreateFields(id, fields);
+        checkCreateFields(id, fields, data);
         checkFieldNames(fields);
         shards[i] = this.shardOfRecord(id);
       } catch (err) {

@@ -1,4 +1,4 @@
-import type { Fields, HistoryEntry, StoredRecord } from './store';
+import type { Fields, HistoryEntry, KeywordData, StoredRecord } from './store';
 
 /**
  * A record's shape in Redis: one hash that holds its fields and its history, small enough for
@@ -211,6 +211,16 @@ function parsedDataFields(json: string): string[] | null {
   } catch {
     return null;
   }
+  const flat = objectDataFields(data);
+  // with the keys checked, joinData writes what JSON.stringify writes: other text for the same data is kept whole
+  return flat !== null && JSON.stringify(data) === json ? flat : null;
+}
+
+/**
+ * The keyword fields of data given as an object (NewRecord.data, or parsed), or null when they
+ * would not read back as JSON.stringify writes it.
+ */
+function objectDataFields(data: unknown): string[] | null {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
   const names = Object.keys(data);
   if (names.length > PLACES.length) return null;
@@ -228,8 +238,7 @@ function parsedDataFields(json: string): string[] | null {
     if (keys.length > 2 || keys[1] !== 'color' || typeof color !== 'string' || !storable(color)) return null;
     flat.push(COLOUR_FIELDS[i], color);
   }
-  // with the keys checked, joinData writes what JSON.stringify writes: other text for the same data is kept whole
-  return JSON.stringify(data) === json ? flat : null;
+  return flat;
 }
 
 /** `data` JSON again from its keyword fields (field, value, ... in any order). */
@@ -262,14 +271,20 @@ export function firstLine(first: HistoryEntry): FirstLine {
 
 /**
  * A new record (field names checked by checkFieldNames): its fields as HSET arguments (field,
- * value, ...) appended to `to`, and its first history line (`first` from firstLine).
+ * value, ...) appended to `to`, and its first history line (`first` from firstLine). `data`: the
+ * `data` field as an object (NewRecord.data), split as its JSON would be.
  */
-export function newRecordShape(fields: Fields, first: FirstLine, to: unknown[]): string {
+export function newRecordShape(fields: Fields, first: FirstLine, to: unknown[], data?: KeywordData): string {
   const createdThen = first.createdAt !== null && fields.createdAt === first.createdAt;
   for (const field in fields) {
     const split = field === 'data' ? dataFields(fields.data) : null;
     if (split) for (const part of split) to.push(part);
     else if (!(createdThen && field === 'createdAt')) to.push(field, fields[field]);
+  }
+  if (data !== undefined) {
+    const split = objectDataFields(data);
+    if (split) for (const part of split) to.push(part);
+    else to.push('data', JSON.stringify(data));
   }
   return createdThen ? CREATED_THEN + first.line : first.line;
 }

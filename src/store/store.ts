@@ -58,12 +58,22 @@ export interface CreateOptions {
 
 export type CreateResult = { created: true } | { created: false; existingId: string; fingerprint: string };
 
+/** Template data: each keyword's value and colour (a notice's `data`). */
+export type KeywordData = Readonly<Record<string, Readonly<{ value: string; color?: string }>>>;
+
 /** A record to create: the arguments of NotificationRecords.create. */
 export interface NewRecord {
   id: string;
   fields: Fields;
   history: HistoryEntry;
   options: CreateOptions;
+  /**
+   * The record's `data` field given as the object it is JSON of (`fields` has no `data` then): the
+   * record reads back with `data` as `JSON.stringify(data)` would write it. The Redis store keeps a
+   * keyword a field of its own, and from the object it need not write the JSON and read it back
+   * (about 4 µs a notice in batch intake).
+   */
+  data?: KeywordData;
 }
 
 /**

@@ -330,6 +330,22 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(account.createMany([])).resolves.toEqual([]);
       });
 
+      it("keeps data given as an object as its JSON: it reads back as JSON.stringify writes it; data given twice is refused", async () => {
+        const shapes = [
+          { first: { value: '您好' }, amount: { value: '¥128.00', color: '#FF0000' } },
+          { b: { value: 'x' }, 2: { value: 'integer-like names come first in JSON' }, '': { value: 'an empty name' } },
+          Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, { value: String(i) }])),
+          { lone: { value: 'a lone \ud800 surrogate' } },
+        ];
+        const ids = shapes.map((_, i) => id(i + 1));
+        const results = await settled(account.createMany(shapes.map((data, i) => ({ ...record(ids[i]), data }))));
+        expect(results).toEqual(shapes.map(() => ({ value: { created: true } })));
+        for (const [i, data] of shapes.entries()) expect((await account.get(ids[i]))?.fields.data).toBe(JSON.stringify(data));
+        const twice = { ...record(id(9)), fields: { status: 'queued', data: '{}' }, data: shapes[0] };
+        await expect(settled(account.createMany([twice]))).resolves.toEqual([{ error: expect.stringMatching(/data given twice/) }]);
+        await expect(account.get(id(9))).resolves.toBeNull();
+      });
+
       it('refuses an id that exists and fields without a status, item by item; the others are created', async () => {
         await createQueued(id(1));
         const results = await settled(account.createMany([record(id(2)), record(id(1)), record(id(3), { status: '' }), record(id(4))]));

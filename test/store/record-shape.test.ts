@@ -151,6 +151,24 @@ describe('a record in Redis: one listpack hash with its history', () => {
     await expect(account.get(ids[4])).resolves.toEqual({ fields: { status: 'queued', openid: OPENID }, history: [shared] });
   });
 
+  it('stores data given as an object exactly as its JSON: each keyword a field, or kept whole when it would not read back', async () => {
+    const { data: json, ...beside } = noticeFields();
+    const shapes = [JSON.parse(json), Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, { value: String(i) }]))];
+    for (const data of shapes) {
+      const [fromJson, fromObject] = [account.newId(OPENID), account.newId(OPENID)];
+      const history: HistoryEntry = { at: iso(T0), status: 'queued', detail: 'accepted' };
+      await account.createMany([
+        { id: fromJson, fields: { ...beside, data: JSON.stringify(data) }, history, options: { ttlSeconds: DAY } },
+        { id: fromObject, fields: beside, data, history, options: { ttlSeconds: DAY } },
+      ]);
+      const hash = await redis.hGetAll(recordKey(fromObject));
+      expect(hash).toEqual(await redis.hGetAll(recordKey(fromJson)));
+      // the notice's keywords are fields of their own; sixty (past the 52 places) stay one JSON field
+      expect(Object.keys(hash).filter((field) => field.startsWith('~') && !/^~\d*$/.test(field)).length).toBe(data === shapes[0] ? 5 : 0);
+      expect(hash.data).toBe(data === shapes[0] ? undefined : JSON.stringify(data));
+    }
+  });
+
   it('refuses fields named as its own, changing nothing', async () => {
     const id = account.newId(OPENID);
     await expect(account.create(id, { status: 'queued', '~1': 'x' }, { at: iso(T0), status: 'queued', detail: '' }, { ttlSeconds: DAY })).rejects.toThrow(/store's own/);
