@@ -3,6 +3,7 @@ import { parse as parseLocating } from 'lossless-json';
 import path from 'node:path';
 import { projectRoot } from './project-root';
 import { configSchema, type Config } from './schema';
+import { issueMessage } from '../zod-issue';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -123,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultsFile = 
     const lines = result.error.issues.map((issue) => {
       const key = issue.path.map(String).join('.');
       const envName = ENV_NAMES[key.replace(/\.\d+$/, '')];
-      return `  ${key}${envName ? ` (${envName})` : ''}: ${issue.message}`;
+      return `  ${key}${envName ? ` (${envName})` : ''}: ${issueMessage(issue)}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TEXT_LIMIT_BYTES } from '../wechat/text-limit';
+import { issueMessage } from '../zod-issue';
 import { appid } from './schemas/common';
 
 /**
@@ -58,5 +59,5 @@ export type NotificationBody = z.infer<typeof notificationBody>;
 
 /** zod issues as field-level details: [{ field: "data.amount", message }]. */
 export function fieldErrors(error: z.ZodError): Array<{ field: string; message: string }> {
-  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }));
+  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: issueMessage(i) }));
 }

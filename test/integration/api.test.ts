@@ -26,6 +26,8 @@ describe('the business API', () => {
     expect(res.status).toBe(400);
     const fields = (res.body.error as { details: Array<{ field: string }> }).details.map((d) => d.field).sort();
     expect(fields).toEqual(expect.arrayContaining(['openid', 'template', 'url', 'data.ok', 'data.bad name']));
+    // a bad field name says what a name must be
+    expect((res.body.error as { details: Array<{ field: string; message: string }> }).details).toContainEqual({ field: 'data.bad name', message: 'field names: letters, digits and _' });
     expect(JSON.stringify(res.body)).toMatch(/extra/);
     expect((await h.store.scheduleInfo()).size).toBe(0);
   });

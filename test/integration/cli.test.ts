@@ -59,7 +59,7 @@ describe('wxreach against a running service', () => {
   it('a refused send exits 1 with each field at fault; an unknown id exits 1 with the API’s message', async () => {
     const refused = await cli(['send', '--openid', USER, '--template', 'order_paid', '--data', 'order.no=A1']);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/^wxreach: POST \/v1\/notifications failed: HTTP 400 invalid_request: the body does not match the notification schema\n {2}data\.order\.no: Invalid key in record$/);
+    expect(refused.err).toMatch(/^wxreach: POST \/v1\/notifications failed: HTTP 400 invalid_request: the body does not match the notification schema\n {2}data\.order\.no: field names: letters, digits and _$/);
 
     const unknown = await cli(['status', 'n00000000000000000000000000.wx5a7b9c1d3e5f7a9b']);
     expect([unknown.code, unknown.out, unknown.err]).toEqual([1, [], 'wxreach: GET /v1/notifications/n00000000000000000000000000.wx5a7b9c1d3e5f7a9b failed: HTTP 404 not_found: no notification n00000000000000000000000000.wx5a7b9c1d3e5f7a9b']);

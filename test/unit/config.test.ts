@@ -40,6 +40,9 @@ describe('configuration', () => {
     expect(message).not.toContain('tooShortSecretValue');
     const f = file('b.json', { receipt: { onTimeout: 'ignore' } });
     expect(() => loadConfig({ WXREACH_CONFIG: f })).toThrow(/receipt\.onTimeout/);
+    // a bad key of a map says what a key must be, not zod's "Invalid key in record"
+    const badName = file('d.json', { templates: { 'order paid': { id: 'TPL_1', fallback: 'x' } }, accounts: { notAnAppid: {} } });
+    expect(() => loadConfig({ WXREACH_CONFIG: badName })).toThrow(/templates\.order paid: template names: letters, digits, _ \. -\n {2}accounts\.notAnAppid: must look like wx0123456789abcdef/);
   });
 
   it('refuses an unreadable config file and incomplete credentials', () => {
