@@ -284,7 +284,7 @@ async function main(): Promise<void> {
   try {
     console.log(`wxreach intake bench: ${o.count} notices per way in, ${o.keys ? 'each with' : 'without'} an idempotency key; one service on ${stack.redisDescription}`);
     console.log(
-      `the service runs in a process of its own, as deployed, logging at ${stack.config.logLevel} to its stdout (a pipe this process reads); its work loop ${o.withDelivery ? 'sends as notices come in' : 'is stopped: the figures are intake alone'}`,
+      `the service runs in a process of its own, as deployed, logging at ${stack.config.logLevel} to its stdout (a pipe a grep process reads, as a log shipper); its work loop ${o.withDelivery ? 'sends as notices come in' : 'is stopped: the figures are intake alone'}`,
     );
     const warm = Math.min(2000, o.count);
     await acceptAll(stack, warm, o.concurrency, (i) => bodyOf(stack, 0, i));

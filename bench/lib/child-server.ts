@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { exitOf, stopChild } from '../../src/dev/child-process';
 import { SERVICE_NODE_FLAGS } from '../../src/node-flags';
@@ -8,8 +9,8 @@ import { startProfiling } from './cpu-profile';
  * A bench's server in a child process of its own, so that its CPU time and its CPU profile are its
  * own, and what the two processes say to each other over IPC. The child gets its options as JSON
  * (argv[2]) and, to be profiled, a folder (argv[3]); it says `{ url }` once it listens. Its stdout
- * is its log, as deployed: JSON lines the parent reads as a log shipper would, keeping those at
- * warn and error (`logLines`). The parent asks `usage` (answered
+ * is its log, as deployed: JSON lines a reader process of their own (grep, as a log shipper) reads,
+ * handing the parent those at warn and error (`logLines`). The parent asks `usage` (answered
  * `{ usage: { cpu, redis } }`: the CPU time the child has used so far, and what its Redis has done
  * when it measures one), `profile-start` (`profiling`) and `profile-stop` (`profiled`: the profile
  * written to `wxreach.cpuprofile` in that folder, always that name so a new run replaces the last
@@ -47,8 +48,8 @@ export interface ChildUsage {
 }
 
 const MAX_LOG_LINES = 1000;
-/** A log line at warn or error (src/log/logger.ts writes `"level":"<name>"`). */
-const WARN_OR_ERROR = /"level":"(?:warn|error)"/;
+/** A log line at warn or error (src/log/logger.ts writes `"level":"<name>"`), as grep -E reads it. */
+const WARN_OR_ERROR_ERE = '"level":"(warn|error)"';
 
 /**
  * Forks `script` (a built .js file) with `options` and resolves once it says where it listens. The
@@ -58,17 +59,14 @@ const WARN_OR_ERROR = /"level":"(?:warn|error)"/;
 export async function forkServer(script: string, options: unknown, profileDir?: string, name = 'server'): Promise<ChildServer> {
   const args = [JSON.stringify(options), ...(profileDir ? [profileDir] : [])];
   const child = fork(script, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS] });
+  // The child's log goes to a reader process of its own, as to a log shipper: grep, keeping the
+  // warn and error lines. Read by this process, the lines waited for its event loop, busy sending
+  // the load, and the child was held on a full pipe (its profile showed the write waiting).
+  const shipper = spawn('grep', ['--line-buffered', '-E', WARN_OR_ERROR_ERE], { stdio: [child.stdout!, 'pipe', 'inherit'] });
+  child.stdout!.destroy(); // grep has the pipe now; a second reader here would take lines from it
   const lines: string[] = [];
-  // Read to the end, however many lines: a child writing to a full pipe would wait. A gathering of
-  // lines is split only when it holds a warn or error line: the bench shares the machine with the
-  // service, and splitting every info line (a notice's) would take the bench's CPU from it.
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const text = partial + chunk;
-    const end = text.lastIndexOf('\n') + 1;
-    partial = text.slice(end);
-    if (lines.length >= MAX_LOG_LINES || !WARN_OR_ERROR.test(text)) return;
-    for (const line of text.slice(0, end).split('\n')) if (lines.length < MAX_LOG_LINES && WARN_OR_ERROR.test(line)) lines.push(line);
+  createInterface({ input: shipper.stdout! }).on('line', (line) => {
+    if (lines.length < MAX_LOG_LINES) lines.push(line);
   });
   const url = await new Promise<string>((resolve, reject) => {
     child.on('message', (m) => {
