@@ -1,4 +1,4 @@
-import type { Fields, HistoryEntry, KeywordData } from '../store/store';
+import type { Fields, HistoryEntry } from '../store/store';
 import type { Channel, Status } from './lifecycle';
 
 export interface FieldValue {
@@ -63,15 +63,10 @@ export function toFields(n: Omit<Notification, 'history' | 'account'>): Fields {
 }
 
 /**
- * A new notice's fields with its template data apart (NewRecord.data): the store writes the data
- * as it keeps it, without its JSON made here and read back there.
+ * toFields but `data`: a new notice's record takes its data as the object (NewRecord.data), which
+ * the store writes as it keeps it, without its JSON made here and read back there.
  */
-export function newRecordFields(n: Omit<Notification, 'history' | 'account'>): { fields: Fields; data: KeywordData } {
-  return { fields: fieldsBesideData(n), data: n.data };
-}
-
-/** toFields but `data`. */
-function fieldsBesideData(n: Omit<Notification, 'history' | 'account'>): Fields {
+export function fieldsBesideData(n: Omit<Notification, 'history' | 'account'>): Fields {
   const f: Fields = {
     status: n.status,
     openid: n.openid,

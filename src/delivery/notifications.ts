@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger';
 import type { AccountMetrics } from '../metrics/metrics';
 import type { Tally } from '../store/counter-buckets';
 import type { AccountStore, HistoryEntry, NewRecord, StoredRecord } from '../store/store';
-import { fromFields, newRecordFields, type Notification, type NotificationRequest } from './notification';
+import { fieldsBesideData, fromFields, type Notification, type NotificationRequest } from './notification';
 import type { Status } from './lifecycle';
 import { searchTerms } from './search-terms';
 import { settledValue, type Settled } from '../settled';
@@ -118,11 +118,10 @@ export class Notifications {
       // the new notice as one literal that takes the request's fields: `{ ...request, id, … }` costs
       // V8 a new hidden class per notice (microseconds each, and garbage)
       const notice = Object.assign({ id, client, status: 'queued' as const, attempts: 0, csAttempts: 0, createdAt: now }, request);
-      const { fields, data } = newRecordFields(notice);
       records.push({
         id,
-        fields,
-        data,
+        fields: fieldsBesideData(notice),
+        data: notice.data,
         history,
         options: {
           ttlSeconds: this.retentionSeconds,

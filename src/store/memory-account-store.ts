@@ -119,8 +119,8 @@ export class MemoryAccountStore extends MemoryKeyValues implements AccountStore 
     });
   }
 
+  /** One record of createMany, its fields checked there (with `data` merged into them). */
   private createOne(id: string, fields: Fields, history: HistoryEntry, options: CreateOptions): CreateResult {
-    checkCreateFields(id, fields);
     this.shardOfRecord(id);
     const { idempotency } = options;
     if (idempotency) {
