@@ -34,8 +34,13 @@ export interface LoggerOptions {
   secrets?: Array<string | null | undefined>;
 }
 
-/** How many characters of lines stdout gathers before it writes them (a few dozen lines, about 4 KB). */
-const GATHER_CHARS = 4096;
+/**
+ * How many characters of lines stdout gathers before it writes them (about a hundred lines, 16 KB).
+ * Written into a pipe read by `cat` (as by a log shipper), 400,000 status-change lines cost the
+ * writer 0.51–0.54 µs of CPU a line gathered 16 KB at a time, against 0.80–0.81 at 4 KB: the
+ * system call and the reader's wake-up come per write. 64 KB, a pipe's whole buffer, gained 0.05 more.
+ */
+const GATHER_CHARS = 16_384;
 /** At most this long (ms) a line waits in the gathering when few come. */
 const GATHER_MS = 100;
 
