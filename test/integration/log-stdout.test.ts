@@ -37,7 +37,7 @@ it('writes each full gathering at once, not waiting for the timer or the end', a
   const p = run('for (let i = 0; i < 2000; i++) log.info("notification accepted", { i }); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20_000);');
   try {
     const started = Date.now();
-    // all but the last gathering (16 KB: about 120 of these lines) come
+    // all but the last gathering (under 16 KB: fewer than 170 of these 99-character lines) come
     while (p.lines().length < 1800) {
       if (Date.now() - started > 10_000) throw new Error(`only ${p.lines().length} of 2,000 lines came within 10 s`);
       await new Promise((r) => setTimeout(r, 20));
