@@ -42,16 +42,12 @@ for r = 1, #items do
   else
     created = created + 1
     local n = item[4]
-    -- the first history line (see history.ts) and the fields in one write: the item's fields go
-    -- to HSET as they are, not copied into a list first (copying was a tenth of the script's time)
+    -- the first history line (see history.ts) and the fields in one write, the fields passed as
+    -- the item holds them (copying them into a list first was a tenth of the script's time); a
+    -- first line longer than a slot (a long detail) writes its further slots after
     local slots, count = lineSlots(item[2], 0)
-    if #slots == 2 then
-      redis.call('HSET', record, '~', count, slots[1], slots[2], unpack(item, 5 + n))
-    else
-      -- a first line longer than a slot (a long detail): its slots, then the fields
-      redis.call('HSET', record, '~', count, unpack(slots))
-      if #item >= 5 + n then redis.call('HSET', record, unpack(item, 5 + n)) end
-    end
+    redis.call('HSET', record, '~', count, slots[1], slots[2], unpack(item, 5 + n))
+    if #slots > 2 then redis.call('HSET', record, unpack(slots, 3)) end
     redis.call('EXPIRE', record, ttl)
     if item[3] ~= '' then
       scheduled[#scheduled + 1] = item[3]
